@@ -1,0 +1,167 @@
+package session
+
+import (
+	"time"
+
+	"github.com/braid-bt/braid/core/bitfield"
+	"github.com/braid-bt/braid/core/picker"
+	"github.com/braid-bt/braid/core/wire"
+)
+
+// target is the request pipeline depth for p: about one second of its
+// recent download rate plus two blocks, so the link never idles for a
+// round trip, within MinQueue..min(MaxQueue, its reqq).
+func (s *Session) target(p *peer) int {
+	hi := s.cfg.MaxQueue
+	rq := p.reqq
+	if rq <= 0 {
+		rq = DefaultPeerReqQ
+	}
+	hi = min(hi, rq)
+	t := int(p.down.value/wire.BlockSize) + 2
+	return min(max(t, s.cfg.MinQueue), hi)
+}
+
+// fill tops up p's request pipeline. Called after every received block so
+// the pipe stays full between ticks.
+func (s *Session) fill(p *peer, now time.Time) {
+	if s.stopped || p.gone || !p.amInterested {
+		return
+	}
+	var has *bitfield.Bitfield
+	switch {
+	case !p.peerChoking:
+		has = p.has
+	case p.fastHas != nil && !p.fastHas.None():
+		has = p.fastHas // BEP 6: allowed-fast pieces may be requested while choked
+	default:
+		return
+	}
+	n := s.target(p)
+	if p.snubbed && !s.pk.Endgame() {
+		n = 1 // a probe, so a peer that recovers can prove it
+	}
+	n -= len(p.reqs)
+	if n <= 0 {
+		return
+	}
+	s.picks = s.pk.Pick(has, n, p.skip, s.picks[:0])
+	if len(s.picks) == 0 {
+		return
+	}
+	// Endgame only changes inside Pick when fresh blocks run out, and then
+	// Pick may add blocks already requested from others: remember those
+	// so the first copy to arrive cancels the rest.
+	dup := s.pk.Endgame()
+	for _, b := range s.picks {
+		p.reqs = append(p.reqs, request{b: b, at: now})
+		if dup {
+			s.endgame[b] = struct{}{}
+		}
+		s.sendBlockMsg(p, wire.Request, b)
+	}
+	if p.waitingSince.IsZero() && !p.peerChoking {
+		p.waitingSince = now
+	}
+}
+
+func (s *Session) refillAll(now time.Time) {
+	for _, p := range s.order {
+		s.fill(p, now)
+	}
+}
+
+// onChoked: without BEP 6 a choke discards every request; with it the peer
+// rejects what it will not serve, and allowed-fast requests continue.
+func (s *Session) onChoked(p *peer, now time.Time) {
+	if p.peerChoking {
+		return
+	}
+	p.peerChoking = true
+	p.waitingSince = time.Time{}
+	if !p.info.Fast {
+		for _, r := range p.reqs {
+			s.pk.Unrequest(r.b)
+		}
+		p.reqs = p.reqs[:0]
+		return
+	}
+	s.fill(p, now)
+}
+
+// onPiece handles a received block: the hot path of downloading.
+func (s *Session) onPiece(p *peer, m *wire.Message, now time.Time) error {
+	n := len(m.Block)
+	if uint64(m.Index) >= uint64(s.numPieces) ||
+		uint64(m.Begin)+uint64(n) > uint64(s.info.PieceSize(int(m.Index))) {
+		return protoErr("piece %d begin %d length %d outside the torrent", m.Index, m.Begin, n)
+	}
+	s.downloaded += int64(n)
+	s.down.add(n)
+	p.downloaded += int64(n)
+	p.down.add(n)
+	b := picker.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: n}
+	i := p.findRequest(b)
+	if i < 0 {
+		s.wasted += int64(n) // cancelled, timed out, or never asked for
+		return nil
+	}
+	p.removeRequest(i)
+	p.snubbed = false
+	if len(p.reqs) > 0 {
+		p.waitingSince = now
+	} else {
+		p.waitingSince = time.Time{}
+	}
+	done, wanted := s.pk.Received(b)
+	if len(s.endgame) > 0 {
+		if _, ok := s.endgame[b]; ok {
+			delete(s.endgame, b)
+			s.cancelDuplicates(p, b, now)
+		}
+	}
+	if !wanted {
+		s.wasted += int64(n)
+	} else {
+		s.out.WriteBlock(b.Piece, b.Begin, m.Block)
+		s.record(p, b, m.Block)
+		if done {
+			s.out.HashPiece(b.Piece)
+		}
+	}
+	s.fill(p, now)
+	return nil
+}
+
+// cancelDuplicates withdraws b, just received, from every other peer it
+// was requested from, and gives those peers other work.
+func (s *Session) cancelDuplicates(from *peer, b picker.Block, now time.Time) {
+	for _, q := range s.order {
+		if q == from {
+			continue
+		}
+		if j := q.findRequest(b); j >= 0 {
+			q.removeRequest(j)
+			s.sendBlockMsg(q, wire.Cancel, b)
+			s.fill(q, now)
+		}
+	}
+}
+
+// expire cancels p's requests older than RequestTimeout and marks p snubbed
+// when it has kept us waiting SnubTimeout while unchoking us.
+func (s *Session) expire(p *peer, now time.Time) {
+	k := 0
+	for k < len(p.reqs) && now.Sub(p.reqs[k].at) >= s.cfg.RequestTimeout {
+		r := p.reqs[k]
+		s.pk.Unrequest(r.b)
+		s.sendBlockMsg(p, wire.Cancel, r.b)
+		k++
+	}
+	if k > 0 {
+		p.reqs = p.reqs[:copy(p.reqs, p.reqs[k:])]
+	}
+	if !p.peerChoking && !p.waitingSince.IsZero() && now.Sub(p.waitingSince) >= s.cfg.SnubTimeout {
+		p.snubbed = true
+	}
+}
