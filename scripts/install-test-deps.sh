@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the foreign BitTorrent peers and trackers the interop tests drive
+# (test/interop): libtorrent (python3 bindings), Transmission, aria2,
+# opentracker, mktorrent, iproute2. Debian/Ubuntu, as root (or via sudo).
+# Idempotent: a quick no-op when everything is present.
+set -eu
+
+missing=""
+for cmd in aria2c transmission-cli transmission-daemon transmission-remote opentracker mktorrent ip; do
+	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
+done
+# The tests call Debian's interpreter: another python3 first on PATH may not see the module.
+if ! /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1; then
+	missing="$missing python3-libtorrent"
+fi
+[ -z "$missing" ] && exit 0
+
+echo "install-test-deps: missing:$missing; installing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO="sudo"
+	else
+		echo "install-test-deps: need root (or sudo) to apt-get install" >&2
+		exit 1
+	fi
+fi
+$SUDO apt-get update
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	python3-libtorrent transmission-cli transmission-daemon aria2 opentracker mktorrent iproute2

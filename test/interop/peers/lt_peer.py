@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""libtorrent (python3-libtorrent) peer driven by Braid's interop tests.
+
+lt_peer.py seed|leech TORRENT SAVE_DIR --listen HOST:PORT [--peer HOST:PORT]...
+           [--upload-limit BYTES_PER_S] [--keep-seeding] [--recheck]
+
+seed:  trusts the data in SAVE_DIR (seed_mode) unless --recheck, then runs until killed.
+leech: downloads into SAVE_DIR and exits 0 once complete (or keeps seeding with --keep-seeding).
+
+stdout carries one JSON object per line: {"type":"ready"} once the torrent is added and the
+listener is up (seeders: once seeding), {"type":"progress",...} twice a second,
+{"type":"complete","seconds":S} when a leecher has every piece. Errors reported by libtorrent
+(tracker, peer, file) go to stderr so a failing test can show them.
+"""
+import argparse
+import json
+import sys
+import time
+
+import libtorrent as lt
+
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def parse_addr(s):
+    host, port = s.rsplit(":", 1)
+    return host, int(port)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["seed", "leech"])
+    p.add_argument("torrent")
+    p.add_argument("dir")
+    p.add_argument("--listen", required=True)
+    p.add_argument("--peer", action="append", default=[])
+    p.add_argument("--upload-limit", type=int, default=0)
+    p.add_argument("--keep-seeding", action="store_true")
+    p.add_argument("--recheck", action="store_true")
+    a = p.parse_args()
+
+    mask = (lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+            | lt.alert.category_t.tracker_notification)
+    settings = {
+        "listen_interfaces": a.listen, "enable_dht": False, "enable_lsd": False,
+        "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
+        "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
+        "announce_to_all_trackers": True, "announce_to_all_tiers": True,
+        "min_announce_interval": 2, "alert_mask": mask,
+    }
+    if a.upload_limit:
+        settings["upload_rate_limit"] = a.upload_limit
+    ses = lt.session(settings)
+    if a.upload_limit:
+        # Loopback peers fall in libtorrent's local peer class, which ignores the global
+        # rate limits: put every address in the global class so the limit applies.
+        f = lt.ip_filter()
+        f.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+        ses.set_peer_class_filter(f)
+
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(a.torrent)
+    atp.save_path = a.dir
+    if a.mode == "seed" and not a.recheck:
+        atp.flags |= lt.torrent_flags.seed_mode
+    atp.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
+    h = ses.add_torrent(atp)
+    peers = [parse_addr(x) for x in a.peer]
+
+    t0 = time.time()
+    ready = False
+    complete = False
+    last_dial = 0.0
+    last_progress = 0.0
+    while True:
+        for al in ses.pop_alerts():
+            if al.category() & lt.alert.category_t.error_notification:
+                print(f"lt: {al.what()}: {al.message()}", file=sys.stderr, flush=True)
+        now = time.time()
+        st = h.status()
+        if not ready and (a.mode == "leech" or st.is_seeding):
+            ready = True
+            emit(type="ready", port=ses.listen_port())
+        if peers and now - last_dial >= 2:
+            last_dial = now
+            for pe in peers:
+                h.connect_peer(pe)
+        if now - last_progress >= 0.5:
+            last_progress = now
+            emit(type="progress", state=str(st.state), progress=st.progress, have=st.total_wanted_done,
+                 peers=st.num_peers, uploaded=st.all_time_upload, downloaded=st.all_time_download)
+        if a.mode == "leech" and not complete and st.is_seeding:
+            complete = True
+            emit(type="complete", seconds=round(now - t0, 3))
+            if not a.keep_seeding:
+                # Pausing flushes and closes the files before the process exits.
+                h.pause()
+                end = time.time() + 10
+                while time.time() < end and not h.status().paused:
+                    time.sleep(0.05)
+                return 0
+        time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
