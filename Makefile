@@ -1,0 +1,49 @@
+# Braid — build, test, demo. `make test` installs what it needs.
+GO        ?= go
+GOROOT    := $(shell $(GO) env GOROOT)
+GOPATH    := $(shell $(GO) env GOPATH)
+WASM_EXEC := $(GOROOT)/lib/wasm
+STATICCHECK := $(GOPATH)/bin/staticcheck
+FUZZTIME  ?= 3s
+TEST_TIMEOUT ?= 25m
+
+.PHONY: all build demo test test-deps lint unit wasm-core interop fuzz fuzz-brief bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/braid ./cmd/native
+
+demo: build
+	./bin/braid demo
+
+# Everything CI runs: dependencies, lint, unit and interop tests, the core
+# under js/wasm, and brief fuzz runs over the committed corpora.
+test: test-deps build lint unit wasm-core fuzz-brief
+
+test-deps:
+	bash scripts/install-test-deps.sh
+	@test -x $(STATICCHECK) || GOFLAGS=-mod=mod $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+interop: build
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./test/interop/
+
+wasm-core:
+	PATH="$$PATH:$(WASM_EXEC)" GOOS=js GOARCH=wasm $(GO) test -count=1 ./core/...
+
+fuzz-brief:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+fuzz:
+	bash scripts/fuzz.sh $${FUZZTIME:-5m}
+
+clean:
+	rm -rf bin

@@ -1,0 +1,98 @@
+// Package braid is the public API of the Braid BitTorrent engine. The same
+// API runs natively (TCP peers, files on disk) and in the browser (WebRTC
+// and WebSocket peers, IndexedDB).
+//
+//	c, err := braid.New(braid.Config{DataDir: "downloads"})
+//	t, err := c.Download(ctx, "file.torrent")
+//	<-t.Completed()
+//	st, err := c.Stats(t.InfoHash(), "name", "progress", "speed")
+//	err = c.StopAllAndSerialize()
+package braid
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Sentinel errors of the API; match them with errors.Is.
+var (
+	ErrTorrentNotFound = errors.New("torrent not found")
+	ErrInvalidTorrent  = errors.New("invalid torrent")
+	ErrUnknownField    = errors.New("unknown field")
+	ErrClosed          = errors.New("client closed")
+)
+
+// versionPrefix is Braid's BEP 20 peer id prefix: client "BD", version 0.0.0.1.
+const versionPrefix = "-BD0001"
+
+// semver is the human-readable release.
+const semver = "0.1.0"
+
+// Version is the BEP 20 peer-id prefix, e.g. "-BD0001". Peer ids are this
+// prefix, "-", and 12 random bytes.
+func Version() string { return versionPrefix }
+
+// newPeerID makes prefix + "-" + 12 random bytes (20 bytes in all).
+func newPeerID() [20]byte {
+	var id [20]byte
+	n := copy(id[:], versionPrefix+"-")
+	_, _ = rand.Read(id[n:])
+	return id
+}
+
+// InfoHash identifies a torrent (SHA-1 of its info dictionary).
+type InfoHash [20]byte
+
+// String is the lower-case hex form.
+func (h InfoHash) String() string { return hex.EncodeToString(h[:]) }
+
+// ParseInfoHash reads a 40-character hex info hash.
+func ParseInfoHash(s string) (InfoHash, error) {
+	var h InfoHash
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 20 {
+		return h, fmt.Errorf("info hash %q: want 40 hex characters", s)
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+// Config configures a Client. The zero value is usable.
+type Config struct {
+	// DataDir is where torrent data is saved (default ".").
+	DataDir string
+	// StateDir holds resume records (default ".braid/state").
+	StateDir string
+	// ListenAddr is the TCP peer listener (default ":6881"; port 0 picks
+	// one). NoListen disables it.
+	ListenAddr string
+	NoListen   bool
+	// MaxPeersPerTorrent and MaxConns bound connections (defaults 80, 500).
+	MaxPeersPerTorrent int
+	MaxConns           int
+	// TrackerMinInterval floors tracker re-announces (default 30 s).
+	TrackerMinInterval time.Duration
+	// NoDHT disables the DHT (reserved; the DHT arrives with magnet support).
+	NoDHT bool
+	// Logger receives diagnostics (default: discarded).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "."
+	}
+	if c.StateDir == "" {
+		c.StateDir = ".braid/state"
+	}
+	if c.ListenAddr == "" {
+		c.ListenAddr = ":6881"
+	}
+}
+
+// Release is the human-readable version, e.g. "0.1.0".
+func Release() string { return semver }

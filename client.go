@@ -1,0 +1,274 @@
+package braid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/engine"
+	"github.com/braid-bt/braid/persist"
+)
+
+// Client runs torrents. Its methods are safe for concurrent use.
+type Client struct {
+	cfg    Config
+	eng    *engine.Engine
+	state  persist.StateStore
+	plat   platform
+	peerID [20]byte
+	addr   string
+
+	mu       sync.Mutex
+	torrents map[InfoHash]*Torrent
+	closed   bool
+}
+
+// New starts a client: it opens the state directory and the peer listener.
+func New(cfg Config) (*Client, error) {
+	cfg.setDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	plat := newPlatform()
+	state, err := plat.openState(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("open state directory: %w", err)
+	}
+	c := &Client{cfg: cfg, state: state, plat: plat, peerID: newPeerID(), torrents: make(map[InfoHash]*Torrent)}
+	engine.SetVersion(semver)
+	ecfg := engine.Config{
+		PeerID:             c.peerID,
+		MaxPeersPerTorrent: cfg.MaxPeersPerTorrent,
+		MaxConns:           cfg.MaxConns,
+		TrackerMinInterval: cfg.TrackerMinInterval,
+		Dial:               plat.dial,
+		Logger:             cfg.Logger,
+	}
+	var ln listener
+	if !cfg.NoListen {
+		ln, err = plat.listen(cfg.ListenAddr)
+		if err != nil {
+			return nil, err
+		}
+		c.addr = ln.l.Addr().String()
+		ecfg.Port = ln.port
+	}
+	c.eng = engine.New(ecfg)
+	if ln.l != nil {
+		c.eng.Serve(ln.l, ln.transport)
+	}
+	return c, nil
+}
+
+// ListenAddr is the address peers can reach this client on ("" if none).
+func (c *Client) ListenAddr() string { return c.addr }
+
+// PeerID is this client's peer id.
+func (c *Client) PeerID() [20]byte { return c.peerID }
+
+// DownloadOption adjusts one Download call.
+type DownloadOption func(*downloadOptions)
+
+type downloadOptions struct {
+	peers []string
+	dir   string
+}
+
+// WithPeers dials these peers ("host:port") besides any the trackers name.
+func WithPeers(addrs ...string) DownloadOption {
+	return func(o *downloadOptions) { o.peers = append(o.peers, addrs...) }
+}
+
+// WithDir saves this torrent's data under dir instead of Config.DataDir.
+func WithDir(dir string) DownloadOption {
+	return func(o *downloadOptions) { o.dir = dir }
+}
+
+// Download starts (or resumes) a torrent from a .torrent file path. A torrent
+// with a resume record verifies its recorded pieces on disk, then continues.
+// Downloading a torrent that is already active returns it.
+func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOption) (*Torrent, error) {
+	if strings.HasPrefix(strings.ToLower(src), "magnet:") {
+		return nil, fmt.Errorf("%w: magnet links are not supported yet", ErrInvalidTorrent)
+	}
+	data, err := c.plat.readTorrentFile(src)
+	if err != nil {
+		return nil, err
+	}
+	return c.DownloadBytes(ctx, data, opts...)
+}
+
+// DownloadBytes starts (or resumes) a torrent from raw .torrent bytes.
+func (c *Client) DownloadBytes(ctx context.Context, data []byte, opts ...DownloadOption) (*Torrent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mi, err := metainfo.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
+	}
+	var o downloadOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	ih := InfoHash(mi.InfoHash)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if t, ok := c.torrents[ih]; ok && t.t.State() != engine.StateStopped {
+		return t, nil
+	}
+	rec, recStatus := c.loadRecord(ih)
+	savePath := c.cfg.DataDir
+	if o.dir != "" {
+		savePath = o.dir
+	} else if rec != nil && rec.SavePath != "" {
+		savePath = rec.SavePath
+	}
+	st, err := c.plat.openStorage(savePath, mi.Info)
+	if err != nil {
+		return nil, err
+	}
+	spec := engine.Spec{
+		InfoHash: mi.InfoHash, Info: mi.Info, InfoBytes: mi.InfoBytes,
+		Tiers: mi.Tiers(), URLList: mi.URLList, SavePath: savePath,
+		Storage: st.storage, State: c.state, Record: rec,
+		CheckAll: st.hasData, Peers: o.peers,
+	}
+	et, err := c.eng.AddTorrent(spec)
+	if err != nil {
+		_ = st.storage.Close()
+		return nil, fmt.Errorf("start torrent: %w", err)
+	}
+	t := &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
+	c.torrents[ih] = t
+	return t, nil
+}
+
+// loadRecord returns the torrent's resume record; a torn or corrupt record
+// is reported (logged, and in Torrent.RecordStatus) and ignored.
+func (c *Client) loadRecord(ih InfoHash) (*persist.Record, RecordStatus) {
+	rec, err := c.state.Load(ih)
+	switch {
+	case err == nil:
+		if len(rec.InfoHash) == 20 && InfoHash(rec.InfoHash) == ih {
+			return rec, RecordOK
+		}
+		c.cfg.Logger.Warn("resume record for another torrent ignored", "info_hash", ih.String())
+		return nil, RecordCorrupt
+	case errors.Is(err, persist.ErrNoRecord):
+		return nil, RecordNone
+	default:
+		c.cfg.Logger.Warn("resume record ignored", "info_hash", ih.String(), "err", err)
+		return nil, RecordCorrupt
+	}
+}
+
+func (c *Client) lookup(ih InfoHash) (*Torrent, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.torrents[ih]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", ih, ErrTorrentNotFound)
+	}
+	return t, nil
+}
+
+// Torrent returns an active torrent.
+func (c *Client) Torrent(ih InfoHash) (*Torrent, error) { return c.lookup(ih) }
+
+// List returns the info hashes of all active torrents, sorted.
+func (c *Client) List() []InfoHash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]InfoHash, 0, len(c.torrents))
+	for ih := range c.torrents {
+		out = append(out, ih)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// RemoveOption adjusts Remove.
+type RemoveOption func(*removeOptions)
+
+type removeOptions struct{ deleteData bool }
+
+// DeleteData makes Remove delete the torrent's downloaded files too.
+func DeleteData(yes bool) RemoveOption {
+	return func(o *removeOptions) { o.deleteData = yes }
+}
+
+// Remove stops a torrent and deletes its resume record and, with
+// DeleteData(true), its data.
+func (c *Client) Remove(ih InfoHash, opts ...RemoveOption) error {
+	var o removeOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	t, err := c.lookup(ih)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.torrents, ih)
+	c.mu.Unlock()
+	return t.t.Remove(o.deleteData)
+}
+
+// stopTimeout bounds the tracker `stopped` announces of a stop.
+const stopTimeout = 5 * time.Second
+
+// StopAndSerialize stops a torrent (requests, then peers, then the trackers'
+// `stopped`), writes its resume record and forgets it. A torrent that is not
+// running is not an error: it returns nil.
+func (c *Client) StopAndSerialize(ih InfoHash) error {
+	c.mu.Lock()
+	t, ok := c.torrents[ih]
+	delete(c.torrents, ih)
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	return t.t.StopAndSerialize(ctx)
+}
+
+// StopAllAndSerialize stops and serializes every torrent, in parallel.
+func (c *Client) StopAllAndSerialize() error {
+	hs := c.List()
+	errs := make([]error, len(hs))
+	var wg sync.WaitGroup
+	for i, ih := range hs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.StopAndSerialize(ih); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", ih, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Close stops every torrent, serializing each, and releases the listener.
+func (c *Client) Close() error {
+	err := c.StopAllAndSerialize()
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	if cerr := c.eng.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}

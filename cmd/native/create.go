@@ -1,0 +1,215 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/braid-bt/braid/core/metainfo"
+)
+
+const createSynopsis = "braid create -o OUT [--announce URL]... [--piece-length BYTES] [--webseed URL]... [--private] PATH"
+
+func runCreate(args []string, stdout io.Writer) error {
+	fs := newFlagSet("create")
+	out := fs.String("o", "", "write the .torrent here (required)")
+	var announce, webseeds listFlag
+	fs.Var(&announce, "announce", "tracker `URL` (repeatable; each one its own tier)")
+	fs.Var(&webseeds, "webseed", "web seed `URL` (repeatable, BEP 19)")
+	pieceLen := fs.String("piece-length", "", "piece size in bytes (262144; 256KiB also accepted); default chosen from the content size")
+	private := fs.Bool("private", false, "mark the torrent private (BEP 27)")
+	comment := fs.String("comment", "", "comment stored in the torrent")
+	pos, err := parseArgs(fs, args, stdout, createSynopsis)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("create: want exactly one PATH to share, got %d", len(pos))
+	}
+	if *out == "" {
+		return usagef("create: -o OUT is required")
+	}
+	var plen int64
+	if *pieceLen != "" {
+		plen, err = parseSize(*pieceLen)
+		if err != nil {
+			return usagef("create: --piece-length: %v", err)
+		}
+	}
+	root := filepath.Clean(pos[0])
+	files, single, err := collectFiles(root)
+	if err != nil {
+		return err
+	}
+	var total int64
+	specs := make([]metainfo.FileSpec, len(files))
+	for i, f := range files {
+		specs[i] = metainfo.FileSpec{Path: f.rel, Length: f.size}
+		total += f.size
+	}
+	if plen == 0 {
+		plen = metainfo.DefaultPieceLength(total)
+	}
+	tiers := make([][]string, 0, len(announce))
+	for _, a := range announce {
+		tiers = append(tiers, []string{a})
+	}
+	content := &multiFileReader{files: files}
+	defer content.Close()
+	data, err := metainfo.Create(metainfo.CreateOptions{
+		Name: filepath.Base(root), Files: specs, SingleFile: single, PieceLength: plen,
+		Announce: tiers, URLList: webseeds, Private: *private, Comment: *comment,
+		CreatedBy: "Braid " + semverString(), CreationDate: time.Now().Unix(),
+	}, content)
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	mi, err := metainfo.Parse(data)
+	if err != nil {
+		return fmt.Errorf("create: the new torrent does not parse: %w", err)
+	}
+	if err := writeFileAtomic(*out, data); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	fmt.Fprintf(stdout, "created %s: %s, %d files, %s, %d pieces of %s, info hash %x\n",
+		*out, mi.Info.Name, len(files), humanBytes(float64(total)), mi.Info.NumPieces(), humanBytes(float64(plen)), mi.InfoHash)
+	return nil
+}
+
+// parseSize reads "262144", "256KiB", "256k", "1MiB", "1m".
+func parseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"kb", 1 << 10}, {"mb", 1 << 20}, {"k", 1 << 10}, {"m", 1 << 20}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size in bytes", s)
+	}
+	return n * mult, nil
+}
+
+type sourceFile struct {
+	abs  string
+	rel  []string
+	size int64
+}
+
+// collectFiles lists the regular files to share, in a stable order.
+// Symbolic links are not followed: a torrent shares what is really there.
+func collectFiles(root string) ([]sourceFile, bool, error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, false, fmt.Errorf("create: %w", err)
+	}
+	if !fi.IsDir() {
+		return []sourceFile{{abs: root, rel: []string{filepath.Base(root)}, size: fi.Size()}}, true, nil
+	}
+	var files []sourceFile
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files = append(files, sourceFile{abs: p, rel: strings.Split(filepath.ToSlash(rel), "/"), size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("create: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, false, fmt.Errorf("create: %s holds no files", root)
+	}
+	sort.Slice(files, func(i, j int) bool {
+		return strings.Join(files[i].rel, "/") < strings.Join(files[j].rel, "/")
+	})
+	return files, false, nil
+}
+
+// multiFileReader reads the files one after another, opening each lazily.
+type multiFileReader struct {
+	files []sourceFile
+	i     int
+	cur   *os.File
+	left  int64
+}
+
+func (m *multiFileReader) Read(p []byte) (int, error) {
+	for {
+		if m.cur == nil {
+			if m.i >= len(m.files) {
+				return 0, io.EOF
+			}
+			f, err := os.Open(m.files[m.i].abs)
+			if err != nil {
+				return 0, err
+			}
+			m.cur, m.left = f, m.files[m.i].size
+		}
+		if m.left > 0 {
+			if int64(len(p)) > m.left {
+				p = p[:m.left]
+			}
+			n, err := m.cur.Read(p)
+			m.left -= int64(n)
+			if err == io.EOF && m.left > 0 {
+				return n, fmt.Errorf("%s shrank while being read", m.files[m.i].abs)
+			}
+			if n > 0 || (err != nil && err != io.EOF) {
+				return n, err
+			}
+		}
+		_ = m.cur.Close()
+		m.cur = nil
+		m.i++
+	}
+}
+
+func (m *multiFileReader) Close() {
+	if m.cur != nil {
+		_ = m.cur.Close()
+	}
+}
+
+// writeFileAtomic writes via a temporary file and rename, so a crash never
+// leaves half a .torrent behind.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".braid-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

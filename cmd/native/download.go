@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/braid-bt/braid"
+)
+
+type downloadFlags struct {
+	dir, stateDir, listen string
+	peers                 listFlag
+	seed, quiet, json     bool
+	noDHT, verbose        bool
+}
+
+func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
+	name := "download"
+	synopsis := "braid download [flags] TORRENT"
+	if seedOnly {
+		name, synopsis = "seed", "braid seed [flags] TORRENT"
+	}
+	fs := newFlagSet(name)
+	var f downloadFlags
+	fs.StringVar(&f.dir, "dir", ".", "directory to save data in")
+	fs.StringVar(&f.stateDir, "state-dir", ".braid/state", "directory for resume records")
+	fs.StringVar(&f.listen, "listen", ":6881", "address to accept peers on (port 0 picks one)")
+	fs.Var(&f.peers, "peer", "dial this peer `HOST:PORT` directly (repeatable)")
+	fs.BoolVar(&f.seed, "seed", seedOnly, "keep seeding after the download completes")
+	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object per line (machine-readable)")
+	fs.BoolVar(&f.noDHT, "no-dht", false, "do not use the DHT")
+	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
+	pos, err := parseArgs(fs, args, stdout, synopsis)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("%s: want exactly one torrent, got %d arguments", name, len(pos))
+	}
+	if seedOnly {
+		f.seed = true
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT}
+	if f.verbose {
+		cfg.Logger = newStderrLogger(stderr)
+	}
+	c, err := braid.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	rep := newReporter(stdout, stderr, f.json, f.quiet)
+	rep.listening(c.ListenAddr())
+	t, err := c.Download(ctx, pos[0], braid.WithPeers(f.peers...))
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	select {
+	case <-t.Checked():
+	case <-ctx.Done():
+		return stopAndReport(c, t, rep)
+	}
+	rep.resume(t)
+	if seedOnly {
+		if st, err := c.Stats(t.InfoHash(), "left"); err == nil && st["left"].(int64) > 0 {
+			rep.warn(fmt.Sprintf("%s: %d bytes of the data are missing or damaged; fetching them from peers", t.Name(), st["left"].(int64)))
+		}
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	completed := t.Completed()
+	for {
+		select {
+		case <-ctx.Done():
+			return stopAndReport(c, t, rep)
+		case <-t.Stopped():
+			if err := t.Err(); err != nil {
+				rep.progress(c, t)
+				return err
+			}
+			return errors.New("torrent stopped")
+		case <-completed:
+			completed = nil
+			rep.progress(c, t)
+			rep.complete(c, t, time.Since(start))
+			if !f.seed {
+				rep.finish()
+				return stopAndReport(c, t, rep)
+			}
+			rep.seeding(t)
+		case <-tick.C:
+			if err := t.Err(); err != nil {
+				rep.progress(c, t)
+				_ = c.StopAndSerialize(t.InfoHash())
+				return err
+			}
+			rep.progress(c, t)
+		}
+	}
+}
+
+// stopAndReport stops the torrent, saving its resume record.
+func stopAndReport(c *braid.Client, t *braid.Torrent, rep *reporter) error {
+	rep.finish()
+	err := c.StopAndSerialize(t.InfoHash())
+	rep.stopped()
+	if err != nil {
+		return err
+	}
+	return t.Err()
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/braid-bt/braid"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// reporter prints a download's progress in one of three forms: a progress
+// bar on a terminal, plain log lines otherwise, or JSON lines (--json).
+type reporter struct {
+	out, errw io.Writer
+	json      bool
+	quiet     bool
+	bar       *progressbar.ProgressBar
+	lastLine  time.Time
+}
+
+func newReporter(stdout, stderr io.Writer, asJSON, quiet bool) *reporter {
+	return &reporter{out: stdout, errw: stderr, json: asJSON, quiet: quiet}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (r *reporter) emit(v map[string]any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(r.out, "%s\n", b)
+}
+
+func (r *reporter) logf(format string, a ...any) {
+	if r.quiet || r.json {
+		return
+	}
+	r.clearBar()
+	fmt.Fprintf(r.out, format+"\n", a...)
+}
+
+func (r *reporter) clearBar() {
+	if r.bar != nil {
+		_ = r.bar.Clear()
+	}
+}
+
+func (r *reporter) listening(addr string) {
+	if r.json {
+		r.emit(map[string]any{"type": "listening", "addr": addr})
+		return
+	}
+	if addr != "" {
+		r.logf("listening for peers on %s", addr)
+	}
+}
+
+func (r *reporter) resume(t *braid.Torrent) {
+	cr := t.CheckResult()
+	if r.json {
+		r.emit(map[string]any{"type": "resume", "record": string(t.RecordStatus()),
+			"checked": cr.Checked, "valid": cr.Valid, "invalid": cr.Invalid})
+		return
+	}
+	if t.RecordStatus() == braid.RecordCorrupt {
+		fmt.Fprintf(r.errw, "braid: warning: the resume record of %s was damaged and is ignored\n", t.Name())
+	}
+	if cr.Checked > 0 {
+		r.logf("%s: checked %d pieces on disk: %d good, %d to fetch again", t.Name(), cr.Checked, cr.Valid, cr.Invalid)
+	}
+}
+
+func (r *reporter) warn(msg string) {
+	if r.json {
+		r.emit(map[string]any{"type": "warning", "warning": msg})
+		return
+	}
+	fmt.Fprintf(r.errw, "braid: warning: %s\n", msg)
+}
+
+var progressFields = []string{"info_hash", "name", "state", "downloaded", "bytes_size", "progress",
+	"speed", "peers", "fetched", "uploaded", "eta", "error"}
+
+func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
+	st, err := c.Stats(t.InfoHash(), progressFields...)
+	if err != nil {
+		return
+	}
+	sp := st["speed"].(braid.Speed)
+	if r.json {
+		r.emit(map[string]any{"type": "progress", "info_hash": st["info_hash"], "name": st["name"],
+			"state": st["state"], "have": st["downloaded"], "total": st["bytes_size"],
+			"progress": st["progress"], "download_rate": sp.Download, "upload_rate": sp.Upload,
+			"peers": st["peers"], "fetched": st["fetched"], "uploaded": st["uploaded"], "eta": st["eta"]})
+		return
+	}
+	if r.quiet {
+		return
+	}
+	have, total := st["downloaded"].(int64), st["bytes_size"].(int64)
+	desc := fmt.Sprintf("%s · %d peers · ↑ %s/s", st["name"], st["peers"], humanBytes(sp.Upload))
+	if isTerminal(r.out) {
+		if r.bar == nil {
+			r.bar = progressbar.NewOptions64(total,
+				progressbar.OptionSetWriter(r.out),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionFullWidth(),
+				progressbar.OptionSetRenderBlankState(true))
+		}
+		r.bar.Describe(desc)
+		_ = r.bar.Set64(have)
+		return
+	}
+	// Plain lines for logs and pipes: one every 5 s is plenty.
+	if time.Since(r.lastLine) < 5*time.Second && have < total {
+		return
+	}
+	r.lastLine = time.Now()
+	eta := "-"
+	if e := st["eta"].(float64); e > 0 {
+		eta = (time.Duration(e) * time.Second).String()
+	}
+	fmt.Fprintf(r.out, "%s %5.1f%% %s/%s ↓ %s/s ↑ %s/s peers %d eta %s\n", st["name"], 100*st["progress"].(float64),
+		humanBytes(float64(have)), humanBytes(float64(total)), humanBytes(sp.Download), humanBytes(sp.Upload), st["peers"], eta)
+}
+
+func (r *reporter) complete(c *braid.Client, t *braid.Torrent, took time.Duration) {
+	st, _ := c.Stats(t.InfoHash(), "fetched", "bytes_size")
+	if r.json {
+		r.emit(map[string]any{"type": "complete", "fetched": st["fetched"], "seconds": took.Seconds()})
+		return
+	}
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		fmt.Fprintln(r.out)
+		r.bar = nil
+	}
+	r.logf("%s: complete, %s fetched in %s", t.Name(), humanBytes(float64(st["fetched"].(int64))), took.Round(time.Millisecond))
+}
+
+func (r *reporter) seeding(t *braid.Torrent) {
+	r.logf("%s: seeding; press Ctrl-C to stop", t.Name())
+}
+
+func (r *reporter) finish() {
+	if r.bar != nil {
+		_ = r.bar.Clear()
+		r.bar = nil
+	}
+}
+
+func (r *reporter) stopped() {
+	if r.json {
+		r.emit(map[string]any{"type": "stopped"})
+	}
+}
+
+func humanBytes(n float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for n >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f %s", n, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", n, units[i])
+}
+
+func newStderrLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/braid-bt/braid/tracker"
+)
+
+// startAnnouncer runs the torrent's trackers (BEP 12 tiers) in their own
+// goroutine; peers they find come back to the loop as events.
+func (t *Torrent) startAnnouncer() {
+	if len(t.spec.Tiers) == 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(t.e.ctx)
+	t.annCancel = cancel
+	t.annDone = make(chan struct{})
+	t.announcer = tracker.NewAnnouncer(t.spec.Tiers, tracker.AnnouncerConfig{
+		InfoHash: t.ih, PeerID: t.e.cfg.PeerID, Port: t.e.cfg.Port,
+		Status: func() (int64, int64, int64) {
+			return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
+		},
+		OnPeers: func(peers []netip.AddrPort) {
+			addrs := make([]string, 0, len(peers))
+			for _, p := range peers {
+				addrs = append(addrs, p.String())
+			}
+			go t.post(evPeers{addrs: addrs})
+		},
+		OnError: func(url string, err error) {
+			t.e.cfg.Logger.Debug("tracker", "url", url, "err", err)
+		},
+		NumWant:     80,
+		MinInterval: t.e.cfg.TrackerMinInterval,
+	})
+	go func() {
+		defer close(t.annDone)
+		t.announcer.Run(ctx)
+	}()
+}
+
+// stopAnnouncer sends `stopped` to the trackers when ctx is given (bounded
+// by it), otherwise just ends the announcer.
+func (t *Torrent) stopAnnouncer(ctx context.Context) error {
+	if t.announcer == nil {
+		return nil
+	}
+	t.annMu.Lock()
+	defer t.annMu.Unlock()
+	if t.annCancel == nil {
+		return nil
+	}
+	var err error
+	if ctx != nil {
+		err = t.announcer.Stop(ctx)
+	}
+	t.annCancel()
+	<-t.annDone
+	t.annCancel = nil
+	return err
+}

@@ -1,0 +1,256 @@
+// Package engine is Braid's runtime: it owns sockets, storage, hashing and
+// trackers, and drives one core/session state machine per torrent from a
+// single goroutine that alone touches that torrent's state.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/braid-bt/braid/core/wire"
+)
+
+// Defaults for the limits a serious client needs against hostile swarms.
+const (
+	DefaultMaxPeersPerTorrent = 80
+	DefaultMaxConns           = 500
+	DefaultMaxHalfOpen        = 32
+	DefaultHandshakeTimeout   = 10 * time.Second
+)
+
+// ErrClosed is returned by calls on a closed engine.
+var ErrClosed = errors.New("engine closed")
+
+// Config configures an Engine.
+type Config struct {
+	PeerID             [20]byte
+	Port               uint16 // port announced to trackers
+	MaxPeersPerTorrent int
+	MaxConns           int
+	MaxHalfOpen        int
+	HandshakeTimeout   time.Duration
+	HashWorkers        int
+	// TrackerMinInterval floors re-announces (tests set it low).
+	TrackerMinInterval time.Duration
+	// Dial opens an outgoing peer connection (TCP on native builds).
+	Dial   func(ctx context.Context, addr string) (net.Conn, error)
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxPeersPerTorrent <= 0 {
+		c.MaxPeersPerTorrent = DefaultMaxPeersPerTorrent
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxHalfOpen <= 0 {
+		c.MaxHalfOpen = DefaultMaxHalfOpen
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Engine runs torrents and accepts incoming peers for them.
+type Engine struct {
+	cfg    Config
+	hasher *hasher
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	conns    atomic.Int64 // established peer connections, all torrents
+	halfOpen atomic.Int64
+
+	mu        sync.Mutex
+	torrents  map[[20]byte]*Torrent
+	listeners []net.Listener
+	closed    bool
+}
+
+// New starts an engine. Listeners are added with Serve.
+func New(cfg Config) *Engine {
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		cfg: cfg, hasher: newHasher(cfg.HashWorkers), ctx: ctx, cancel: cancel,
+		torrents: make(map[[20]byte]*Torrent),
+	}
+}
+
+// PeerID is this engine's BitTorrent peer id.
+func (e *Engine) PeerID() [20]byte { return e.cfg.PeerID }
+
+// Serve accepts peers on l until the engine closes. transport names it in stats.
+func (e *Engine) Serve(l net.Listener, transport string) {
+	e.mu.Lock()
+	e.listeners = append(e.listeners, l)
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				if e.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+					return
+				}
+				e.cfg.Logger.Warn("accept", "err", err)
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			if e.conns.Load()+e.halfOpen.Load() >= int64(e.cfg.MaxConns) {
+				_ = c.Close()
+				continue
+			}
+			e.halfOpen.Add(1)
+			go e.acceptPeer(c, transport)
+		}
+	}()
+}
+
+// acceptPeer runs the incoming handshake: theirs first (it names the
+// torrent), then ours.
+func (e *Engine) acceptPeer(c net.Conn, transport string) {
+	defer e.halfOpen.Add(-1)
+	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
+	var buf [wire.HandshakeLen]byte
+	if _, err := io.ReadFull(c, buf[:]); err != nil {
+		_ = c.Close()
+		return
+	}
+	hs, err := wire.ParseHandshake(buf[:])
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	t := e.torrent(hs.InfoHash)
+	if t == nil || hs.PeerID == e.cfg.PeerID {
+		_ = c.Close()
+		return
+	}
+	ours := e.handshake(hs.InfoHash)
+	if _, err := c.Write(ours.Append(nil)); err != nil {
+		_ = c.Close()
+		return
+	}
+	_ = c.SetDeadline(time.Time{})
+	pc := pendingConn{conn: c, addr: c.RemoteAddr().String(), transport: transport, hs: hs}
+	if !t.post(evConnected{pc: pc}) {
+		_ = c.Close()
+	}
+}
+
+func (e *Engine) handshake(ih [20]byte) wire.Handshake {
+	hs := wire.Handshake{InfoHash: ih, PeerID: e.cfg.PeerID}
+	hs.SetExtended()
+	hs.SetFast()
+	return hs
+}
+
+// dialPeer connects and runs the outgoing handshake (ours first).
+func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.HandshakeTimeout)
+	defer cancel()
+	c, err := e.cfg.Dial(ctx, addr)
+	if err != nil {
+		return pendingConn{}, err
+	}
+	deadline, _ := ctx.Deadline()
+	_ = c.SetDeadline(deadline)
+	ours := e.handshake(ih)
+	if _, err := c.Write(ours.Append(nil)); err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("send handshake to %s: %w", addr, err)
+	}
+	var buf [wire.HandshakeLen]byte
+	if _, err := io.ReadFull(c, buf[:]); err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("read handshake from %s: %w", addr, err)
+	}
+	hs, err := wire.ParseHandshake(buf[:])
+	if err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("handshake from %s: %w", addr, err)
+	}
+	if hs.InfoHash != ih {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("handshake from %s: wrong info hash", addr)
+	}
+	if hs.PeerID == e.cfg.PeerID {
+		_ = c.Close()
+		return pendingConn{}, errSelf
+	}
+	_ = c.SetDeadline(time.Time{})
+	return pendingConn{conn: c, addr: addr, transport: "tcp", outgoing: true, hs: hs}, nil
+}
+
+var errSelf = errors.New("connected to ourselves")
+
+func (e *Engine) torrent(ih [20]byte) *Torrent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.torrents[ih]
+}
+
+// Torrent returns an active torrent.
+func (e *Engine) Torrent(ih [20]byte) (*Torrent, bool) {
+	t := e.torrent(ih)
+	return t, t != nil
+}
+
+// Torrents lists active torrents.
+func (e *Engine) Torrents() []*Torrent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*Torrent, 0, len(e.torrents))
+	for _, t := range e.torrents {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (e *Engine) forget(t *Torrent) {
+	e.mu.Lock()
+	if e.torrents[t.ih] == t {
+		delete(e.torrents, t.ih)
+	}
+	e.mu.Unlock()
+}
+
+// Close stops accepting, stops every torrent without serializing and waits.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	ls := e.listeners
+	ts := make([]*Torrent, 0, len(e.torrents))
+	for _, t := range e.torrents {
+		ts = append(ts, t)
+	}
+	e.mu.Unlock()
+	e.cancel()
+	for _, l := range ls {
+		_ = l.Close()
+	}
+	for _, t := range ts {
+		t.shutdown()
+	}
+	e.wg.Wait()
+	e.hasher.close()
+	return nil
+}

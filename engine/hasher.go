@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// pieceReader is the part of storage the hasher needs.
+type pieceReader interface {
+	ReadAt(p []byte, off int64) (int, error)
+}
+
+// hashJob verifies one piece: read length bytes at off and compare SHA-1.
+type hashJob struct {
+	src    pieceReader
+	off    int64
+	length int64
+	want   [20]byte
+	done   func(ok bool, err error)
+}
+
+// hasher is the engine's bounded hashing pool: one worker per core, shared
+// by every torrent, so re-checks and downloads never hash on more threads
+// than there are cores. Submit never blocks the caller (a torrent loop).
+type hasher struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []hashJob
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func newHasher(workers int) *hasher {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	h := &hasher{}
+	h.cond = sync.NewCond(&h.mu)
+	h.wg.Add(workers)
+	for i := 0; i < workers; i++ {
+		go h.work()
+	}
+	return h
+}
+
+func (h *hasher) submit(j hashJob) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		j.done(false, errHasherClosed)
+		return
+	}
+	h.queue = append(h.queue, j)
+	h.mu.Unlock()
+	h.cond.Signal()
+}
+
+var errHasherClosed = errors.New("hasher closed")
+
+func (h *hasher) close() {
+	h.mu.Lock()
+	h.closed = true
+	pending := h.queue
+	h.queue = nil
+	h.mu.Unlock()
+	h.cond.Broadcast()
+	for _, j := range pending {
+		j.done(false, errHasherClosed)
+	}
+	h.wg.Wait()
+}
+
+func (h *hasher) work() {
+	defer h.wg.Done()
+	var buf []byte
+	for {
+		h.mu.Lock()
+		for len(h.queue) == 0 && !h.closed {
+			h.cond.Wait()
+		}
+		if h.closed {
+			h.mu.Unlock()
+			return
+		}
+		j := h.queue[0]
+		h.queue[0] = hashJob{}
+		h.queue = h.queue[1:]
+		h.mu.Unlock()
+		if int64(cap(buf)) < j.length {
+			buf = make([]byte, j.length)
+		}
+		ok, err := verifyPiece(j.src, buf[:j.length], j.off, j.want)
+		j.done(ok, err)
+	}
+}
+
+// verifyPiece reads a piece and compares its SHA-1. A piece that cannot be
+// read (missing file, short file) is simply not present: ok is false and err
+// says why, for the caller to log or to surface disk failures.
+func verifyPiece(src pieceReader, buf []byte, off int64, want [20]byte) (bool, error) {
+	n, err := src.ReadAt(buf, off)
+	if err != nil && !(errors.Is(err, io.EOF) && n == len(buf)) {
+		return false, fmt.Errorf("read piece at %d: %w", off, err)
+	}
+	return sha1.Sum(buf) == want, nil
+}

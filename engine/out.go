@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/braid-bt/braid/core/session"
+	"github.com/braid-bt/braid/core/wire"
+)
+
+// torrentOut is the session's Out for a torrent; its methods run on the loop.
+type torrentOut Torrent
+
+// Send queues a message to a peer.
+func (o *torrentOut) Send(id session.PeerID, m *wire.Message) {
+	t := (*Torrent)(o)
+	if p, ok := t.peers[id]; ok {
+		p.queueMessage(m)
+	}
+}
+
+// SendBlock queues an upload; the writer reads the data when it sends.
+func (o *torrentOut) SendBlock(id session.PeerID, piece, begin, length int) {
+	t := (*Torrent)(o)
+	if p, ok := t.peers[id]; ok {
+		p.queueBlock(piece, begin, length)
+	}
+}
+
+// WriteBlock stores received data. A disk error (full disk, permissions)
+// stops the torrent with that error; its verified state is kept.
+func (o *torrentOut) WriteBlock(piece, begin int, data []byte) {
+	t := (*Torrent)(o)
+	if t.State() == StateError {
+		return
+	}
+	off := t.info.PieceOffset(piece) + int64(begin)
+	if _, err := t.storage.WriteAt(data, off); err != nil {
+		t.fail(fmt.Errorf("write piece %d: %w", piece, err))
+		t.sess.Stop(time.Now())
+		t.closeAllPeers()
+		t.saveRecord(time.Now())
+	}
+}
+
+// HashPiece verifies a fully received piece on the hashing pool.
+func (o *torrentOut) HashPiece(piece int) {
+	t := (*Torrent)(o)
+	if t.State() == StateError {
+		return
+	}
+	t.e.hasher.submit(hashJob{
+		src: t.storage, off: t.info.PieceOffset(piece), length: t.info.PieceSize(piece),
+		want: t.info.Pieces[piece],
+		done: func(ok bool, err error) {
+			t.post(evHashed{piece: piece, ok: ok, err: err})
+		},
+	})
+}
+
+// ClosePeer drops a connection; banned peers' addresses are refused later.
+func (o *torrentOut) ClosePeer(id session.PeerID, reason error) {
+	t := (*Torrent)(o)
+	p, ok := t.peers[id]
+	if !ok {
+		return
+	}
+	if errors.Is(reason, session.ErrBanned) {
+		host := hostOf(p.addr)
+		t.banned[host] = true
+		for a := range t.candidates {
+			if hostOf(a) == host {
+				delete(t.candidates, a)
+			}
+		}
+		t.e.cfg.Logger.Info("banned peer", "addr", p.addr, "reason", reason)
+	} else {
+		t.e.cfg.Logger.Debug("closing peer", "addr", p.addr, "reason", reason)
+	}
+	// The session has forgotten the peer; only the connection remains.
+	t.dropPeer(p)
+}
+
+// Extended receives extension messages (metadata exchange and PEX come later).
+func (o *torrentOut) Extended(id session.PeerID, extID uint8, payload []byte) {}
+
+// Completed runs when every wanted piece is verified.
+func (o *torrentOut) Completed() {
+	t := (*Torrent)(o)
+	t.markComplete(time.Now(), true)
+}
+
+// readBlock reads upload data for a writer goroutine.
+func (t *Torrent) readBlock(dst []byte, piece, begin int) error {
+	off := t.info.PieceOffset(piece) + int64(begin)
+	n, err := t.storage.ReadAt(dst, off)
+	if n == len(dst) {
+		return nil
+	}
+	return err
+}
+
+// extHandshake is our BEP 10 handshake payload.
+func (t *Torrent) extHandshake() []byte {
+	eh := wire.ExtHandshake{
+		M:    map[string]int{},
+		V:    "Braid " + versionString,
+		Port: int(t.e.cfg.Port),
+		ReqQ: 500,
+	}
+	return eh.Encode()
+}
+
+// versionString is set by the root package.
+var versionString = "0.1.0"
+
+// SetVersion records the client version advertised in extension handshakes.
+func SetVersion(v string) { versionString = v }

@@ -1,0 +1,223 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/braid-bt/braid/core/session"
+	"github.com/braid-bt/braid/core/wire"
+)
+
+const (
+	// readIdleTimeout drops a peer that sent nothing, not even a keep-alive
+	// (sent every two minutes by every client), for this long.
+	readIdleTimeout = 3 * time.Minute
+	keepAliveEvery  = 90 * time.Second
+	writeTimeout    = 60 * time.Second
+	// maxBatchBlocks bounds the piece data a writer holds at once.
+	maxBatchBlocks = 32
+)
+
+// queuedBlock is an accepted upload request; its data is read from storage
+// only when the writer is about to send it, so queued requests cost no memory.
+type queuedBlock struct {
+	at                   int // offset in peerConn.out before which this block goes
+	piece, begin, length int
+}
+
+// peerConn owns one peer connection: a reader goroutine that parses
+// messages and hands them to the torrent loop, and a writer goroutine that
+// drains what the session queued. Only the queue is shared, under mu.
+type peerConn struct {
+	id        session.PeerID
+	t         *Torrent
+	conn      net.Conn
+	addr      string
+	transport string
+	outgoing  bool
+	hs        wire.Handshake
+
+	mu     sync.Mutex
+	out    []byte
+	blocks []queuedBlock
+	wake   chan struct{}
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func newPeerConn(t *Torrent, id session.PeerID, pc pendingConn) *peerConn {
+	return &peerConn{
+		id: id, t: t, conn: pc.conn, addr: pc.addr, transport: pc.transport,
+		outgoing: pc.outgoing, hs: pc.hs,
+		wake: make(chan struct{}, 1), closed: make(chan struct{}),
+	}
+}
+
+func (p *peerConn) start() {
+	go p.readLoop()
+	go p.writeLoop()
+}
+
+func (p *peerConn) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// queueMessage encodes m for sending; it never blocks.
+func (p *peerConn) queueMessage(m *wire.Message) {
+	p.mu.Lock()
+	p.out = wire.AppendMessage(p.out, m)
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *peerConn) queueBlock(piece, begin, length int) {
+	p.mu.Lock()
+	p.blocks = append(p.blocks, queuedBlock{at: len(p.out), piece: piece, begin: begin, length: length})
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *peerConn) close() {
+	p.closeOnce.Do(func() {
+		close(p.closed)
+		_ = p.conn.Close()
+	})
+}
+
+func (p *peerConn) readLoop() {
+	lim := wire.DefaultLimits(p.t.info.NumPieces())
+	var err error
+	for {
+		bufp := getBuf()
+		var m wire.Message
+		_ = p.conn.SetReadDeadline(time.Now().Add(readIdleTimeout))
+		m, *bufp, err = wire.ReadMessage(p.conn, *bufp, lim)
+		if err != nil {
+			putBuf(bufp)
+			break
+		}
+		if !p.t.post(evMessage{peer: p, msg: m, buf: bufp}) {
+			putBuf(bufp)
+			err = errTorrentClosed
+			break
+		}
+	}
+	p.close()
+	p.t.post(evPeerClosed{peer: p, err: err})
+}
+
+func (p *peerConn) writeLoop() {
+	var (
+		out    []byte
+		blocks []queuedBlock
+		data   = make([]byte, 0, 4096)
+		bufs   net.Buffers
+	)
+	keepAlive := time.NewTimer(keepAliveEvery)
+	defer keepAlive.Stop()
+	for {
+		select {
+		case <-p.closed:
+			return
+		case <-p.wake:
+		case <-keepAlive.C:
+			p.queueMessage(&wire.Message{KeepAlive: true})
+			keepAlive.Reset(keepAliveEvery)
+			continue
+		}
+		for {
+			p.mu.Lock()
+			cut := len(p.out)
+			n := len(p.blocks)
+			if n > maxBatchBlocks {
+				n = maxBatchBlocks
+				cut = p.blocks[n].at // bytes queued after the next block wait for it
+			}
+			out = append(out[:0], p.out[:cut]...)
+			p.out = p.out[:copy(p.out, p.out[cut:])]
+			blocks = append(blocks[:0], p.blocks[:n]...)
+			p.blocks = p.blocks[:copy(p.blocks, p.blocks[n:])]
+			for i := range p.blocks {
+				p.blocks[i].at -= cut
+			}
+			p.mu.Unlock()
+			if len(out) == 0 && len(blocks) == 0 {
+				break
+			}
+			var err error
+			bufs, data, err = p.assemble(bufs[:0], data[:0], out, blocks)
+			if err != nil {
+				p.t.post(evPeerClosed{peer: p, err: err})
+				p.close()
+				return
+			}
+			_ = p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if _, err := bufs.WriteTo(p.conn); err != nil {
+				p.close()
+				return
+			}
+			keepAlive.Reset(keepAliveEvery)
+		}
+	}
+}
+
+// assemble lays out one batch in send order: message bytes up to each
+// block, the block's header and data, then the remaining message bytes.
+func (p *peerConn) assemble(bufs net.Buffers, data, out []byte, blocks []queuedBlock) (net.Buffers, []byte, error) {
+	need := 0
+	for _, b := range blocks {
+		need += 13 + b.length
+	}
+	if cap(data) < need {
+		data = make([]byte, 0, need)
+	}
+	prev := 0
+	for _, b := range blocks {
+		at := b.at
+		if at > len(out) {
+			at = len(out)
+		}
+		if at > prev {
+			bufs = append(bufs, out[prev:at])
+			prev = at
+		}
+		start := len(data)
+		data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
+		body := data[len(data) : len(data)+b.length]
+		if err := p.t.readBlock(body, b.piece, b.begin); err != nil {
+			return bufs, data, fmt.Errorf("read block %d/%d for upload: %w", b.piece, b.begin, err)
+		}
+		data = data[:len(data)+b.length]
+		bufs = append(bufs, data[start:])
+	}
+	if prev < len(out) {
+		bufs = append(bufs, out[prev:])
+	}
+	return bufs, data, nil
+}
+
+var errTorrentClosed = errors.New("torrent closed")
+
+// Message buffers cycle between readers and the torrent loop: a block is
+// read into one, written to storage by the loop, and the buffer comes back.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, wire.BlockSize+16)
+	return &b
+}}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 4*wire.BlockSize {
+		return // oversized bitfields and extension messages are not pooled
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}

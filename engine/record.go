@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/braid-bt/braid/persist"
+)
+
+// recordEvery is how often a running torrent refreshes its resume record.
+const recordEvery = 10 * time.Second
+
+// buildRecord captures what a restart needs; runs on the loop.
+func (t *Torrent) buildRecord() *persist.Record {
+	r := &persist.Record{
+		Version:     persist.RecordVersion,
+		InfoHash:    append([]byte(nil), t.ih[:]...),
+		Info:        t.spec.InfoBytes,
+		Name:        t.info.Name,
+		Trackers:    t.spec.Tiers,
+		URLList:     t.spec.URLList,
+		SavePath:    t.spec.SavePath,
+		NumPieces:   t.info.NumPieces(),
+		Uploaded:    t.uploaded.Load(),
+		Downloaded:  t.downloaded.Load(),
+		AddedAt:     t.addedAt.Unix(),
+		CompletedAt: t.completedAt.Load(),
+	}
+	if t.sess != nil {
+		r.Bitfield = append([]byte(nil), t.sess.Have().Bytes()...)
+	} else if t.spec.Record != nil {
+		r.Bitfield = t.spec.Record.Bitfield
+	}
+	if fs, ok := t.storage.(interface{ FileStates() []persist.FileState }); ok {
+		r.Files = fs.FileStates()
+	}
+	prios := make([]int, len(t.info.Files))
+	for i := range prios {
+		prios[i] = 1
+	}
+	r.FilePriorities = prios
+	return r
+}
+
+// saveRecord writes the resume record. Data is synced first so that a
+// record never claims a piece the disk might not hold after a crash.
+func (t *Torrent) saveRecord(now time.Time) {
+	t.lastSave = now
+	if t.spec.State == nil || t.sess == nil {
+		return
+	}
+	if s, ok := t.storage.(interface{ Sync() error }); ok {
+		if err := s.Sync(); err != nil {
+			t.e.cfg.Logger.Warn("sync data", "err", err)
+			return
+		}
+	}
+	if err := t.spec.State.Save(t.buildRecord()); err != nil {
+		t.e.cfg.Logger.Warn("save resume record", "err", err)
+	}
+}

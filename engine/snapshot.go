@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/braid-bt/braid/core/bitfield"
+	"github.com/braid-bt/braid/core/session"
+)
+
+// Snapshot is a consistent copy of a torrent's state for the API.
+type Snapshot struct {
+	State      State
+	Err        error
+	Stats      session.Stats
+	Peers      []session.PeerStats
+	FileDone   []int64 // verified bytes per file
+	Have       *bitfield.Bitfield
+	Uploaded   int64 // all-time, including earlier runs
+	Downloaded int64
+	Check      CheckResult
+	AddedAt    time.Time
+	Trackers   [][]string
+}
+
+// Snapshot copies the torrent's state, from its loop when it runs.
+func (t *Torrent) Snapshot() Snapshot {
+	s := Snapshot{
+		State: t.State(), Err: t.Err(), AddedAt: t.addedAt, Trackers: t.spec.Tiers,
+		FileDone: make([]int64, len(t.info.Files)),
+	}
+	filled := false
+	select {
+	case <-t.checked:
+		s.Check = t.check
+		filled = t.do(func() {
+			now := time.Now()
+			s.Stats = t.sess.Stats(now)
+			s.Peers = t.sess.Peers(now)
+			for i := range s.FileDone {
+				s.FileDone[i] = t.sess.FileCompleted(i)
+			}
+			s.Have = t.sess.Have().Clone()
+		})
+	default:
+	}
+	if !filled {
+		s.Have = bitfield.New(t.info.NumPieces())
+		s.Stats.NumPieces = t.info.NumPieces()
+		s.Stats.Left = t.left.Load()
+	}
+	s.Uploaded = t.uploaded.Load()
+	s.Downloaded = t.downloaded.Load()
+	return s
+}

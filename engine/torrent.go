@@ -1,0 +1,595 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/braid-bt/braid/core/bitfield"
+	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/core/session"
+	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/persist"
+	"github.com/braid-bt/braid/tracker"
+)
+
+// State is a torrent's life-cycle stage.
+type State string
+
+// Torrent states, as reported by Stats.
+const (
+	StateChecking    State = "checking"
+	StateDownloading State = "downloading"
+	StateSeeding     State = "seeding"
+	StateStopped     State = "stopped"
+	StateError       State = "error"
+)
+
+// ErrExists is returned when a torrent with the same info hash is active.
+var ErrExists = errors.New("torrent already active")
+
+// Spec describes a torrent to start.
+type Spec struct {
+	InfoHash  [20]byte
+	Info      *metainfo.Info
+	InfoBytes []byte
+	Tiers     [][]string
+	URLList   []string
+	SavePath  string
+	Storage   persist.Storage
+	State     persist.StateStore
+	// Record is the loaded resume record, if any: its pieces are verified
+	// on disk before the torrent starts.
+	Record *persist.Record
+	// CheckAll verifies every piece before starting (no record, data may exist).
+	CheckAll bool
+	Peers    []string
+}
+
+// CheckResult reports the start-up verification of data on disk.
+type CheckResult struct {
+	Checked, Valid, Invalid int
+}
+
+// Torrent is one running torrent. Its state belongs to the loop goroutine;
+// other goroutines reach it through post and do.
+type Torrent struct {
+	e         *Engine
+	ih        [20]byte
+	info      *metainfo.Info
+	spec      Spec
+	storage   persist.Storage
+	events    chan event
+	loopDone  chan struct{}
+	quit      chan struct{}
+	quitOnce  sync.Once
+	checked   chan struct{}
+	completed chan struct{}
+	announcer *tracker.Announcer
+	annCancel context.CancelFunc
+	annDone   chan struct{}
+	annMu     sync.Mutex
+	addedAt   time.Time
+
+	// Read by other goroutines.
+	state       atomic.Value // State
+	errv        atomic.Value // error
+	check       CheckResult
+	uploaded    atomic.Int64
+	downloaded  atomic.Int64
+	left        atomic.Int64
+	completedAt atomic.Int64
+
+	// Owned by the loop.
+	startHave  *bitfield.Bitfield
+	sess       *session.Session
+	peers      map[session.PeerID]*peerConn
+	byAddr     map[string]session.PeerID
+	nextID     session.PeerID
+	candidates map[string]*candidate
+	dialing    int
+	banned     map[string]bool
+	lastSave   time.Time
+	baseUp     int64
+	baseDown   int64
+	stopping   bool
+}
+
+type candidate struct {
+	next  time.Time
+	fails int
+}
+
+// AddTorrent starts a torrent: it verifies data on disk, then downloads or
+// seeds until stopped.
+func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	if _, ok := e.torrents[spec.InfoHash]; ok {
+		return nil, ErrExists
+	}
+	t := &Torrent{
+		e: e, ih: spec.InfoHash, info: spec.Info, spec: spec, storage: spec.Storage,
+		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
+		checked: make(chan struct{}), completed: make(chan struct{}),
+		peers: make(map[session.PeerID]*peerConn), byAddr: make(map[string]session.PeerID),
+		candidates: make(map[string]*candidate), banned: make(map[string]bool),
+		addedAt: time.Now(),
+	}
+	t.state.Store(StateChecking)
+	if r := spec.Record; r != nil {
+		t.baseUp, t.baseDown = r.Uploaded, r.Downloaded
+		if r.AddedAt > 0 {
+			t.addedAt = time.Unix(r.AddedAt, 0)
+		}
+	}
+	t.left.Store(spec.Info.Length)
+	e.torrents[spec.InfoHash] = t
+	go t.run()
+	return t, nil
+}
+
+// InfoHash identifies the torrent.
+func (t *Torrent) InfoHash() [20]byte { return t.ih }
+
+// Info is the torrent's info dictionary.
+func (t *Torrent) Info() *metainfo.Info { return t.info }
+
+// SavePath is the directory holding the torrent's data.
+func (t *Torrent) SavePath() string { return t.spec.SavePath }
+
+// State is the current life-cycle stage.
+func (t *Torrent) State() State { return t.state.Load().(State) }
+
+// Err is the error that stopped the torrent, if any.
+func (t *Torrent) Err() error {
+	if v, ok := t.errv.Load().(error); ok {
+		return v
+	}
+	return nil
+}
+
+// Checked is closed once start-up verification is over.
+func (t *Torrent) Checked() <-chan struct{} { return t.checked }
+
+// CheckResult is valid once Checked is closed.
+func (t *Torrent) CheckResult() CheckResult {
+	<-t.checked
+	return t.check
+}
+
+// Completed is closed when every wanted piece is verified.
+func (t *Torrent) Completed() <-chan struct{} { return t.completed }
+
+// Stopped is closed when the torrent's loop has ended.
+func (t *Torrent) Stopped() <-chan struct{} { return t.loopDone }
+
+// event is anything the loop reacts to.
+type event interface{}
+
+type (
+	evMessage struct {
+		peer *peerConn
+		msg  wire.Message
+		buf  *[]byte
+	}
+	evPeerClosed struct {
+		peer *peerConn
+		err  error
+	}
+	evConnected struct{ pc pendingConn }
+	evDialFailed struct {
+		addr string
+		err  error
+	}
+	evHashed struct {
+		piece int
+		ok    bool
+		err   error
+	}
+	evPeers struct{ addrs []string }
+	evCmd   struct {
+		fn   func()
+		done chan struct{}
+	}
+)
+
+// pendingConn is a handshaken connection waiting to join a torrent.
+type pendingConn struct {
+	conn      net.Conn
+	addr      string
+	transport string
+	outgoing  bool
+	hs        wire.Handshake
+}
+
+// post hands an event to the loop; false once the torrent has stopped.
+func (t *Torrent) post(ev event) bool {
+	select {
+	case t.events <- ev:
+		return true
+	case <-t.quit:
+		return false
+	}
+}
+
+// do runs fn on the loop and waits; false if the torrent has stopped.
+func (t *Torrent) do(fn func()) bool {
+	done := make(chan struct{})
+	if !t.post(evCmd{fn: fn, done: done}) {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-t.loopDone:
+		return false
+	}
+}
+
+func (t *Torrent) fail(err error) {
+	if t.Err() == nil {
+		t.errv.Store(err)
+	}
+	t.state.Store(StateError)
+	t.e.cfg.Logger.Error("torrent stopped", "name", t.info.Name, "err", err)
+}
+
+func (t *Torrent) run() {
+	defer close(t.loopDone)
+	if !t.verifyOnDisk() {
+		close(t.checked)
+		return
+	}
+	close(t.checked)
+	now := time.Now()
+	cfg := session.Config{
+		Rand:         rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
+		ExtHandshake: t.extHandshake(),
+	}
+	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
+	t.startHave = nil
+	if t.sess.Complete() {
+		t.markComplete(now, false)
+	} else {
+		t.state.Store(StateDownloading)
+	}
+	t.publish(now)
+	t.startAnnouncer()
+	for _, a := range t.spec.Peers {
+		t.addCandidate(a)
+	}
+	t.fillPeers(now)
+	t.lastSave = now
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case ev := <-t.events:
+			t.handle(ev)
+			// Drain what is already queued before the next timer check:
+			// blocks arrive in bursts.
+			for i := 0; i < 64; i++ {
+				select {
+				case ev := <-t.events:
+					t.handle(ev)
+					continue
+				default:
+				}
+				break
+			}
+		case now := <-tick.C:
+			t.onTick(now)
+		case <-t.quit:
+			t.closeAllPeers()
+			t.drain()
+			return
+		}
+		if t.stopping {
+			t.closeAllPeers()
+			t.drain()
+			return
+		}
+	}
+}
+
+// drain releases buffers of events that will never be handled and closes
+// connections that raced with shutdown.
+func (t *Torrent) drain() {
+	for {
+		select {
+		case ev := <-t.events:
+			switch ev := ev.(type) {
+			case evMessage:
+				putBuf(ev.buf)
+			case evConnected:
+				_ = ev.pc.conn.Close()
+			case evCmd:
+				close(ev.done)
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (t *Torrent) handle(ev event) {
+	now := time.Now()
+	switch ev := ev.(type) {
+	case evMessage:
+		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
+			t.sess.Message(p.id, &ev.msg, now)
+		}
+		putBuf(ev.buf)
+	case evPeerClosed:
+		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
+			t.dropPeer(p)
+			t.sess.RemovePeer(p.id, now)
+			t.fillPeers(now)
+		}
+	case evConnected:
+		t.onConnected(ev.pc, now)
+	case evDialFailed:
+		t.dialing--
+		if c, ok := t.candidates[ev.addr]; ok {
+			c.fails++
+			c.next = now.Add(time.Duration(c.fails*c.fails) * 15 * time.Second)
+			if c.fails >= 5 || errors.Is(ev.err, errSelf) {
+				delete(t.candidates, ev.addr)
+			}
+		}
+	case evHashed:
+		if ev.err != nil && !errors.Is(ev.err, errHasherClosed) {
+			t.e.cfg.Logger.Debug("hash read", "piece", ev.piece, "err", ev.err)
+		}
+		t.sess.PieceHashed(ev.piece, ev.ok, now)
+		t.publish(now)
+	case evPeers:
+		for _, a := range ev.addrs {
+			t.addCandidate(a)
+		}
+		t.fillPeers(now)
+	case evCmd:
+		ev.fn()
+		close(ev.done)
+	}
+}
+
+func (t *Torrent) onTick(now time.Time) {
+	t.sess.Tick(now)
+	t.publish(now)
+	t.fillPeers(now)
+	if now.Sub(t.lastSave) >= recordEvery {
+		t.saveRecord(now)
+	}
+}
+
+// publish copies counters other goroutines (trackers, stats) read.
+func (t *Torrent) publish(now time.Time) {
+	st := t.sess.Stats(now)
+	t.uploaded.Store(t.baseUp + st.Uploaded)
+	t.downloaded.Store(t.baseDown + st.Downloaded)
+	t.left.Store(st.Left)
+}
+
+func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
+	if pc.outgoing {
+		t.dialing--
+	}
+	host := hostOf(pc.addr)
+	_, dup := t.byAddr[pc.addr]
+	if t.stopping || dup || t.banned[host] || len(t.peers) >= t.e.cfg.MaxPeersPerTorrent ||
+		t.e.conns.Load() >= int64(t.e.cfg.MaxConns) || t.State() == StateError {
+		_ = pc.conn.Close()
+		return
+	}
+	if c, ok := t.candidates[pc.addr]; ok {
+		c.fails = 0
+	}
+	t.nextID++
+	p := newPeerConn(t, t.nextID, pc)
+	t.peers[p.id] = p
+	t.byAddr[p.addr] = p.id
+	t.e.conns.Add(1)
+	p.start()
+	ours := t.e.handshake(t.ih)
+	t.sess.AddPeer(p.id, session.PeerInfo{
+		Addr: pc.addr, ID: pc.hs.PeerID,
+		Fast:      pc.hs.SupportsFast() && ours.SupportsFast(),
+		Extended:  pc.hs.SupportsExtended() && ours.SupportsExtended(),
+		Outgoing:  pc.outgoing,
+		Transport: pc.transport,
+	}, now)
+}
+
+func (t *Torrent) dropPeer(p *peerConn) {
+	if _, ok := t.peers[p.id]; !ok {
+		return
+	}
+	delete(t.peers, p.id)
+	if t.byAddr[p.addr] == p.id {
+		delete(t.byAddr, p.addr)
+	}
+	t.e.conns.Add(-1)
+	p.close()
+}
+
+func (t *Torrent) closeAllPeers() {
+	now := time.Now()
+	for _, p := range t.peers {
+		t.dropPeer(p)
+		if t.sess != nil {
+			t.sess.RemovePeer(p.id, now)
+		}
+	}
+}
+
+func hostOf(addr string) string {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+func (t *Torrent) addCandidate(addr string) {
+	if _, ok := t.candidates[addr]; ok || len(t.candidates) >= 2000 {
+		return
+	}
+	if t.banned[hostOf(addr)] {
+		return
+	}
+	t.candidates[addr] = &candidate{}
+}
+
+// fillPeers dials candidates while there is room, within the engine's
+// half-open limit.
+func (t *Torrent) fillPeers(now time.Time) {
+	if t.stopping || t.State() == StateError {
+		return
+	}
+	for addr, c := range t.candidates {
+		if len(t.peers)+t.dialing >= t.e.cfg.MaxPeersPerTorrent ||
+			t.e.halfOpen.Load() >= int64(t.e.cfg.MaxHalfOpen) {
+			return
+		}
+		if _, ok := t.byAddr[addr]; ok || now.Before(c.next) {
+			continue
+		}
+		c.next = now.Add(time.Hour) // until the attempt reports back
+		t.dialing++
+		t.e.halfOpen.Add(1)
+		go func(addr string) {
+			defer t.e.halfOpen.Add(-1)
+			ctx, cancel := context.WithCancel(t.e.ctx)
+			defer cancel()
+			go func() {
+				select {
+				case <-t.quit:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			pc, err := t.e.dialPeer(ctx, t.ih, addr)
+			if err != nil {
+				t.post(evDialFailed{addr: addr, err: err})
+				return
+			}
+			if !t.post(evConnected{pc: pc}) {
+				_ = pc.conn.Close()
+			}
+		}(addr)
+	}
+}
+
+func (t *Torrent) markComplete(now time.Time, announce bool) {
+	t.state.Store(StateSeeding)
+	if t.completedAt.Load() == 0 {
+		t.completedAt.Store(now.Unix())
+	}
+	select {
+	case <-t.completed:
+	default:
+		close(t.completed)
+	}
+	if announce && t.announcer != nil {
+		t.announcer.Completed()
+	}
+	if announce {
+		t.saveRecord(now)
+	}
+}
+
+// shutdown ends the loop without serializing (engine close).
+func (t *Torrent) shutdown() {
+	t.quitOnce.Do(func() { close(t.quit) })
+	<-t.loopDone
+	t.stopAnnouncer(nil)
+	t.e.forget(t)
+	_ = t.storage.Close()
+}
+
+// StopAndSerialize stops requests, closes peers, tells trackers we stopped,
+// writes the resume record and ends the torrent. ctx bounds the tracker step.
+func (t *Torrent) StopAndSerialize(ctx context.Context) error {
+	var rec *persist.Record
+	ran := t.do(func() {
+		now := time.Now()
+		t.sess.Stop(now)
+		t.stopping = true
+		// Flush Cancel/NotInterested before closing: peers drop us cleanly.
+		for _, p := range t.peers {
+			p.signal()
+		}
+		t.publish(now)
+		rec = t.buildRecord()
+	})
+	if !ran {
+		<-t.checked
+		select {
+		case <-t.loopDone:
+		default:
+		}
+		if t.sess == nil { // stopped during checking: nothing learnt to save
+			t.shutdown()
+			return t.Err()
+		}
+	}
+	t.quitOnce.Do(func() { close(t.quit) })
+	<-t.loopDone
+	annErr := t.stopAnnouncer(ctx)
+	t.state.Store(StateStopped)
+	t.e.forget(t)
+	var err error
+	if rec != nil && t.spec.State != nil {
+		if serr := t.spec.State.Save(rec); serr != nil {
+			err = fmt.Errorf("save resume record: %w", serr)
+		}
+	}
+	if s, ok := t.storage.(interface{ Sync() error }); ok {
+		_ = s.Sync()
+	}
+	_ = t.storage.Close()
+	if annErr != nil {
+		t.e.cfg.Logger.Debug("tracker stop", "err", annErr)
+	}
+	return err
+}
+
+// Remove ends the torrent, deletes its resume record and, if asked, its data.
+func (t *Torrent) Remove(deleteData bool) error {
+	t.quitOnce.Do(func() { close(t.quit) })
+	<-t.loopDone
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = t.stopAnnouncer(ctx)
+	t.e.forget(t)
+	t.state.Store(StateStopped)
+	var errs []error
+	if t.spec.State != nil {
+		if err := t.spec.State.Delete(t.ih); err != nil && !errors.Is(err, persist.ErrNoRecord) {
+			errs = append(errs, fmt.Errorf("delete resume record: %w", err))
+		}
+	}
+	if deleteData {
+		if d, ok := t.storage.(interface{ DeleteData() error }); ok {
+			if err := d.DeleteData(); err != nil {
+				errs = append(errs, fmt.Errorf("delete data: %w", err))
+			}
+		}
+	}
+	_ = t.storage.Close()
+	return errors.Join(errs...)
+}

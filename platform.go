@@ -1,0 +1,20 @@
+package braid
+
+import (
+	"net"
+
+	"github.com/braid-bt/braid/persist"
+)
+
+// listener is a peer listener and what to announce for it.
+type listener struct {
+	l         net.Listener
+	port      uint16
+	transport string
+}
+
+// openedStorage is a torrent's storage and whether data already existed.
+type openedStorage struct {
+	storage persist.Storage
+	hasData bool
+}

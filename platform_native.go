@@ -1,0 +1,73 @@
+//go:build !js
+
+package braid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+
+	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/persist"
+	"github.com/braid-bt/braid/transport/tcp"
+)
+
+// platform picks native defaults: TCP peers, files on disk, file records.
+type platform struct{}
+
+func newPlatform() platform { return platform{} }
+
+func (platform) openState(dir string) (persist.StateStore, error) {
+	return persist.NewFileStateStore(dir)
+}
+
+func (platform) listen(addr string) (listener, error) {
+	l, err := tcp.Listen(addr)
+	if err != nil {
+		return listener{}, err
+	}
+	return listener{l: l, port: uint16(l.Addr().(*net.TCPAddr).Port), transport: tcp.Name}, nil
+}
+
+func (platform) dial(ctx context.Context, addr string) (net.Conn, error) {
+	return tcp.Dial(ctx, addr)
+}
+
+func (platform) readTorrentFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("torrent file %s: no such file", path)
+		}
+		return nil, fmt.Errorf("torrent file: %w", err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("torrent file %s: is a directory", path)
+	}
+	if fi.Size() > metainfo.MaxTorrentSize {
+		return nil, fmt.Errorf("%w: %s is %d bytes, more than the %d allowed", ErrInvalidTorrent, path, fi.Size(), metainfo.MaxTorrentSize)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("torrent file: %w", err)
+	}
+	return data, nil
+}
+
+func (platform) openStorage(dir string, info *metainfo.Info) (openedStorage, error) {
+	fs, err := persist.OpenFiles(dir, info, persist.FileOptions{})
+	if err != nil {
+		return openedStorage{}, fmt.Errorf("open data in %s: %w", dir, err)
+	}
+	has := false
+	for _, s := range fs.FileStates() {
+		if s.Size > 0 {
+			has = true
+			break
+		}
+	}
+	return openedStorage{storage: fs, hasData: has}, nil
+}

@@ -1,0 +1,211 @@
+package braid
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Stats is a selection of a torrent's statistics, keyed by field name.
+type Stats map[string]any
+
+// Speed is a pair of rates in bytes per second.
+type Speed struct {
+	Download float64 `json:"download"`
+	Upload   float64 `json:"upload"`
+}
+
+// Pieces counts verified pieces.
+type Pieces struct {
+	Have  int `json:"have"`
+	Total int `json:"total"`
+}
+
+// DefaultStatsFields are returned when Stats is called without fields.
+var DefaultStatsFields = []string{"name", "speed", "downloaded", "bytes_size"}
+
+// statsFields computes each field from a snapshot. Byte counts are int64,
+// rates float64 bytes per second.
+var statsFields = map[string]func(t *Torrent, s *snapshot) any{
+	"info_hash":  func(t *Torrent, s *snapshot) any { return t.InfoHash().String() },
+	"name":       func(t *Torrent, s *snapshot) any { return t.Name() },
+	"speed":      func(t *Torrent, s *snapshot) any { return Speed{s.Stats.DownloadRate, s.Stats.UploadRate} },
+	"downloaded": func(t *Torrent, s *snapshot) any { return t.Length() - s.Stats.Left },
+	"bytes_size": func(t *Torrent, s *snapshot) any { return t.Length() },
+	"left":       func(t *Torrent, s *snapshot) any { return s.Stats.Left },
+	"uploaded":   func(t *Torrent, s *snapshot) any { return s.Uploaded },
+	"fetched":    func(t *Torrent, s *snapshot) any { return s.Stats.Downloaded },
+	"wasted":     func(t *Torrent, s *snapshot) any { return s.Stats.Wasted },
+	"hash_fails": func(t *Torrent, s *snapshot) any { return s.Stats.HashFails },
+	"progress": func(t *Torrent, s *snapshot) any {
+		if t.Length() == 0 {
+			return 1.0
+		}
+		return float64(t.Length()-s.Stats.Left) / float64(t.Length())
+	},
+	"state": func(t *Torrent, s *snapshot) any { return string(s.State) },
+	"error": func(t *Torrent, s *snapshot) any {
+		if s.Err != nil {
+			return s.Err.Error()
+		}
+		return ""
+	},
+	"peers": func(t *Torrent, s *snapshot) any { return s.Stats.Peers },
+	"seeds": func(t *Torrent, s *snapshot) any { return s.Stats.Seeds },
+	"peers_by_transport": func(t *Torrent, s *snapshot) any {
+		m := map[string]int{}
+		for _, p := range s.Peers {
+			m[p.Transport]++
+		}
+		return m
+	},
+	"pieces": func(t *Torrent, s *snapshot) any { return Pieces{s.Stats.PiecesHave, s.Stats.NumPieces} },
+	"eta": func(t *Torrent, s *snapshot) any {
+		if s.Stats.Left == 0 {
+			return 0.0
+		}
+		if s.Stats.DownloadRate < 1 {
+			return -1.0 // unknown
+		}
+		return float64(s.Stats.Left) / s.Stats.DownloadRate
+	},
+	"ratio": func(t *Torrent, s *snapshot) any {
+		if s.Downloaded == 0 {
+			return 0.0
+		}
+		return float64(s.Uploaded) / float64(s.Downloaded)
+	},
+	"resume": func(t *Torrent, s *snapshot) any {
+		return map[string]any{"record": string(t.record), "checked": s.Check.Checked, "valid": s.Check.Valid, "invalid": s.Check.Invalid}
+	},
+}
+
+// StatsFields lists every field Stats accepts.
+func StatsFields() []string {
+	out := make([]string, 0, len(statsFields))
+	for k := range statsFields {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stats returns the named fields of a torrent's statistics (DefaultStatsFields
+// when none are named). ErrTorrentNotFound when ih is not active,
+// ErrUnknownField for a field Stats does not know.
+func (c *Client) Stats(ih InfoHash, fields ...string) (Stats, error) {
+	t, err := c.lookup(ih)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		fields = DefaultStatsFields
+	}
+	for _, f := range fields {
+		if _, ok := statsFields[f]; !ok {
+			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownField, f, strings.Join(StatsFields(), ", "))
+		}
+	}
+	s := t.snapshot()
+	out := make(Stats, len(fields))
+	for _, f := range fields {
+		out[f] = statsFields[f](t, &s)
+	}
+	return out, nil
+}
+
+// FileEntry describes one file of a torrent.
+type FileEntry struct {
+	Index      int     `json:"index"`
+	Path       string  `json:"path"` // slash-separated, relative to the save directory
+	Name       string  `json:"name"`
+	Length     int64   `json:"length"`
+	Downloaded int64   `json:"downloaded"` // verified bytes
+	Progress   float64 `json:"progress"`
+	Complete   bool    `json:"complete"`
+}
+
+// ListFiles lists a torrent's files with their progress.
+func (c *Client) ListFiles(ih InfoHash) ([]FileEntry, error) {
+	t, err := c.lookup(ih)
+	if err != nil {
+		return nil, err
+	}
+	s := t.snapshot()
+	info := t.t.Info()
+	out := make([]FileEntry, len(info.Files))
+	for i, f := range info.Files {
+		p := path.Join(f.Path...)
+		if info.MultiFile {
+			p = path.Join(info.Name, p)
+		}
+		e := FileEntry{Index: i, Path: p, Name: f.Path[len(f.Path)-1], Length: f.Length, Downloaded: s.FileDone[i]}
+		e.Complete = e.Downloaded >= f.Length
+		e.Progress = 1
+		if f.Length > 0 {
+			e.Progress = float64(e.Downloaded) / float64(f.Length)
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// Get returns low-level fields of a torrent's model by name: info_hash,
+// name, save_path, piece_length, num_pieces, length, private, trackers,
+// bitfield (wire bytes), peers ([]PeerInfo), state, added_at, files.
+func (c *Client) Get(ih InfoHash, keys ...string) (map[string]any, error) {
+	t, err := c.lookup(ih)
+	if err != nil {
+		return nil, err
+	}
+	s := t.snapshot()
+	info := t.t.Info()
+	all := map[string]func() any{
+		"info_hash":    func() any { return t.InfoHash().String() },
+		"name":         func() any { return info.Name },
+		"save_path":    func() any { return t.t.SavePath() },
+		"piece_length": func() any { return info.PieceLength },
+		"num_pieces":   func() any { return info.NumPieces() },
+		"length":       func() any { return info.Length },
+		"private":      func() any { return info.Private },
+		"trackers":     func() any { return s.Trackers },
+		"bitfield":     func() any { return s.Have.Bytes() },
+		"state":        func() any { return string(s.State) },
+		"added_at":     func() any { return s.AddedAt },
+		"files":        func() any { return info.Files },
+		"peers": func() any {
+			ps := make([]PeerInfo, len(s.Peers))
+			for i, p := range s.Peers {
+				ps[i] = PeerInfo{Addr: p.Addr, Transport: p.Transport, Client: p.Client,
+					DownloadRate: p.DownloadRate, UploadRate: p.UploadRate, Progress: p.Progress, Seed: p.Seed}
+			}
+			return ps
+		},
+	}
+	if len(keys) == 0 {
+		for k := range all {
+			keys = append(keys, k)
+		}
+	}
+	out := make(map[string]any, len(keys))
+	for _, k := range keys {
+		f, ok := all[k]
+		if !ok {
+			return nil, fmt.Errorf("%w %q", ErrUnknownField, k)
+		}
+		out[k] = f()
+	}
+	return out, nil
+}
+
+// PeerInfo describes one connected peer.
+type PeerInfo struct {
+	Addr         string  `json:"addr"`
+	Transport    string  `json:"transport"`
+	Client       string  `json:"client"`
+	DownloadRate float64 `json:"download_rate"`
+	UploadRate   float64 `json:"upload_rate"`
+	Progress     float64 `json:"progress"`
+	Seed         bool    `json:"seed"`
+}

@@ -1,0 +1,62 @@
+package braid
+
+import (
+	"time"
+
+	"github.com/braid-bt/braid/engine"
+)
+
+// RecordStatus says what Download found in the state directory.
+type RecordStatus string
+
+// Resume record outcomes.
+const (
+	RecordNone    RecordStatus = "none"    // first start
+	RecordOK      RecordStatus = "ok"      // record loaded; its pieces are verified on disk
+	RecordCorrupt RecordStatus = "corrupt" // torn or foreign record: reported and ignored
+)
+
+// CheckResult reports the verification of data found on disk at start.
+type CheckResult = engine.CheckResult
+
+// Torrent is an active torrent.
+type Torrent struct {
+	t      *engine.Torrent
+	c      *Client
+	record RecordStatus
+	added  time.Time
+}
+
+// InfoHash identifies the torrent.
+func (t *Torrent) InfoHash() InfoHash { return InfoHash(t.t.InfoHash()) }
+
+// Name is the torrent's suggested name.
+func (t *Torrent) Name() string { return t.t.Info().Name }
+
+// Length is the total size in bytes.
+func (t *Torrent) Length() int64 { return t.t.Info().Length }
+
+// RecordStatus tells whether a resume record was used.
+func (t *Torrent) RecordStatus() RecordStatus { return t.record }
+
+// Checked is closed once the data on disk has been verified.
+func (t *Torrent) Checked() <-chan struct{} { return t.t.Checked() }
+
+// CheckResult waits for Checked and reports pieces checked, valid, invalid.
+func (t *Torrent) CheckResult() CheckResult { return t.t.CheckResult() }
+
+// Completed is closed when every wanted piece is downloaded and verified.
+func (t *Torrent) Completed() <-chan struct{} { return t.t.Completed() }
+
+// Stopped is closed when the torrent has stopped (stop, remove, or error).
+func (t *Torrent) Stopped() <-chan struct{} { return t.t.Stopped() }
+
+// Err is the error that stopped the torrent (a full disk, say), or nil.
+func (t *Torrent) Err() error { return t.t.Err() }
+
+// State is "checking", "downloading", "seeding", "stopped" or "error".
+func (t *Torrent) State() string { return string(t.t.State()) }
+
+type snapshot = engine.Snapshot
+
+func (t *Torrent) snapshot() snapshot { return t.t.Snapshot() }
