@@ -101,7 +101,11 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 	if err != nil {
 		return nil, err
 	}
-	return c.DownloadBytes(ctx, data, opts...)
+	t, err := c.DownloadBytes(ctx, data, opts...)
+	if errors.Is(err, ErrInvalidTorrent) {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	return t, err
 }
 
 // DownloadBytes starts (or resumes) a torrent from raw .torrent bytes.

@@ -2,6 +2,7 @@ package braid
 
 import (
 	"fmt"
+	"time"
 	"path"
 	"sort"
 	"strings"
@@ -75,6 +76,18 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 			return 0.0
 		}
 		return float64(s.Uploaded) / float64(s.Downloaded)
+	},
+	"trackers": func(t *Torrent, s *snapshot) any {
+		sts := t.t.Trackers()
+		out := make([]TrackerInfo, len(sts))
+		for i, st := range sts {
+			out[i] = TrackerInfo{URL: st.URL, Tier: st.Tier, LastAnnounce: st.LastAnnounce, Peers: st.Peers,
+				Seeders: st.Seeders, Leechers: st.Leechers}
+			if st.LastError != nil {
+				out[i].Error = st.LastError.Error()
+			}
+		}
+		return out
 	},
 	"resume": func(t *Torrent, s *snapshot) any {
 		return map[string]any{"record": string(t.record), "checked": s.Check.Checked, "valid": s.Check.Valid, "invalid": s.Check.Invalid}
@@ -208,4 +221,15 @@ type PeerInfo struct {
 	UploadRate   float64 `json:"upload_rate"`
 	Progress     float64 `json:"progress"`
 	Seed         bool    `json:"seed"`
+}
+
+// TrackerInfo is one tracker's last outcome.
+type TrackerInfo struct {
+	URL          string    `json:"url"`
+	Tier         int       `json:"tier"`
+	Error        string    `json:"error,omitempty"` // of the last attempt
+	LastAnnounce time.Time `json:"last_announce"`   // last success; zero if none yet
+	Peers        int       `json:"peers"`
+	Seeders      int       `json:"seeders"`
+	Leechers     int       `json:"leechers"`
 }

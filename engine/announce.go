@@ -60,3 +60,14 @@ func (t *Torrent) stopAnnouncer(ctx context.Context) error {
 	t.annCancel = nil
 	return err
 }
+
+// Trackers reports each tracker's last outcome (nil without trackers).
+func (t *Torrent) Trackers() []tracker.TrackerStatus {
+	t.annMu.Lock()
+	a := t.announcer
+	t.annMu.Unlock()
+	if a == nil {
+		return nil
+	}
+	return a.Status()
+}

@@ -186,7 +186,7 @@ type (
 		peer *peerConn
 		err  error
 	}
-	evConnected struct{ pc pendingConn }
+	evConnected  struct{ pc pendingConn }
 	evDialFailed struct {
 		addr string
 		err  error

@@ -60,11 +60,11 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	}
 	defer c.Close()
 	rep := newReporter(stdout, stderr, f.json, f.quiet)
-	rep.listening(c.ListenAddr())
 	t, err := c.Download(ctx, pos[0], braid.WithPeers(f.peers...))
 	if err != nil {
 		return err
 	}
+	rep.listening(c.ListenAddr())
 	start := time.Now()
 	select {
 	case <-t.Checked():
@@ -100,6 +100,12 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 			}
 			rep.seeding(t)
 		case <-tick.C:
+			if len(f.peers) == 0 {
+				if err := unreachableTrackers(c, t); err != nil {
+					_ = c.StopAndSerialize(t.InfoHash())
+					return err
+				}
+			}
 			if err := t.Err(); err != nil {
 				rep.progress(c, t)
 				_ = c.StopAndSerialize(t.InfoHash())
@@ -119,4 +125,24 @@ func stopAndReport(c *braid.Client, t *braid.Torrent, rep *reporter) error {
 		return err
 	}
 	return t.Err()
+}
+
+// unreachableTrackers fails a download that has only trackers to find
+// peers, when every one of them has failed and none ever answered: the user
+// should hear that at once rather than watch 0%.
+func unreachableTrackers(c *braid.Client, t *braid.Torrent) error {
+	st, err := c.Stats(t.InfoHash(), "trackers", "peers", "left")
+	if err != nil || st["peers"].(int) > 0 || st["left"].(int64) == 0 {
+		return nil
+	}
+	trs := st["trackers"].([]braid.TrackerInfo)
+	if len(trs) == 0 {
+		return nil
+	}
+	for _, tr := range trs {
+		if tr.Error == "" || !tr.LastAnnounce.IsZero() {
+			return nil
+		}
+	}
+	return fmt.Errorf("no tracker reachable: %s: %s", trs[0].URL, trs[0].Error)
 }
