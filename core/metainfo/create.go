@@ -1,0 +1,177 @@
+package metainfo
+
+import (
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// FileSpec is one file to put in a new torrent.
+type FileSpec struct {
+	Path   []string // components below the torrent name
+	Length int64
+}
+
+// CreateOptions describes a torrent to build.
+type CreateOptions struct {
+	Name  string // torrent name; for SingleFile it defaults to the file's last path component
+	Files []FileSpec
+	// SingleFile writes a single-file torrent (info "length", no "files");
+	// Files must then hold exactly one entry.
+	SingleFile   bool
+	PieceLength  int64 // 0 picks DefaultPieceLength
+	Announce     [][]string
+	URLList      []string
+	Private      bool
+	Comment      string
+	CreatedBy    string
+	CreationDate int64 // Unix seconds; 0 leaves it out
+}
+
+// Create builds a .torrent file. content yields every file's bytes
+// concatenated in Files order and must hold exactly their total length.
+// Pieces are hashed one at a time, so memory stays at one piece. The info
+// dict holds only the standard keys, sorted, so its hash equals what
+// mktorrent or libtorrent compute for the same files and piece length.
+func Create(o CreateOptions, content io.Reader) ([]byte, error) {
+	info, err := o.info()
+	if err != nil {
+		return nil, err
+	}
+	pieces, err := hashPieces(info, content)
+	if err != nil {
+		return nil, err
+	}
+
+	var d dict
+	if info.MultiFile {
+		b := []byte{'l'}
+		for _, f := range info.Files {
+			var fd dict
+			fd.add("length", appendInt(nil, f.Length))
+			fd.add("path", appendStrings(nil, f.Path))
+			b = fd.append(b)
+		}
+		d.add("files", append(b, 'e'))
+	} else {
+		d.add("length", appendInt(nil, info.Length))
+	}
+	d.add("name", appendString(nil, info.Name))
+	d.add("piece length", appendInt(nil, info.PieceLength))
+	d.add("pieces", appendString(nil, string(pieces)))
+	if info.Private {
+		d.add("private", appendInt(nil, 1))
+	}
+
+	m := MetaInfo{
+		InfoBytes:    d.append(nil),
+		AnnounceList: o.Announce,
+		URLList:      o.URLList,
+		Comment:      o.Comment,
+		CreatedBy:    o.CreatedBy,
+		CreationDate: o.CreationDate,
+	}
+	out, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	// The same rules apply to what Braid writes as to what it reads.
+	if _, err := Parse(out); err != nil {
+		return nil, fmt.Errorf("metainfo: create: result does not parse: %w", err)
+	}
+	return out, nil
+}
+
+// info validates the options and lays out the files.
+func (o *CreateOptions) info() (*Info, error) {
+	info := &Info{Name: o.Name, Private: o.Private, MultiFile: !o.SingleFile}
+	switch {
+	case len(o.Files) == 0:
+		return nil, fmt.Errorf("metainfo: create: no files: %w", ErrMalformed)
+	case len(o.Files) > MaxFiles:
+		return nil, fmt.Errorf("metainfo: create: %d files, limit %d: %w", len(o.Files), MaxFiles, ErrMalformed)
+	case o.SingleFile && len(o.Files) != 1:
+		return nil, fmt.Errorf("metainfo: create: single-file torrent with %d files: %w", len(o.Files), ErrMalformed)
+	}
+	if info.Name == "" && o.SingleFile && len(o.Files[0].Path) > 0 {
+		info.Name = o.Files[0].Path[len(o.Files[0].Path)-1]
+	}
+	if err := ValidatePathComponent(info.Name); err != nil {
+		return nil, fmt.Errorf("metainfo: create: name: %w", err)
+	}
+
+	var tree pathTree
+	info.Files = make([]File, len(o.Files))
+	for i, fs := range o.Files {
+		if fs.Length < 0 {
+			return nil, fmt.Errorf("metainfo: create: file %d: length %d: negative: %w", i, fs.Length, ErrMalformed)
+		}
+		if fs.Length > math.MaxInt64-info.Length {
+			return nil, fmt.Errorf("metainfo: create: file %d: total length overflows: %w", i, ErrMalformed)
+		}
+		path := []string{info.Name}
+		if !o.SingleFile {
+			path = append([]string(nil), fs.Path...)
+			if err := validatePath(info.Name, path); err != nil {
+				return nil, fmt.Errorf("metainfo: create: file %d: %w", i, err)
+			}
+			if err := tree.insert(path); err != nil {
+				return nil, fmt.Errorf("metainfo: create: file %d: %w", i, err)
+			}
+		}
+		info.Files[i] = File{Path: path, Length: fs.Length, Offset: info.Length}
+		info.Length += fs.Length
+	}
+	if info.Length == 0 {
+		return nil, fmt.Errorf("metainfo: create: files hold no data: %w", ErrMalformed)
+	}
+
+	info.PieceLength = o.PieceLength
+	if info.PieceLength == 0 {
+		info.PieceLength = DefaultPieceLength(info.Length)
+	}
+	if err := checkPieceLength(info.PieceLength); err != nil {
+		return nil, fmt.Errorf("metainfo: create: %w", err)
+	}
+	return info, nil
+}
+
+// hashPieces reads exactly info.Length bytes and returns the concatenated
+// SHA-1 of each piece.
+func hashPieces(info *Info, content io.Reader) ([]byte, error) {
+	n := info.NumPieces()
+	buf := make([]byte, min(info.PieceLength, info.Length))
+	out := make([]byte, 0, n*sha1.Size)
+	for p := range n {
+		chunk := buf[:info.PieceSize(p)]
+		if got, err := io.ReadFull(content, chunk); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("metainfo: create: content ended after %d of %d bytes: %w",
+					info.PieceOffset(p)+int64(got), info.Length, io.ErrUnexpectedEOF)
+			}
+			return nil, fmt.Errorf("metainfo: create: reading content: %w", err)
+		}
+		sum := sha1.Sum(chunk)
+		out = append(out, sum[:]...)
+	}
+	var extra [1]byte
+	if got, _ := io.ReadFull(content, extra[:]); got > 0 {
+		return nil, fmt.Errorf("metainfo: create: content is longer than the files' %d bytes: %w", info.Length, ErrMalformed)
+	}
+	return out, nil
+}
+
+// DefaultPieceLength picks the power-of-two piece length giving 1001 to
+// 2000 pieces, within 16 KiB to 16 MiB: fewer pieces would make sharing
+// coarse, more would bloat the metadata.
+func DefaultPieceLength(total int64) int64 {
+	const largest = 16 << 20
+	const defaultMaxPieces = 2000
+	pl := int64(MinPieceLength)
+	for pl < largest && total > defaultMaxPieces*pl {
+		pl *= 2
+	}
+	return pl
+}
