@@ -1,0 +1,168 @@
+//go:build !js
+
+package persist
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+const (
+	recordSuffix = ".resume"
+	tempInfix    = ".resume.tmp-"
+)
+
+// FileStateStore keeps each record in <dir>/<hex info hash>.resume, replaced
+// atomically so a record survives kill -9 or power loss at any moment.
+type FileStateStore struct {
+	dir string
+	mu  sync.Mutex // serialises writers, so cleaning temp files never races a Save
+}
+
+var _ StateStore = (*FileStateStore)(nil)
+
+// NewFileStateStore uses dir, creating it (0o755) when needed.
+func NewFileStateStore(dir string) (*FileStateStore, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("persist: state dir: %w", err)
+	}
+	return &FileStateStore{dir: dir}, nil
+}
+
+// Dir is the directory holding the records.
+func (s *FileStateStore) Dir() string { return s.dir }
+
+func (s *FileStateStore) path(ih [20]byte) string {
+	return filepath.Join(s.dir, hex.EncodeToString(ih[:])+recordSuffix)
+}
+
+// Save writes a temp file in the same directory, fsyncs it, renames it over
+// the record and fsyncs the directory. Temp files left by a crash are removed.
+func (s *FileStateStore) Save(r *Record) error {
+	b, err := EncodeRecord(r)
+	if err != nil {
+		return err
+	}
+	ih, _ := r.InfoHashArray()
+	name := hex.EncodeToString(ih[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removeStaleTemps(name)
+
+	tmp, err := os.CreateTemp(s.dir, name+tempInfix+"*")
+	if err != nil {
+		return fmt.Errorf("persist: save %s: %w", name, err)
+	}
+	tmpName := tmp.Name()
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		return fmt.Errorf("persist: save %s: %w", tmpName, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("persist: save %s: fsync: %w", tmpName, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("persist: save %s: %w", tmpName, err)
+	}
+	final := s.path(ih)
+	if err := os.Rename(tmpName, final); err != nil {
+		return fmt.Errorf("persist: save %s: %w", final, err)
+	}
+	done = true
+	if err := syncDir(s.dir); err != nil {
+		return fmt.Errorf("persist: save %s: fsync dir: %w", final, err)
+	}
+	return nil
+}
+
+// removeStaleTemps deletes temp files a crashed Save left for this record.
+func (s *FileStateStore) removeStaleTemps(name string) {
+	matches, err := filepath.Glob(filepath.Join(s.dir, name+tempInfix+"*"))
+	if err != nil {
+		return
+	}
+	for _, m := range matches {
+		os.Remove(m)
+	}
+}
+
+// Load reads and validates the record. A torn or garbage file yields an
+// error wrapping ErrCorruptRecord that names the path.
+func (s *FileStateStore) Load(infoHash [20]byte) (*Record, error) {
+	p := s.path(infoHash)
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("persist: %s: %w", p, ErrNoRecord)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("persist: load: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxRecordSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("persist: load %s: %w", p, err)
+	}
+	r, err := DecodeRecord(b)
+	if err != nil {
+		return nil, fmt.Errorf("persist: load %s: %w", p, err)
+	}
+	if !bytes.Equal(r.InfoHash, infoHash[:]) {
+		return nil, fmt.Errorf("persist: load %s: holds info hash %x: %w", p, r.InfoHash, ErrCorruptRecord)
+	}
+	return r, nil
+}
+
+// Delete removes the record and any temp files beside it.
+func (s *FileStateStore) Delete(infoHash [20]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removeStaleTemps(hex.EncodeToString(infoHash[:]))
+	p := s.path(infoHash)
+	if err := os.Remove(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("persist: delete record: %w", err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		return fmt.Errorf("persist: delete %s: fsync dir: %w", p, err)
+	}
+	return nil
+}
+
+// List returns the info hashes of the records in the directory, ignoring
+// temp files and anything else that is not named like a record.
+func (s *FileStateStore) List() ([][20]byte, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("persist: list records: %w", err)
+	}
+	var out [][20]byte
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), recordSuffix)
+		if !ok || len(name) != 40 || !e.Type().IsRegular() {
+			continue
+		}
+		var ih [20]byte
+		if _, err := hex.Decode(ih[:], []byte(name)); err != nil || hex.EncodeToString(ih[:]) != name {
+			continue // not ours: upper-case or non-hex names
+		}
+		out = append(out, ih)
+	}
+	sortHashes(out)
+	return out, nil
+}
