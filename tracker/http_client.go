@@ -32,7 +32,7 @@ func newHTTPClient(u *url.URL, opts ClientOptions) (*httpClient, error) {
 	}
 	inner := base.CheckRedirect
 	base.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxRedirects {
+		if len(via) > maxRedirects {
 			return fmt.Errorf("%w (%d)", ErrTooManyRedirects, len(via))
 		}
 		if inner != nil {

@@ -23,6 +23,7 @@ var (
 // ServerConfig tunes a Server; zero values take the defaults.
 type ServerConfig struct {
 	Interval         time.Duration // re-announce interval given to clients; default 60 s
+	MinInterval      time.Duration // "min interval" for HTTP clients; 0 sends none
 	MaxPeersReply    int           // peers per reply; default 50
 	MaxPeersPerSwarm int           // default 100,000
 	MaxSwarms        int           // default 10,000

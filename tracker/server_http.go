@@ -53,10 +53,12 @@ func (s *Server) serveHTTPAnnounce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply := map[string]any{
-		"interval":     int64(res.Interval.Seconds()),
-		"min interval": int64(res.Interval.Seconds() / 2),
-		"complete":     res.Seeders,
-		"incomplete":   res.Leechers,
+		"interval":   int64(res.Interval.Seconds()),
+		"complete":   res.Seeders,
+		"incomplete": res.Leechers,
+	}
+	if s.cfg.MinInterval > 0 {
+		reply["min interval"] = int64(s.cfg.MinInterval.Seconds())
 	}
 	if a.Compact {
 		var v4, v6 []byte
