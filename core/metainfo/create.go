@@ -67,7 +67,7 @@ func Create(o CreateOptions, content io.Reader) ([]byte, error) {
 
 	m := MetaInfo{
 		InfoBytes:    d.append(nil),
-		AnnounceList: o.Announce,
+		AnnounceList: cleanTiers(o.Announce),
 		URLList:      o.URLList,
 		Comment:      o.Comment,
 		CreatedBy:    o.CreatedBy,
@@ -82,6 +82,23 @@ func Create(o CreateOptions, content io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("metainfo: create: result does not parse: %w", err)
 	}
 	return out, nil
+}
+
+// cleanTiers drops empty URLs and tiers.
+func cleanTiers(tiers [][]string) [][]string {
+	var out [][]string
+	for _, tier := range tiers {
+		var kept []string
+		for _, u := range tier {
+			if u != "" {
+				kept = append(kept, u)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return out
 }
 
 // info validates the options and lays out the files.

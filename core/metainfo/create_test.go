@@ -45,7 +45,7 @@ func TestCreateRoundTripMultiFile(t *testing.T) {
 			{Path: []string{"cd2", "01.flac"}, Length: 12345},
 		},
 		PieceLength:  16384,
-		Announce:     [][]string{{"http://a.invalid/announce"}, {"udp://b.invalid:1337", "wss://c.invalid"}},
+		Announce:     [][]string{{"", "http://a.invalid/announce"}, {}, {"udp://b.invalid:1337", "wss://c.invalid"}},
 		URLList:      []string{"http://seed.invalid/album/"},
 		Private:      true,
 		Comment:      "round trip",
@@ -75,7 +75,7 @@ func TestCreateRoundTripMultiFile(t *testing.T) {
 		assert.Equal(t, sha1.Sum(content[start:start+i.PieceSize(p)]), i.Pieces[p], "piece %d", p)
 	}
 	assert.Equal(t, "http://a.invalid/announce", m.Announce)
-	assert.Equal(t, o.Announce, m.Tiers())
+	assert.Equal(t, [][]string{{"http://a.invalid/announce"}, {"udp://b.invalid:1337", "wss://c.invalid"}}, m.Tiers())
 	assert.Equal(t, o.URLList, m.URLList)
 	assert.Equal(t, "round trip", m.Comment)
 	assert.Equal(t, "Braid", m.CreatedBy)

@@ -15,7 +15,12 @@ var (
 	mktorrentMulti []byte
 	//go:embed testdata/mktorrent-single.torrent
 	mktorrentSingle []byte
+	// A v1+v2 hybrid of the multi-file fixture content, by libtorrent.
+	//go:embed testdata/libtorrent-hybrid.torrent
+	libtorrentHybrid []byte
 )
+
+const libtorrentHybridHash = "f8955234b0d2306bf2838a1b9e50f2303845d21a"
 
 type fixture struct {
 	file     string

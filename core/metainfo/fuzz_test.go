@@ -17,6 +17,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add(mktorrentMulti)
 	f.Add(mktorrentSingle)
+	f.Add(libtorrentHybrid)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
@@ -44,7 +45,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func FuzzParseInfo(f *testing.F) {
-	for _, d := range [][]byte{mktorrentMulti, mktorrentSingle} {
+	for _, d := range [][]byte{mktorrentMulti, mktorrentSingle, libtorrentHybrid} {
 		m, err := Parse(d)
 		require.NoError(f, err)
 		f.Add(m.InfoBytes)

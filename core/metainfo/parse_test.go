@@ -322,3 +322,29 @@ func TestValidatePathComponent(t *testing.T) {
 		assert.ErrorIs(t, err, ErrUnsafePath, "%q", bad)
 	}
 }
+
+// A libtorrent 2.0 hybrid torrent: v1 view with BEP 47 padding files,
+// v2 keys ("file tree", "meta version", "piece layers") ignored.
+func TestParseLibtorrentHybrid(t *testing.T) {
+	m, err := Parse(libtorrentHybrid)
+	require.NoError(t, err)
+	assert.Equal(t, libtorrentHybridHash, hexHash(m.InfoHash))
+
+	plain, err := Parse(mktorrentMulti)
+	require.NoError(t, err)
+	var real []File
+	for _, f := range m.Info.Files {
+		if f.Padding {
+			assert.Equal(t, ".pad", f.Path[0])
+			assert.Zero(t, (f.Offset+f.Length)%m.Info.PieceLength, "padding ends on a piece boundary")
+			continue
+		}
+		real = append(real, f)
+	}
+	require.Len(t, real, len(plain.Info.Files))
+	for k, f := range real {
+		assert.Equal(t, plain.Info.Files[k].Path, f.Path)
+		assert.Equal(t, plain.Info.Files[k].Length, f.Length)
+	}
+	assert.Len(t, m.Info.Files, len(real)+3)
+}
