@@ -64,6 +64,9 @@ func startBraid(t *testing.T, name, cmd, torrent string, o braidOpts) *proc {
 	if o.seed {
 		argv = append(argv, "--seed")
 	}
+	if os.Getenv("BRAID_INTEROP_VERBOSE") != "" {
+		argv = append(argv, "--verbose") // diagnostics on stderr, shown when a test fails
+	}
 	argv = append(argv, torrent)
 	p := startProc(t, name, "", argv...)
 	ev := p.requireEvent(t, name+" listening line", 60*time.Second, isType("listening"))

@@ -68,7 +68,7 @@ func startProc(t *testing.T, name, dir string, argv ...string) *proc {
 		case <-time.After(10 * time.Second):
 			t.Logf("%s: did not exit 10s after SIGKILL", name)
 		}
-		if t.Failed() {
+		if t.Failed() || os.Getenv("BRAID_INTEROP_LOGS") != "" {
 			p.logTail(t, 40)
 		}
 	})
