@@ -2,10 +2,10 @@ package braid
 
 import (
 	"fmt"
-	"time"
 	"path"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Stats is a selection of a torrent's statistics, keyed by field name.
