@@ -76,6 +76,8 @@ type Config struct {
 	MaxConns           int
 	// TrackerMinInterval floors tracker re-announces (default 30 s).
 	TrackerMinInterval time.Duration
+	// UploadRate caps upload to all peers in bytes per second (0: no cap).
+	UploadRate int64
 	// NoDHT disables the DHT (reserved; the DHT arrives with magnet support).
 	NoDHT bool
 	// Logger receives diagnostics (default: discarded).

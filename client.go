@@ -47,6 +47,7 @@ func New(cfg Config) (*Client, error) {
 		MaxPeersPerTorrent: cfg.MaxPeersPerTorrent,
 		MaxConns:           cfg.MaxConns,
 		TrackerMinInterval: cfg.TrackerMinInterval,
+		UploadRate:         cfg.UploadRate,
 		Dial:               plat.dial,
 		Logger:             cfg.Logger,
 	}

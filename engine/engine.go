@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/wire"
+	"golang.org/x/time/rate"
 )
 
 // Defaults for the limits a serious client needs against hostile swarms.
@@ -39,6 +40,9 @@ type Config struct {
 	HashWorkers        int
 	// TrackerMinInterval floors re-announces (tests set it low).
 	TrackerMinInterval time.Duration
+	// UploadRate caps the payload sent to all peers, in bytes per second
+	// (0: unlimited).
+	UploadRate int64
 	// Dial opens an outgoing peer connection (TCP on native builds).
 	Dial   func(ctx context.Context, addr string) (net.Conn, error)
 	Logger *slog.Logger
@@ -70,6 +74,8 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	upload   *rate.Limiter // nil when unlimited
+
 	conns    atomic.Int64 // established peer connections, all torrents
 	halfOpen atomic.Int64
 
@@ -83,10 +89,16 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, hasher: newHasher(cfg.HashWorkers), ctx: ctx, cancel: cancel,
 		torrents: make(map[[20]byte]*Torrent),
 	}
+	if cfg.UploadRate > 0 {
+		// A burst of one batch lets a writer send what it assembled.
+		burst := maxBatchBlocks * (wire.BlockSize + 13)
+		e.upload = rate.NewLimiter(rate.Limit(cfg.UploadRate), burst)
+	}
+	return e
 }
 
 // PeerID is this engine's BitTorrent peer id.

@@ -158,6 +158,12 @@ func (p *peerConn) writeLoop() {
 				p.close()
 				return
 			}
+			if lim := p.t.e.upload; lim != nil && len(blocks) > 0 {
+				if err := lim.WaitN(p.t.e.ctx, len(data)); err != nil {
+					p.close()
+					return
+				}
+			}
 			_ = p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if _, err := bufs.WriteTo(p.conn); err != nil {
 				p.close()

@@ -91,6 +91,7 @@ type Torrent struct {
 	sess       *session.Session
 	peers      map[session.PeerID]*peerConn
 	byAddr     map[string]session.PeerID
+	byID       map[[20]byte]session.PeerID
 	nextID     session.PeerID
 	candidates map[string]*candidate
 	dialing    int
@@ -122,6 +123,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
 		checked: make(chan struct{}), completed: make(chan struct{}),
 		peers: make(map[session.PeerID]*peerConn), byAddr: make(map[string]session.PeerID),
+		byID:       make(map[[20]byte]session.PeerID),
 		candidates: make(map[string]*candidate), banned: make(map[string]bool),
 		addedAt: time.Now(),
 	}
@@ -388,6 +390,10 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	}
 	host := hostOf(pc.addr)
 	_, dup := t.byAddr[pc.addr]
+	if _, same := t.byID[pc.hs.PeerID]; same {
+		// Two peers that dial each other at once meet twice; keep one.
+		dup = true
+	}
 	if t.stopping || dup || t.banned[host] || len(t.peers) >= t.e.cfg.MaxPeersPerTorrent ||
 		t.e.conns.Load() >= int64(t.e.cfg.MaxConns) || t.State() == StateError {
 		_ = pc.conn.Close()
@@ -400,6 +406,7 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	p := newPeerConn(t, t.nextID, pc)
 	t.peers[p.id] = p
 	t.byAddr[p.addr] = p.id
+	t.byID[pc.hs.PeerID] = p.id
 	t.e.conns.Add(1)
 	p.start()
 	ours := t.e.handshake(t.ih)
@@ -419,6 +426,9 @@ func (t *Torrent) dropPeer(p *peerConn) {
 	delete(t.peers, p.id)
 	if t.byAddr[p.addr] == p.id {
 		delete(t.byAddr, p.addr)
+	}
+	if t.byID[p.hs.PeerID] == p.id {
+		delete(t.byID, p.hs.PeerID)
 	}
 	t.e.conns.Add(-1)
 	p.close()

@@ -34,7 +34,8 @@ var demoFiles = []struct {
 func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo")
 	keep := fs.Bool("keep", false, "keep the demo's files afterwards")
-	if _, err := parseArgs(fs, args, stdout, "braid demo [--keep]"); err != nil {
+	rateCap := fs.Int64("rate", 32<<20, "seeder upload cap in bytes per second (0: none)")
+	if _, err := parseArgs(fs, args, stdout, "braid demo [--keep] [--rate BYTES]"); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -88,8 +89,10 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "• %s", sink.String())
 
 	// 4. Seeder.
+	// The seeder is capped so a person can watch the transfer; *rate is
+	// bytes per second (0 lifts the cap).
 	seeder, err := braid.New(braid.Config{DataDir: src, StateDir: filepath.Join(root, "seed-state"),
-		ListenAddr: "127.0.0.1:0", TrackerMinInterval: time.Second})
+		ListenAddr: "127.0.0.1:0", TrackerMinInterval: time.Second, UploadRate: *rateCap})
 	if err != nil {
 		return err
 	}

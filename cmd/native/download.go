@@ -18,6 +18,7 @@ type downloadFlags struct {
 	peers                 listFlag
 	seed, quiet, json     bool
 	noDHT, verbose        bool
+	uploadRate            string
 }
 
 func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
@@ -37,6 +38,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per line (machine-readable)")
 	fs.BoolVar(&f.noDHT, "no-dht", false, "do not use the DHT")
 	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
+	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
 	pos, err := parseArgs(fs, args, stdout, synopsis)
 	if err != nil {
 		return err
@@ -51,6 +53,11 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	defer stop()
 
 	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT}
+	if f.uploadRate != "" {
+		if cfg.UploadRate, err = parseSize(f.uploadRate); err != nil {
+			return usagef("%s: --upload-rate: %v", name, err)
+		}
+	}
 	if f.verbose {
 		cfg.Logger = newStderrLogger(stderr)
 	}
