@@ -55,6 +55,8 @@ type TrackerStatus struct {
 
 // Announcer runs the BEP 12 multitracker tiers of one torrent: each tier
 // announces to its first working tracker, independently of the others.
+// Its methods are safe for concurrent use, but Stop must not be called
+// from OnPeers or OnError (Run would wait for itself until Stop's ctx ends).
 type Announcer struct {
 	cfg      AnnouncerConfig
 	key      uint32
@@ -421,14 +423,14 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// backoff is RetryMin·2^(fails-1), capped at RetryMax, jittered ±25 %.
+// backoff is RetryMin·2^(fails-1) jittered ±25 %, within [RetryMin, RetryMax].
 func (a *Announcer) backoff(fails int) time.Duration {
 	d := a.cfg.RetryMin
 	for i := 1; i < fails && d < a.cfg.RetryMax; i++ {
 		d *= 2
 	}
-	d = min(d, a.cfg.RetryMax)
-	return d*3/4 + rand.N(d/2+1)
+	d = d*3/4 + rand.N(d/2+1)
+	return min(max(d, a.cfg.RetryMin), a.cfg.RetryMax)
 }
 
 func (a *Announcer) reportError(url string, err error) {

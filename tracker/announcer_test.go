@@ -287,13 +287,18 @@ func TestAnnouncerBacksOff(t *testing.T) {
 		assert.Error(t, st.LastError)
 		assert.True(t, st.LastAnnounce.IsZero())
 	}
-	// Back-off grows and stays within [RetryMin·¾, RetryMax·1¼].
-	for f := 1; f < 10; f++ {
-		d := a.backoff(f)
-		assert.GreaterOrEqual(t, d, cfg.RetryMin*3/4)
-		assert.LessOrEqual(t, d, cfg.RetryMax*5/4)
+	// Back-off grows and stays within [RetryMin, RetryMax]; defaults 15 s .. 30 min.
+	def := NewAnnouncer(nil, AnnouncerConfig{})
+	for _, x := range []*Announcer{a, def} {
+		for f := 1; f < 40; f++ {
+			d := x.backoff(f)
+			assert.GreaterOrEqual(t, d, x.cfg.RetryMin)
+			assert.LessOrEqual(t, d, x.cfg.RetryMax)
+		}
+		assert.Less(t, x.backoff(1), x.backoff(30))
 	}
-	assert.Less(t, a.backoff(1), a.backoff(8))
+	assert.Equal(t, 15*time.Second, def.cfg.RetryMin)
+	assert.Equal(t, 30*time.Minute, def.cfg.RetryMax)
 	require.NoError(t, a.Stop(testCtx(t)), "nobody to tell")
 }
 

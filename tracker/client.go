@@ -1,6 +1,3 @@
-// Package tracker speaks to BitTorrent trackers: HTTP (BEP 3, 7, 23) and
-// UDP (BEP 15) announce clients, a BEP 12 multitracker Announcer, and a
-// small tracker Server for local swarms, demos and tests.
 package tracker
 
 import (
@@ -22,6 +19,7 @@ var (
 	ErrResponseTooLarge  = errors.New("tracker: response too large")
 	ErrTooManyRedirects  = errors.New("tracker: too many redirects")
 	ErrTimeout           = errors.New("tracker: no reply")
+	ErrNoScrape          = errors.New("tracker: scrape not supported")
 )
 
 // Limits on what a tracker may send us.

@@ -15,6 +15,7 @@ import (
 // httpClient announces to an HTTP(S) tracker.
 type httpClient struct {
 	url  *url.URL
+	name string // the URL without its query, which may hold a passkey
 	http *http.Client
 	opts ClientOptions
 
@@ -42,7 +43,9 @@ func newHTTPClient(u *url.URL, opts ClientOptions) (*httpClient, error) {
 	}
 	cu := *u
 	cu.Fragment, cu.RawFragment = "", ""
-	return &httpClient{url: &cu, http: &base, opts: opts}, nil
+	name := cu
+	name.RawQuery, name.ForceQuery, name.User = "", false, nil
+	return &httpClient{url: &cu, name: name.String(), http: &base, opts: opts}, nil
 }
 
 // Announce implements Client.
@@ -58,7 +61,7 @@ func (c *httpClient) Announce(ctx context.Context, req AnnounceRequest) (*Announ
 	}
 	resp, newTID, err := parseHTTPResponse(body)
 	if err != nil {
-		return nil, fmt.Errorf("tracker %s: %w", c.url.Redacted(), err)
+		return nil, fmt.Errorf("tracker %s: %w", c.name, err)
 	}
 	if newTID != "" {
 		c.mu.Lock()
@@ -72,7 +75,7 @@ func (c *httpClient) Announce(ctx context.Context, req AnnounceRequest) (*Announ
 func (c *httpClient) Scrape(ctx context.Context, infoHashes [][20]byte) ([]ScrapeResult, error) {
 	su, ok := scrapeURL(c.url)
 	if !ok {
-		return nil, fmt.Errorf("tracker %s: no scrape URL by convention: %w", c.url.Redacted(), ErrUnsupportedScheme)
+		return nil, fmt.Errorf("tracker %s: %w (no \"announce\" path element)", c.name, ErrNoScrape)
 	}
 	var q strings.Builder
 	q.WriteString(su.RawQuery)
@@ -90,7 +93,7 @@ func (c *httpClient) Scrape(ctx context.Context, infoHashes [][20]byte) ([]Scrap
 	}
 	res, err := parseHTTPScrape(body, infoHashes)
 	if err != nil {
-		return nil, fmt.Errorf("tracker %s: %w", c.url.Redacted(), err)
+		return nil, fmt.Errorf("tracker %s: %w", c.name, err)
 	}
 	return res, nil
 }
@@ -102,7 +105,7 @@ func (c *httpClient) get(ctx context.Context, u *url.URL) ([]byte, error) {
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("tracker %s: %w", c.url.Redacted(), err)
+		return nil, fmt.Errorf("tracker %s: %w", c.name, err)
 	}
 	if c.opts.UserAgent != "" {
 		hreq.Header.Set("User-Agent", c.opts.UserAgent)
@@ -113,24 +116,24 @@ func (c *httpClient) get(ctx context.Context, u *url.URL) ([]byte, error) {
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("tracker %s: %w", c.url.Redacted(), err)
+		return nil, fmt.Errorf("tracker %s: %w", c.name, err)
 	}
 	defer hresp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(hresp.Body, maxHTTPBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("tracker %s: reading reply: %w", c.url.Redacted(), err)
+		return nil, fmt.Errorf("tracker %s: reading reply: %w", c.name, err)
 	}
 	if len(body) > maxHTTPBody {
-		return nil, fmt.Errorf("tracker %s: %w (over %d bytes)", c.url.Redacted(), ErrResponseTooLarge, maxHTTPBody)
+		return nil, fmt.Errorf("tracker %s: %w (over %d bytes)", c.name, ErrResponseTooLarge, maxHTTPBody)
 	}
 	if hresp.StatusCode/100 != 2 {
 		// Some trackers send their failure reason with an error status.
 		if bytes.HasPrefix(body, []byte("d")) {
 			if _, _, perr := parseHTTPResponse(body); errors.Is(perr, ErrFailure) {
-				return nil, fmt.Errorf("tracker %s: HTTP %d: %w", c.url.Redacted(), hresp.StatusCode, perr)
+				return nil, fmt.Errorf("tracker %s: HTTP %d: %w", c.name, hresp.StatusCode, perr)
 			}
 		}
-		return nil, fmt.Errorf("tracker %s: HTTP status %s", c.url.Redacted(), sanitize(hresp.Status))
+		return nil, fmt.Errorf("tracker %s: HTTP status %s", c.name, sanitize(hresp.Status))
 	}
 	return body, nil
 }

@@ -214,6 +214,23 @@ func TestHTTPClientLimits(t *testing.T) {
 	})
 }
 
+func TestHTTPClientErrorsHideQuery(t *testing.T) {
+	u := serveBytes(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("junk")) })
+	c, err := NewClient(u+"?passkey=SECRET", ClientOptions{})
+	require.NoError(t, err)
+	_, err = c.Announce(testCtx(t), AnnounceRequest{PeerID: peerID(1)})
+	require.ErrorIs(t, err, ErrMalformed)
+	assert.NotContains(t, err.Error(), "SECRET")
+	assert.NotContains(t, err.Error(), "peer_id")
+	assert.Contains(t, err.Error(), u)
+
+	c, err = NewClient(strings.TrimSuffix(u, "/announce")+"/a?passkey=SECRET", ClientOptions{})
+	require.NoError(t, err)
+	_, err = c.(Scraper).Scrape(testCtx(t), [][20]byte{hash(1)})
+	require.ErrorIs(t, err, ErrNoScrape)
+	assert.NotContains(t, err.Error(), "SECRET")
+}
+
 func TestNewClientSchemes(t *testing.T) {
 	for _, u := range []string{"wss://tracker.example/announce", "ftp://x", "magnet:?xt=1", "tracker.example:80"} {
 		_, err := NewClient(u, ClientOptions{})
