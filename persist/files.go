@@ -72,12 +72,9 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 	}
 	s := &FileStorage{
 		dir:      abs,
-		realDir:  abs,
+		realDir:  resolveExisting(abs),
 		readOnly: opts.ReadOnly,
 		dirty:    make(map[int]bool),
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		s.realDir = real
 	}
 	max := opts.MaxOpenFiles
 	if max <= 0 {
@@ -136,6 +133,23 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 		}
 	}
 	return s, nil
+}
+
+// resolveExisting resolves the symlinks in the part of p that exists, so a
+// download dir that is itself a link, or lies below one, compares correctly
+// with resolved link targets even before it is created.
+func resolveExisting(p string) string {
+	var rest []string
+	for cur := p; ; cur = filepath.Dir(cur) {
+		if real, err := filepath.EvalSymlinks(cur); err == nil {
+			slices.Reverse(rest)
+			return filepath.Join(append([]string{real}, rest...)...)
+		}
+		if filepath.Dir(cur) == cur {
+			return p
+		}
+		rest = append(rest, filepath.Base(cur))
+	}
 }
 
 func checkName(c string) error {
@@ -279,9 +293,6 @@ func (s *FileStorage) acquire(i int, write bool) (*handle, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if write {
-		s.dirty[i] = true
-	}
 	h := s.cache.get(i)
 	if h != nil && write && h.writable && !h.extended {
 		// Opened by a read; the first write extends the file first.
@@ -292,6 +303,9 @@ func (s *FileStorage) acquire(i int, write bool) (*handle, error) {
 	}
 	if h != nil && (h.writable || !write) {
 		h.refs++
+		if write {
+			s.dirty[i] = true
+		}
 		return h, nil
 	}
 	if h != nil {
@@ -304,6 +318,9 @@ func (s *FileStorage) acquire(i int, write bool) (*handle, error) {
 	h = &handle{f: f, idx: i, writable: writable, extended: write, refs: 1}
 	for _, old := range s.cache.add(h) {
 		s.dropLocked(old)
+	}
+	if write {
+		s.dirty[i] = true
 	}
 	return h, nil
 }

@@ -171,33 +171,6 @@ func TestFileStorageShortFileOnDisk(t *testing.T) {
 	assert.Equal(t, int64(100), s.FileStates()[0].Size)
 }
 
-func TestFileStorageSparse(t *testing.T) {
-	dir := t.TempDir()
-	const length = 256 << 20
-	info := handInfo("big", false, file(length, "big"))
-	s, err := OpenFiles(dir, info, FileOptions{})
-	require.NoError(t, err)
-	defer s.Close()
-	block := randomBytes(16<<10, 7)
-	_, err = s.WriteAt(block, length/2)
-	require.NoError(t, err)
-	require.NoError(t, s.Sync())
-
-	fi, err := os.Stat(filepath.Join(dir, "big"))
-	require.NoError(t, err)
-	assert.Equal(t, int64(length), fi.Size())
-	used := diskUsage(t, fi)
-	assert.Less(t, used, int64(4<<20), "file must be sparse, %d bytes allocated", used)
-
-	buf := make([]byte, 16<<10)
-	_, err = s.ReadAt(buf, 0)
-	require.NoError(t, err)
-	assert.Equal(t, make([]byte, len(buf)), buf)
-	_, err = s.ReadAt(buf, length/2)
-	require.NoError(t, err)
-	assert.Equal(t, block, buf)
-}
-
 func TestOpenFilesUnsafePaths(t *testing.T) {
 	cases := map[string]*metainfo.Info{
 		"dotdot name":        handInfo("..", true, file(1, "a")),
@@ -292,6 +265,22 @@ func TestOpenFilesSymlinks(t *testing.T) {
 		require.NoError(t, err)
 		defer s.Close()
 		_, err = s.WriteAt(make([]byte, 20), 0)
+		require.NoError(t, err)
+	})
+
+	t.Run("download dir below a link, created later", func(t *testing.T) {
+		root := t.TempDir()
+		require.NoError(t, os.Mkdir(filepath.Join(root, "real"), 0o755))
+		require.NoError(t, os.Symlink(filepath.Join(root, "real"), filepath.Join(root, "via")))
+		dir := filepath.Join(root, "via", "not", "yet")
+		s, err := OpenFiles(dir, info, FileOptions{})
+		require.NoError(t, err)
+		defer s.Close()
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "elsewhere"), 0o755))
+		require.NoError(t, os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "t")))
+		_, err = s.WriteAt(make([]byte, 20), 0)
+		require.NoError(t, err, "a link inside dir stays inside even though dir's path has a link")
+		_, err = os.Stat(filepath.Join(root, "real", "not", "yet", "elsewhere", "g"))
 		require.NoError(t, err)
 	})
 
