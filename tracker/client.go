@@ -71,8 +71,9 @@ type ClientOptions struct {
 	// HTTPClient is used for http(s) trackers; its CheckRedirect is wrapped
 	// to allow at most 5 redirects. Nil means a fresh default client.
 	HTTPClient *http.Client
-	// Timeout bounds one HTTP request, or one UDP transmission before it is
-	// retried (BEP 15 doubling, at most 15 s as a base). Default 15 s.
+	// Timeout bounds one HTTP request, and the wait after each UDP send
+	// (BEP 15's 15·2^n s, capped at Timeout; 4 sends per request).
+	// Default 15 s.
 	Timeout   time.Duration
 	UserAgent string
 }

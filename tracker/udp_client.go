@@ -145,10 +145,9 @@ func (c *udpClient) connect(ctx context.Context, conn net.Conn, addr string) err
 }
 
 // roundTrip sends pkt and waits for the reply carrying txID, resending on
-// the BEP 15 schedule (base min(15 s, Timeout), doubling). Stray packets
-// are ignored; an error reply becomes an ErrFailure.
+// the BEP 15 schedule (15·2^n s) with each wait capped at Timeout. Stray
+// packets are ignored; an error reply becomes an ErrFailure.
 func (c *udpClient) roundTrip(ctx context.Context, conn net.Conn, pkt []byte, want, txID uint32) ([]byte, error) {
-	base := min(udpBaseTimeout, c.opts.timeout())
 	buf := make([]byte, udpReadBufferLen)
 	for n := 0; n <= udpRetransmits; n++ {
 		if err := ctx.Err(); err != nil {
@@ -157,7 +156,7 @@ func (c *udpClient) roundTrip(ctx context.Context, conn net.Conn, pkt []byte, wa
 		if _, err := conn.Write(pkt); err != nil {
 			return nil, err
 		}
-		deadline := time.Now().Add(base << n)
+		deadline := time.Now().Add(min(udpBaseTimeout<<n, c.opts.timeout()))
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
