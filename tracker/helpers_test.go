@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -88,3 +89,5 @@ func newTestClient(t *testing.T, url string) Client {
 func loop(port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
 }
+
+func formatInt(v int64) string { return strconv.FormatInt(v, 10) }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/anacrolix/torrent/bencode"
@@ -199,6 +198,3 @@ func parseHTTPScrape(body []byte, hashes [][20]byte) ([]ScrapeResult, error) {
 	}
 	return out, nil
 }
-
-// formatInt avoids fmt in hot encoders.
-func formatInt(v int64) string { return strconv.FormatInt(v, 10) }
