@@ -271,7 +271,9 @@ func (t *Torrent) run() {
 		t.addCandidate(a)
 	}
 	t.fillPeers(now)
-	t.lastSave = now
+	// A record from the first second on: after a crash the restart knows
+	// the torrent and its save path even if no later save happened.
+	t.saveRecord(now)
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
