@@ -1,0 +1,104 @@
+package picker
+
+// Unrequest forgets one request for b: it was cancelled, rejected, timed
+// out, or its peer is gone. Once no request is left the block can be picked
+// again.
+func (p *Picker) Unrequest(b Block) {
+	idx, ok := p.blockIndex(b)
+	if !ok {
+		return
+	}
+	ps := &p.pieces[b.Piece]
+	st := p.blocks[idx]
+	if ps.done || st == 0 || st&blockReceived != 0 {
+		return
+	}
+	st--
+	p.blocks[idx] = st
+	if st != 0 {
+		return
+	}
+	ps.requested--
+	if k := int32(b.Begin / BlockSize); k < ps.hint {
+		ps.hint = k
+	}
+	p.settle(int32(b.Piece), true)
+}
+
+// Received records b's data. wanted is false for blocks already received,
+// of verified pieces, of unwanted pieces never requested, or not matching
+// the torrent's geometry; the caller drops such data. pieceDone is true when
+// this block completed its piece, which the caller then hashes.
+func (p *Picker) Received(b Block) (pieceDone, wanted bool) {
+	idx, ok := p.blockIndex(b)
+	if !ok {
+		return false, false
+	}
+	ps := &p.pieces[b.Piece]
+	st := p.blocks[idx]
+	if ps.done || st&blockReceived != 0 || (st == 0 && ps.prio == PriorityNone) {
+		return false, false
+	}
+	if st != 0 {
+		ps.requested--
+	}
+	p.blocks[idx] = blockReceived
+	ps.received++
+	p.settle(int32(b.Piece), true)
+	return ps.received == int32(p.NumBlocks(b.Piece)), true
+}
+
+// Verified marks piece i as hashed and good.
+func (p *Picker) Verified(i int) {
+	if i < 0 || i >= len(p.pieces) || p.pieces[i].done {
+		return
+	}
+	ps := &p.pieces[i]
+	p.unlink(int32(i), true)
+	ps.done = true
+	p.verified++
+	if ps.prio > PriorityNone {
+		p.wantedMissing--
+		p.left -= p.PieceSize(i)
+	}
+	p.settle(int32(i), true)
+}
+
+// Failed records a hash failure: every block of piece i is missing again
+// and nothing of it counts as requested.
+func (p *Picker) Failed(i int) {
+	if i < 0 || i >= len(p.pieces) || p.pieces[i].done {
+		return
+	}
+	ps := &p.pieces[i]
+	base := i * p.bpp
+	clear(p.blocks[base : base+p.NumBlocks(i)])
+	ps.requested, ps.received, ps.hint = 0, 0, 0
+	p.settle(int32(i), true)
+}
+
+// SetPiecePriority changes piece i's priority; PriorityNone stops picking
+// it, and out-of-range values are clamped.
+func (p *Picker) SetPiecePriority(i int, pr Priority) {
+	if i < 0 || i >= len(p.pieces) {
+		return
+	}
+	pr = max(PriorityNone, min(pr, PriorityNow))
+	ps := &p.pieces[i]
+	if ps.prio == pr {
+		return
+	}
+	if !ps.done {
+		switch {
+		case ps.prio == PriorityNone:
+			p.wantedMissing++
+			p.left += p.PieceSize(i)
+		case pr == PriorityNone:
+			p.wantedMissing--
+			p.left -= p.PieceSize(i)
+		}
+	}
+	p.unlink(int32(i), true)
+	ps.prio = pr
+	p.settle(int32(i), true)
+}
