@@ -185,20 +185,51 @@ func TestRequestTimeoutAndSnub(t *testing.T) {
 	assert.True(t, ps.Snubbed, "nothing for 61 s while unchoking us")
 	assert.Equal(t, 1, ps.Outstanding, "a snubbed peer keeps one probe")
 
-	// A late block for a cancelled request is wasted, not written.
+	// A late answer to a request we gave up on is still taken while the
+	// block is needed; it does not lift the snub.
 	h.out.reset()
 	late := first[1]
 	if h.outstanding(1)[0] == late {
 		late = first[2]
 	}
 	h.block(1, late)
-	assert.Empty(t, h.out.kinds("write"))
-	assert.Equal(t, int64(16384), h.s.Stats(h.now).Wasted)
+	assert.Len(t, h.out.kinds("write"), 1)
+	assert.Equal(t, int64(0), h.s.Stats(h.now).Wasted)
 	assert.True(t, h.peerStats(1).Snubbed)
+	h.block(1, late) // twice is once too many
+	assert.Len(t, h.out.kinds("write"), 1)
+	assert.Equal(t, int64(16384), h.s.Stats(h.now).Wasted)
 
 	// The probe's answer lifts the snub.
 	h.block(1, h.outstanding(1)[0])
 	assert.False(t, h.peerStats(1).Snubbed)
+}
+
+func TestLateBlockAfterChoke(t *testing.T) {
+	h := newHarness(t, 2, 64<<10, nil, Config{})
+	h.bystander(9)
+	h.partialPeer(1, false, 0)
+	first := h.outstanding(1)
+	require.Len(t, first, 4)
+	h.partialPeer(2, false, 0)
+	h.typ(1, wire.Choke)
+	h.s.Tick(h.now.Add(time.Second))
+	require.ElementsMatch(t, first, h.outstanding(2))
+
+	// Peer 1 had sent two blocks before it saw our requests were void.
+	h.out.reset()
+	h.block(1, first[0])
+	assert.Len(t, h.out.kinds("write"), 1, "still needed: taken")
+	assert.Equal(t, []picker.Block{first[0]}, reqBlocks(h.out.sent(2, wire.Cancel)), "peer 2 need not send it")
+	assert.NotContains(t, h.outstanding(2), first[0])
+	h.block(2, first[1])
+	h.block(1, first[1])
+	assert.Len(t, h.out.kinds("write"), 2, "already received from peer 2: wasted")
+	assert.Equal(t, int64(16384), h.s.Stats(h.now).Wasted)
+	// A block never asked of this peer is not taken.
+	h.block(1, picker.Block{Piece: 1, Begin: 0, Length: 16384})
+	assert.Len(t, h.out.kinds("write"), 2)
+	assert.Equal(t, int64(32768), h.s.Stats(h.now).Wasted)
 }
 
 func TestEndgameCancelsDuplicates(t *testing.T) {
@@ -336,6 +367,11 @@ func TestStop(t *testing.T) {
 	h := newHarness(t, 4, 64<<10, have, Config{})
 	h.seedPeer(1, true)
 	h.typ(1, wire.Interested)
+	done := h.outstanding(1) // one whole piece
+	for _, b := range done {
+		h.block(1, b)
+	}
+	require.Len(t, h.out.kinds("hash"), 1)
 	reqs := h.outstanding(1)
 	require.Len(t, reqs, 4)
 	require.False(t, h.peerStats(1).AmChoking)
@@ -361,6 +397,6 @@ func TestStop(t *testing.T) {
 	// Late blocks are wasted, results of hashing still count.
 	h.block(1, reqs[0])
 	assert.Empty(t, h.out.kinds("write"))
-	h.s.PieceHashed(2, true, h.now)
-	assert.True(t, h.s.Have().Has(2))
+	h.s.PieceHashed(done[0].Piece, true, h.now)
+	assert.True(t, h.s.Have().Has(done[0].Piece))
 }

@@ -1,8 +1,8 @@
 package session
 
 import (
-	"fmt"
 	"crypto/sha1"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"

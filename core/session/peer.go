@@ -37,6 +37,7 @@ type peer struct {
 	unchokedAt                  time.Time
 
 	reqs         []request // outstanding, oldest first
+	late         []request // given up (choke, timeout) but may still arrive; oldest first
 	waitingSince time.Time // waiting for a block since; zero when not waiting
 	snubbed      bool
 	wantCount    int // pieces it has that we want and lack
@@ -64,6 +65,29 @@ func (p *peer) hasRequest(b picker.Block) bool { return p.findRequest(b) >= 0 }
 
 func (p *peer) removeRequest(i int) {
 	p.reqs = p.reqs[:i+copy(p.reqs[i:], p.reqs[i+1:])]
+}
+
+// maxLate bounds the requests remembered after giving up on them.
+const maxLate = 512
+
+// gaveUp remembers a request dropped without the peer's word, so the
+// block is still accepted if the peer sends it after all.
+func (p *peer) gaveUp(b picker.Block, now time.Time) {
+	if len(p.late) >= maxLate {
+		p.late = p.late[:copy(p.late, p.late[maxLate/2:])]
+	}
+	p.late = append(p.late, request{b: b, at: now})
+}
+
+// takeLate reports whether b was given up on, and forgets it.
+func (p *peer) takeLate(b picker.Block) bool {
+	for i := range p.late {
+		if p.late[i].b == b {
+			p.late = p.late[:i+copy(p.late[i:], p.late[i+1:])]
+			return true
+		}
+	}
+	return false
 }
 
 func (p *peer) seed() bool { return p.has.Len() > 0 && p.has.All() }

@@ -8,6 +8,10 @@ import (
 	"github.com/braid-bt/braid/core/wire"
 )
 
+// endgameQueue bounds a peer's outstanding requests in endgame, when every
+// new request duplicates one already sent to another peer.
+const endgameQueue = 2
+
 // target is the request pipeline depth for p: about one second of its
 // recent download rate plus two blocks, so the link never idles for a
 // round trip, within MinQueue..min(MaxQueue, its reqq).
@@ -38,7 +42,12 @@ func (s *Session) fill(p *peer, now time.Time) {
 		return
 	}
 	n := s.target(p)
-	if p.snubbed && !s.pk.Endgame() {
+	switch {
+	case s.pk.Endgame():
+		// Only duplicates are left: a few per peer, so whoever is fastest
+		// takes over slow blocks without flooding the swarm with copies.
+		n = min(n, endgameQueue)
+	case p.snubbed:
 		n = 1 // a probe, so a peer that recovers can prove it
 	}
 	n -= len(p.reqs)
@@ -82,6 +91,7 @@ func (s *Session) onChoked(p *peer, now time.Time) {
 	if !p.info.Fast {
 		for _, r := range p.reqs {
 			s.pk.Unrequest(r.b)
+			p.gaveUp(r.b, now)
 		}
 		p.reqs = p.reqs[:0]
 		return
@@ -101,33 +111,44 @@ func (s *Session) onPiece(p *peer, m *wire.Message, now time.Time) error {
 	p.downloaded += int64(n)
 	p.down.add(n)
 	b := picker.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: n}
-	i := p.findRequest(b)
-	if i < 0 {
-		s.wasted += int64(n) // cancelled, timed out, or never asked for
+	late := false
+	if i := p.findRequest(b); i >= 0 {
+		p.removeRequest(i)
+		p.snubbed = false
+		if len(p.reqs) > 0 {
+			p.waitingSince = now
+		} else {
+			p.waitingSince = time.Time{}
+		}
+	} else if !s.stopped && p.takeLate(b) {
+		late = true // we gave up on it, but it is welcome if still needed
+	} else {
+		s.wasted += int64(n) // cancelled by us, or never asked for
 		return nil
 	}
-	p.removeRequest(i)
-	p.snubbed = false
-	if len(p.reqs) > 0 {
-		p.waitingSince = now
-	} else {
-		p.waitingSince = time.Time{}
-	}
 	done, wanted := s.pk.Received(b)
+	if !wanted {
+		s.wasted += int64(n)
+		s.fill(p, now)
+		return nil
+	}
+	// Others may hold the same request: endgame duplicates, or a block
+	// given up on here and asked of someone else since.
+	dup := late
 	if len(s.endgame) > 0 {
 		if _, ok := s.endgame[b]; ok {
 			delete(s.endgame, b)
-			s.cancelDuplicates(p, b, now)
+			dup = true
 		}
 	}
-	if !wanted {
-		s.wasted += int64(n)
-	} else {
-		s.out.WriteBlock(b.Piece, b.Begin, m.Block)
-		s.record(p, b, m.Block)
-		if done {
-			s.out.HashPiece(b.Piece)
-		}
+	if dup {
+		s.cancelDuplicates(p, b, now)
+	}
+	s.out.WriteBlock(b.Piece, b.Begin, m.Block)
+	s.record(p, b, m.Block)
+	if done {
+		s.hashing.Set(b.Piece)
+		s.out.HashPiece(b.Piece)
 	}
 	s.fill(p, now)
 	return nil
@@ -156,10 +177,19 @@ func (s *Session) expire(p *peer, now time.Time) {
 		r := p.reqs[k]
 		s.pk.Unrequest(r.b)
 		s.sendBlockMsg(p, wire.Cancel, r.b)
+		p.gaveUp(r.b, now)
 		k++
 	}
 	if k > 0 {
 		p.reqs = p.reqs[:copy(p.reqs, p.reqs[k:])]
+	}
+	// A block later than two timeouts is not coming.
+	k = 0
+	for k < len(p.late) && now.Sub(p.late[k].at) >= 2*s.cfg.RequestTimeout {
+		k++
+	}
+	if k > 0 {
+		p.late = p.late[:copy(p.late, p.late[k:])]
 	}
 	if !p.peerChoking && !p.waitingSince.IsZero() && now.Sub(p.waitingSince) >= s.cfg.SnubTimeout {
 		p.snubbed = true

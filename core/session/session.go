@@ -174,6 +174,7 @@ type Session struct {
 	uq        UploadQueue // nil unless out implements it
 	pk        *picker.Picker
 	have      *bitfield.Bitfield
+	hashing   *bitfield.Bitfield // handed to HashPiece, no result yet
 	haveBytes int64
 	completed bool
 	stopped   bool
@@ -222,6 +223,7 @@ func New(info *metainfo.Info, have *bitfield.Bitfield, cfg Config, out Out, now 
 		out:       out,
 		pk:        picker.New(n, info.PieceLength, info.Length, cfg.Rand),
 		have:      bitfield.New(n),
+		hashing:   bitfield.New(n),
 		peers:     make(map[PeerID]*peer),
 		pieces:    make([]*pieceState, n),
 		endgame:   make(map[picker.Block]struct{}),

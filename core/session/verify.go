@@ -89,12 +89,14 @@ func (s *Session) hostRec(host string) *hostRecord {
 
 // PieceHashed reports the engine's verification of a piece it was asked to
 // hash. Good pieces are announced to every peer; bad ones are fetched again
-// and count against the peers that sent them.
+// and count against the peers that sent them. Results for pieces not handed
+// to Out.HashPiece (or already reported) are ignored.
 func (s *Session) PieceHashed(piece int, ok bool, now time.Time) {
 	s.touch(now)
-	if piece < 0 || piece >= s.numPieces || s.have.Has(piece) {
+	if !s.hashing.Has(piece) {
 		return
 	}
+	s.hashing.Clear(piece)
 	if ok {
 		s.pieceGood(piece, now)
 	} else {

@@ -87,6 +87,7 @@ func TestTrustBalancesFailures(t *testing.T) {
 		for k, id := range ids {
 			h.s.record(h.s.peers[id], picker.Block{Piece: piece, Begin: k * 16384, Length: 16384}, data)
 		}
+		h.s.hashing.Set(piece) // as if all blocks arrived
 	}
 	// Peer 3 helped with two good pieces before the trouble.
 	give(0, 3, 3)
