@@ -76,29 +76,3 @@ func (p *Picker) Failed(i int) {
 	ps.requested, ps.received, ps.hint = 0, 0, 0
 	p.settle(int32(i), true)
 }
-
-// SetPiecePriority changes piece i's priority; PriorityNone stops picking
-// it, and out-of-range values are clamped.
-func (p *Picker) SetPiecePriority(i int, pr Priority) {
-	if i < 0 || i >= len(p.pieces) {
-		return
-	}
-	pr = max(PriorityNone, min(pr, PriorityNow))
-	ps := &p.pieces[i]
-	if ps.prio == pr {
-		return
-	}
-	if !ps.done {
-		switch {
-		case ps.prio == PriorityNone:
-			p.wantedMissing++
-			p.left += p.PieceSize(i)
-		case pr == PriorityNone:
-			p.wantedMissing--
-			p.left -= p.PieceSize(i)
-		}
-	}
-	p.unlink(int32(i), true)
-	ps.prio = pr
-	p.settle(int32(i), true)
-}

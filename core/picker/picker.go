@@ -20,19 +20,6 @@ const BlockSize = 16384
 // Block is one request: Length bytes at Begin inside Piece.
 type Block struct{ Piece, Begin, Length int }
 
-// Priority orders pieces; PriorityNone pieces are never picked.
-type Priority int8
-
-// Priorities from "skip" to "needed right now" (streaming).
-const (
-	PriorityNone   Priority = 0
-	PriorityNormal Priority = 1
-	PriorityHigh   Priority = 2
-	PriorityNow    Priority = 3
-)
-
-const numPrio = int(PriorityNow) + 1
-
 // randomFirstPieces is how many pieces must be verified before rarest-first
 // starts: a fresh peer needs something to trade quickly, and rare pieces are
 // slow to get.
@@ -216,12 +203,4 @@ func (p *Picker) Availability(i int) int {
 		return 0
 	}
 	return int(p.pieces[i].avail)
-}
-
-// PiecePriority returns the priority of piece i.
-func (p *Picker) PiecePriority(i int) Priority {
-	if i < 0 || i >= len(p.pieces) {
-		return PriorityNone
-	}
-	return p.pieces[i].prio
 }

@@ -367,6 +367,8 @@ func TestDoneLeft(t *testing.T) {
 	p.SetPiecePriority(0, PriorityNone)
 	p.SetPiecePriority(5, PriorityNone)
 	require.Equal(t, 4*full, p.Left())
+	require.False(t, p.Wanted(0))
+	require.True(t, p.Wanted(1))
 	p.SetPiecePriority(1, PriorityHigh)
 	require.Equal(t, 4*full, p.Left(), "priority changes among wanted levels do not change Left")
 	for _, i := range []int{1, 2, 3} {
@@ -376,6 +378,8 @@ func TestDoneLeft(t *testing.T) {
 	p.Verified(3)
 	require.Equal(t, full, p.Left())
 	p.Verified(4)
+	require.False(t, p.Wanted(4), "verified")
+	require.False(t, p.Wanted(n), "out of range")
 	require.True(t, p.Done())
 	require.Zero(t, p.Left())
 	require.False(t, p.Endgame())
