@@ -20,8 +20,8 @@ import (
 
 // The swarm simulation connects sessions through an in-memory network
 // with latency and per-node upload bandwidth, a simulated clock, storage in
-// byte slices and real SHA-1 verification. Every message is encoded and
-// parsed with the wire codec, as the engine would.
+// byte slices and real SHA-1 verification. Every message but blocks is
+// encoded and parsed with the wire codec, as the engine would.
 
 type simEvent struct {
 	at  time.Time
@@ -196,24 +196,31 @@ func (node *simNode) pump() {
 		return
 	}
 	node.busy = true
-	buf := it.buf
+	var m wire.Message
+	size := len(it.buf)
 	if b := it.block; b != nil {
+		// Verified data never changes, so the block can travel as a view
+		// of the sender's storage (copied only to corrupt it).
 		node.queued[it.to]--
 		off := n.info.PieceOffset(b.Piece) + int64(b.Begin)
-		buf = wire.AppendMessage(nil, &wire.Message{Type: wire.Piece, Index: uint32(b.Piece), Begin: uint32(b.Begin),
-			Block: node.store[off : off+int64(b.Length)]})
+		data := node.store[off : off+int64(b.Length)]
 		if n.cfg.corrupt > 0 && node.idx == n.cfg.corrupt {
-			buf[wire.PieceHeaderLen+b.Length/3] ^= 0xa5
+			data = append([]byte(nil), data...)
+			data[len(data)/3] ^= 0xa5
 		}
+		m = wire.Message{Type: wire.Piece, Index: uint32(b.Piece), Begin: uint32(b.Begin), Block: data}
+		size = wire.PieceHeaderLen + b.Length
+	} else {
+		var err error
+		m, err = wire.ParseMessage(it.buf[4:])
+		require.NoError(n.t, err)
 	}
 	dst := int(it.to) - 1
-	n.at(time.Duration(float64(len(buf))/n.cfg.upRate*float64(time.Second)), func() {
+	n.at(time.Duration(float64(size)/n.cfg.upRate*float64(time.Second)), func() {
 		n.at(n.cfg.latency, func() {
 			if !n.alive[node.idx][dst] || !n.alive[dst][node.idx] {
 				return
 			}
-			m, err := wire.ParseMessage(buf[4:])
-			require.NoError(n.t, err)
 			n.nodes[dst].s.Message(PeerID(node.idx+1), &m, n.now)
 		})
 		node.pump()

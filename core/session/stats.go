@@ -32,6 +32,7 @@ type PeerStats struct {
 	PeerInterested           bool
 	Snubbed, Seed            bool
 	Optimistic               bool // holds our optimistic unchoke
+	Outgoing                 bool // we dialled it
 	Outstanding              int  // our requests it has not answered
 	Progress                 float64
 }
@@ -77,7 +78,7 @@ func (s *Session) Peers(now time.Time) []PeerStats {
 			Downloaded: p.downloaded, Uploaded: p.uploaded,
 			AmChoking: p.amChoking, AmInterested: p.amInterested,
 			PeerChoking: p.peerChoking, PeerInterested: p.peerInterested,
-			Snubbed: p.snubbed, Seed: p.seed(), Optimistic: p == s.optimistic,
+			Snubbed: p.snubbed, Seed: p.seed(), Optimistic: p == s.optimistic, Outgoing: p.info.Outgoing,
 			Outstanding: len(p.reqs),
 		}
 		if s.numPieces > 0 {
