@@ -262,6 +262,30 @@ func TestEndgameCancelsDuplicates(t *testing.T) {
 	assert.Empty(t, h.outstanding(1))
 }
 
+func TestEndgameDuplicatesAreFew(t *testing.T) {
+	h := newHarness(t, 1, 128<<10, nil, Config{})
+	h.seedPeer(1, true)
+	h.s.peers[1].down.value = 1 << 20 // deep pipeline: takes all eight blocks
+	h.s.Tick(h.now)
+	require.Len(t, h.outstanding(1), 8)
+	h.seedPeer(2, true)
+	assert.Len(t, h.outstanding(2), endgameQueue, "duplicates are capped per peer")
+	h.block(2, h.outstanding(2)[0])
+	assert.Len(t, h.outstanding(2), endgameQueue, "and topped up as they arrive")
+	assert.Len(t, h.outstanding(1), 7, "the copy at peer 1 was cancelled")
+}
+
+func TestUnaskedHashResultIgnored(t *testing.T) {
+	h := newHarness(t, 4, 32<<10, nil, Config{})
+	h.s.PieceHashed(2, true, h.now)
+	h.s.PieceHashed(3, false, h.now)
+	h.s.PieceHashed(-1, true, h.now)
+	st := h.s.Stats(h.now)
+	assert.Zero(t, st.PiecesHave)
+	assert.Zero(t, st.HashFails)
+	assert.Empty(t, h.out.calls)
+}
+
 func TestPieceWrittenHashedAnnounced(t *testing.T) {
 	h := newHarness(t, 2, 32<<10, nil, Config{})
 	h.seedPeer(1, false)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,16 +168,13 @@ func (s *Session) forget(p *peer, now time.Time) {
 	}
 	p.gone = true
 	delete(s.peers, p.id)
-	for i, q := range s.order {
-		if q == p {
-			s.order = append(s.order[:i], s.order[i+1:]...)
-			break
-		}
+	if i := slices.Index(s.order, p); i >= 0 {
+		s.order = slices.Delete(s.order, i, i+1)
 	}
 	for _, r := range p.reqs {
 		s.pk.Unrequest(r.b)
 	}
-	p.reqs = nil
+	p.reqs, p.late = nil, nil
 	if !p.has.None() {
 		s.pk.PeerLeft(p.has)
 	}
