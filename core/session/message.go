@@ -67,12 +67,24 @@ func (s *Session) handle(p *peer, m *wire.Message, now time.Time) error {
 		p.started = true
 		return s.onHave(p, m.Index, now)
 	case wire.Bitfield:
-		if err := s.checkFirst(p, m.Type); err != nil {
-			return err
-		}
 		bf, err := bitfield.FromBytes(m.Bitfield, s.numPieces)
 		if err != nil {
 			return fmt.Errorf("session: bad bitfield: %v: %w", err, ErrProtocol)
+		}
+		if p.announced || p.started {
+			// aria2 re-sends its whole bitfield mid-connection instead of
+			// HAVEs; libtorrent and Transmission accept that, so do we:
+			// new bits count as HAVEs, and a peer never loses pieces.
+			p.announced = true
+			for _, i := range bf.Indices() {
+				if err := s.onHave(p, uint32(i), now); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := s.checkFirst(p, m.Type); err != nil {
+			return err
 		}
 		s.setHas(p, bf, now)
 	case wire.HaveAll, wire.HaveNone:

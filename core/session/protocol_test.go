@@ -71,9 +71,11 @@ func TestProtocolViolations(t *testing.T) {
 		bad       bool
 	}{
 		{"bitfield ok", false, false, []wire.Message{bf(0xff, 0xc0)}, false},
-		{"bitfield twice", false, false, []wire.Message{bf(0xff, 0xc0), bf(0xff, 0xc0)}, true},
-		{"bitfield after have", false, false, []wire.Message{idx(wire.Have, 1), bf(0xff, 0xc0)}, true},
-		{"bitfield after interested", false, false, []wire.Message{typ(wire.Interested), bf(0xff, 0xc0)}, true},
+		// aria2 re-sends bitfields mid-connection: an update, not an error.
+		{"bitfield twice", false, false, []wire.Message{bf(0x80, 0x00), bf(0xff, 0xc0)}, false},
+		{"bitfield after have", false, false, []wire.Message{idx(wire.Have, 1), bf(0xff, 0xc0)}, false},
+		{"bitfield after interested", false, false, []wire.Message{typ(wire.Interested), bf(0xff, 0xc0)}, false},
+		{"second bitfield malformed", false, false, []wire.Message{bf(0x80, 0x00), bf(0xff, 0xe0)}, true},
 		{"bitfield after ext handshake", false, true, []wire.Message{ext(0, "de"), bf(0xff, 0xc0)}, false},
 		{"bitfield after port", false, false, []wire.Message{{Type: wire.Port, Port: 6881}, bf(0xff, 0xc0)}, false},
 		{"bitfield short", false, false, []wire.Message{bf(0xff)}, true},
@@ -186,4 +188,17 @@ func TestUnknownPeerIgnored(t *testing.T) {
 	h.s.RemovePeer(1, h.now)
 	assert.Equal(t, 0, h.s.Stats(h.now).Peers)
 	assert.Empty(t, h.out.kinds("close"), "RemovePeer does not ask the engine to close")
+}
+
+// TestRepeatedBitfieldAddsPieces: a later bitfield announces new pieces the
+// way HAVEs would (aria2 does this), and we become interested.
+func TestRepeatedBitfieldAddsPieces(t *testing.T) {
+	h := newHarness(t, 10, 32<<10, nil, Config{})
+	h.add(1, false, false)
+	h.msg(1, wire.Message{Type: wire.Bitfield, Bitfield: []byte{0, 0}})
+	require.Zero(t, h.s.Peers(h.now)[0].Progress)
+	require.Empty(t, h.out.sent(1, wire.Interested))
+	h.msg(1, wire.Message{Type: wire.Bitfield, Bitfield: []byte{0xc0, 0}})
+	require.InDelta(t, 0.2, h.s.Peers(h.now)[0].Progress, 1e-9)
+	require.NotEmpty(t, h.out.sent(1, wire.Interested))
 }
