@@ -74,7 +74,7 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	upload   *rate.Limiter // nil when unlimited
+	upload *rate.Limiter // nil when unlimited
 
 	conns    atomic.Int64 // established peer connections, all torrents
 	halfOpen atomic.Int64

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
 )
@@ -37,10 +38,10 @@ func (o *torrentOut) WriteBlock(piece, begin int, data []byte) {
 	}
 	off := t.info.PieceOffset(piece) + int64(begin)
 	if _, err := t.storage.WriteAt(data, off); err != nil {
+		// Stopping happens on the loop after this call returns: Out
+		// methods never call back into the session.
 		t.fail(fmt.Errorf("write piece %d: %w", piece, err))
-		t.sess.Stop(time.Now())
-		t.closeAllPeers()
-		t.saveRecord(time.Now())
+		t.halt = true
 	}
 }
 
@@ -117,3 +118,31 @@ var versionString = "0.1.0"
 
 // SetVersion records the client version advertised in extension handshakes.
 func SetVersion(v string) { versionString = v }
+
+// torrentOut is also the session's UploadQueue: queued uploads stay bounded
+// and cancellable.
+var _ session.UploadQueue = (*torrentOut)(nil)
+
+// QueuedBlocks is how many uploads wait in a peer's writer.
+func (o *torrentOut) QueuedBlocks(id session.PeerID) int {
+	if p, ok := o.peers[id]; ok {
+		return p.queuedBlocks()
+	}
+	return 0
+}
+
+// CancelBlock removes a queued upload the peer cancelled.
+func (o *torrentOut) CancelBlock(id session.PeerID, piece, begin, length int) bool {
+	if p, ok := o.peers[id]; ok {
+		return p.cancelBlock(piece, begin, length)
+	}
+	return false
+}
+
+// DropBlocks removes every queued upload (we choked the peer).
+func (o *torrentOut) DropBlocks(id session.PeerID, dst []picker.Block) []picker.Block {
+	if p, ok := o.peers[id]; ok {
+		return p.dropBlocks(dst)
+	}
+	return dst
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
 )
@@ -24,7 +25,6 @@ const (
 // queuedBlock is an accepted upload request; its data is read from storage
 // only when the writer is about to send it, so queued requests cost no memory.
 type queuedBlock struct {
-	at                   int // offset in peerConn.out before which this block goes
 	piece, begin, length int
 }
 
@@ -79,7 +79,7 @@ func (p *peerConn) queueMessage(m *wire.Message) {
 
 func (p *peerConn) queueBlock(piece, begin, length int) {
 	p.mu.Lock()
-	p.blocks = append(p.blocks, queuedBlock{at: len(p.out), piece: piece, begin: begin, length: length})
+	p.blocks = append(p.blocks, queuedBlock{piece: piece, begin: begin, length: length})
 	p.mu.Unlock()
 	p.signal()
 }
@@ -133,20 +133,14 @@ func (p *peerConn) writeLoop() {
 			continue
 		}
 		for {
+			// Messages go ahead of queued blocks, so our requests and HAVEs
+			// never wait behind seconds of upload. The session drops queued
+			// blocks when it chokes, so no block follows its Choke.
 			p.mu.Lock()
-			cut := len(p.out)
-			n := len(p.blocks)
-			if n > maxBatchBlocks {
-				n = maxBatchBlocks
-				cut = p.blocks[n].at // bytes queued after the next block wait for it
-			}
-			out = append(out[:0], p.out[:cut]...)
-			p.out = p.out[:copy(p.out, p.out[cut:])]
+			out, p.out = p.out, out[:0]
+			n := min(len(p.blocks), maxBatchBlocks)
 			blocks = append(blocks[:0], p.blocks[:n]...)
 			p.blocks = p.blocks[:copy(p.blocks, p.blocks[n:])]
-			for i := range p.blocks {
-				p.blocks[i].at -= cut
-			}
 			p.mu.Unlock()
 			if len(out) == 0 && len(blocks) == 0 {
 				break
@@ -174,39 +168,61 @@ func (p *peerConn) writeLoop() {
 	}
 }
 
-// assemble lays out one batch in send order: message bytes up to each
-// block, the block's header and data, then the remaining message bytes.
+// assemble lays out one batch: the message bytes, then each block's header
+// and data, read from storage now.
 func (p *peerConn) assemble(bufs net.Buffers, data, out []byte, blocks []queuedBlock) (net.Buffers, []byte, error) {
 	need := 0
 	for _, b := range blocks {
-		need += 13 + b.length
+		need += wire.PieceHeaderLen + b.length
 	}
 	if cap(data) < need {
 		data = make([]byte, 0, need)
 	}
-	prev := 0
+	if len(out) > 0 {
+		bufs = append(bufs, out)
+	}
+	start := len(data)
 	for _, b := range blocks {
-		at := b.at
-		if at > len(out) {
-			at = len(out)
-		}
-		if at > prev {
-			bufs = append(bufs, out[prev:at])
-			prev = at
-		}
-		start := len(data)
 		data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
 		body := data[len(data) : len(data)+b.length]
 		if err := p.t.readBlock(body, b.piece, b.begin); err != nil {
 			return bufs, data, fmt.Errorf("read block %d/%d for upload: %w", b.piece, b.begin, err)
 		}
 		data = data[:len(data)+b.length]
+	}
+	if len(data) > start {
 		bufs = append(bufs, data[start:])
 	}
-	if prev < len(out) {
-		bufs = append(bufs, out[prev:])
-	}
 	return bufs, data, nil
+}
+
+// queuedBlocks, cancelBlock and dropBlocks serve the session's UploadQueue.
+func (p *peerConn) queuedBlocks() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.blocks)
+}
+
+func (p *peerConn) cancelBlock(piece, begin, length int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, b := range p.blocks {
+		if b.piece == piece && b.begin == begin && b.length == length {
+			p.blocks = append(p.blocks[:i], p.blocks[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (p *peerConn) dropBlocks(dst []picker.Block) []picker.Block {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range p.blocks {
+		dst = append(dst, picker.Block{Piece: b.piece, Begin: b.begin, Length: b.length})
+	}
+	p.blocks = p.blocks[:0]
+	return dst
 }
 
 var errTorrentClosed = errors.New("torrent closed")

@@ -100,6 +100,7 @@ type Torrent struct {
 	baseUp     int64
 	baseDown   int64
 	stopping   bool
+	halt       bool // a disk error stopped the torrent; wind down after this event
 }
 
 type candidate struct {
@@ -298,6 +299,13 @@ func (t *Torrent) run() {
 			t.closeAllPeers()
 			t.drain()
 			return
+		}
+		if t.halt {
+			t.halt = false
+			now := time.Now()
+			t.sess.Stop(now)
+			t.closeAllPeers()
+			t.saveRecord(now)
 		}
 		if t.stopping {
 			t.closeAllPeers()
