@@ -68,7 +68,7 @@ func TestPipelineFillsAndRefills(t *testing.T) {
 	assert.NotContains(t, reqs, more[0])
 	assert.Len(t, h.outstanding(1), DefaultMinQueue)
 
-	// A steady 512 KiB/s grows the pipeline to about a second's worth.
+	// A steady 512 KiB/s grows the pipeline to about queueTime seconds' worth.
 	for sec := 0; sec < 10; sec++ {
 		for range 32 {
 			h.block(1, h.outstanding(1)[0])
@@ -78,7 +78,7 @@ func TestPipelineFillsAndRefills(t *testing.T) {
 	}
 	p := h.s.peers[1]
 	assert.InDelta(t, 512<<10, p.down.value, 0.15*(512<<10))
-	assert.InDelta(t, 32+2, h.s.target(p), 5)
+	assert.InDelta(t, queueTime*32+2, h.s.target(p), 15)
 	assert.Len(t, h.outstanding(1), h.s.target(p))
 }
 
@@ -388,7 +388,7 @@ func TestRemovePeerReleasesRequests(t *testing.T) {
 func TestStop(t *testing.T) {
 	have := bitfield.New(4)
 	have.Set(0)
-	h := newHarness(t, 4, 64<<10, have, Config{})
+	h := newHarness(t, 4, 64<<10, have, Config{MinQueue: 4})
 	h.seedPeer(1, true)
 	h.typ(1, wire.Interested)
 	done := h.outstanding(1) // one whole piece

@@ -12,7 +12,12 @@ import (
 // new request duplicates one already sent to another peer.
 const endgameQueue = 2
 
-// target is the request pipeline depth for p: about one second of its
+// queueTime is how much of a peer's recent rate we keep requested. Slow
+// servers (Transmission answers in batches) need several seconds' worth
+// or the pipe drains between their bursts and the rate never climbs.
+const queueTime = 3
+
+// target is the request pipeline depth for p: queueTime seconds of its
 // recent download rate plus two blocks, so the link never idles for a
 // round trip, within MinQueue..min(MaxQueue, its reqq).
 func (s *Session) target(p *peer) int {
@@ -22,7 +27,7 @@ func (s *Session) target(p *peer) int {
 		rq = DefaultPeerReqQ
 	}
 	hi = min(hi, rq)
-	t := int(p.down.value/wire.BlockSize) + 2
+	t := int(queueTime*p.down.value/wire.BlockSize) + 2
 	return min(max(t, s.cfg.MinQueue), hi)
 }
 

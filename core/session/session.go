@@ -118,7 +118,7 @@ const (
 	DefaultOptimisticInterval = 30 * time.Second
 	DefaultRequestTimeout     = 30 * time.Second
 	DefaultSnubTimeout        = 60 * time.Second
-	DefaultMinQueue           = 4
+	DefaultMinQueue           = 16
 	DefaultMaxQueue           = 500
 	DefaultMaxPeerRequests    = 500
 	DefaultMaxBadPieces       = 3
