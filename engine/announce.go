@@ -40,9 +40,9 @@ func (t *Torrent) startAnnouncer() {
 	}()
 }
 
-// stopAnnouncer sends `stopped` to the trackers when ctx is given (bounded
-// by it), otherwise just ends the announcer.
-func (t *Torrent) stopAnnouncer(ctx context.Context) error {
+// stopAnnouncer ends the announcer; with sendStopped it first tells the
+// trackers (bounded by ctx).
+func (t *Torrent) stopAnnouncer(ctx context.Context, sendStopped bool) error {
 	if t.announcer == nil {
 		return nil
 	}
@@ -52,7 +52,7 @@ func (t *Torrent) stopAnnouncer(ctx context.Context) error {
 		return nil
 	}
 	var err error
-	if ctx != nil {
+	if sendStopped {
 		err = t.announcer.Stop(ctx)
 	}
 	t.annCancel()

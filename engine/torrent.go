@@ -536,7 +536,7 @@ func (t *Torrent) markComplete(now time.Time, announce bool) {
 func (t *Torrent) shutdown() {
 	t.quitOnce.Do(func() { close(t.quit) })
 	<-t.loopDone
-	t.stopAnnouncer(nil)
+	t.stopAnnouncer(context.Background(), false)
 	t.e.forget(t)
 	_ = t.storage.Close()
 }
@@ -569,7 +569,7 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 	}
 	t.quitOnce.Do(func() { close(t.quit) })
 	<-t.loopDone
-	annErr := t.stopAnnouncer(ctx)
+	annErr := t.stopAnnouncer(ctx, true)
 	t.state.Store(StateStopped)
 	t.e.forget(t)
 	var err error
@@ -594,7 +594,7 @@ func (t *Torrent) Remove(deleteData bool) error {
 	<-t.loopDone
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = t.stopAnnouncer(ctx)
+	_ = t.stopAnnouncer(ctx, true)
 	t.e.forget(t)
 	t.state.Store(StateStopped)
 	var errs []error
