@@ -78,8 +78,14 @@ type Config struct {
 	TrackerMinInterval time.Duration
 	// UploadRate caps upload to all peers in bytes per second (0: no cap).
 	UploadRate int64
-	// NoDHT disables the DHT (reserved; the DHT arrives with magnet support).
-	NoDHT bool
+	// NoDHT disables the mainline DHT (BEP 5). Otherwise a DHT node runs on
+	// DHTAddr (UDP; default: the host and port of ListenAddr).
+	NoDHT   bool
+	DHTAddr string
+	// DHTBootstrap are the nodes a fresh DHT node asks first. Empty means
+	// none: the node learns nodes from peers and from its saved routing
+	// table (StateDir/dht.dat). The CLI uses DefaultDHTBootstrap.
+	DHTBootstrap []string
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }
@@ -98,3 +104,6 @@ func (c *Config) setDefaults() {
 
 // Release is the human-readable version, e.g. "0.1.0".
 func Release() string { return semver }
+
+// DefaultDHTBootstrap are the well-known public DHT routers.
+var DefaultDHTBootstrap = []string{"router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881"}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ type Client struct {
 	plat   platform
 	peerID [20]byte
 	addr   string
+	dht    dhtNode
 
 	mu       sync.Mutex
 	torrents map[InfoHash]*Torrent
@@ -60,6 +62,22 @@ func New(cfg Config) (*Client, error) {
 		c.addr = ln.l.Addr().String()
 		ecfg.Port = ln.port
 	}
+	if !cfg.NoDHT {
+		addr := cfg.DHTAddr
+		if addr == "" {
+			addr = cfg.ListenAddr
+			if c.addr != "" {
+				addr = c.addr // the port the TCP listener got
+			}
+		}
+		d, err := plat.openDHT(addr, cfg.DHTBootstrap, filepath.Join(cfg.StateDir, "dht.dat"), cfg.Logger)
+		if err != nil {
+			cfg.Logger.Warn("DHT disabled", "err", err)
+		} else {
+			c.dht = d
+			ecfg.DHT = d
+		}
+	}
 	c.eng = engine.New(ecfg)
 	if ln.l != nil {
 		c.eng.Serve(ln.l, ln.transport)
@@ -91,12 +109,21 @@ func WithDir(dir string) DownloadOption {
 	return func(o *downloadOptions) { o.dir = dir }
 }
 
-// Download starts (or resumes) a torrent from a .torrent file path. A torrent
-// with a resume record verifies its recorded pieces on disk, then continues.
-// Downloading a torrent that is already active returns it.
+// Download starts (or resumes) a torrent from a .torrent file path or a
+// magnet URI. A torrent with a resume record verifies its recorded pieces on
+// disk, then continues; a magnet whose record holds the info dictionary
+// resumes without asking peers for it. Downloading a torrent that is already
+// active returns it.
 func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOption) (*Torrent, error) {
 	if strings.HasPrefix(strings.ToLower(src), "magnet:") {
-		return nil, fmt.Errorf("%w: magnet links are not supported yet", ErrInvalidTorrent)
+		m, err := metainfo.ParseMagnet(src)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
+		}
+		return c.start(ctx, torrentSource{
+			ih: m.InfoHash, name: m.Name, tiers: magnetTiers(m.Trackers),
+			urlList: m.WebSeeds, peers: m.Peers, selectOnly: m.SelectOnly,
+		}, opts)
 	}
 	data, err := c.plat.readTorrentFile(src)
 	if err != nil {
@@ -109,20 +136,49 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 	return t, err
 }
 
+// magnetTiers puts each magnet tracker in its own tier, as BEP 12 does for
+// a plain announce list without tiers.
+func magnetTiers(trs []string) [][]string {
+	out := make([][]string, 0, len(trs))
+	for _, tr := range trs {
+		out = append(out, []string{tr})
+	}
+	return out
+}
+
 // DownloadBytes starts (or resumes) a torrent from raw .torrent bytes.
 func (c *Client) DownloadBytes(ctx context.Context, data []byte, opts ...DownloadOption) (*Torrent, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	mi, err := metainfo.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
+	}
+	return c.start(ctx, torrentSource{
+		ih: mi.InfoHash, info: mi.Info, infoBytes: mi.InfoBytes, name: mi.Info.Name,
+		tiers: mi.Tiers(), urlList: mi.URLList,
+	}, opts)
+}
+
+// torrentSource is what a .torrent or a magnet tells us.
+type torrentSource struct {
+	ih         [20]byte
+	info       *metainfo.Info // nil for a magnet without a record
+	infoBytes  []byte
+	name       string
+	tiers      [][]string
+	urlList    []string
+	peers      []string
+	selectOnly []int
+}
+
+func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOption) (*Torrent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	var o downloadOptions
 	for _, f := range opts {
 		f(&o)
 	}
-	ih := InfoHash(mi.InfoHash)
+	ih := InfoHash(src.ih)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -132,25 +188,43 @@ func (c *Client) DownloadBytes(ctx context.Context, data []byte, opts ...Downloa
 		return t, nil
 	}
 	rec, recStatus := c.loadRecord(ih)
+	if src.info == nil && rec != nil {
+		// A magnet we met before: its record carries the info dictionary.
+		if info, err := metainfo.ParseInfo(rec.Info); err == nil {
+			src.info, src.infoBytes, src.name = info, rec.Info, info.Name
+			if len(src.tiers) == 0 {
+				src.tiers = rec.Trackers
+			}
+		}
+	}
 	savePath := c.cfg.DataDir
 	if o.dir != "" {
 		savePath = o.dir
 	} else if rec != nil && rec.SavePath != "" {
 		savePath = rec.SavePath
 	}
-	st, err := c.plat.openStorage(savePath, mi.Info)
-	if err != nil {
-		return nil, err
-	}
 	spec := engine.Spec{
-		InfoHash: mi.InfoHash, Info: mi.Info, InfoBytes: mi.InfoBytes,
-		Tiers: mi.Tiers(), URLList: mi.URLList, SavePath: savePath,
-		Storage: st.storage, State: c.state, Record: rec,
-		CheckAll: st.hasData, Peers: o.peers,
+		InfoHash: src.ih, Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
+		Tiers: src.tiers, URLList: src.urlList, SavePath: savePath,
+		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
+		SelectOnly: src.selectOnly,
+		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {
+			st, err := c.plat.openStorage(savePath, info)
+			return st.storage, st.hasData, err
+		},
+	}
+	if src.info != nil {
+		st, err := c.plat.openStorage(savePath, src.info)
+		if err != nil {
+			return nil, err
+		}
+		spec.Storage, spec.CheckAll = st.storage, st.hasData
 	}
 	et, err := c.eng.AddTorrent(spec)
 	if err != nil {
-		_ = st.storage.Close()
+		if spec.Storage != nil {
+			_ = spec.Storage.Close()
+		}
 		return nil, fmt.Errorf("start torrent: %w", err)
 	}
 	t := &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
@@ -274,6 +348,9 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	if cerr := c.eng.Close(); cerr != nil && err == nil {
 		err = cerr
+	}
+	if c.dht != nil {
+		_ = c.dht.Close() // saves the routing table
 	}
 	return err
 }

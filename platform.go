@@ -3,6 +3,8 @@ package braid
 import (
 	"net"
 
+	"github.com/braid-bt/braid/engine"
+
 	"github.com/braid-bt/braid/persist"
 )
 
@@ -17,4 +19,10 @@ type listener struct {
 type openedStorage struct {
 	storage persist.Storage
 	hasData bool
+}
+
+// dhtNode is a running DHT node the client owns.
+type dhtNode interface {
+	engine.DHT
+	Close() error
 }

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/dht"
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/transport/tcp"
 )
@@ -70,4 +73,18 @@ func (platform) openStorage(dir string, info *metainfo.Info) (openedStorage, err
 		}
 	}
 	return openedStorage{storage: fs, hasData: has}, nil
+}
+
+func (platform) openDHT(addr string, bootstrap []string, stateFile string, logger *slog.Logger) (dhtNode, error) {
+	n, err := dht.New(dht.Config{Addr: addr, BootstrapNodes: bootstrap, NoBootstrap: len(bootstrap) == 0,
+		StateFile: stateFile, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("dht: %w", err)
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = n.Bootstrap(ctx)
+	}()
+	return n, nil
 }

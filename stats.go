@@ -2,6 +2,8 @@ package braid
 
 import (
 	"fmt"
+
+	"github.com/braid-bt/braid/core/metainfo"
 	"path"
 	"sort"
 	"strings"
@@ -29,10 +31,15 @@ var DefaultStatsFields = []string{"name", "speed", "downloaded", "bytes_size"}
 // statsFields computes each field from a snapshot. Byte counts are int64,
 // rates float64 bytes per second.
 var statsFields = map[string]func(t *Torrent, s *snapshot) any{
-	"info_hash":  func(t *Torrent, s *snapshot) any { return t.InfoHash().String() },
-	"name":       func(t *Torrent, s *snapshot) any { return t.Name() },
-	"speed":      func(t *Torrent, s *snapshot) any { return Speed{s.Stats.DownloadRate, s.Stats.UploadRate} },
-	"downloaded": func(t *Torrent, s *snapshot) any { return t.Length() - s.Stats.Left },
+	"info_hash": func(t *Torrent, s *snapshot) any { return t.InfoHash().String() },
+	"name":      func(t *Torrent, s *snapshot) any { return t.Name() },
+	"speed":     func(t *Torrent, s *snapshot) any { return Speed{s.Stats.DownloadRate, s.Stats.UploadRate} },
+	"downloaded": func(t *Torrent, s *snapshot) any {
+		if !t.HasMetadata() {
+			return int64(0)
+		}
+		return t.Length() - s.Stats.Left
+	},
 	"bytes_size": func(t *Torrent, s *snapshot) any { return t.Length() },
 	"left":       func(t *Torrent, s *snapshot) any { return s.Stats.Left },
 	"uploaded":   func(t *Torrent, s *snapshot) any { return s.Uploaded },
@@ -40,6 +47,9 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 	"wasted":     func(t *Torrent, s *snapshot) any { return s.Stats.Wasted },
 	"hash_fails": func(t *Torrent, s *snapshot) any { return s.Stats.HashFails },
 	"progress": func(t *Torrent, s *snapshot) any {
+		if !t.HasMetadata() {
+			return 0.0
+		}
 		if t.Length() == 0 {
 			return 1.0
 		}
@@ -147,6 +157,9 @@ func (c *Client) ListFiles(ih InfoHash) ([]FileEntry, error) {
 	}
 	s := t.snapshot()
 	info := t.t.Info()
+	if info == nil || len(s.FileDone) != len(info.Files) {
+		return []FileEntry{}, nil // metadata not yet known
+	}
 	out := make([]FileEntry, len(info.Files))
 	for i, f := range info.Files {
 		p := path.Join(f.Path...)
@@ -174,6 +187,9 @@ func (c *Client) Get(ih InfoHash, keys ...string) (map[string]any, error) {
 	}
 	s := t.snapshot()
 	info := t.t.Info()
+	if info == nil {
+		info = &metainfo.Info{Name: t.Name()} // fetching metadata: sizes unknown
+	}
 	all := map[string]func() any{
 		"info_hash":    func() any { return t.InfoHash().String() },
 		"name":         func() any { return info.Name },
@@ -183,10 +199,15 @@ func (c *Client) Get(ih InfoHash, keys ...string) (map[string]any, error) {
 		"length":       func() any { return info.Length },
 		"private":      func() any { return info.Private },
 		"trackers":     func() any { return s.Trackers },
-		"bitfield":     func() any { return s.Have.Bytes() },
-		"state":        func() any { return string(s.State) },
-		"added_at":     func() any { return s.AddedAt },
-		"files":        func() any { return info.Files },
+		"bitfield": func() any {
+			if s.Have == nil {
+				return []byte{}
+			}
+			return s.Have.Bytes()
+		},
+		"state":    func() any { return string(s.State) },
+		"added_at": func() any { return s.AddedAt },
+		"files":    func() any { return info.Files },
 		"peers": func() any {
 			ps := make([]PeerInfo, len(s.Peers))
 			for i, p := range s.Peers {

@@ -30,11 +30,20 @@ type Torrent struct {
 // InfoHash identifies the torrent.
 func (t *Torrent) InfoHash() InfoHash { return InfoHash(t.t.InfoHash()) }
 
-// Name is the torrent's suggested name.
-func (t *Torrent) Name() string { return t.t.Info().Name }
+// Name is the torrent's suggested name (a magnet's dn, or its info hash,
+// until the metadata arrives).
+func (t *Torrent) Name() string { return t.t.Name() }
 
-// Length is the total size in bytes.
-func (t *Torrent) Length() int64 { return t.t.Info().Length }
+// Length is the total size in bytes (0 until a magnet's metadata arrives).
+func (t *Torrent) Length() int64 {
+	if info := t.t.Info(); info != nil {
+		return info.Length
+	}
+	return 0
+}
+
+// HasMetadata reports whether the info dictionary is known.
+func (t *Torrent) HasMetadata() bool { return t.t.Info() != nil }
 
 // RecordStatus tells whether a resume record was used.
 func (t *Torrent) RecordStatus() RecordStatus { return t.record }

@@ -43,6 +43,8 @@ type Config struct {
 	// UploadRate caps the payload sent to all peers, in bytes per second
 	// (0: unlimited).
 	UploadRate int64
+	// DHT finds peers without trackers (nil: no DHT).
+	DHT DHT
 	// Dial opens an outgoing peer connection (TCP on native builds).
 	Dial   func(ctx context.Context, addr string) (net.Conn, error)
 	Logger *slog.Logger
@@ -168,6 +170,9 @@ func (e *Engine) handshake(ih [20]byte) wire.Handshake {
 	hs := wire.Handshake{InfoHash: ih, PeerID: e.cfg.PeerID}
 	hs.SetExtended()
 	hs.SetFast()
+	if e.cfg.DHT != nil {
+		hs.SetDHT()
+	}
 	return hs
 }
 

@@ -84,7 +84,9 @@ func (o *torrentOut) ClosePeer(id session.PeerID, reason error) {
 }
 
 // Extended receives extension messages (metadata exchange and PEX come later).
-func (o *torrentOut) Extended(id session.PeerID, extID uint8, payload []byte) {}
+func (o *torrentOut) Extended(id session.PeerID, extID uint8, payload []byte) {
+	(*Torrent)(o).onExtended(id, extID, payload)
+}
 
 // Completed runs when every wanted piece is verified.
 func (o *torrentOut) Completed() {
@@ -102,13 +104,21 @@ func (t *Torrent) readBlock(dst []byte, piece, begin int) error {
 	return err
 }
 
-// extHandshake is our BEP 10 handshake payload.
+// extHandshake is our BEP 10 handshake payload: ut_metadata always (we
+// fetch or serve the info dictionary), ut_pex unless the torrent is private
+// (BEP 27), and the metadata size once we know it.
 func (t *Torrent) extHandshake() []byte {
 	eh := wire.ExtHandshake{
-		M:    map[string]int{},
+		M:    map[string]int{"ut_metadata": extMetadata},
 		V:    "Braid " + versionString,
 		Port: int(t.e.cfg.Port),
 		ReqQ: 500,
+	}
+	if t.info == nil || !t.info.Private {
+		eh.M["ut_pex"] = extPEX
+	}
+	if t.info != nil {
+		eh.MetadataSize = len(t.spec.InfoBytes)
 	}
 	return eh.Encode()
 }

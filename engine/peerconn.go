@@ -92,7 +92,10 @@ func (p *peerConn) close() {
 }
 
 func (p *peerConn) readLoop() {
-	lim := wire.DefaultLimits(p.t.info.NumPieces())
+	lim := wire.DefaultLimits(0) // 1 MiB: room for a bitfield of 8 million pieces
+	if info := p.t.spec.Info; info != nil {
+		lim = wire.DefaultLimits(info.NumPieces())
+	}
 	var err error
 	for {
 		bufp := getBuf()

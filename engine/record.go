@@ -11,6 +11,9 @@ const recordEvery = 10 * time.Second
 
 // buildRecord captures what a restart needs; runs on the loop.
 func (t *Torrent) buildRecord() *persist.Record {
+	if t.info == nil {
+		return nil // nothing to resume from before the metadata arrives
+	}
 	r := &persist.Record{
 		Version:     persist.RecordVersion,
 		InfoHash:    append([]byte(nil), t.ih[:]...),
@@ -54,7 +57,11 @@ func (t *Torrent) saveRecord(now time.Time) {
 			return
 		}
 	}
-	if err := t.spec.State.Save(t.buildRecord()); err != nil {
+	rec := t.buildRecord()
+	if rec == nil {
+		return
+	}
+	if err := t.spec.State.Save(rec); err != nil {
 		t.e.cfg.Logger.Warn("save resume record", "err", err)
 	}
 }

@@ -24,15 +24,22 @@ type Snapshot struct {
 
 // Snapshot copies the torrent's state, from its loop when it runs.
 func (t *Torrent) Snapshot() Snapshot {
-	s := Snapshot{
-		State: t.State(), Err: t.Err(), AddedAt: t.addedAt, Trackers: t.spec.Tiers,
-		FileDone: make([]int64, len(t.info.Files)),
+	s := Snapshot{State: t.State(), Err: t.Err(), AddedAt: t.addedAt, Trackers: t.spec.Tiers}
+	info := t.Info()
+	if info == nil {
+		s.Stats.Left = t.left.Load()
+		s.Stats.Peers = int(t.metaPeers.Load())
+		return s
 	}
+	s.FileDone = make([]int64, len(info.Files))
 	filled := false
 	select {
 	case <-t.checked:
 		s.Check = t.check
 		filled = t.do(func() {
+			if t.sess == nil {
+				return
+			}
 			now := time.Now()
 			s.Stats = t.sess.Stats(now)
 			s.Peers = t.sess.Peers(now)
@@ -43,9 +50,9 @@ func (t *Torrent) Snapshot() Snapshot {
 		})
 	default:
 	}
-	if !filled {
-		s.Have = bitfield.New(t.info.NumPieces())
-		s.Stats.NumPieces = t.info.NumPieces()
+	if !filled || s.Have == nil {
+		s.Have = bitfield.New(info.NumPieces())
+		s.Stats.NumPieces = info.NumPieces()
 		s.Stats.Left = t.left.Load()
 	}
 	s.Uploaded = t.uploaded.Load()

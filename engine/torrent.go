@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/bitfield"
+	"github.com/braid-bt/braid/core/metadata"
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/core/pex"
+	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/braid-bt/braid/persist"
@@ -24,6 +27,7 @@ type State string
 
 // Torrent states, as reported by Stats.
 const (
+	StateMetadata    State = "fetching metadata"
 	StateChecking    State = "checking"
 	StateDownloading State = "downloading"
 	StateSeeding     State = "seeding"
@@ -50,6 +54,13 @@ type Spec struct {
 	// CheckAll verifies every piece before starting (no record, data may exist).
 	CheckAll bool
 	Peers    []string
+	// Name is shown until the info dictionary is known (magnet dn).
+	Name string
+	// OpenStorage opens the data of a torrent started from a magnet once
+	// its info dictionary has arrived; hasData says whether to check it.
+	OpenStorage func(info *metainfo.Info) (st persist.Storage, hasData bool, err error)
+	// SelectOnly limits the download to these file indices (BEP 53 so=).
+	SelectOnly []int
 }
 
 // CheckResult reports the start-up verification of data on disk.
@@ -70,6 +81,7 @@ type Torrent struct {
 	quit      chan struct{}
 	quitOnce  sync.Once
 	checked   chan struct{}
+	checkOnce sync.Once
 	completed chan struct{}
 	announcer *tracker.Announcer
 	annCancel context.CancelFunc
@@ -85,8 +97,13 @@ type Torrent struct {
 	downloaded  atomic.Int64
 	left        atomic.Int64
 	completedAt atomic.Int64
+	metaPeers   atomic.Int64 // connected peers while fetching metadata
 
 	// Owned by the loop.
+	fetcher    *metadata.Fetcher
+	meta       map[session.PeerID]*metaPeer
+	pexIn      *pex.Inbox
+	pexOut     *pex.Outbox
 	startHave  *bitfield.Bitfield
 	sess       *session.Session
 	peers      map[session.PeerID]*peerConn
@@ -127,15 +144,23 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		byID:       make(map[[20]byte]session.PeerID),
 		candidates: make(map[string]*candidate), banned: make(map[string]bool),
 		addedAt: time.Now(),
+		pexIn:   pex.NewInbox(), pexOut: pex.NewOutbox(),
 	}
 	t.state.Store(StateChecking)
+	if spec.Info == nil {
+		t.state.Store(StateMetadata)
+	}
 	if r := spec.Record; r != nil {
 		t.baseUp, t.baseDown = r.Uploaded, r.Downloaded
 		if r.AddedAt > 0 {
 			t.addedAt = time.Unix(r.AddedAt, 0)
 		}
 	}
-	t.left.Store(spec.Info.Length)
+	if spec.Info != nil {
+		t.left.Store(spec.Info.Length)
+	} else {
+		t.left.Store(1) // unknown until the metadata arrives; not zero, which means "seed"
+	}
 	e.torrents[spec.InfoHash] = t
 	go t.run()
 	return t, nil
@@ -144,8 +169,34 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 // InfoHash identifies the torrent.
 func (t *Torrent) InfoHash() [20]byte { return t.ih }
 
-// Info is the torrent's info dictionary.
-func (t *Torrent) Info() *metainfo.Info { return t.info }
+// Info is the torrent's info dictionary; nil while a magnet torrent is
+// still fetching it.
+func (t *Torrent) Info() *metainfo.Info {
+	var info *metainfo.Info
+	select {
+	case <-t.checked:
+		info = t.info
+	default:
+		if t.spec.Info != nil && t.fetcher == nil {
+			info = t.spec.Info
+		}
+	}
+	return info
+}
+
+// Name is the torrent's name, or the magnet's display name before the
+// metadata arrives.
+func (t *Torrent) Name() string {
+	if info := t.Info(); info != nil {
+		return info.Name
+	}
+	if t.spec.Name != "" {
+		return t.spec.Name
+	}
+	return fmt.Sprintf("%x", t.ih)
+}
+
+func (t *Torrent) closeChecked() { t.checkOnce.Do(func() { close(t.checked) }) }
 
 // SavePath is the directory holding the torrent's data.
 func (t *Torrent) SavePath() string { return t.spec.SavePath }
@@ -244,37 +295,29 @@ func (t *Torrent) fail(err error) {
 		t.errv.Store(err)
 	}
 	t.state.Store(StateError)
-	t.e.cfg.Logger.Error("torrent stopped", "name", t.info.Name, "err", err)
+	t.e.cfg.Logger.Error("torrent stopped", "name", t.Name(), "err", err)
 }
 
 func (t *Torrent) run() {
 	defer close(t.loopDone)
-	if !t.verifyOnDisk() {
-		close(t.checked)
-		return
-	}
-	close(t.checked)
+	defer t.closeChecked()
 	now := time.Now()
-	cfg := session.Config{
-		Rand:         rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
-		ExtHandshake: t.extHandshake(),
-	}
-	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
-	t.startHave = nil
-	if t.sess.Complete() {
-		t.markComplete(now, false)
+	if t.info != nil {
+		if !t.verifyOnDisk() {
+			return
+		}
+		t.closeChecked()
+		t.startSession(now)
 	} else {
-		t.state.Store(StateDownloading)
+		t.fetcher = metadata.NewFetcher(t.ih)
+		t.meta = make(map[session.PeerID]*metaPeer)
 	}
-	t.publish(now)
 	t.startAnnouncer()
+	t.runDHT()
 	for _, a := range t.spec.Peers {
 		t.addCandidate(a)
 	}
 	t.fillPeers(now)
-	// A record from the first second on: after a crash the restart knows
-	// the torrent and its save path even if no later save happened.
-	t.saveRecord(now)
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -335,18 +378,63 @@ func (t *Torrent) drain() {
 	}
 }
 
+// startSession creates the state machine once the info dictionary is known
+// and its data checked.
+func (t *Torrent) startSession(now time.Time) {
+	cfg := session.Config{
+		Rand:         rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
+		ExtHandshake: t.extHandshake(),
+	}
+	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
+	t.startHave = nil
+	if len(t.spec.SelectOnly) > 0 {
+		sel := make(map[int]bool, len(t.spec.SelectOnly))
+		for _, f := range t.spec.SelectOnly {
+			sel[f] = true
+		}
+		for f := range t.info.Files {
+			if !sel[f] {
+				t.sess.SetFilePriority(f, picker.PriorityNone)
+			}
+		}
+	}
+	if t.sess.Complete() {
+		t.markComplete(now, false)
+	} else {
+		t.state.Store(StateDownloading)
+	}
+	t.publish(now)
+	// A record from the first second on: after a crash the restart knows
+	// the torrent and its save path even if no later save happened.
+	t.saveRecord(now)
+	if !t.sess.Complete() {
+		t.startWebSeeds()
+	}
+}
+
 func (t *Torrent) handle(ev event) {
 	now := time.Now()
 	switch ev := ev.(type) {
 	case evMessage:
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
-			t.sess.Message(p.id, &ev.msg, now)
+			if ev.msg.Type == wire.Port && !ev.msg.KeepAlive {
+				t.onPortMessage(p, ev.msg.Port)
+			}
+			if t.sess == nil {
+				t.metaMessage(p, &ev.msg, now)
+			} else {
+				t.sess.Message(p.id, &ev.msg, now)
+			}
 		}
 		putBuf(ev.buf)
 	case evPeerClosed:
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			t.dropPeer(p)
-			t.sess.RemovePeer(p.id, now)
+			if t.sess == nil {
+				t.metaClosed(p)
+			} else {
+				t.sess.RemovePeer(p.id, now)
+			}
 			t.fillPeers(now)
 		}
 	case evConnected:
@@ -361,6 +449,9 @@ func (t *Torrent) handle(ev event) {
 			}
 		}
 	case evHashed:
+		if t.sess == nil {
+			return
+		}
 		if ev.err != nil && !errors.Is(ev.err, errHasherClosed) {
 			t.e.cfg.Logger.Debug("hash read", "piece", ev.piece, "err", ev.err)
 		}
@@ -378,7 +469,13 @@ func (t *Torrent) handle(ev event) {
 }
 
 func (t *Torrent) onTick(now time.Time) {
+	if t.sess == nil {
+		t.requestMetadata(now)
+		t.fillPeers(now)
+		return
+	}
 	t.sess.Tick(now)
+	t.sendPEX(now)
 	t.publish(now)
 	t.fillPeers(now)
 	if now.Sub(t.lastSave) >= recordEvery {
@@ -388,6 +485,9 @@ func (t *Torrent) onTick(now time.Time) {
 
 // publish copies counters other goroutines (trackers, stats) read.
 func (t *Torrent) publish(now time.Time) {
+	if t.sess == nil {
+		return
+	}
 	st := t.sess.Stats(now)
 	t.uploaded.Store(t.baseUp + st.Uploaded)
 	t.downloaded.Store(t.baseDown + st.Downloaded)
@@ -419,6 +519,17 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	t.byID[pc.hs.PeerID] = p.id
 	t.e.conns.Add(1)
 	p.start()
+	if t.sess == nil {
+		t.metaConnected(p)
+	} else {
+		t.addToSession(p, now)
+	}
+	t.sendPort(p) // after the bitfield, which must come first
+}
+
+// addToSession hands a connected peer to the session.
+func (t *Torrent) addToSession(p *peerConn, now time.Time) {
+	pc := pendingConn{addr: p.addr, hs: p.hs, outgoing: p.outgoing, transport: p.transport}
 	ours := t.e.handshake(t.ih)
 	t.sess.AddPeer(p.id, session.PeerInfo{
 		Addr: pc.addr, ID: pc.hs.PeerID,
@@ -433,6 +544,7 @@ func (t *Torrent) dropPeer(p *peerConn) {
 	if _, ok := t.peers[p.id]; !ok {
 		return
 	}
+	t.pexOut.Forget(int(p.id))
 	delete(t.peers, p.id)
 	if t.byAddr[p.addr] == p.id {
 		delete(t.byAddr, p.addr)
@@ -538,7 +650,7 @@ func (t *Torrent) shutdown() {
 	<-t.loopDone
 	t.stopAnnouncer(context.Background(), false)
 	t.e.forget(t)
-	_ = t.storage.Close()
+	t.closeStorage()
 }
 
 // StopAndSerialize stops requests, closes peers, tells trackers we stopped,
@@ -547,7 +659,9 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 	var rec *persist.Record
 	ran := t.do(func() {
 		now := time.Now()
-		t.sess.Stop(now)
+		if t.sess != nil {
+			t.sess.Stop(now)
+		}
 		t.stopping = true
 		// Flush Cancel/NotInterested before closing: peers drop us cleanly.
 		for _, p := range t.peers {
@@ -581,7 +695,7 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 	if s, ok := t.storage.(interface{ Sync() error }); ok {
 		_ = s.Sync()
 	}
-	_ = t.storage.Close()
+	t.closeStorage()
 	if annErr != nil {
 		t.e.cfg.Logger.Debug("tracker stop", "err", annErr)
 	}
@@ -610,6 +724,13 @@ func (t *Torrent) Remove(deleteData bool) error {
 			}
 		}
 	}
-	_ = t.storage.Close()
+	t.closeStorage()
 	return errors.Join(errs...)
+}
+
+// closeStorage releases the data files (none before a magnet's metadata).
+func (t *Torrent) closeStorage() {
+	if t.storage != nil {
+		_ = t.storage.Close()
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ type downloadFlags struct {
 	seed, quiet, json     bool
 	noDHT, verbose        bool
 	uploadRate            string
+	dhtBootstrap          string
 }
 
 func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
@@ -37,6 +39,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per line (machine-readable)")
 	fs.BoolVar(&f.noDHT, "no-dht", false, "do not use the DHT")
+	fs.StringVar(&f.dhtBootstrap, "dht-bootstrap", "", "comma-separated `HOST:PORT` DHT nodes to bootstrap from (default: the public routers)")
 	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
 	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
 	pos, err := parseArgs(fs, args, stdout, synopsis)
@@ -52,7 +55,11 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT}
+	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
+		DHTBootstrap: braid.DefaultDHTBootstrap}
+	if f.dhtBootstrap != "" {
+		cfg.DHTBootstrap = strings.Split(f.dhtBootstrap, ",")
+	}
 	if f.uploadRate != "" {
 		if cfg.UploadRate, err = parseSize(f.uploadRate); err != nil {
 			return usagef("%s: --upload-rate: %v", name, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/stretchr/testify/require"
 )
@@ -102,6 +103,7 @@ func TestInteractiveLoop(t *testing.T) {
 	tor := filepath.Join(dir, "s.torrent")
 	code, _, stderr := runCLI(t, "", "create", "-o", tor, src)
 	require.Equal(t, exitOK, code, stderr)
+	replConfig = braid.Config{ListenAddr: "127.0.0.1:0", NoDHT: true}
 	// The loop keeps its state under the working directory, like the CLI.
 	wd, _ := os.Getwd()
 	require.NoError(t, os.Chdir(dir))

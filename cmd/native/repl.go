@@ -24,11 +24,17 @@ const replHelp = `commands:
   quit                       stop every torrent, save state and exit
 `
 
+// replConfig configures the interactive loop's client; tests turn the
+// public DHT off.
+var replConfig = braid.Config{ListenAddr: ":6881", DHTBootstrap: braid.DefaultDHTBootstrap}
+
 // runREPL is the interactive loop: a line-based shell over the Client API.
 func runREPL(stdin io.Reader, stdout, stderr io.Writer) error {
-	c, err := braid.New(braid.Config{ListenAddr: ":6881"})
+	c, err := braid.New(replConfig)
 	if err != nil {
-		c, err = braid.New(braid.Config{ListenAddr: ":0"})
+		cfg := replConfig
+		cfg.ListenAddr = ":0" // 6881 taken: any port will do
+		c, err = braid.New(cfg)
 		if err != nil {
 			return err
 		}

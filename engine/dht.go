@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/braid-bt/braid/core/wire"
+)
+
+// DHT is the part of a BEP 5 node the engine uses (dht.Node on native builds).
+type DHT interface {
+	Announce(ctx context.Context, infoHash [20]byte, port int, impliedPort bool) (<-chan []netip.AddrPort, error)
+	AddNode(addr string) error
+	Addr() netip.AddrPort
+}
+
+// dhtAnnounceEvery is how often a torrent re-announces itself on the DHT;
+// announcements expire from other nodes after about 30 minutes.
+const dhtAnnounceEvery = 15 * time.Minute
+
+// runDHT announces the torrent on the DHT and feeds the peers found to the
+// loop, until the torrent stops. Private torrents never use the DHT (BEP 27).
+func (t *Torrent) runDHT() {
+	d := t.e.cfg.DHT
+	if d == nil || (t.info != nil && t.info.Private) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithCancel(t.e.ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-t.quit:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		for {
+			actx, acancel := context.WithTimeout(ctx, 2*time.Minute)
+			ch, err := d.Announce(actx, t.ih, int(t.e.cfg.Port), false)
+			if err == nil {
+				for peers := range ch {
+					addrs := make([]string, 0, len(peers))
+					for _, p := range peers {
+						addrs = append(addrs, p.String())
+					}
+					if !t.post(evPeers{addrs: addrs}) {
+						acancel()
+						return
+					}
+				}
+			} else {
+				t.e.cfg.Logger.Debug("dht announce", "err", err)
+			}
+			acancel()
+			// A torrent still short of peers asks again sooner.
+			wait := dhtAnnounceEvery
+			if t.metaPeers.Load() == 0 && t.State() == StateMetadata {
+				wait = 30 * time.Second
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+	}()
+}
+
+// onPortMessage adds a peer's DHT node (BEP 5 PORT message).
+func (t *Torrent) onPortMessage(p *peerConn, port uint16) {
+	d := t.e.cfg.DHT
+	if d == nil || port == 0 {
+		return
+	}
+	_ = d.AddNode(net.JoinHostPort(hostOf(p.addr), strconv.Itoa(int(port))))
+}
+
+// sendPort tells a DHT-capable peer where our DHT node listens.
+func (t *Torrent) sendPort(p *peerConn) {
+	d := t.e.cfg.DHT
+	if d == nil || !p.hs.SupportsDHT() {
+		return
+	}
+	if ap := d.Addr(); ap.Port() != 0 {
+		p.queueMessage(&wire.Message{Type: wire.Port, Port: ap.Port()})
+	}
+}

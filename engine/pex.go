@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/braid-bt/braid/core/session"
+	"github.com/braid-bt/braid/core/wire"
+)
+
+// onExtended handles extension messages once the session runs: metadata
+// requests are served from our info dictionary, PEX adds peer candidates.
+func (t *Torrent) onExtended(id session.PeerID, extID uint8, payload []byte) {
+	p := t.peers[id]
+	if p == nil {
+		return
+	}
+	switch extID {
+	case extMetadata:
+		mm, err := wire.ParseMetadataMsg(payload)
+		if err != nil {
+			return
+		}
+		if mm.Type == wire.MetadataRequest {
+			t.sendMetadata(id, t.sess.PeerExtHandshake(id), mm.Piece)
+		}
+	case extPEX:
+		if t.info.Private {
+			return // BEP 27: private torrents learn peers from their trackers only
+		}
+		m, err := wire.ParsePEX(payload)
+		if err != nil {
+			return
+		}
+		for _, a := range t.pexIn.Accept(int(id), m, time.Now()) {
+			t.addCandidate(a.String())
+		}
+	}
+}
+
+// sendPEX tells each PEX-capable peer which peers we are connected to, at
+// most once a minute per peer (the Outbox paces and diffs).
+func (t *Torrent) sendPEX(now time.Time) {
+	if t.info == nil || t.info.Private || len(t.peers) < 2 {
+		return
+	}
+	type known struct {
+		id session.PeerID
+		ap netip.AddrPort
+	}
+	connected := make([]known, 0, len(t.peers))
+	for id, p := range t.peers {
+		ap, err := netip.ParseAddrPort(p.addr)
+		if err != nil {
+			continue
+		}
+		if !p.outgoing {
+			// An incoming peer's source port is ephemeral: advertise the
+			// listen port its extension handshake names, if any.
+			eh := t.sess.PeerExtHandshake(id)
+			if eh == nil || eh.Port <= 0 || eh.Port > 65535 {
+				continue
+			}
+			ap = netip.AddrPortFrom(ap.Addr(), uint16(eh.Port))
+		}
+		connected = append(connected, known{id, ap})
+	}
+	for id, p := range t.peers {
+		eh := t.sess.PeerExtHandshake(id)
+		if eh == nil {
+			continue
+		}
+		theirID := eh.M["ut_pex"]
+		if theirID <= 0 || theirID > 255 {
+			continue
+		}
+		others := make([]netip.AddrPort, 0, len(connected))
+		for _, k := range connected {
+			if k.id != id { // never tell a peer about itself
+				others = append(others, k.ap)
+			}
+		}
+		m, ok := t.pexOut.Message(int(id), others, now)
+		if !ok {
+			continue
+		}
+		p.queueMessage(&wire.Message{Type: wire.Extended, ExtID: uint8(theirID), Payload: wire.AppendPEX(nil, m)})
+	}
+}

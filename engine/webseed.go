@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha1"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/webseed"
+)
+
+// A web seed (BEP 19) joins the session as a peer: one end of an in-memory
+// pipe is an ordinary peer connection, and on the other end a small adapter
+// speaks the peer wire, answering requests with HTTP range fetches. The
+// session's picking, timeouts, endgame and smart banning then apply to web
+// seeds unchanged; a seed serving bad data is banned like any peer.
+func (t *Torrent) startWebSeeds() {
+	if t.info == nil {
+		return
+	}
+	for _, u := range t.spec.URLList {
+		c, err := webseed.New(u, t.info, webseed.Options{})
+		if err != nil {
+			t.e.cfg.Logger.Debug("web seed", "url", u, "err", err)
+			continue
+		}
+		ours, theirs := net.Pipe()
+		var hs wire.Handshake
+		hs.SetFast()
+		hs.PeerID = sha1.Sum([]byte("webseed " + u))
+		a := &webSeedAdapter{t: t, c: c, conn: theirs, numPieces: t.info.NumPieces()}
+		go a.run(t.e.ctx)
+		t.onConnected(pendingConn{conn: ours, addr: u, transport: "webseed", hs: hs}, time.Now())
+	}
+}
+
+type webSeedAdapter struct {
+	t         *Torrent
+	c         *webseed.Client
+	conn      net.Conn
+	numPieces int
+
+	mu      sync.Mutex
+	pending []wire.Message // requests not yet served
+	wake    chan struct{}
+	wmu     sync.Mutex // serialises writes to conn
+}
+
+func (a *webSeedAdapter) write(m *wire.Message) error {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	_ = a.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := a.conn.Write(wire.AppendMessage(nil, m))
+	return err
+}
+
+func (a *webSeedAdapter) run(ctx context.Context) {
+	defer a.conn.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.wake = make(chan struct{}, 1)
+	if a.write(&wire.Message{Type: wire.HaveAll}) != nil || a.write(&wire.Message{Type: wire.Unchoke}) != nil {
+		return
+	}
+	go a.serve(ctx)
+	lim := wire.DefaultLimits(a.numPieces)
+	var buf []byte
+	for {
+		m, b, err := wire.ReadMessage(a.conn, buf, lim)
+		buf = b
+		if err != nil {
+			return
+		}
+		switch m.Type {
+		case wire.Request:
+			a.mu.Lock()
+			if len(a.pending) < 2048 {
+				a.pending = append(a.pending, wire.Message{Type: wire.Request, Index: m.Index, Begin: m.Begin, Length: m.Length})
+			}
+			a.mu.Unlock()
+			select {
+			case a.wake <- struct{}{}:
+			default:
+			}
+		case wire.Cancel:
+			a.mu.Lock()
+			for i, r := range a.pending {
+				if r.Index == m.Index && r.Begin == m.Begin && r.Length == m.Length {
+					a.pending = append(a.pending[:i], a.pending[i+1:]...)
+					break
+				}
+			}
+			a.mu.Unlock()
+		}
+	}
+}
+
+// serve fetches one piece at a time for the oldest pending request and
+// answers every pending request that piece covers.
+func (a *webSeedAdapter) serve(ctx context.Context) {
+	var data []byte
+	for {
+		a.mu.Lock()
+		var piece int = -1
+		if len(a.pending) > 0 {
+			piece = int(a.pending[0].Index)
+		}
+		a.mu.Unlock()
+		if piece < 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.wake:
+			case <-time.After(keepAliveEvery):
+				// Our side drops silent peers; an idle web seed says it lives.
+				if a.write(&wire.Message{KeepAlive: true}) != nil {
+					return
+				}
+			}
+			continue
+		}
+		for !a.c.Usable(time.Now()) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+		var err error
+		data, err = a.c.FetchPiece(ctx, piece, data)
+		a.mu.Lock()
+		var answer []wire.Message
+		rest := a.pending[:0]
+		for _, r := range a.pending {
+			if int(r.Index) == piece {
+				answer = append(answer, r)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		a.pending = rest
+		a.mu.Unlock()
+		for _, r := range answer {
+			m := wire.Message{Type: wire.Reject, Index: r.Index, Begin: r.Begin, Length: r.Length}
+			if err == nil && int(r.Begin)+int(r.Length) <= len(data) {
+				m = wire.Message{Type: wire.Piece, Index: r.Index, Begin: r.Begin, Block: data[r.Begin : r.Begin+r.Length]}
+			}
+			if a.write(&m) != nil {
+				return
+			}
+		}
+		if err != nil {
+			a.t.e.cfg.Logger.Debug("web seed fetch", "url", a.c.URL(), "piece", piece, "err", err)
+		}
+	}
+}
