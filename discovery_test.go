@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +146,32 @@ func withURLList(t *testing.T, fx swarmFixture, url string) []byte {
 	b, err := mi.Marshal()
 	require.NoError(t, err)
 	return b
+}
+
+func TestMagnetSelectOnly(t *testing.T) {
+	fx := makeFixture(t, 16<<10, 100_000, 200_000, 50_000)
+	seeder := seedFixture(t, fx)
+	dst := t.TempDir()
+	c := newTestClient(t, dst)
+	tor, err := c.Download(context.Background(), fmt.Sprintf("magnet:?xt=urn:btih:%s&x.pe=%s&so=0,2", fx.ih, seeder.ListenAddr()))
+	require.NoError(t, err)
+	waitDone(t, tor, 60*time.Second)
+	files, err := c.ListFiles(tor.InfoHash())
+	require.NoError(t, err)
+	require.True(t, files[0].Complete)
+	require.True(t, files[2].Complete)
+	require.False(t, files[1].Complete, "file 1 was not selected")
+	// Only the pieces shared with selected files touch file 1.
+	require.Less(t, files[1].Downloaded, int64(2*16<<10))
+	for rel, want := range fx.files {
+		if strings.HasSuffix(rel, "b.bin") {
+			continue // file 1: sub/b.bin
+		}
+		got, err := os.ReadFile(filepath.Join(dst, rel))
+		require.NoError(t, err)
+		require.Equal(t, want, got, rel)
+	}
+	st, err := c.Stats(tor.InfoHash(), "state")
+	require.NoError(t, err)
+	require.Equal(t, "seeding", st["state"])
 }
