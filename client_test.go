@@ -26,7 +26,7 @@ type swarmFixture struct {
 	ih      braid.InfoHash
 }
 
-func makeFixture(t *testing.T, pieceLen int64, sizes ...int) swarmFixture {
+func makeFixture(t testing.TB, pieceLen int64, sizes ...int) swarmFixture {
 	t.Helper()
 	dir := t.TempDir()
 	fx := swarmFixture{srcDir: dir, files: map[string][]byte{}}
