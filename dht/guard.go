@@ -31,6 +31,7 @@ type guardedConn struct {
 	logger  *slog.Logger
 	closed  atomic.Bool
 	dropped atomic.Int64
+	selfID  [20]byte // set before the library starts reading
 
 	closeOnce sync.Once
 	closeErr  error
@@ -55,8 +56,20 @@ func (c *guardedConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			time.Sleep(10 * time.Millisecond) // a persistent error must not spin a core
 			continue
 		}
-		if n >= len(b) || !c.limiter.Allow() || !admitPacket(b[:n]) {
+		if n >= len(b) || !c.limiter.Allow() {
 			c.dropped.Add(1)
+			continue
+		}
+		m, ok := vetPacket(b[:n])
+		if !ok {
+			c.dropped.Add(1)
+			continue
+		}
+		if m.Y == krpc.YQuery && m.A.ID == c.selfID {
+			// Other nodes list us among the nodes close to a target, so a
+			// lookup may query itself (and announce to itself, then report
+			// our own address as a peer). Refuse at once so it moves on.
+			c.refuseSelf(m.T, addr)
 			continue
 		}
 		return n, addr, nil
@@ -72,37 +85,50 @@ func (c *guardedConn) Close() error {
 	return c.closeErr
 }
 
-// admitPacket reports whether the library can safely handle a datagram: a
-// KRPC dictionary that decodes without error or panic, of a known type, and,
-// for queries, with an arguments dictionary. BEP 44 put/get are not served.
-func admitPacket(b []byte) (ok bool) {
+// refuseSelf answers one of our own queries with a KRPC error.
+func (c *guardedConn) refuseSelf(t string, addr net.Addr) {
+	b, err := bencode.Marshal(krpc.Msg{T: t, Y: krpc.YError, E: &krpc.Error{Code: krpc.ErrorCodeGenericError, Msg: "query to self"}})
+	if err == nil {
+		_, _ = c.PacketConn.WriteTo(b, addr)
+	}
+}
+
+// admitPacket reports whether the library can safely handle a datagram.
+func admitPacket(b []byte) bool {
+	_, ok := vetPacket(b)
+	return ok
+}
+
+// vetPacket decodes a datagram the way the library will, accepting a KRPC
+// dictionary that decodes without error or panic, of a known type, and, for
+// queries, with an arguments dictionary. BEP 44 put/get are not served.
+func vetPacket(b []byte) (m krpc.Msg, ok bool) {
 	if len(b) < 2 || b[0] != 'd' {
-		return false
+		return m, false
 	}
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	var m krpc.Msg
 	if err := bencode.Unmarshal(b, &m); err != nil {
 		var trailing bencode.ErrUnusedTrailingBytes
 		if !errors.As(err, &trailing) {
-			return false
+			return m, false
 		}
 	}
 	switch m.Y {
 	case krpc.YQuery:
 		if m.A == nil {
-			return false
+			return m, false
 		}
 		switch m.Q {
 		case "put", "get":
-			return false
+			return m, false
 		}
 	case krpc.YResponse, krpc.YError:
 	default:
-		return false
+		return m, false
 	}
-	return true
+	return m, true
 }

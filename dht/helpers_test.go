@@ -4,7 +4,6 @@ package dht
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -84,12 +83,6 @@ func collect(t *testing.T, ch <-chan []netip.AddrPort) []netip.AddrPort {
 			t.Fatal("lookup did not end")
 		}
 	}
-}
-
-func infoHash(s string) [20]byte {
-	var ih [20]byte
-	copy(ih[:], fmt.Sprintf("%-20s", s))
-	return ih
 }
 
 func loopback(port uint16) netip.AddrPort {

@@ -12,8 +12,8 @@ import (
 
 // slogBridge hands the library's log records to the node's slog.Logger. The
 // library's levels are loud for an embedded DHT (a failed bootstrap of an
-// empty, bootstrap-less table is an "error" every minute), so they are
-// shifted down a step.
+// empty, bootstrap-less table, or one that collides with ours, is an
+// "error"), so they are shifted down a step.
 type slogBridge struct{ l *slog.Logger }
 
 func (b slogBridge) Handle(r alog.Record) {
@@ -25,7 +25,7 @@ func (b slogBridge) Handle(r alog.Record) {
 		level = slog.LevelWarn
 	}
 	msg := r.Msg.String()
-	if strings.Contains(msg, "no initial nodes") {
+	if strings.Contains(msg, "no initial nodes") || strings.Contains(msg, "already bootstrapping") {
 		level = slog.LevelDebug
 	}
 	if !b.l.Enabled(context.Background(), level) {

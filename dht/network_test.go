@@ -34,6 +34,7 @@ func TestNetworkAnnounceGetPeersAndStateFile(t *testing.T) {
 	require.NoError(t, err)
 	collect(t, ch)
 	assert.Positive(t, a.Stats().Announced, "some node accepted A's announce")
+	assert.Empty(t, a.store.peers(ih, 10), "A did not announce to itself")
 
 	ch, err = h.GetPeers(ctx, ih)
 	require.NoError(t, err)

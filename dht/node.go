@@ -129,6 +129,7 @@ func New(cfg Config) (*Node, error) {
 	if scfg.NodeId == ([20]byte{}) {
 		scfg.NodeId = krpc.RandomNodeID()
 	}
+	n.conn.selfID = scfg.NodeId
 	srv, err := dht.NewServer(&scfg)
 	if err != nil {
 		cancel()
