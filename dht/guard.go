@@ -101,7 +101,7 @@ func admitPacket(b []byte) bool {
 
 // vetPacket decodes a datagram the way the library will, accepting a KRPC
 // dictionary that decodes without error or panic, of a known type, and, for
-// queries, with an arguments dictionary. BEP 44 put/get are not served.
+// queries, a BEP 5 method with an arguments dictionary.
 func vetPacket(b []byte) (m krpc.Msg, ok bool) {
 	if len(b) < 2 || b[0] != 'd' {
 		return m, false
@@ -122,8 +122,12 @@ func vetPacket(b []byte) (m krpc.Msg, ok bool) {
 		if m.A == nil {
 			return m, false
 		}
+		// Only the BEP 5 methods: the library counts received queries in a
+		// global expvar keyed by method name, which any other name would
+		// grow forever. BEP 44 put/get are not served either.
 		switch m.Q {
-		case "put", "get":
+		case "ping", "find_node", "get_peers", "announce_peer":
+		default:
 			return m, false
 		}
 	case krpc.YResponse, krpc.YError:

@@ -33,6 +33,7 @@ var hostilePackets = map[string]string{
 	"garbage":                "\x00\x01\x02",
 	"truncated":              "d1:ad2:id20:" + id20,
 	"unknown type":           "d1:t2:aa1:y1:ze",
+	"unknown method":         "d1:ad2:id20:" + id20 + "e1:q6:x-9f3a1:t2:aa1:y1:qe",
 	"huge string length":     "d1:t99999999999:aa1:y1:re",
 	"deep nesting":           "d1:a" + strings.Repeat("l", 5000) + strings.Repeat("e", 5000) + "e",
 }

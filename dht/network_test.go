@@ -82,6 +82,7 @@ func TestCloseIsClean(t *testing.T) {
 		require.NoError(t, err)
 		ch2, err := nodes[1].Announce(context.Background(), infoHash("close"), 1234, false)
 		require.NoError(t, err)
+		require.Greater(t, runtime.NumGoroutine(), before+10, "the nodes run goroutines to clean up")
 		require.NoError(t, n.Close())
 		require.NoError(t, n.Close(), "a second Close is harmless")
 		for _, x := range nodes {
@@ -200,6 +201,31 @@ func TestBootstrapList(t *testing.T) {
 		})
 	}
 	assert.ElementsMatch(t, []string{"router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881"}, DefaultBootstrapNodes)
+}
+
+// An IPv6 node speaks to IPv6 nodes only (BEP 32: one DHT per family).
+func TestIPv6Network(t *testing.T) {
+	pc, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	pc.Close()
+	a := newTestNode(t, Config{Addr: "[::1]:0"})
+	b := newTestNode(t, Config{Addr: "[::1]:0", BootstrapNodes: []string{a.Addr().String()}})
+	c := newTestNode(t, Config{Addr: "[::1]:0", BootstrapNodes: []string{b.Addr().String()}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, b.Bootstrap(ctx))
+	require.NoError(t, c.Bootstrap(ctx))
+	assert.ErrorIs(t, c.AddNode("127.0.0.1:6881"), ErrInvalidAddr, "an IPv4 node on an IPv6 DHT")
+
+	ih := infoHash("v6")
+	ch, err := a.Announce(ctx, ih, 6881, false)
+	require.NoError(t, err)
+	collect(t, ch)
+	ch, err = c.GetPeers(ctx, ih)
+	require.NoError(t, err)
+	assert.Contains(t, collect(t, ch), netip.MustParseAddrPort("[::1]:6881"))
 }
 
 // blackHoles binds UDP sockets that never answer, for lookups that must
