@@ -69,6 +69,25 @@ func TestNetworkAnnounceGetPeersAndStateFile(t *testing.T) {
 	assert.Contains(t, collect(t, ch), loopback(51413))
 }
 
+// A corrupt state file is ignored, not fatal; an empty table does not
+// overwrite the file.
+func TestStateFileCorruptOrEmpty(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.state")
+	require.NoError(t, os.WriteFile(corrupt, []byte("d5:nodesi"), 0o644))
+	n := newTestNode(t, Config{StateFile: corrupt})
+	assert.Zero(t, n.Stats().Nodes)
+	require.NoError(t, n.Close())
+	b, err := os.ReadFile(corrupt)
+	require.NoError(t, err)
+	assert.Equal(t, "d5:nodesi", string(b), "nothing learnt, nothing written")
+
+	fresh := filepath.Join(dir, "fresh.state")
+	n = newTestNode(t, Config{StateFile: fresh})
+	require.NoError(t, n.Close())
+	assert.NoFileExists(t, fresh)
+}
+
 // Closing every node (one with a lookup still running) brings the
 // goroutine count back to where it was.
 func TestCloseIsClean(t *testing.T) {

@@ -33,7 +33,7 @@ func (n *Node) loadState() state {
 	return state{}
 }
 
-// saveState writes our ID and the routing table's usable nodes.
+// saveState writes our ID and the routing table's nodes not known to be bad.
 func (n *Node) saveState() error {
 	s := state{ID: n.srv.ID()}
 	for _, ni := range n.srv.Nodes() {
@@ -42,6 +42,11 @@ func (n *Node) saveState() error {
 			continue
 		}
 		s.Nodes = append(s.Nodes, savedNode{ID: ni.ID, Addr: ap})
+	}
+	if len(s.Nodes) == 0 {
+		// An empty table (say, a run without network) would overwrite a
+		// useful file with nothing; keep what we have.
+		return nil
 	}
 	b, err := encodeState(s)
 	if err != nil {
