@@ -77,6 +77,7 @@ type peer struct {
 	outstanding []request
 	backoff     time.Time // no requests before this
 	suspect     bool      // contributed to a copy that failed the hash
+	mute        bool      // a request timed out or was refused: no size vote until it delivers
 	banned      bool      // alone supplied a copy that failed the hash
 }
 
@@ -178,11 +179,13 @@ func (f *Fetcher) release(p PeerID, pr *peer) {
 // MaxOutstanding requests unanswered at p. The engine sends the request
 // and reports the answer with Received or Rejected.
 func (f *Fetcher) Next(p PeerID, now time.Time) (int, bool) {
+	if !f.done {
+		f.expire(now) // may re-choose the size: first
+	}
 	pr := f.peers[p]
 	if f.done || f.size == 0 || pr == nil || pr.banned || pr.size != f.size {
 		return 0, false
 	}
-	f.expire(now)
 	if now.Before(pr.backoff) || len(pr.outstanding) >= MaxOutstanding {
 		return 0, false
 	}
@@ -227,14 +230,22 @@ func (pr *peer) take(piece int) (time.Time, bool) {
 // expire drops requests older than RequestTimeout, freeing the peers'
 // slots.
 func (f *Fetcher) expire(now time.Time) {
+	muted := false
 	for _, pr := range f.peers {
 		kept := pr.outstanding[:0]
 		for _, r := range pr.outstanding {
 			if now.Sub(r.at) < RequestTimeout {
 				kept = append(kept, r)
+			} else if !pr.mute {
+				pr.mute, muted = true, true
 			}
 		}
 		pr.outstanding = kept
+	}
+	if muted {
+		// A peer that announced a size and never answers must not hold the
+		// size vote (it may be lying about it).
+		f.chooseSize()
 	}
 }
 
@@ -298,6 +309,10 @@ func (f *Fetcher) Rejected(p PeerID, piece int) {
 		f.pieces[piece].requestedAt = time.Time{}
 	}
 	pr.backoff = at.Add(RequestTimeout)
+	if !pr.mute {
+		pr.mute = true
+		f.chooseSize()
+	}
 }
 
 // Received takes a data message from p. It checks the piece index, its
@@ -330,6 +345,7 @@ func (f *Fetcher) Received(p PeerID, piece int, totalSize int, data []byte, now 
 		return false, fmt.Errorf("metadata: peer %d sent piece %d of %d bytes, want %d: %w", p, piece, len(data), want, ErrPieceLength)
 	}
 	pr.take(piece)
+	pr.mute = false // it delivers: its size counts again
 	pc := &f.pieces[piece]
 	if pc.have || f.solo && (!f.hasSource || f.source != p) {
 		return false, nil

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"testing"
 	"time"
 
@@ -488,4 +489,28 @@ func TestSoloSourceRemoved(t *testing.T) {
 	run(t, f, servers, &now, 10)
 	require.True(t, f.Done())
 	assert.Equal(t, info, f.Info())
+}
+
+// TestSilentLiarLosesSizeVote: a peer heard first that announces a wrong
+// size and never answers must not stall the fetch once it times out.
+func TestSilentLiarLosesSizeVote(t *testing.T) {
+	info := bytes.Repeat([]byte("x"), 40_000)
+	ih := sha1.Sum(info)
+	f := NewFetcher(ih)
+	now := time.Unix(0, 0)
+	require.NoError(t, f.AddPeer(1, 2000)) // the liar, heard first
+	require.ErrorIs(t, f.AddPeer(2, len(info)), ErrSizeMismatch)
+	_, ok := f.Next(1, now)
+	require.True(t, ok, "the liar is asked first")
+	_, ok = f.Next(2, now)
+	require.False(t, ok, "the honest peer's size lost the tie")
+	now = now.Add(RequestTimeout + time.Second)
+	for !f.Done() {
+		piece, ok := f.Next(2, now)
+		require.True(t, ok, "after the liar timed out the honest size wins")
+		end := min((piece+1)*16384, len(info))
+		_, err := f.Received(2, piece, len(info), info[piece*16384:end], now)
+		require.NoError(t, err)
+	}
+	require.Equal(t, info, f.Info())
 }

@@ -8,26 +8,33 @@ func (f *Fetcher) chooseSize() {
 	if f.done {
 		return
 	}
-	anyClean := false
-	for _, pr := range f.peers {
-		if pr.size != 0 && !pr.banned && !pr.suspect {
-			anyClean = true
+	type vote struct{ count, first int }
+	// Trust order: peers neither suspected nor silent, then unsuspected,
+	// then answering, then anyone not banned.
+	filters := []func(*peer) bool{
+		func(pr *peer) bool { return !pr.suspect && !pr.mute },
+		func(pr *peer) bool { return !pr.suspect },
+		func(pr *peer) bool { return !pr.mute },
+		func(pr *peer) bool { return true },
+	}
+	var votes map[int]*vote
+	for _, ok := range filters {
+		votes = map[int]*vote{}
+		for _, pr := range f.peers {
+			if pr.size == 0 || pr.banned || !ok(pr) {
+				continue
+			}
+			v := votes[pr.size]
+			if v == nil {
+				v = &vote{first: pr.seq}
+				votes[pr.size] = v
+			}
+			v.count++
+			v.first = min(v.first, pr.seq)
+		}
+		if len(votes) > 0 {
 			break
 		}
-	}
-	type vote struct{ count, first int }
-	votes := map[int]*vote{}
-	for _, pr := range f.peers {
-		if pr.size == 0 || pr.banned || anyClean && pr.suspect {
-			continue
-		}
-		v := votes[pr.size]
-		if v == nil {
-			v = &vote{first: pr.seq}
-			votes[pr.size] = v
-		}
-		v.count++
-		v.first = min(v.first, pr.seq)
 	}
 	best, bestVote := f.size, votes[f.size]
 	for size, v := range votes {
