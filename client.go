@@ -184,8 +184,19 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	if c.closed {
 		return nil, ErrClosed
 	}
-	if t, ok := c.torrents[ih]; ok && t.t.State() != engine.StateStopped {
-		return t, nil
+	if t, ok := c.torrents[ih]; ok {
+		switch t.t.State() {
+		case engine.StateStopped:
+		case engine.StateError:
+			// Stopped by an error (a full disk, say): adding it again is
+			// how a user retries. Save what it has, then start afresh.
+			sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+			_ = t.t.StopAndSerialize(sctx)
+			cancel()
+			delete(c.torrents, ih)
+		default:
+			return t, nil
+		}
 	}
 	rec, recStatus := c.loadRecord(ih)
 	if src.info == nil && rec != nil {

@@ -2,6 +2,7 @@ package braid_test
 
 import (
 	"bytes"
+	"log/slog"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -57,10 +58,14 @@ func makeFixture(t testing.TB, pieceLen int64, sizes ...int) swarmFixture {
 
 func newTestClient(t *testing.T, dataDir string) *braid.Client {
 	t.Helper()
-	c, err := braid.New(braid.Config{
+	cfg := braid.Config{
 		DataDir: dataDir, StateDir: filepath.Join(t.TempDir(), "state"),
 		ListenAddr: "127.0.0.1:0", TrackerMinInterval: time.Second,
-	})
+	}
+	if os.Getenv("BRAID_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := braid.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

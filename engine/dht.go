@@ -25,7 +25,7 @@ const dhtAnnounceEvery = 15 * time.Minute
 // loop, until the torrent stops. Private torrents never use the DHT (BEP 27).
 func (t *Torrent) runDHT() {
 	d := t.e.cfg.DHT
-	if d == nil || (t.info != nil && t.info.Private) {
+	if d == nil || t.private.Load() {
 		return
 	}
 	go func() {
@@ -56,6 +56,9 @@ func (t *Torrent) runDHT() {
 				t.e.cfg.Logger.Debug("dht announce", "err", err)
 			}
 			acancel()
+			if t.private.Load() { // a magnet turned out private (BEP 27)
+				return
+			}
 			// A torrent still short of peers asks again sooner.
 			wait := dhtAnnounceEvery
 			if t.metaPeers.Load() == 0 && t.State() == StateMetadata {
@@ -82,7 +85,7 @@ func (t *Torrent) onPortMessage(p *peerConn, port uint16) {
 // sendPort tells a DHT-capable peer where our DHT node listens.
 func (t *Torrent) sendPort(p *peerConn) {
 	d := t.e.cfg.DHT
-	if d == nil || !p.hs.SupportsDHT() {
+	if d == nil || !p.hs.SupportsDHT() || t.private.Load() {
 		return
 	}
 	if ap := d.Addr(); ap.Port() != 0 {

@@ -24,6 +24,11 @@ const (
 	DefaultMaxConns           = 500
 	DefaultMaxHalfOpen        = 32
 	DefaultHandshakeTimeout   = 10 * time.Second
+	// Incoming connections that have not finished their handshake are
+	// capped overall and per address, so silent sockets can neither lock
+	// out real peers nor starve our own dials (which have their own limit).
+	DefaultMaxInboundPending = 64
+	maxPendingPerIP          = 8
 )
 
 // ErrClosed is returned by calls on a closed engine.
@@ -79,7 +84,11 @@ type Engine struct {
 	upload *rate.Limiter // nil when unlimited
 
 	conns    atomic.Int64 // established peer connections, all torrents
-	halfOpen atomic.Int64
+	halfOpen atomic.Int64 // our dials in progress
+	inbound  atomic.Int64 // incoming connections still handshaking
+
+	pendingMu sync.Mutex
+	pendingIP map[string]int // incoming handshakes per remote IP
 
 	mu        sync.Mutex
 	torrents  map[[20]byte]*Torrent
@@ -93,7 +102,7 @@ func New(cfg Config) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		cfg: cfg, hasher: newHasher(cfg.HashWorkers), ctx: ctx, cancel: cancel,
-		torrents: make(map[[20]byte]*Torrent),
+		torrents: make(map[[20]byte]*Torrent), pendingIP: make(map[string]int),
 	}
 	if cfg.UploadRate > 0 {
 		// A burst of one batch lets a writer send what it assembled.
@@ -124,12 +133,17 @@ func (e *Engine) Serve(l net.Listener, transport string) {
 				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			if e.conns.Load()+e.halfOpen.Load() >= int64(e.cfg.MaxConns) {
+			ip := hostOf(c.RemoteAddr().String())
+			if e.conns.Load()+e.inbound.Load() >= int64(e.cfg.MaxConns) ||
+				e.inbound.Load() >= DefaultMaxInboundPending || !e.admitPending(ip) {
 				_ = c.Close()
 				continue
 			}
-			e.halfOpen.Add(1)
-			go e.acceptPeer(c, transport)
+			e.inbound.Add(1)
+			go func() {
+				defer e.releasePending(ip)
+				e.acceptPeer(c, transport)
+			}()
 		}
 	}()
 }
@@ -137,7 +151,7 @@ func (e *Engine) Serve(l net.Listener, transport string) {
 // acceptPeer runs the incoming handshake: theirs first (it names the
 // torrent), then ours.
 func (e *Engine) acceptPeer(c net.Conn, transport string) {
-	defer e.halfOpen.Add(-1)
+	defer e.inbound.Add(-1)
 	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
 	var buf [wire.HandshakeLen]byte
 	if _, err := io.ReadFull(c, buf[:]); err != nil {
@@ -163,6 +177,26 @@ func (e *Engine) acceptPeer(c net.Conn, transport string) {
 	pc := pendingConn{conn: c, addr: c.RemoteAddr().String(), transport: transport, hs: hs}
 	if !t.post(evConnected{pc: pc}) {
 		_ = c.Close()
+	}
+}
+
+// admitPending counts an incoming handshake from ip, refusing past the
+// per-address cap.
+func (e *Engine) admitPending(ip string) bool {
+	e.pendingMu.Lock()
+	defer e.pendingMu.Unlock()
+	if e.pendingIP[ip] >= maxPendingPerIP {
+		return false
+	}
+	e.pendingIP[ip]++
+	return true
+}
+
+func (e *Engine) releasePending(ip string) {
+	e.pendingMu.Lock()
+	defer e.pendingMu.Unlock()
+	if e.pendingIP[ip]--; e.pendingIP[ip] <= 0 {
+		delete(e.pendingIP, ip)
 	}
 }
 

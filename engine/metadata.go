@@ -22,10 +22,14 @@ const (
 // torrent's size (a bitfield, HAVEs); it is replayed to the session later.
 const maxEarlyMessages = 20000
 
-// metaPeer is what the metadata phase knows of a connected peer.
+// metaPeer is what the metadata phase knows of a connected peer: its
+// extension handshake, and what it has (one bitfield, merged, and HAVEs),
+// bounded whatever it sends.
 type metaPeer struct {
-	ext   *wire.ExtHandshake
-	early []wire.Message
+	ext      *wire.ExtHandshake
+	bitfield []byte // the last bitfield, bits of later ones ORed in
+	haveAll  bool
+	haves    []uint32
 }
 
 // fetchingMetadata reports whether the torrent still lacks its info dict.
@@ -72,11 +76,19 @@ func (t *Torrent) metaMessage(p *peerConn, m *wire.Message, now time.Time) {
 		case extMetadata:
 			t.onMetadataMsg(p, mp, m.Payload, now)
 		}
-	case wire.Bitfield, wire.Have, wire.HaveAll, wire.HaveNone:
-		if len(mp.early) < maxEarlyMessages {
-			c := *m
-			c.Bitfield = append([]byte(nil), m.Bitfield...)
-			mp.early = append(mp.early, c)
+	case wire.Bitfield:
+		if len(mp.bitfield) == len(m.Bitfield) {
+			for i, b := range m.Bitfield {
+				mp.bitfield[i] |= b
+			}
+		} else {
+			mp.bitfield = append(mp.bitfield[:0], m.Bitfield...)
+		}
+	case wire.HaveAll:
+		mp.haveAll = true
+	case wire.Have:
+		if len(mp.haves) < maxEarlyMessages {
+			mp.haves = append(mp.haves, m.Index)
 		}
 	}
 	t.requestMetadata(now)
@@ -179,6 +191,7 @@ func (t *Torrent) gotMetadata(infoBytes []byte, now time.Time) error {
 		return err
 	}
 	t.info, t.storage = info, st
+	t.private.Store(info.Private)
 	t.spec.Info, t.spec.InfoBytes, t.spec.CheckAll = info, infoBytes, hasData
 	t.left.Store(info.Length)
 	if !t.verifyOnDisk() {
@@ -192,14 +205,29 @@ func (t *Torrent) gotMetadata(infoBytes []byte, now time.Time) error {
 			continue
 		}
 		t.addToSession(p, now)
-		for i := range mp.early {
+		for _, m := range mp.replay() {
 			if _, ok := t.peers[id]; !ok {
 				break
 			}
-			t.sess.Message(id, &mp.early[i], now)
+			t.sess.Message(id, &m, now)
 		}
 	}
 	t.meta = nil
 	t.metaPeers.Store(0)
 	return nil
+}
+
+// replay is what the peer told us, as messages for the session.
+func (mp *metaPeer) replay() []wire.Message {
+	var out []wire.Message
+	switch {
+	case mp.haveAll:
+		out = append(out, wire.Message{Type: wire.HaveAll})
+	case mp.bitfield != nil:
+		out = append(out, wire.Message{Type: wire.Bitfield, Bitfield: mp.bitfield})
+	}
+	for _, h := range mp.haves {
+		out = append(out, wire.Message{Type: wire.Have, Index: h})
+	}
+	return out
 }

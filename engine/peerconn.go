@@ -20,6 +20,10 @@ const (
 	writeTimeout    = 60 * time.Second
 	// maxBatchBlocks bounds the piece data a writer holds at once.
 	maxBatchBlocks = 32
+	// maxQueuedBytes bounds encoded messages waiting for a peer. A peer
+	// that stops reading while it floods us with requests (each answered
+	// by a reject) is dropped rather than buffered without end.
+	maxQueuedBytes = 1 << 20
 )
 
 // queuedBlock is an accepted upload request; its data is read from storage
@@ -72,8 +76,15 @@ func (p *peerConn) signal() {
 // queueMessage encodes m for sending; it never blocks.
 func (p *peerConn) queueMessage(m *wire.Message) {
 	p.mu.Lock()
-	p.out = wire.AppendMessage(p.out, m)
+	over := len(p.out) > maxQueuedBytes
+	if !over {
+		p.out = wire.AppendMessage(p.out, m)
+	}
 	p.mu.Unlock()
+	if over {
+		p.close() // its reader reports the close to the loop
+		return
+	}
 	p.signal()
 }
 

@@ -98,6 +98,7 @@ type Torrent struct {
 	left        atomic.Int64
 	completedAt atomic.Int64
 	metaPeers   atomic.Int64 // connected peers while fetching metadata
+	private     atomic.Bool  // BEP 27: no DHT, no PEX
 
 	// Owned by the loop.
 	fetcher    *metadata.Fetcher
@@ -157,6 +158,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		}
 	}
 	if spec.Info != nil {
+		t.private.Store(spec.Info.Private)
 		t.left.Store(spec.Info.Length)
 	} else {
 		t.left.Store(1) // unknown until the metadata arrives; not zero, which means "seed"
