@@ -2,11 +2,11 @@ package braid_test
 
 import (
 	"bytes"
-	"log/slog"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
