@@ -2,6 +2,9 @@ package hostile
 
 import (
 	"context"
+	"errors"
+	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,10 +67,15 @@ func TestRequestFlood(t *testing.T) {
 			start := time.Now()
 			select {
 			case err := <-sent:
-				// Braid read it all: it keeps reading a peer it cannot
-				// write to, so its memory must not grow with what it reads.
-				require.NoError(t, err)
-				t.Logf("flood of %d bytes taken in %v after the download", len(flood), time.Since(start).Round(time.Millisecond))
+				// Either Braid read it all (its memory must not grow with
+				// what it reads), or it dropped the peer, whose answers
+				// piled up unread: both are fine, a crash or bloat is not.
+				if err != nil {
+					require.True(t, isClosedByPeer(err), "unexpected write error: %v", err)
+					t.Logf("flooding peer dropped by Braid after %v: %v", time.Since(start).Round(time.Millisecond), err)
+				} else {
+					t.Logf("flood of %d bytes taken in %v after the download", len(flood), time.Since(start).Round(time.Millisecond))
+				}
 			case <-time.After(60 * time.Second):
 				t.Logf("flood of %d bytes still unread after 60s: Braid stopped reading, fine", len(flood))
 			}
@@ -81,4 +89,10 @@ func TestRequestFlood(t *testing.T) {
 			requireGoroutinesBack(t, baseG+40, 10, 10*time.Second)
 		})
 	}
+}
+
+// isClosedByPeer reports a write that failed because Braid closed the
+// connection.
+func isClosedByPeer(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
