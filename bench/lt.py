@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""libtorrent (python3-libtorrent) peer for Braid's benchmark.
+
+lt.py seed    TORRENT DIR --listen HOST:PORT [--dial-file F]
+lt.py leech   TORRENT DIR --listen HOST:PORT [--peer HOST:PORT]...
+lt.py recheck TORRENT DIR --listen HOST:PORT
+
+seed:    trusts the data (seed_mode), libtorrent's high_performance_seed
+         settings; prints {"type":"ready"} once seeding, then runs until
+         killed. Every address listed in the dial file (one HOST:PORT a line;
+         the benchmark rewrites it per run) is dialled every 0.5 s, because
+         Transmission and aria2 are reached only when the seeder dials them.
+leech:   downloads, prints {"type":"complete","seconds":S}, pauses (which
+         flushes and closes the files) and exits 0.
+recheck: adds the torrent over complete data with no resume data, forces a
+         full recheck, prints {"type":"checked","seconds":S,"pieces":N} once
+         every piece is verified, and exits 0 (1 if pieces are missing).
+
+Everything is loopback only: no DHT, LSD, UPnP, NAT-PMP or uTP.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def addr(s):
+    host, port = s.rsplit(":", 1)
+    return host, int(port)
+
+
+def session(listen, seed):
+    s = lt.high_performance_seed() if seed else lt.default_settings()
+    s.update({
+        "listen_interfaces": listen, "enable_dht": False, "enable_lsd": False,
+        "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
+        "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
+        "alert_mask": lt.alert.category_t.error_notification,
+    })
+    return lt.session(s)
+
+
+def add(ses, torrent, d, flags_on=0, flags_off=0):
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(torrent)
+    atp.save_path = d
+    atp.flags |= flags_on
+    atp.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused | flags_off)
+    return ses.add_torrent(atp)
+
+
+def errors(ses):
+    for al in ses.pop_alerts():
+        print(f"lt: {al.what()}: {al.message()}", file=sys.stderr, flush=True)
+
+
+def seed(a):
+    ses = session(a.listen, True)
+    h = add(ses, a.torrent, a.dir, lt.torrent_flags.seed_mode)
+    ready = False
+    last_dial = 0.0
+    while True:
+        errors(ses)
+        if not ready and h.status().is_seeding:
+            ready = True
+            emit(type="ready", port=ses.listen_port())
+        now = time.time()
+        if a.dial_file and now - last_dial >= 0.5:
+            last_dial = now
+            try:
+                with open(a.dial_file) as f:
+                    peers = [addr(x.strip()) for x in f if x.strip()]
+            except OSError:
+                peers = []
+            for pe in peers:
+                h.connect_peer(pe)
+        time.sleep(0.05)
+
+
+def leech(a):
+    t0 = time.time()
+    ses = session(a.listen, False)
+    h = add(ses, a.torrent, a.dir)
+    peers = [addr(x) for x in a.peer]
+    last_dial = 0.0
+    while True:
+        errors(ses)
+        now = time.time()
+        if now - last_dial >= 2:
+            last_dial = now
+            for pe in peers:
+                h.connect_peer(pe)
+        if h.status().is_seeding:
+            emit(type="complete", seconds=round(time.time() - t0, 3))
+            h.pause()
+            end = time.time() + 10
+            while time.time() < end and not h.status().paused:
+                time.sleep(0.02)
+            return 0
+        time.sleep(0.02)
+
+
+def recheck(a):
+    t0 = time.time()
+    ses = session(a.listen, False)
+    h = add(ses, a.torrent, a.dir)
+    h.force_recheck()
+    n = h.torrent_file().num_pieces()
+    checking = (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data,
+                lt.torrent_status.queued_for_checking)
+    seen_check = False
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        errors(ses)
+        st = h.status()
+        if st.state in checking:
+            seen_check = True
+        elif st.num_pieces == n:
+            emit(type="checked", seconds=round(time.time() - t0, 3), pieces=st.num_pieces)
+            return 0
+        elif seen_check:
+            emit(type="checked", seconds=round(time.time() - t0, 3), pieces=st.num_pieces)
+            return 1
+        time.sleep(0.01)
+    return 1
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["seed", "leech", "recheck"])
+    p.add_argument("torrent")
+    p.add_argument("dir")
+    p.add_argument("--listen", required=True)
+    p.add_argument("--peer", action="append", default=[])
+    p.add_argument("--dial-file")
+    a = p.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    return {"seed": seed, "leech": leech, "recheck": recheck}[a.mode](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
