@@ -119,6 +119,7 @@ class Bench:
         return d
 
     def record(self, **kw):
+        kw["load1"] = os.getloadavg()[0]
         self.results.append(kw)
         if not kw["ok"]:
             self.failures.append(f"{kw['scenario']} {kw['client']} {human(kw.get('piece', 0))} run {kw['run']}: {kw.get('note', '')}")
@@ -568,14 +569,17 @@ def report(b, summ, m, started, took):
     runs_env = "" if b.runs == 3 else f"BENCH_RUNS={b.runs} "
     md = [
         "# Braid performance", "",
-        f"Measured by `make bench` ({size_env}{runs_env}`bash bench/run.sh`) on {started:%Y-%m-%d %H:%M} UTC, "
-        f"taking {took / 60:.0f} min: a {human(b.size)} random file, {b.runs} interleaved runs per row "
-        "(one run of every client, then the next); cells show the median and, in brackets, the min–max spread.",
+        f"Measured by `{size_env}{runs_env}make bench`{' (smoke run)' if b.smoke else ''} on "
+        f"{started:%Y-%m-%d %H:%M} UTC, taking {took / 60:.0f} min: a {human(b.size)} random file, "
+        f"{b.runs} run{'s' if b.runs > 1 else ''} per row, interleaved (one run of every client, then the next); "
+        "cells show the median and, in brackets, the min–max spread.",
         "", "![chart](performance.svg)", "",
         "## Machine", "",
         f"- {m['nproc']} cores, {m['cpu']}, {m['mem_gib']} GiB RAM, Linux {m['kernel']}",
-        f"- load average at start: {m['load_start']}; at end: {m['load']} "
-        "(seeder and leecher share the cores; other work on the machine shows as spread)",
+        f"- load average at start: {m['load_start']}; at end: {m['load']}; 1-minute load seen after runs: "
+        f"{min(r['load1'] for r in b.results):.2f}–{max(r['load1'] for r in b.results):.2f} "
+        "(the benchmark's own seeder and leecher make about 1–2; more means other work shared the cores "
+        "and shows as spread)" if b.results else "",
         f"- Braid {m['commit']}, {m['go']}; libtorrent {m['libtorrent']} (python3-libtorrent); {m['aria2']}; "
         f"{m['transmission']}; anacrolix/torrent {m['anacrolix']}", "",
         "## Results", "", *tl, "",
