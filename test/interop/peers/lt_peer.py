@@ -2,10 +2,16 @@
 """libtorrent (python3-libtorrent) peer driven by Braid's interop tests.
 
 lt_peer.py seed|leech TORRENT SAVE_DIR --listen HOST:PORT [--peer HOST:PORT]...
-           [--upload-limit BYTES_PER_S] [--keep-seeding] [--recheck]
+           [--upload-limit BYTES_PER_S] [--download-limit BYTES_PER_S] [--keep-seeding] [--recheck]
+           [--dht-bootstrap HOST:PORT[,HOST:PORT]...]
 
 seed:  trusts the data in SAVE_DIR (seed_mode) unless --recheck, then runs until killed.
 leech: downloads into SAVE_DIR and exits 0 once complete (or keeps seeding with --keep-seeding).
+       TORRENT may be a magnet URI: the metadata then comes from peers (BEP 9).
+
+--dht-bootstrap turns the DHT on (off otherwise), joining through those nodes only, with the
+checks that keep loopback nodes out of libtorrent's routing table and lookups relaxed; the
+torrent is announced on the DHT every few seconds.
 
 stdout carries one JSON object per line: {"type":"ready"} once the torrent is added and the
 listener is up (seeders: once seeding), {"type":"progress",...} twice a second,
@@ -37,6 +43,8 @@ def main():
     p.add_argument("--listen", required=True)
     p.add_argument("--peer", action="append", default=[])
     p.add_argument("--upload-limit", type=int, default=0)
+    p.add_argument("--download-limit", type=int, default=0)
+    p.add_argument("--dht-bootstrap", default="")
     p.add_argument("--keep-seeding", action="store_true")
     p.add_argument("--recheck", action="store_true")
     a = p.parse_args()
@@ -52,16 +60,33 @@ def main():
     }
     if a.upload_limit:
         settings["upload_rate_limit"] = a.upload_limit
+    if a.download_limit:
+        settings["download_rate_limit"] = a.download_limit
+    if a.dht_bootstrap:
+        # Every node of a test shares 127.0.0.1: by default libtorrent keeps one node per IP
+        # in its routing table and lookups, and ignores "dark" (loopback) addresses.
+        settings.update({
+            "enable_dht": True, "dht_bootstrap_nodes": a.dht_bootstrap,
+            "dht_restrict_routing_ips": False, "dht_restrict_search_ips": False,
+            "dht_ignore_dark_internet": False, "dht_prefer_verified_node_ids": False,
+            "dht_enforce_node_id": False, "dht_announce_interval": 5,
+        })
     ses = lt.session(settings)
-    if a.upload_limit:
+    if a.upload_limit or a.download_limit:
         # Loopback peers fall in libtorrent's local peer class, which ignores the global
         # rate limits: put every address in the global class so the limit applies.
         f = lt.ip_filter()
         f.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
         ses.set_peer_class_filter(f)
 
-    atp = lt.add_torrent_params()
-    atp.ti = lt.torrent_info(a.torrent)
+    if a.torrent.startswith("magnet:"):
+        if a.mode == "seed":
+            print("lt_peer.py: a seeder needs a .torrent, not a magnet", file=sys.stderr)
+            return 2
+        atp = lt.parse_magnet_uri(a.torrent)
+    else:
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(a.torrent)
     atp.save_path = a.dir
     if a.mode == "seed" and not a.recheck:
         atp.flags |= lt.torrent_flags.seed_mode
@@ -74,6 +99,7 @@ def main():
     complete = False
     last_dial = 0.0
     last_progress = 0.0
+    last_dht = 0.0
     while True:
         for al in ses.pop_alerts():
             if al.category() & lt.alert.category_t.error_notification:
@@ -87,10 +113,17 @@ def main():
             last_dial = now
             for pe in peers:
                 h.connect_peer(pe)
+        if a.dht_bootstrap and now - last_dht >= 3:
+            last_dht = now
+            h.force_dht_announce()
         if now - last_progress >= 0.5:
             last_progress = now
+            extra = {}
+            if a.dht_bootstrap:
+                extra["dht_nodes"] = ses.status().dht_nodes
             emit(type="progress", state=str(st.state), progress=st.progress, have=st.total_wanted_done,
-                 peers=st.num_peers, uploaded=st.all_time_upload, downloaded=st.all_time_download)
+                 peers=st.num_peers, uploaded=st.all_time_upload, downloaded=st.all_time_download,
+                 has_metadata=st.has_metadata, **extra)
         if a.mode == "leech" and not complete and st.is_seeding:
             complete = True
             emit(type="complete", seconds=round(now - t0, 3))
