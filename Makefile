@@ -7,7 +7,7 @@ STATICCHECK := $(GOPATH)/bin/staticcheck
 FUZZTIME  ?= 3s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build demo test test-deps lint unit wasm-core interop fuzz fuzz-brief bench clean
+.PHONY: all build demo test test-deps lint unit wasm-core interop fuzz fuzz-brief bench bench-smoke clean
 
 all: build
 
@@ -19,7 +19,7 @@ demo: build
 
 # Everything CI runs: dependencies, lint, unit and interop tests, the core
 # under js/wasm, and brief fuzz runs over the committed corpora.
-test: test-deps build lint unit wasm-core fuzz-brief
+test: test-deps build lint unit wasm-core fuzz-brief bench-smoke
 
 test-deps:
 	bash scripts/install-test-deps.sh
@@ -44,6 +44,15 @@ fuzz-brief:
 
 fuzz:
 	bash scripts/fuzz.sh $${FUZZTIME:-5m}
+
+# Side-by-side benchmark against libtorrent, aria2, Transmission and
+# anacrolix/torrent; BENCH_SIZE and BENCH_RUNS scale it.
+bench: build
+	bash bench/run.sh
+
+# The benchmark at a tiny size, so it cannot rot; asserts nothing on speed.
+bench-smoke: build
+	@if [ -f bench/run.sh ]; then BENCH_SIZE=16MiB BENCH_RUNS=1 bash bench/run.sh --smoke; else echo "bench/run.sh missing"; exit 1; fi
 
 clean:
 	rm -rf bin

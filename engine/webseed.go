@@ -101,6 +101,7 @@ func (a *webSeedAdapter) run(ctx context.Context) {
 // answers every pending request that piece covers.
 func (a *webSeedAdapter) serve(ctx context.Context) {
 	var data []byte
+	lastPiece := -1
 	for {
 		a.mu.Lock()
 		var piece int = -1
@@ -128,8 +129,16 @@ func (a *webSeedAdapter) serve(ctx context.Context) {
 			case <-time.After(time.Second):
 			}
 		}
+		// Requests for a piece often trickle in after its fetch began:
+		// answer them from the last piece instead of fetching it again.
 		var err error
-		data, err = a.c.FetchPiece(ctx, piece, data)
+		if piece != lastPiece {
+			data, err = a.c.FetchPiece(ctx, piece, data)
+			lastPiece = piece
+			if err != nil {
+				lastPiece = -1
+			}
+		}
 		a.mu.Lock()
 		var answer []wire.Message
 		rest := a.pending[:0]

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command scale measures what many idle torrents cost one Braid client:
 // it seeds N small single-file torrents (no trackers, no DHT, listening on
 // loopback only), then reports resident memory, goroutines, heap and the

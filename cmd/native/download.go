@@ -80,11 +80,35 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	}
 	rep.listening(c.ListenAddr())
 	start := time.Now()
-	select {
-	case <-t.Checked():
-	case <-ctx.Done():
-		return stopAndReport(c, t, rep)
+	// A magnet fetches its metadata first, and any torrent checks its data:
+	// report progress meanwhile, and fail early if no tracker answers.
+	wait := time.NewTicker(time.Second)
+checking:
+	for {
+		select {
+		case <-t.Checked():
+			break checking
+		case <-ctx.Done():
+			wait.Stop()
+			return stopAndReport(c, t, rep)
+		case <-t.Stopped():
+			wait.Stop()
+			if err := t.Err(); err != nil {
+				return err
+			}
+			return errors.New("torrent stopped")
+		case <-wait.C:
+			if len(f.peers) == 0 {
+				if err := unreachableTrackers(c, t); err != nil {
+					wait.Stop()
+					_ = c.StopAndSerialize(t.InfoHash())
+					return err
+				}
+			}
+			rep.progress(c, t)
+		}
 	}
+	wait.Stop()
 	rep.resume(t)
 	if seedOnly {
 		if st, err := c.Stats(t.InfoHash(), "left"); err == nil && st["left"].(int64) > 0 {

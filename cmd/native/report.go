@@ -106,6 +106,12 @@ func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
 	have, total := st["downloaded"].(int64), st["bytes_size"].(int64)
 	desc := fmt.Sprintf("%s · %d peers · ↑ %s/s", st["name"], st["peers"], humanBytes(sp.Upload))
 	if isTerminal(r.out) {
+		if total == 0 {
+			return // a magnet's size is unknown until its metadata arrives
+		}
+		if r.bar != nil && r.bar.GetMax64() != total {
+			r.bar.ChangeMax64(total)
+		}
 		if r.bar == nil {
 			r.bar = progressbar.NewOptions64(total,
 				progressbar.OptionSetWriter(r.out),
