@@ -108,6 +108,17 @@ class Bench:
             log("anacrolix/torrent is not built; its rows are left out")
 
     # ---- helpers -------------------------------------------------------
+    def quiet(self, ours=()):
+        """Waits, at most --quiet-wait seconds, for a second in which other
+        work (not our seeders, ours) keeps less than a quarter of a core
+        busy: bursts of other jobs then fall between runs, not inside them."""
+        deadline = time.monotonic() + self.a.quiet_wait
+        while time.monotonic() < deadline:
+            b0, c0 = procs.machine_busy(), sum(p.cpu() for p in ours)
+            time.sleep(1)
+            if procs.machine_busy() - b0 - (sum(p.cpu() for p in ours) - c0) < 0.25:
+                return
+
     def name(self, what):
         self.serial += 1
         return f"{self.serial:03d}-{what}"
@@ -176,6 +187,7 @@ class Bench:
         for s in seeder_procs:
             if s.poll() is not None:
                 raise RuntimeError(f"seeder {s.name} exited with status {s.rc}; see {s.log.name}")
+        self.quiet(seeder_procs)
         d = self.fresh("leech")
         port = free_port()
         listen = f"127.0.0.1:{port}"
@@ -220,6 +232,7 @@ class Bench:
             cwd = d
         else:
             raise ValueError(client)
+        busy0 = procs.machine_busy()
         p = Proc(name, argv, self.logs, cwd=cwd, timed=True)
         note = ""
         try:
@@ -236,6 +249,7 @@ class Bench:
         except Timeout as e:
             note = str(e)
             p.stop()
+        p.busy = procs.machine_busy() - busy0
         for df in dial_files:
             open(df, "w").close()
         out = os.path.join(d, os.path.basename(self.payload))
@@ -252,7 +266,8 @@ class Bench:
         secs = p.wall
         self.record(scenario=scenario, client=client, piece=piece, run=run, ok=ok, note=note,
                     seconds=secs, mbps=self.size / secs / 1e6 if ok else 0.0, cpu=p.cpu(),
-                    rss_mib=p.peak_rss_mib(), **extra)
+                    rss_mib=p.peak_rss_mib(), other_cpu=p.busy - p.cpu() - extra.get("seeder_cpu", 0.0),
+                    **extra)
 
     # ---- scenarios -----------------------------------------------------
     def download_and_upload(self):
@@ -327,6 +342,8 @@ class Bench:
     def verify_one(self, c, torrent, vdir, pieces, run):
         name = self.name(f"verify-{c}")
         note, secs = "", 0.0
+        self.quiet()
+        busy0 = procs.machine_busy()
         if c == "braid":
             p = Proc(name, [self.a.braid, "seed", "--no-dht", "--json", "--listen", "127.0.0.1:0", "--dir", vdir,
                             "--state-dir", self.fresh(f"state/{name}"), torrent], self.logs, timed=True)
@@ -372,7 +389,8 @@ class Bench:
                 p.stop()
         ok = not note
         self.record(scenario="verify", client=c, piece=MiB, run=run, ok=ok, note=note, seconds=secs,
-                    mbps=self.size / secs / 1e6 if ok and secs else 0.0, cpu=p.cpu(), rss_mib=p.peak_rss_mib())
+                    mbps=self.size / secs / 1e6 if ok and secs else 0.0, cpu=p.cpu(), rss_mib=p.peak_rss_mib(),
+                    other_cpu=procs.machine_busy() - busy0 - p.cpu())
 
     def scale_run(self):
         n, idle, cycles, churn = (100, "3s", 1, 20) if self.smoke else (1000, "60s", 3, 100)
@@ -428,7 +446,7 @@ class Bench:
         for k, rs in groups.items():
             ok = [r for r in rs if r["ok"]]
             s = {"runs": len(rs), "ok": len(ok)}
-            for f in ("seconds", "mbps", "cpu", "rss_mib", "seeder_cpu", "seeder_rss_mib", "leecher_cpu"):
+            for f in ("seconds", "mbps", "cpu", "rss_mib", "seeder_cpu", "seeder_rss_mib", "leecher_cpu", "other_cpu"):
                 vals = [r[f] for r in ok if f in r]
                 if vals:
                     s[f] = (statistics.median(vals), min(vals), max(vals))
@@ -441,6 +459,17 @@ def fmt_spread(t, digits=2):
     if lo == hi:
         return f"{med:.{digits}f}"
     return f"{med:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def interference(b, scenario):
+    """How many cores other work used, on average, during a scenario's
+    runs (the machine's busy time minus the measured processes')."""
+    cores = [max(r["other_cpu"], 0) / r["seconds"] for r in b.results
+             if r["scenario"] == scenario and r["ok"] and "other_cpu" in r and r["seconds"] > 0]
+    if not cores:
+        return []
+    return ["", f"Other work on the machine during these runs: median {statistics.median(cores):.2f} of "
+                f"{os.cpu_count()} cores, max {max(cores):.2f}."]
 
 
 def tables(b, summ):
@@ -465,6 +494,7 @@ def tables(b, summ):
             lines.append(f"| {LABEL[c]} | {human(piece)} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
                          f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['cpu'])} | {s['cpu'][0] / gib:.2f} | "
                          f"{fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
+    lines += interference(b, "download")
     lines += ["", "### 2. Upload to a libtorrent leecher", "",
               "| seeder | piece | ok | wall s | MB/s | seeder CPU s | seeder CPU s/GiB | seeder peak RSS MiB | leecher CPU s |",
               "|---|---|---|---|---|---|---|---|---|"]
@@ -479,6 +509,7 @@ def tables(b, summ):
             lines.append(f"| {LABEL[c]} | {human(piece)} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
                          f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['seeder_cpu'])} | "
                          f"{s['seeder_cpu'][0] / gib:.2f} | {s['seeder_rss_mib'][2]:.0f} | {s['leecher_cpu'][0]:.2f} |")
+    lines += interference(b, "upload")
     lines += ["", "### 3. Twenty libtorrent seeders, one leecher (1 MiB pieces)", "",
               "| leecher | ok | wall s | MB/s | CPU s | peak RSS MiB | seeders' CPU s |", "|---|---|---|---|---|---|---|"]
     for c in ("braid", "libtorrent"):
@@ -490,6 +521,7 @@ def tables(b, summ):
             continue
         lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
+    lines += interference(b, "swarm")
     lines += ["", "### 4. Resume verify of the complete download (1 MiB pieces, data in the page cache)", "",
               "| verifier | ok | seconds | MB/s | CPU s | peak RSS MiB |", "|---|---|---|---|---|---|"]
     vclients = ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{os.cpu_count()}"]
@@ -504,6 +536,7 @@ def tables(b, summ):
         rss = "–" if c.startswith("sha1") else fmt_spread(s["rss_mib"], 0)
         lines.append(f"| {label[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{cpu} | {rss} |")
+    lines += interference(b, "verify")
     lines += ["", "### 5. Many idle torrents in one Braid client", ""]
     sc = b.scale
     if sc:
@@ -595,6 +628,10 @@ def report(b, summ, m, started, took):
         "MB/s is 10^6 bytes per second. CPU seconds (user+system) and peak RSS come from the leecher's "
         "`wait4` rusage, so they include its child processes; seeder CPU is read from `/proc`. "
         "Every download is compared byte for byte with the original.",
+        "- Before each run the benchmark waits (at most `BENCH_QUIET_WAIT` s) for a second in which other "
+        "work keeps less than a quarter of a core busy; under each table, \"other work\" is the machine's "
+        "busy CPU time (`/proc/stat`) minus the measured processes', per second of run: on a shared "
+        "machine it says how far to trust a row.",
         "- Upload: `braid seed` verifies the data first (not timed), then a libtorrent leecher downloads "
         "from it; the libtorrent seeder row uses the same leecher. Seeder peak RSS includes Braid's verify.",
         "- Verify: a complete copy of the data with no resume data; Braid is timed from start to its "
@@ -630,6 +667,8 @@ def main():
     ap.add_argument("--anacrolix", default="")
     ap.add_argument("--anacrolix-version", default="")
     ap.add_argument("--scenarios", default="download,swarm,verify,scale")
+    ap.add_argument("--quiet-wait", type=float, default=30.0,
+                    help="seconds to wait before each run for other work to pause (0: never)")
     a = ap.parse_args()
     if a.runs < 1 or a.runs > 50:
         ap.error("--runs: 1..50")

@@ -13,6 +13,16 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 _live = set()
 
 
+def machine_busy():
+    """CPU seconds the whole machine has spent busy (all cores), from
+    /proc/stat: compared with the measured processes' CPU it shows how much
+    other work shared the machine during a run."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (v + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 class Timeout(Exception):
     pass
 
@@ -41,7 +51,19 @@ class Proc:
         self.rc = None
         self.exit_t = None
         self.rusage = None
+        self.exited = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._reap, daemon=True).start()
+
+    def _reap(self):
+        """Blocks in wait4 so the exit time is exact and nothing polls."""
+        _, status, ru = os.wait4(self.pid, 0)
+        self.exit_t = time.monotonic()
+        self.rusage = ru
+        self.rc = os.waitstatus_to_exitcode(status)
+        self.p.returncode = self.rc  # reaped here, not by Popen
+        _live.discard(self)
+        self.exited.set()
 
     def _read(self):
         for raw in self.p.stdout:
@@ -78,22 +100,11 @@ class Proc:
                 self.cv.wait(min(left, 0.5))
 
     def poll(self):
-        if self.rc is None:
-            pid, status, ru = os.wait4(self.pid, os.WNOHANG)
-            if pid:
-                self.exit_t = time.monotonic()
-                self.rc = os.waitstatus_to_exitcode(status)
-                self.rusage = ru
-                self.p.returncode = self.rc  # reaped here, not by Popen
-                _live.discard(self)
-        return self.rc
+        return self.rc if self.exited.is_set() else None
 
     def wait(self, timeout):
-        deadline = time.monotonic() + timeout
-        while self.poll() is None:
-            if time.monotonic() > deadline:
-                raise Timeout(f"{self.name}: still running after {timeout:.0f} s")
-            time.sleep(0.005)
+        if not self.exited.wait(timeout):
+            raise Timeout(f"{self.name}: still running after {timeout:.0f} s")
         return self.rc
 
     @property
@@ -102,7 +113,7 @@ class Proc:
 
     def cpu(self):
         """User+system CPU seconds so far (its own threads)."""
-        if self.rusage is not None:
+        if self.exited.is_set():
             return self.rusage.ru_utime + self.rusage.ru_stime
         try:
             with open(f"/proc/{self.pid}/stat") as f:
@@ -125,7 +136,7 @@ class Proc:
     def peak_rss_mib(self):
         """Peak resident set of the measured process: GNU time's %M once
         it has exited, VmHWM from /proc while it runs."""
-        if self.rusage is not None:
+        if self.exited.is_set():
             if not self.timefile:
                 return 0.0  # not measurable (see __init__)
             try:

@@ -10,7 +10,9 @@
 # Env: BENCH_SIZE (16MiB, 256MiB, 1GiB; default 1GiB), BENCH_RUNS (default 3),
 # BENCH_OUT (report dir), BENCH_WORKDIR (scratch, needs 3x BENCH_SIZE),
 # BENCH_KEEP=1 (keep the scratch dir and logs), BENCH_SCENARIOS
-# (download,swarm,verify,scale), BENCH_CACHE (where anacrolix/torrent is built).
+# (download,swarm,verify,scale), BENCH_CACHE (where anacrolix/torrent is built),
+# BENCH_QUIET_WAIT (seconds to wait before each run for other work on the
+# machine to pause; default 30, 0 with --smoke).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +21,7 @@ SMOKE=0
 for a in "$@"; do
 	case $a in
 	--smoke) SMOKE=1 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
@@ -87,6 +89,10 @@ args=(--size "$SIZE" --runs "$RUNS" --workdir "$WORK" --out "$OUT" --braid "$ROO
 	--sha1limit "$ROOT/bin/bench-sha1limit" --scale "$ROOT/bin/bench-scale"
 	--anacrolix "$ANA" --anacrolix-version "$ANA_VERSION"
 	--scenarios "${BENCH_SCENARIOS:-download,swarm,verify,scale}")
-[ "$SMOKE" = 1 ] && args+=(--smoke)
+if [ "$SMOKE" = 1 ]; then
+	args+=(--smoke --quiet-wait "${BENCH_QUIET_WAIT:-0}")
+else
+	args+=(--quiet-wait "${BENCH_QUIET_WAIT:-30}")
+fi
 # bench.py stops every process it started, on success, failure or signal.
 /usr/bin/python3 -B bench/bench.py "${args[@]}"
