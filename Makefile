@@ -19,7 +19,7 @@ demo: build
 
 # Everything CI runs: dependencies, lint, unit and interop tests, the core
 # under js/wasm, and brief fuzz runs over the committed corpora.
-test: test-deps build lint unit wasm-core fuzz-brief bench-smoke
+test: test-deps build lint unit wasm-core fuzz-brief
 
 test-deps:
 	bash scripts/install-test-deps.sh
