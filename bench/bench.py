@@ -264,6 +264,13 @@ class Bench:
 
     def row(self, scenario, client, piece, run, p, ok, note, **extra):
         secs = p.wall
+        if client == "braid" and scenario != "upload":
+            for _, line in p.tail(50):
+                if '"complete"' in line:
+                    try:
+                        extra["fetched"] = json.loads(line).get("fetched", 0)
+                    except ValueError:
+                        pass
         self.record(scenario=scenario, client=client, piece=piece, run=run, ok=ok, note=note,
                     seconds=secs, mbps=self.size / secs / 1e6 if ok else 0.0, cpu=p.cpu(),
                     rss_mib=p.peak_rss_mib(), other_cpu=p.busy - p.cpu() - extra.get("seeder_cpu", 0.0),
@@ -472,6 +479,17 @@ def interference(b, scenario):
                 f"{os.cpu_count()} cores, max {max(cores):.2f}."]
 
 
+def overfetch(b, scenario):
+    """Braid's downloaded bytes beyond the file (duplicate or discarded
+    blocks), from the "fetched" count in its completion line."""
+    extra = [r["fetched"] / b.size - 1 for r in b.results
+             if r["scenario"] == scenario and r["client"] == "braid" and r["ok"] and r.get("fetched")]
+    if not extra:
+        return []
+    return ["", f"Braid fetched {100 * statistics.median(extra):.1f}% more than the file "
+                f"(median; max {100 * max(extra):.1f}%): duplicate or discarded blocks."]
+
+
 def tables(b, summ):
     gib = b.size / (1 << 30)
     lines = []
@@ -494,7 +512,7 @@ def tables(b, summ):
             lines.append(f"| {LABEL[c]} | {human(piece)} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
                          f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['cpu'])} | {s['cpu'][0] / gib:.2f} | "
                          f"{fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
-    lines += interference(b, "download")
+    lines += overfetch(b, "download") + interference(b, "download")
     lines += ["", "### 2. Upload to a libtorrent leecher", "",
               "| seeder | piece | ok | wall s | MB/s | seeder CPU s | seeder CPU s/GiB | seeder peak RSS MiB | leecher CPU s |",
               "|---|---|---|---|---|---|---|---|---|"]
@@ -521,7 +539,7 @@ def tables(b, summ):
             continue
         lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
-    lines += interference(b, "swarm")
+    lines += overfetch(b, "swarm") + interference(b, "swarm")
     lines += ["", "### 4. Resume verify of the complete download (1 MiB pieces, data in the page cache)", "",
               "| verifier | ok | seconds | MB/s | CPU s | peak RSS MiB |", "|---|---|---|---|---|---|"]
     vclients = ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{os.cpu_count()}"]

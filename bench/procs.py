@@ -182,8 +182,9 @@ class Proc:
         return self.rc
 
     def tail(self, n=5):
+        """The last n stdout lines with their arrival times."""
         with self.cv:
-            return [line for _, line in self.lines[-n:]]
+            return list(self.lines[-n:])
 
 
 def stop_all():
