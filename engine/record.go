@@ -63,5 +63,7 @@ func (t *Torrent) saveRecord(now time.Time) {
 	}
 	if err := t.spec.State.Save(rec); err != nil {
 		t.e.cfg.Logger.Warn("save resume record", "err", err)
+		return
 	}
+	t.savedHave, t.savedUp, t.savedDown = t.sess.Have().Count(), rec.Uploaded, rec.Downloaded
 }

@@ -119,6 +119,9 @@ type Torrent struct {
 	baseDown   int64
 	stopping   bool
 	halt       bool // a disk error stopped the torrent; wind down after this event
+	savedHave  int  // what the last saved record held
+	savedUp    int64
+	savedDown  int64
 }
 
 type candidate struct {
@@ -480,9 +483,16 @@ func (t *Torrent) onTick(now time.Time) {
 	t.sendPEX(now)
 	t.publish(now)
 	t.fillPeers(now)
-	if now.Sub(t.lastSave) >= recordEvery {
+	if now.Sub(t.lastSave) >= recordEvery && t.recordChanged() {
 		t.saveRecord(now)
 	}
+}
+
+// recordChanged reports whether a periodic save would write anything new:
+// idle torrents (most of a seedbox) then cost no disk writes at all.
+func (t *Torrent) recordChanged() bool {
+	return t.sess.Have().Count() != t.savedHave || t.uploaded.Load() != t.savedUp ||
+		t.downloaded.Load() != t.savedDown
 }
 
 // publish copies counters other goroutines (trackers, stats) read.
