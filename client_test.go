@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -256,5 +255,4 @@ func TestRemoveDeletesDataAndRecord(t *testing.T) {
 	_, err = os.Stat(filepath.Join(fx.srcDir, "content"))
 	require.True(t, errors.Is(err, os.ErrNotExist), "data folder removed")
 	require.Empty(t, c.List())
-	_ = io.EOF
 }

@@ -541,14 +541,13 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 
 // addToSession hands a connected peer to the session.
 func (t *Torrent) addToSession(p *peerConn, now time.Time) {
-	pc := pendingConn{addr: p.addr, hs: p.hs, outgoing: p.outgoing, transport: p.transport}
 	ours := t.e.handshake(t.ih)
 	t.sess.AddPeer(p.id, session.PeerInfo{
-		Addr: pc.addr, ID: pc.hs.PeerID,
-		Fast:      pc.hs.SupportsFast() && ours.SupportsFast(),
-		Extended:  pc.hs.SupportsExtended() && ours.SupportsExtended(),
-		Outgoing:  pc.outgoing,
-		Transport: pc.transport,
+		Addr: p.addr, ID: p.hs.PeerID,
+		Fast:      p.hs.SupportsFast() && ours.SupportsFast(),
+		Extended:  p.hs.SupportsExtended() && ours.SupportsExtended(),
+		Outgoing:  p.outgoing,
+		Transport: p.transport,
 	}, now)
 }
 
@@ -683,11 +682,7 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 		rec = t.buildRecord()
 	})
 	if !ran {
-		<-t.checked
-		select {
-		case <-t.loopDone:
-		default:
-		}
+		<-t.loopDone       // the loop has ended: its state may be read
 		if t.sess == nil { // stopped during checking: nothing learnt to save
 			t.shutdown()
 			return t.Err()
