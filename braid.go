@@ -50,6 +50,19 @@ type InfoHash [20]byte
 // String is the lower-case hex form.
 func (h InfoHash) String() string { return hex.EncodeToString(h[:]) }
 
+// MarshalText writes the hex form (JSON, logs).
+func (h InfoHash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText reads the hex form.
+func (h *InfoHash) UnmarshalText(b []byte) error {
+	v, err := ParseInfoHash(string(b))
+	if err != nil {
+		return err
+	}
+	*h = v
+	return nil
+}
+
 // ParseInfoHash reads a 40-character hex info hash.
 func ParseInfoHash(s string) (InfoHash, error) {
 	var h InfoHash

@@ -99,6 +99,7 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 		}
 		return out
 	},
+	"verified_on_start": func(t *Torrent, s *snapshot) any { return s.Check.Valid },
 	"resume": func(t *Torrent, s *snapshot) any {
 		return map[string]any{"record": string(t.record), "checked": s.Check.Checked, "valid": s.Check.Valid, "invalid": s.Check.Invalid}
 	},

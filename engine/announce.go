@@ -10,13 +10,15 @@ import (
 // startAnnouncer runs the torrent's trackers (BEP 12 tiers) in their own
 // goroutine; peers they find come back to the loop as events.
 func (t *Torrent) startAnnouncer() {
-	if len(t.spec.Tiers) == 0 {
+	tiers, signal := splitSignalTiers(t.spec.Tiers)
+	t.startSignallers(signal)
+	if len(tiers) == 0 {
 		return
 	}
 	ctx, cancel := context.WithCancel(t.e.ctx)
 	t.annCancel = cancel
 	t.annDone = make(chan struct{})
-	t.announcer = tracker.NewAnnouncer(t.spec.Tiers, tracker.AnnouncerConfig{
+	t.announcer = tracker.NewAnnouncer(tiers, tracker.AnnouncerConfig{
 		InfoHash: t.ih, PeerID: t.e.cfg.PeerID, Port: t.e.cfg.Port,
 		Status: func() (int64, int64, int64) {
 			return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
@@ -43,6 +45,7 @@ func (t *Torrent) startAnnouncer() {
 // stopAnnouncer ends the announcer; with sendStopped it first tells the
 // trackers (bounded by ctx).
 func (t *Torrent) stopAnnouncer(ctx context.Context, sendStopped bool) error {
+	t.stopSignallers()
 	if t.announcer == nil {
 		return nil
 	}

@@ -50,9 +50,15 @@ type Config struct {
 	UploadRate int64
 	// DHT finds peers without trackers (nil: no DHT).
 	DHT DHT
-	// Dial opens an outgoing peer connection (TCP on native builds).
-	Dial   func(ctx context.Context, addr string) (net.Conn, error)
-	Logger *slog.Logger
+	// Dial opens an outgoing peer connection: "host:port" over TCP (native
+	// builds), "ws://..." over WebSocket.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// Signal starts the signalling client of a WebSocket tracker (WebRTC
+	// peers); nil ignores WebSocket trackers.
+	Signal func(SignalSpec) (Signaller, error)
+	// SignalTrackers are WebSocket trackers every public torrent joins.
+	SignalTrackers []string
+	Logger         *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -218,33 +224,23 @@ func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendin
 	if err != nil {
 		return pendingConn{}, err
 	}
-	deadline, _ := ctx.Deadline()
-	_ = c.SetDeadline(deadline)
-	ours := e.handshake(ih)
-	if _, err := c.Write(ours.Append(nil)); err != nil {
-		_ = c.Close()
-		return pendingConn{}, fmt.Errorf("send handshake to %s: %w", addr, err)
-	}
-	var buf [wire.HandshakeLen]byte
-	if _, err := io.ReadFull(c, buf[:]); err != nil {
-		_ = c.Close()
-		return pendingConn{}, fmt.Errorf("read handshake from %s: %w", addr, err)
-	}
-	hs, err := wire.ParseHandshake(buf[:])
+	pc, err := e.handshakeConn(c, ih)
 	if err != nil {
-		_ = c.Close()
-		return pendingConn{}, fmt.Errorf("handshake from %s: %w", addr, err)
+		if errors.Is(err, errSelf) {
+			return pendingConn{}, err
+		}
+		return pendingConn{}, fmt.Errorf("%s: %w", addr, err)
 	}
-	if hs.InfoHash != ih {
-		_ = c.Close()
-		return pendingConn{}, fmt.Errorf("handshake from %s: wrong info hash", addr)
+	pc.addr, pc.transport, pc.outgoing = addr, transportOf(addr), true
+	return pc, nil
+}
+
+// transportOf names the transport an address is dialled over.
+func transportOf(addr string) string {
+	if IsSignalURL(addr) {
+		return "websocket" // a ws:// peer URL: the peer wire inside WebSocket messages
 	}
-	if hs.PeerID == e.cfg.PeerID {
-		_ = c.Close()
-		return pendingConn{}, errSelf
-	}
-	_ = c.SetDeadline(time.Time{})
-	return pendingConn{conn: c, addr: addr, transport: "tcp", outgoing: true, hs: hs}, nil
+	return "tcp"
 }
 
 var errSelf = errors.New("connected to ourselves")

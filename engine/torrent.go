@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,6 +89,7 @@ type Torrent struct {
 	annCancel context.CancelFunc
 	annDone   chan struct{}
 	annMu     sync.Mutex
+	signals   *signalSet
 	addedAt   time.Time
 
 	// Read by other goroutines.
@@ -98,6 +101,7 @@ type Torrent struct {
 	left        atomic.Int64
 	completedAt atomic.Int64
 	metaPeers   atomic.Int64 // connected peers while fetching metadata
+	numPeers    atomic.Int64 // connected peers, for signallers deciding to offer
 	private     atomic.Bool  // BEP 27: no DHT, no PEX
 
 	// Owned by the loop.
@@ -527,6 +531,7 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	t.nextID++
 	p := newPeerConn(t, t.nextID, pc)
 	t.peers[p.id] = p
+	t.numPeers.Store(int64(len(t.peers)))
 	t.byAddr[p.addr] = p.id
 	t.byID[pc.hs.PeerID] = p.id
 	t.e.conns.Add(1)
@@ -557,6 +562,7 @@ func (t *Torrent) dropPeer(p *peerConn) {
 	}
 	t.pexOut.Forget(int(p.id))
 	delete(t.peers, p.id)
+	t.numPeers.Store(int64(len(t.peers)))
 	if t.byAddr[p.addr] == p.id {
 		delete(t.byAddr, p.addr)
 	}
@@ -577,12 +583,23 @@ func (t *Torrent) closeAllPeers() {
 	}
 }
 
+// hostOf is the host part of a peer address, the unit of banning: the IP
+// of "ip:port", the host of a "ws://host:port/" URL, and the whole address
+// otherwise ("webrtc:<peer id>" peers have no address to share).
 func hostOf(addr string) string {
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		return ap.Addr().Unmap().String()
 	}
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
+	if IsSignalURL(addr) {
+		if u, err := url.Parse(addr); err == nil && u.Hostname() != "" {
+			return u.Hostname()
+		}
+		return addr
+	}
+	if h, port, err := net.SplitHostPort(addr); err == nil {
+		if _, err := strconv.ParseUint(port, 10, 16); err == nil {
+			return h
+		}
 	}
 	return addr
 }
@@ -649,6 +666,9 @@ func (t *Torrent) markComplete(now time.Time, announce bool) {
 	}
 	if announce && t.announcer != nil {
 		t.announcer.Completed()
+	}
+	if announce {
+		t.signalCompleted()
 	}
 	if announce {
 		t.saveRecord(now)

@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/braid-bt/braid/core/wire"
+)
+
+// Signaller finds peers through a signalling channel (a WebTorrent
+// WebSocket tracker) and hands over connections whose data channel is open.
+// Run blocks until ctx ends, telling the tracker it stopped on the way out.
+type Signaller interface {
+	Run(ctx context.Context)
+	Completed()
+}
+
+// SignalSpec is what a Signaller gets from a torrent.
+type SignalSpec struct {
+	URL              string
+	InfoHash, PeerID [20]byte
+	// Stats reports uploaded, downloaded and left bytes for announces.
+	Stats func() (uploaded, downloaded, left int64)
+	// Want says whether the torrent has room for more peers.
+	Want func() bool
+	// OnConn receives an open connection; the engine runs the handshake.
+	OnConn func(c net.Conn, remotePeerID [20]byte)
+}
+
+// IsSignalURL reports whether a tracker URL is a WebSocket (signalling)
+// tracker rather than an HTTP or UDP one.
+func IsSignalURL(u string) bool {
+	l := strings.ToLower(u)
+	return strings.HasPrefix(l, "ws://") || strings.HasPrefix(l, "wss://")
+}
+
+// splitSignalTiers separates WebSocket trackers (signalling) from the
+// HTTP/UDP tiers the announcer serves.
+func splitSignalTiers(tiers [][]string) (classic [][]string, signal []string) {
+	for _, tier := range tiers {
+		var keep []string
+		for _, u := range tier {
+			if IsSignalURL(u) {
+				signal = append(signal, u)
+			} else {
+				keep = append(keep, u)
+			}
+		}
+		if len(keep) > 0 {
+			classic = append(classic, keep)
+		}
+	}
+	return classic, signal
+}
+
+// signalSet runs a torrent's signallers.
+type signalSet struct {
+	list   []Signaller
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// startSignallers runs one Signaller per WebSocket tracker of the torrent
+// (and per engine-wide one), unless the torrent is private or the engine
+// has no signalling transport.
+func (t *Torrent) startSignallers(urls []string) {
+	if t.e.cfg.Signal == nil || t.private.Load() {
+		return
+	}
+	seen := map[string]bool{}
+	ctx, cancel := context.WithCancel(t.e.ctx)
+	set := &signalSet{cancel: cancel}
+	for _, u := range append(append([]string(nil), urls...), t.e.cfg.SignalTrackers...) {
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		s, err := t.e.cfg.Signal(SignalSpec{
+			URL: u, InfoHash: t.ih, PeerID: t.e.cfg.PeerID,
+			Stats: func() (int64, int64, int64) {
+				return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
+			},
+			Want: func() bool {
+				return t.numPeers.Load() < int64(t.e.cfg.MaxPeersPerTorrent) &&
+					t.e.conns.Load() < int64(t.e.cfg.MaxConns)
+			},
+			OnConn: func(c net.Conn, id [20]byte) { t.e.AddConn(t.ih, c, SignalTransport, id) },
+		})
+		if err != nil {
+			t.e.cfg.Logger.Warn("signalling tracker", "url", u, "err", err)
+			continue
+		}
+		set.list = append(set.list, s)
+		set.wg.Add(1)
+		go func() {
+			defer set.wg.Done()
+			s.Run(ctx)
+		}()
+	}
+	t.annMu.Lock()
+	t.signals = set
+	t.annMu.Unlock()
+}
+
+// stopSignallers ends the signallers and waits for them (each bounds its
+// own goodbye to the tracker).
+func (t *Torrent) stopSignallers() {
+	t.annMu.Lock()
+	set := t.signals
+	t.signals = nil
+	t.annMu.Unlock()
+	if set == nil {
+		return
+	}
+	set.cancel()
+	set.wg.Wait()
+}
+
+func (t *Torrent) signalCompleted() {
+	t.annMu.Lock()
+	set := t.signals
+	t.annMu.Unlock()
+	if set == nil {
+		return
+	}
+	for _, s := range set.list {
+		s.Completed()
+	}
+}
+
+// SignalTransport names peers that arrived through a signalling tracker.
+const SignalTransport = "webrtc"
+
+// AddConn adopts an established connection to a peer of torrent ih (a
+// WebRTC data channel, say): it sends our handshake, reads theirs and adds
+// the peer. Both sides may send first, so two Braid peers meet fine.
+func (e *Engine) AddConn(ih [20]byte, c net.Conn, transport string, remoteID [20]byte) {
+	t := e.torrent(ih)
+	if t == nil {
+		_ = c.Close()
+		return
+	}
+	go func() {
+		pc, err := e.handshakeConn(c, ih)
+		if err != nil {
+			e.cfg.Logger.Debug("handshake", "transport", transport, "err", err)
+			return
+		}
+		pc.transport = transport
+		pc.addr = transport + ":" + hex.EncodeToString(remoteID[:])
+		if !t.post(evConnected{pc: pc}) {
+			_ = c.Close()
+		}
+	}()
+}
+
+// handshakeConn sends our handshake on c, reads and checks the peer's, and
+// closes c on any failure.
+func (e *Engine) handshakeConn(c net.Conn, ih [20]byte) (pendingConn, error) {
+	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
+	ours := e.handshake(ih)
+	if _, err := c.Write(ours.Append(nil)); err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("send handshake: %w", err)
+	}
+	var buf [wire.HandshakeLen]byte
+	if _, err := io.ReadFull(c, buf[:]); err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("read handshake: %w", err)
+	}
+	hs, err := wire.ParseHandshake(buf[:])
+	if err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("handshake: %w", err)
+	}
+	if hs.InfoHash != ih {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("handshake: wrong info hash")
+	}
+	if hs.PeerID == e.cfg.PeerID {
+		_ = c.Close()
+		return pendingConn{}, errSelf
+	}
+	_ = c.SetDeadline(time.Time{})
+	return pendingConn{conn: c, hs: hs}, nil
+}
