@@ -1,0 +1,369 @@
+package persist
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/braid-bt/braid/core/bitfield"
+	"github.com/braid-bt/braid/core/metainfo"
+)
+
+// pieceStore keeps whole pieces by index: IndexedDB in the browser, a map in
+// tests. It is the only part of piece-chunked storage that touches the
+// browser, so the buffering logic below is tested natively as well.
+type pieceStore interface {
+	// getPiece returns the stored piece, or nil when it is absent or not
+	// size bytes long (stored bytes are not trusted; a wrong-sized piece
+	// reads as zeros, fails its hash and is downloaded again).
+	getPiece(i, size int) ([]byte, error)
+	putPiece(i int, b []byte) error
+	// listPieces returns the indexes that have a stored piece.
+	listPieces() ([]int, error)
+	deletePieces() error
+}
+
+// Bounds on the memory chunked storage keeps per torrent.
+const (
+	maxPendingPieces = 64       // incomplete pieces buffered before the oldest is flushed
+	maxPendingBytes  = 64 << 20 // and their total size
+	maxCachedPieces  = 8        // recently read pieces, so uploads don't cost a get per block
+	maxCachedBytes   = 32 << 20
+	// maxChunkPieces is the most pieces an info dict can list (20-byte
+	// hashes in a dict of at most MaxTorrentSize bytes).
+	maxChunkPieces = metainfo.MaxTorrentSize / 20
+)
+
+// pendingPiece is a piece being written. Blocks arrive 16 KiB at a time;
+// the piece is stored in one put once every byte has been written.
+type pendingPiece struct {
+	index   int
+	data    []byte
+	written []uint64 // bit per byte of data written since the piece was buffered
+	count   int      // bytes set in written
+	// seeded is true when data started as the stored piece: then its bytes
+	// may already be verified, so Sync must store it even when incomplete.
+	seeded bool
+}
+
+// mark records data[from:to] as written.
+func (p *pendingPiece) mark(from, to int) {
+	for i := from; i < to; i++ {
+		w, b := i/64, uint64(1)<<(i%64)
+		if p.written[w]&b == 0 {
+			p.written[w] |= b
+			p.count++
+		}
+	}
+}
+
+func (p *pendingPiece) complete() bool { return p.count == len(p.data) }
+
+type cachedPiece struct {
+	index int
+	data  []byte
+}
+
+// chunkStore is a Storage over a pieceStore: pieces are buffered until
+// complete, then stored whole; recent reads are cached.
+type chunkStore struct {
+	mu        sync.Mutex
+	st        pieceStore
+	length    int64
+	pieceLen  int64
+	numPieces int
+	stored    *bitfield.Bitfield // pieces present in st
+	pending   []*pendingPiece    // least recently written first
+	pendBytes int64
+	cache     []cachedPiece // most recently used first
+	cacheSize int64
+	closed    bool
+
+	maxPending, maxCached           int
+	maxPendingBytes, maxCachedBytes int64
+}
+
+var _ Storage = (*chunkStore)(nil)
+
+// errBadGeometry reports a torrent size or piece length chunked storage
+// cannot address.
+var errBadGeometry = errors.New("persist: bad torrent geometry")
+
+func newChunkStore(st pieceStore, length, pieceLen int64) (*chunkStore, error) {
+	if length < 0 || pieceLen <= 0 || pieceLen > metainfo.MaxPieceLength {
+		return nil, fmt.Errorf("persist: length %d, piece length %d: %w", length, pieceLen, errBadGeometry)
+	}
+	n := length / pieceLen
+	if length%pieceLen != 0 {
+		n++
+	}
+	if n > maxChunkPieces {
+		return nil, fmt.Errorf("persist: %d pieces: %w", n, errBadGeometry)
+	}
+	c := &chunkStore{
+		st: st, length: length, pieceLen: pieceLen, numPieces: int(n),
+		stored:     bitfield.New(int(n)),
+		maxPending: maxPendingPieces, maxPendingBytes: maxPendingBytes,
+		maxCached: maxCachedPieces, maxCachedBytes: maxCachedBytes,
+	}
+	idx, err := st.listPieces()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range idx {
+		if i >= 0 && i < c.numPieces {
+			c.stored.Set(i)
+		}
+	}
+	return c, nil
+}
+
+// pieceSize is the length of piece i; the last piece may be short.
+func (c *chunkStore) pieceSize(i int) int {
+	start := int64(i) * c.pieceLen
+	return int(min(c.pieceLen, c.length-start))
+}
+
+// ReadAt follows io.ReaderAt; bytes never written read as zeros.
+func (c *chunkStore) ReadAt(p []byte, off int64) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, ErrClosed
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("persist: read at %d: %w", off, ErrOutOfRange)
+	}
+	if off >= c.length {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	want := p[:min(int64(len(p)), c.length-off)]
+	done := 0
+	for done < len(want) {
+		pos := off + int64(done)
+		i := int(pos / c.pieceLen)
+		in := int(pos % c.pieceLen)
+		dst := want[done:min(len(want), done+c.pieceSize(i)-in)]
+		src, err := c.pieceView(i)
+		if err != nil {
+			return done, err
+		}
+		if src == nil {
+			clear(dst)
+		} else {
+			copy(dst, src[in:])
+		}
+		done += len(dst)
+	}
+	if done < len(p) {
+		return done, io.EOF
+	}
+	return done, nil
+}
+
+// pieceView returns the current bytes of piece i (nil when all zeros) without
+// copying; callers must not keep or modify it.
+func (c *chunkStore) pieceView(i int) ([]byte, error) {
+	if pp := c.findPending(i); pp != nil {
+		return pp.data, nil
+	}
+	if !c.stored.Has(i) {
+		return nil, nil
+	}
+	return c.loadStored(i)
+}
+
+// loadStored reads a stored piece through the cache.
+func (c *chunkStore) loadStored(i int) ([]byte, error) {
+	for k, e := range c.cache {
+		if e.index == i {
+			copy(c.cache[1:k+1], c.cache[:k])
+			c.cache[0] = e
+			return e.data, nil
+		}
+	}
+	b, err := c.st.getPiece(i, c.pieceSize(i))
+	if err != nil {
+		return nil, fmt.Errorf("persist: read piece %d: %w", i, err)
+	}
+	if b != nil {
+		c.addCache(i, b)
+	}
+	return b, nil
+}
+
+func (c *chunkStore) addCache(i int, b []byte) {
+	c.dropCache(i)
+	c.cache = slices.Insert(c.cache, 0, cachedPiece{index: i, data: b})
+	c.cacheSize += int64(len(b))
+	for len(c.cache) > 1 && (len(c.cache) > c.maxCached || c.cacheSize > c.maxCachedBytes) {
+		last := len(c.cache) - 1
+		c.cacheSize -= int64(len(c.cache[last].data))
+		c.cache = c.cache[:last]
+	}
+}
+
+func (c *chunkStore) dropCache(i int) {
+	for k, e := range c.cache {
+		if e.index == i {
+			c.cacheSize -= int64(len(e.data))
+			c.cache = slices.Delete(c.cache, k, k+1)
+			return
+		}
+	}
+}
+
+func (c *chunkStore) findPending(i int) *pendingPiece {
+	for _, pp := range c.pending {
+		if pp.index == i {
+			return pp
+		}
+	}
+	return nil
+}
+
+// WriteAt writes p at off; writing past the end is refused and writes nothing.
+// Complete pieces are stored before WriteAt returns, so a piece that hashes
+// correctly is durable by the time the engine records it.
+func (c *chunkStore) WriteAt(p []byte, off int64) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, ErrClosed
+	}
+	if off < 0 || off > c.length || int64(len(p)) > c.length-off {
+		return 0, fmt.Errorf("persist: write %d bytes at %d of %d: %w", len(p), off, c.length, ErrOutOfRange)
+	}
+	done := 0
+	for done < len(p) {
+		pos := off + int64(done)
+		i := int(pos / c.pieceLen)
+		in := int(pos % c.pieceLen)
+		n := min(len(p)-done, c.pieceSize(i)-in)
+		pp, err := c.pendingFor(i)
+		if err != nil {
+			return done, err
+		}
+		copy(pp.data[in:], p[done:done+n])
+		pp.mark(in, in+n)
+		done += n
+		if pp.complete() {
+			if err := c.flush(pp); err != nil {
+				return done, err
+			}
+		}
+	}
+	return done, nil
+}
+
+// pendingFor returns the buffer for piece i, moved to the most recently
+// written end, making room first when a new one is needed.
+func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
+	for k, pp := range c.pending {
+		if pp.index == i {
+			c.pending = append(slices.Delete(c.pending, k, k+1), pp)
+			return pp, nil
+		}
+	}
+	size := c.pieceSize(i)
+	for len(c.pending) > 0 && (len(c.pending) >= c.maxPending || c.pendBytes+int64(size) > c.maxPendingBytes) {
+		if err := c.flush(c.pending[0]); err != nil {
+			return nil, err
+		}
+	}
+	pp := &pendingPiece{index: i, data: make([]byte, size), written: make([]uint64, (size+63)/64)}
+	if c.stored.Has(i) {
+		// Part of a stored piece is rewritten: start from its bytes so the
+		// put that eventually stores the piece keeps the rest.
+		b, err := c.loadStored(i)
+		if err != nil {
+			return nil, err
+		}
+		copy(pp.data, b)
+		pp.seeded = true
+	}
+	c.pending = append(c.pending, pp)
+	c.pendBytes += int64(size)
+	return pp, nil
+}
+
+// flush stores a buffered piece and forgets the buffer. On failure the buffer
+// is kept so nothing written is lost and a later flush can retry.
+func (c *chunkStore) flush(pp *pendingPiece) error {
+	if err := c.st.putPiece(pp.index, pp.data); err != nil {
+		return fmt.Errorf("persist: store piece %d: %w", pp.index, err)
+	}
+	c.stored.Set(pp.index)
+	k := slices.Index(c.pending, pp)
+	c.pending = slices.Delete(c.pending, k, k+1)
+	c.pendBytes -= int64(len(pp.data))
+	if pp.complete() {
+		c.addCache(pp.index, pp.data) // the hasher reads it back next
+	} else {
+		c.dropCache(pp.index)
+	}
+	return nil
+}
+
+// Sync stores every buffered piece whose bytes could already be verified:
+// complete ones and rewrites of stored pieces. A fresh incomplete piece
+// cannot pass its hash, so it stays buffered instead of costing a put now
+// and a read-modify-write later.
+func (c *chunkStore) Sync() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return c.flushWhere(func(pp *pendingPiece) bool { return pp.seeded || pp.complete() })
+}
+
+func (c *chunkStore) flushWhere(keep func(*pendingPiece) bool) error {
+	var errs []error
+	for _, pp := range slices.Clone(c.pending) {
+		if keep(pp) {
+			if err := c.flush(pp); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// HasData reports whether any byte of the torrent has been stored or
+// buffered, so the engine knows to verify pieces on start.
+func (c *chunkStore) HasData() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.stored.None() || len(c.pending) > 0
+}
+
+// DeleteData forgets buffered pieces and removes every stored one.
+func (c *chunkStore) DeleteData() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending, c.pendBytes = nil, 0
+	c.cache, c.cacheSize = nil, 0
+	c.stored = bitfield.New(c.numPieces)
+	return c.st.deletePieces()
+}
+
+// Close stores every buffered piece, complete or not, so bytes written are
+// read back after a reload; later calls fail with ErrClosed.
+func (c *chunkStore) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	err := c.flushWhere(func(*pendingPiece) bool { return true })
+	c.closed = true
+	c.pending, c.pendBytes = nil, 0
+	c.cache, c.cacheSize = nil, 0
+	return err
+}

@@ -1,0 +1,298 @@
+package persist
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// mapPieces is a pieceStore in a map that counts calls, so tests can assert
+// how often the browser database would be hit.
+type mapPieces struct {
+	m          map[int][]byte
+	gets, puts int
+	failPut    error
+	deleted    int
+	listErr    error
+	putSizes   []int
+}
+
+func newMapPieces() *mapPieces { return &mapPieces{m: make(map[int][]byte)} }
+
+func (s *mapPieces) getPiece(i, size int) ([]byte, error) {
+	s.gets++
+	b, ok := s.m[i]
+	if !ok || len(b) != size {
+		return nil, nil
+	}
+	return bytes.Clone(b), nil
+}
+
+func (s *mapPieces) putPiece(i int, b []byte) error {
+	if s.failPut != nil {
+		return s.failPut
+	}
+	s.puts++
+	s.putSizes = append(s.putSizes, len(b))
+	s.m[i] = bytes.Clone(b)
+	return nil
+}
+
+func (s *mapPieces) listPieces() ([]int, error) {
+	out := make([]int, 0, len(s.m))
+	for i := range s.m {
+		out = append(out, i)
+	}
+	return out, s.listErr
+}
+
+func (s *mapPieces) deletePieces() error {
+	s.deleted++
+	clear(s.m)
+	return nil
+}
+
+func TestChunkStoreGeometry(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		length, pieceLen int64
+	}{
+		{"negative length", -1, 16 << 10},
+		{"zero piece length", 100, 0},
+		{"piece too long", 100, 128 << 20},
+		{"too many pieces", 1 << 40, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newChunkStore(newMapPieces(), tc.length, tc.pieceLen)
+			require.ErrorIs(t, err, errBadGeometry)
+		})
+	}
+	c, err := newChunkStore(newMapPieces(), 0, 16<<10)
+	require.NoError(t, err)
+	n, err := c.ReadAt(make([]byte, 1), 0)
+	assert.Equal(t, 0, n)
+	assert.ErrorIs(t, err, io.EOF)
+}
+
+func TestChunkStoreOnePutPerPiece(t *testing.T) {
+	const pieceLen, length = 64 << 10, 3*(64<<10) + 1000 // short last piece
+	st := newMapPieces()
+	c, err := newChunkStore(st, length, pieceLen)
+	require.NoError(t, err)
+	assert.False(t, c.HasData())
+
+	data := randomBytes(length, 7)
+	for off := 0; off < length; off += 16 << 10 {
+		end := min(off+16<<10, length)
+		n, err := c.WriteAt(data[off:end], int64(off))
+		require.NoError(t, err)
+		require.Equal(t, end-off, n)
+	}
+	assert.Equal(t, 4, st.puts, "each piece stored once, when complete")
+	assert.Equal(t, []int{pieceLen, pieceLen, pieceLen, 1000}, st.putSizes)
+	assert.True(t, c.HasData())
+
+	// Reading back right after the write is served by the cache; a block
+	// at a time across the whole torrent costs one get per uncached piece.
+	got := make([]byte, length)
+	for off := 0; off < length; off += 16 << 10 {
+		end := min(off+16<<10, length)
+		_, err := c.ReadAt(got[off:end], int64(off))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, data, got)
+	assert.Equal(t, 0, st.gets)
+}
+
+func TestChunkStoreCacheBounded(t *testing.T) {
+	const pieceLen = 16 << 10
+	st := newMapPieces()
+	data := randomBytes(20*pieceLen, 3)
+	for i := range 20 {
+		st.m[i] = bytes.Clone(data[i*pieceLen : (i+1)*pieceLen])
+	}
+	c, err := newChunkStore(st, int64(len(data)), pieceLen)
+	require.NoError(t, err)
+	c.maxCached = 4
+	buf := make([]byte, 1024)
+	for range 3 {
+		for i := range 10 {
+			_, err := c.ReadAt(buf, int64(i*pieceLen))
+			require.NoError(t, err)
+			assert.Equal(t, data[i*pieceLen:i*pieceLen+1024], buf)
+		}
+	}
+	assert.Equal(t, 30, st.gets, "cycling over more pieces than the cache holds misses every time")
+	assert.LessOrEqual(t, len(c.cache), 4)
+
+	st.gets = 0
+	for range 10 {
+		_, err := c.ReadAt(buf, 5*pieceLen+100)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, st.gets, "repeated reads of one piece hit the cache")
+}
+
+func TestChunkStorePartialPiecesBounded(t *testing.T) {
+	const pieceLen = 16 << 10
+	st := newMapPieces()
+	c, err := newChunkStore(st, 10*pieceLen, pieceLen)
+	require.NoError(t, err)
+	c.maxPending = 3
+
+	// Half of each of five pieces: the two oldest are flushed incomplete.
+	for i := range 5 {
+		_, err := c.WriteAt(bytes.Repeat([]byte{byte(i + 1)}, pieceLen/2), int64(i*pieceLen))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 2, st.puts)
+	assert.Len(t, c.pending, 3)
+	require.Contains(t, st.m, 0)
+	require.Contains(t, st.m, 1)
+
+	// Finishing a flushed piece starts from its stored bytes.
+	_, err = c.WriteAt(bytes.Repeat([]byte{9}, pieceLen/2), pieceLen/2)
+	require.NoError(t, err)
+	got := make([]byte, pieceLen)
+	_, err = c.ReadAt(got, 0)
+	require.NoError(t, err)
+	want := append(bytes.Repeat([]byte{1}, pieceLen/2), bytes.Repeat([]byte{9}, pieceLen/2)...)
+	assert.Equal(t, want, got)
+
+	// Sync stores the rewrite of a stored piece but keeps fresh partial ones.
+	before := st.puts
+	require.NoError(t, c.Sync())
+	assert.Equal(t, before+1, st.puts)
+	assert.Equal(t, want, st.m[0])
+	assert.NotContains(t, st.m, 4)
+
+	// Close stores everything.
+	require.NoError(t, c.Close())
+	assert.Equal(t, append(bytes.Repeat([]byte{5}, pieceLen/2), make([]byte, pieceLen/2)...), st.m[4])
+	_, err = c.ReadAt(got, 0)
+	require.ErrorIs(t, err, ErrClosed)
+	_, err = c.WriteAt(got, 0)
+	require.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, c.Close(), ErrClosed)
+}
+
+func TestChunkStoreBounds(t *testing.T) {
+	c, err := newChunkStore(newMapPieces(), 100, 16<<10)
+	require.NoError(t, err)
+	_, err = c.WriteAt([]byte("abc"), 98)
+	require.ErrorIs(t, err, ErrOutOfRange)
+	_, err = c.WriteAt([]byte("a"), -1)
+	require.ErrorIs(t, err, ErrOutOfRange)
+	_, err = c.ReadAt(make([]byte, 1), -1)
+	require.ErrorIs(t, err, ErrOutOfRange)
+	assert.False(t, c.HasData(), "refused writes store nothing")
+
+	buf := bytes.Repeat([]byte{0xee}, 10)
+	n, err := c.ReadAt(buf, 95)
+	assert.Equal(t, 5, n)
+	assert.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, make([]byte, 5), buf[:5], "unwritten bytes read as zeros")
+	n, err = c.ReadAt(nil, 100)
+	assert.Equal(t, 0, n)
+	assert.NoError(t, err)
+}
+
+func TestChunkStoreFailedPutKeepsData(t *testing.T) {
+	const pieceLen = 16 << 10
+	st := newMapPieces()
+	c, err := newChunkStore(st, 2*pieceLen, pieceLen)
+	require.NoError(t, err)
+	boom := errors.New("boom")
+	st.failPut = boom
+	data := randomBytes(pieceLen, 1)
+	_, err = c.WriteAt(data, 0)
+	require.ErrorIs(t, err, boom)
+	got := make([]byte, pieceLen)
+	_, err = c.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, data, got, "the buffered piece is still readable")
+
+	st.failPut = nil
+	require.NoError(t, c.Sync(), "a complete piece whose put failed is retried")
+	assert.Equal(t, data, st.m[0])
+}
+
+func TestChunkStoreDeleteAndReopen(t *testing.T) {
+	const pieceLen = 16 << 10
+	st := newMapPieces()
+	st.m[1] = make([]byte, pieceLen)
+	st.m[99] = []byte("index beyond the torrent is ignored")
+	c, err := newChunkStore(st, 2*pieceLen, pieceLen)
+	require.NoError(t, err)
+	assert.True(t, c.HasData())
+	_, err = c.WriteAt([]byte("x"), 0)
+	require.NoError(t, err)
+	require.NoError(t, c.DeleteData())
+	assert.False(t, c.HasData())
+	assert.Empty(t, st.m)
+	require.NoError(t, c.Close())
+	assert.Empty(t, st.m, "deleted buffers are not flushed on close")
+
+	st.listErr = errors.New("list failed")
+	_, err = newChunkStore(st, 2*pieceLen, pieceLen)
+	require.ErrorIs(t, err, st.listErr)
+}
+
+// FuzzChunkStore drives chunked storage with random writes, reads, syncs
+// and reopenings and checks it always matches a plain byte slice.
+func FuzzChunkStore(f *testing.F) {
+	f.Add(uint64(1), []byte{0, 0, 10, 0, 1, 0, 5, 2})
+	f.Add(uint64(2), bytes.Repeat([]byte{1, 200, 7, 3}, 40))
+	f.Add(uint64(3), []byte("\x03\x00\x00\xff\xff\x02\x01\x04"))
+	f.Fuzz(func(t *testing.T, seed uint64, ops []byte) {
+		if len(ops) > 4096 {
+			return
+		}
+		r := rand.New(rand.NewPCG(seed, 1))
+		pieceLen := int64(1 + r.IntN(300))
+		length := int64(r.IntN(2000))
+		st := newMapPieces()
+		c, err := newChunkStore(st, length, pieceLen)
+		require.NoError(t, err)
+		c.maxPending, c.maxCached = 1+r.IntN(4), 1+r.IntN(3)
+		c.maxPendingBytes, c.maxCachedBytes = int64(1+r.IntN(600)), int64(1+r.IntN(600))
+		model := NewMemory(length)
+		for len(ops) >= 5 {
+			op, off, n := ops[0]%5, int64(binary.LittleEndian.Uint16(ops[1:])), int(binary.LittleEndian.Uint16(ops[3:])%700)
+			ops = ops[5:]
+			switch op {
+			case 0, 1:
+				p := randomBytes(n, uint64(off)*31+uint64(n))
+				wn, werr := model.WriteAt(p, off)
+				gn, gerr := c.WriteAt(p, off)
+				require.Equal(t, werr == nil, gerr == nil, "write %d at %d: %v / %v", n, off, werr, gerr)
+				require.Equal(t, wn, gn)
+			case 2:
+				want, got := make([]byte, n), bytes.Repeat([]byte{0xaa}, n)
+				wn, werr := model.ReadAt(want, off)
+				gn, gerr := c.ReadAt(got, off)
+				require.Equal(t, wn, gn)
+				require.Equal(t, werr == nil, gerr == nil)
+				require.Equal(t, want[:wn], got[:gn])
+			case 3:
+				require.NoError(t, c.Sync())
+			case 4:
+				require.NoError(t, c.Close())
+				c, err = newChunkStore(st, length, pieceLen)
+				require.NoError(t, err)
+			}
+		}
+		all := make([]byte, length)
+		_, _ = model.ReadAt(all, 0)
+		got := make([]byte, length)
+		_, _ = c.ReadAt(got, 0)
+		require.Equal(t, all, got)
+		require.LessOrEqual(t, len(c.pending), max(c.maxPending, 1))
+	})
+}
