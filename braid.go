@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/braid-bt/braid/persist"
 )
 
 // Sentinel errors of the API; match them with errors.Is.
@@ -24,6 +26,8 @@ var (
 	ErrInvalidTorrent  = errors.New("invalid torrent")
 	ErrUnknownField    = errors.New("unknown field")
 	ErrClosed          = errors.New("client closed")
+	// ErrQuota wraps storage quota errors (the browser's IndexedDB is full).
+	ErrQuota = persist.ErrQuota
 )
 
 // versionPrefix is Braid's BEP 20 peer id prefix: client "BD", version 0.0.0.1.
@@ -99,6 +103,21 @@ type Config struct {
 	// none: the node learns nodes from peers and from its saved routing
 	// table (StateDir/dht.dat). The CLI uses DefaultDHTBootstrap.
 	DHTBootstrap []string
+	// WSListenAddr, when set, also listens for peers speaking the peer wire
+	// inside WebSocket messages (browsers dial it as ws://host:port/).
+	// Native only.
+	WSListenAddr string
+	// WSTrackers are WebSocket (WebTorrent) trackers every public torrent
+	// joins besides those its torrent file or magnet names: WebRTC peers
+	// are found there.
+	WSTrackers []string
+	// ICEServers are STUN/TURN URLs for WebRTC (none: host candidates only).
+	ICEServers []string
+	// NoWebRTC ignores WebSocket trackers (no WebRTC peers).
+	NoWebRTC bool
+	// RTCLoopback lets WebRTC use loopback addresses: local demos and tests
+	// on one machine.
+	RTCLoopback bool
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }

@@ -25,6 +25,8 @@ type Client struct {
 	peerID [20]byte
 	addr   string
 	dht    dhtNode
+	wsURL  string
+	wsL    listener
 
 	mu       sync.Mutex
 	torrents map[InfoHash]*Torrent
@@ -53,6 +55,10 @@ func New(cfg Config) (*Client, error) {
 		Dial:               plat.dial,
 		Logger:             cfg.Logger,
 	}
+	if !cfg.NoWebRTC {
+		ecfg.Signal = plat.signaller(cfg)
+		ecfg.SignalTrackers = cfg.WSTrackers
+	}
 	var ln listener
 	if !cfg.NoListen {
 		ln, err = plat.listen(cfg.ListenAddr)
@@ -78,15 +84,33 @@ func New(cfg Config) (*Client, error) {
 			ecfg.DHT = d
 		}
 	}
+	if cfg.WSListenAddr != "" {
+		wl, err := plat.listenWS(cfg.WSListenAddr)
+		if err != nil {
+			if ln.l != nil {
+				_ = ln.l.Close()
+			}
+			return nil, err
+		}
+		c.wsURL = wl.url
+		c.wsL = wl
+	}
 	c.eng = engine.New(ecfg)
 	if ln.l != nil {
 		c.eng.Serve(ln.l, ln.transport)
+	}
+	if c.wsL.l != nil {
+		c.eng.Serve(c.wsL.l, c.wsL.transport)
 	}
 	return c, nil
 }
 
 // ListenAddr is the address peers can reach this client on ("" if none).
 func (c *Client) ListenAddr() string { return c.addr }
+
+// WSURL is the ws:// URL browsers can dial this client's peers on ("" if
+// Config.WSListenAddr is unset).
+func (c *Client) WSURL() string { return c.wsURL }
 
 // PeerID is this client's peer id.
 func (c *Client) PeerID() [20]byte { return c.peerID }
@@ -95,8 +119,15 @@ func (c *Client) PeerID() [20]byte { return c.peerID }
 type DownloadOption func(*downloadOptions)
 
 type downloadOptions struct {
-	peers []string
-	dir   string
+	peers    []string
+	trackers []string
+	dir      string
+}
+
+// WithTrackers adds trackers (HTTP, UDP or WebSocket) to this torrent, each
+// in its own tier after the torrent's own.
+func WithTrackers(urls ...string) DownloadOption {
+	return func(o *downloadOptions) { o.trackers = append(o.trackers, urls...) }
 }
 
 // WithPeers dials these peers ("host:port") besides any the trackers name.
@@ -216,7 +247,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	}
 	spec := engine.Spec{
 		InfoHash: src.ih, Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
-		Tiers: src.tiers, URLList: src.urlList, SavePath: savePath,
+		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
 		SelectOnly: src.selectOnly,
 		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {

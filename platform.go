@@ -13,6 +13,7 @@ type listener struct {
 	l         net.Listener
 	port      uint16
 	transport string
+	url       string // ws:// listeners: the URL peers dial
 }
 
 // openedStorage is a torrent's storage and whether data already existed.

@@ -46,3 +46,7 @@ func (platform) openStorage(_ string, info *metainfo.Info) (openedStorage, error
 func (platform) openDHT(string, []string, string, *slog.Logger) (dhtNode, error) {
 	return nil, fmt.Errorf("dht: %w", errBrowser)
 }
+
+func (platform) listenWS(string) (listener, error) {
+	return listener{}, fmt.Errorf("websocket listen: %w", errBrowser)
+}

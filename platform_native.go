@@ -16,6 +16,7 @@ import (
 	"github.com/braid-bt/braid/dht"
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/transport/tcp"
+	"github.com/braid-bt/braid/transport/websocket"
 )
 
 // platform picks native defaults: TCP peers, files on disk, file records.
@@ -87,4 +88,12 @@ func (platform) openDHT(addr string, bootstrap []string, stateFile string, logge
 		_ = n.Bootstrap(ctx)
 	}()
 	return n, nil
+}
+
+func (platform) listenWS(addr string) (listener, error) {
+	l, err := websocket.Listen(addr)
+	if err != nil {
+		return listener{}, fmt.Errorf("websocket listen: %w", err)
+	}
+	return listener{l: l, transport: websocket.Name, url: l.URL()}, nil
 }
