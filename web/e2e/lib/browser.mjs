@@ -1,0 +1,59 @@
+// Headless Debian Chromium through playwright-core: one persistent profile
+// per context (so IndexedDB survives a reload), WebRTC allowed on loopback.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { chromium } from 'playwright-core'
+import { CHROMIUM, OUT, log, withTimeout } from './env.mjs'
+
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // ICE on 127.0.0.1 (with the camera/microphone grant below, Chromium
+  // shows host candidates instead of mDNS names).
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required'
+]
+
+/**
+ * Launches a context with a fresh profile directory (or profileDir, to reuse
+ * one). origins get the camera/microphone grant WebRTC needs on loopback.
+ * Returns {ctx, profileDir, close}; close keeps the profile when keep is set.
+ */
+export async function launch ({ name = 'ctx', origins = [], profileDir, keep = false } = {}) {
+  const dir = profileDir || fs.mkdtempSync(path.join(os.tmpdir(), `braid-e2e-${name}-`))
+  const ctx = await withTimeout(chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    acceptDownloads: true,
+    viewport: { width: 1200, height: 800 }
+  }), 30000, `launch chromium (${name})`)
+  for (const o of origins) await ctx.grantPermissions(['camera', 'microphone'], { origin: new URL(o).origin })
+  ctx.setDefaultTimeout(30000)
+  const pageLog = fs.createWriteStream(path.join(OUT, `browser-${name}.log`), { flags: 'a' })
+  ctx.on('page', p => watchPage(p, name, pageLog))
+  for (const p of ctx.pages()) watchPage(p, name, pageLog)
+  let closed = false
+  const close = async () => {
+    if (closed) return
+    closed = true
+    await withTimeout(ctx.close(), 15000, `close chromium (${name})`).catch(e => log(String(e)))
+    pageLog.end()
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true })
+  }
+  return { ctx, profileDir: dir, close }
+}
+
+function watchPage (page, name, stream) {
+  page.on('console', m => stream.write(`[${name} console.${m.type()}] ${m.text()}\n`))
+  page.on('pageerror', e => { stream.write(`[${name} pageerror] ${e.stack || e}\n`); log(`[${name} pageerror]`, String(e)) })
+  page.on('crash', () => log(`[${name}] page crashed`))
+}
+
+/** Screenshot into test-output/e2e/<file>, never failing the test. */
+export async function screenshot (page, file) {
+  try {
+    await withTimeout(page.screenshot({ path: path.join(OUT, file), fullPage: true }), 15000, 'screenshot')
+  } catch (e) { log('screenshot failed:', String(e)) }
+}
