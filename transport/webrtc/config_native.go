@@ -1,0 +1,31 @@
+//go:build !js
+
+package webrtc
+
+import (
+	"net"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+const sctpReceiveBuffer = 4 << 20
+
+// api builds pion's API; LoopbackOnly follows the recipe that keeps ICE on
+// 127.0.0.1 (pion drops loopback candidates by default).
+func (c Config) api() *webrtc.API {
+	var se webrtc.SettingEngine
+	// pion's 1 MiB default receive window caps a loopback or LAN transfer;
+	// the conn's own queue (recvQueueMax) bounds memory beyond it.
+	se.SetSCTPMaxReceiveBufferSize(sctpReceiveBuffer)
+	// Zero checksums (RFC 9653) skip CRC32c when both ends agree (DTLS
+	// already protects integrity); Chromium and pion negotiate it.
+	se.EnableSCTPZeroChecksum(true)
+	if c.LoopbackOnly {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	}
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+}

@@ -1,0 +1,286 @@
+package webrtc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// MaxMessageSize is the largest data-channel message Braid sends. 16 KiB is
+// what every browser and simple-peer (WebTorrent) accepts.
+const MaxMessageSize = 16 << 10
+
+const (
+	// sendHighWater: Write waits while the channel has this much queued...
+	sendHighWater = 1 << 20
+	// sendLowWater: ...until it drains to this (bufferedamountlow).
+	sendLowWater = 256 << 10
+	// recvQueueMax bounds received bytes waiting for Read. Natively a full
+	// queue stalls pion's reader, which backs SCTP flow control up to the
+	// sender; in the browser messages cannot be paused, so overflow closes
+	// the connection (a BitTorrent peer only sends what was requested).
+	recvQueueMax = 4 << 20
+)
+
+// ErrRecvOverflow reports a peer that sent more than the receive queue holds
+// while Braid was not reading (browser builds only; natively it just waits).
+var ErrRecvOverflow = errors.New("webrtc: receive queue overflow")
+
+// errTimeout is what Read and Write return after a deadline: it is
+// os.ErrDeadlineExceeded, a net.Error whose Timeout() is true.
+var errTimeout error = os.ErrDeadlineExceeded
+
+// conn is a data channel as a net.Conn. Received messages queue up (bounded
+// by recvQueueMax); writes are cut into MaxMessageSize messages and wait
+// while the channel's buffered amount is above sendHighWater.
+type conn struct {
+	dc  *webrtc.DataChannel
+	pc  *webrtc.PeerConnection
+	log *slog.Logger
+
+	local, remote Addr
+
+	mu       sync.Mutex
+	queue    [][]byte // received messages; queue[0] may be partly read
+	queued   int      // bytes in queue
+	rerr     error    // set once no more data will arrive (io.EOF or a failure)
+	readable chan struct{}
+	drained  chan struct{}
+	failed   chan struct{} // closed with rerr set
+
+	opened  chan struct{} // closed when the data channel opens
+	sendLow chan struct{} // bufferedamountlow signal
+	wmu     sync.Mutex    // one Write at a time keeps messages in order
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	endOnce   sync.Once
+	onEnd     func() // the owner's bookkeeping, run once when the conn ends
+	rd, wd    *deadline
+
+	release func() // frees platform hooks (js callbacks)
+}
+
+// newConn wraps dc (of pc) before it opens, so no message is missed.
+// onEnd, if set, runs once when the connection is closed by either side.
+func newConn(pc *webrtc.PeerConnection, dc *webrtc.DataChannel, local, remote [20]byte, log *slog.Logger, onEnd func()) *conn {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &conn{
+		dc: dc, pc: pc,
+		local: Addr{local}, remote: Addr{remote},
+		log:      log,
+		readable: make(chan struct{}, 1),
+		drained:  make(chan struct{}, 1),
+		failed:   make(chan struct{}),
+		opened:   make(chan struct{}),
+		sendLow:  make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		onEnd:    onEnd,
+		rd:       newDeadline(),
+		wd:       newDeadline(),
+	}
+	var openOnce sync.Once
+	dc.OnOpen(func() { openOnce.Do(func() { close(c.opened) }) })
+	dc.OnClose(func() { c.fail(io.EOF) })
+	dc.OnError(func(err error) { c.fail(fmt.Errorf("webrtc: data channel: %w", err)) })
+	dc.SetBufferedAmountLowThreshold(sendLowWater)
+	dc.OnBufferedAmountLow(func() { signal(c.sendLow) })
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		switch s {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			c.fail(fmt.Errorf("webrtc: peer connection %s: %w", s, io.ErrUnexpectedEOF))
+		}
+	})
+	c.attach()
+	return c
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// push queues one received message. block says the caller may wait for
+// room (native); otherwise a full queue ends the connection (browser).
+func (c *conn) push(b []byte, block bool) {
+	if len(b) == 0 {
+		return
+	}
+	for {
+		c.mu.Lock()
+		if c.rerr != nil || isClosed(c.done) {
+			c.mu.Unlock()
+			return
+		}
+		if c.queued < recvQueueMax {
+			c.queue = append(c.queue, b)
+			c.queued += len(b)
+			c.mu.Unlock()
+			signal(c.readable)
+			return
+		}
+		c.mu.Unlock()
+		if !block {
+			c.fail(fmt.Errorf("%w: %d bytes unread", ErrRecvOverflow, c.queued))
+			return
+		}
+		select {
+		case <-c.drained:
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// fail records that no more data will arrive; queued data stays readable.
+// The owner's onEnd runs now, as the peer is gone.
+func (c *conn) fail(err error) {
+	c.mu.Lock()
+	if c.rerr == nil {
+		c.rerr = err
+		close(c.failed)
+	}
+	c.mu.Unlock()
+	signal(c.readable)
+	c.end()
+}
+
+func (c *conn) end() {
+	c.endOnce.Do(func() {
+		if c.onEnd != nil {
+			c.onEnd()
+		}
+	})
+}
+
+// Read returns queued bytes, waiting for a message, the deadline or Close.
+func (c *conn) Read(p []byte) (int, error) {
+	for {
+		select {
+		case <-c.done:
+			return 0, net.ErrClosed
+		case <-c.rd.wait():
+			return 0, errTimeout
+		default:
+		}
+		c.mu.Lock()
+		if c.queued > 0 {
+			n := 0
+			for n < len(p) && len(c.queue) > 0 {
+				k := copy(p[n:], c.queue[0])
+				n += k
+				if k == len(c.queue[0]) {
+					c.queue[0] = nil
+					c.queue = c.queue[1:]
+				} else {
+					c.queue[0] = c.queue[0][k:]
+				}
+			}
+			c.queued -= n
+			if len(c.queue) == 0 {
+				c.queue = nil // let the backing array go
+			}
+			c.mu.Unlock()
+			signal(c.drained)
+			return n, nil
+		}
+		if err := c.rerr; err != nil {
+			c.mu.Unlock()
+			return 0, err
+		}
+		c.mu.Unlock()
+		if len(p) == 0 {
+			return 0, nil
+		}
+		select {
+		case <-c.readable:
+		case <-c.done:
+		case <-c.rd.wait():
+		}
+	}
+}
+
+// Write sends p as messages of at most MaxMessageSize, waiting while the
+// channel's send buffer is above sendHighWater.
+func (c *conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	n := 0
+	for len(p) > 0 {
+		if err := c.waitSendRoom(); err != nil {
+			return n, err
+		}
+		k := min(len(p), MaxMessageSize)
+		if err := c.dc.Send(p[:k]); err != nil {
+			return n, fmt.Errorf("webrtc: send to %s: %w", c.remote, err)
+		}
+		n += k
+		p = p[k:]
+	}
+	return n, nil
+}
+
+func (c *conn) waitSendRoom() error {
+	for {
+		select {
+		case <-c.done:
+			return net.ErrClosed
+		case <-c.wd.wait():
+			return errTimeout
+		default:
+		}
+		c.mu.Lock()
+		err := c.rerr
+		c.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("webrtc: write to %s: %w", c.remote, io.ErrClosedPipe)
+		}
+		if c.dc.BufferedAmount() <= sendHighWater {
+			return nil
+		}
+		select {
+		case <-c.sendLow:
+		case <-c.done:
+		case <-c.wd.wait():
+		case <-c.failed:
+		}
+	}
+}
+
+// Close closes the data channel and its peer connection. Blocked Reads and
+// Writes return net.ErrClosed.
+func (c *conn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		if c.release != nil {
+			defer c.release()
+		}
+		_ = c.dc.Close()
+		_ = c.pc.Close()
+	})
+	c.end()
+	return nil
+}
+
+func (c *conn) LocalAddr() net.Addr  { return c.local }
+func (c *conn) RemoteAddr() net.Addr { return c.remote }
+
+func (c *conn) SetDeadline(t time.Time) error {
+	c.rd.set(t)
+	c.wd.set(t)
+	return nil
+}
+
+func (c *conn) SetReadDeadline(t time.Time) error  { c.rd.set(t); return nil }
+func (c *conn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
