@@ -271,7 +271,7 @@ async function togglePause (view) {
   try {
     if (view.paused) {
       view.pause.textContent = 'Resuming…'
-      await api.download(sourceFor(view.infoHash, view.stats?.name))
+      await resumeTorrent(view.infoHash, view.stats?.name)
       view.paused = false
       updateMap(PAUSED_KEY, m => { delete m[view.infoHash] })
     } else {
@@ -289,6 +289,20 @@ async function togglePause (view) {
   }
 }
 
+// Braid resumes a paused torrent from its resume record; without one (or
+// with an older API) the torrent is added again from its source.
+async function resumeTorrent (infoHash, name) {
+  if (typeof api.resume === 'function') {
+    try {
+      await api.resume(infoHash)
+      return
+    } catch (err) {
+      if (!err || err.code !== 'torrent_not_found') throw err
+    }
+  }
+  await api.download(sourceFor(infoHash, name))
+}
+
 function confirmRemove (view) {
   const dlg = $('#remove-dialog')
   $('#remove-name').textContent = view.stats?.name || view.infoHash
@@ -297,13 +311,18 @@ function confirmRemove (view) {
     if (dlg.returnValue !== 'remove') return
     const deleteData = $('#remove-delete').checked
     try {
-      await api.remove(view.infoHash, { deleteData })
-    } catch (err) {
-      // A paused torrent is no longer in the engine: forgetting it is enough.
-      if (!(err && err.code === 'torrent_not_found' && view.paused)) {
-        showError(err, view.stats?.name || view.infoHash)
-        return
+      try {
+        await api.remove(view.infoHash, { deleteData })
+      } catch (err) {
+        // A paused torrent is not in the engine: start it from its record so
+        // that remove drops the record (and the data when asked).
+        if (!(err && err.code === 'torrent_not_found' && view.paused)) throw err
+        await resumeTorrent(view.infoHash, view.stats?.name)
+        await api.remove(view.infoHash, { deleteData })
       }
+    } catch (err) {
+      showError(err, view.stats?.name || view.infoHash)
+      return
     }
     updateMap(PAUSED_KEY, m => { delete m[view.infoHash] })
     updateMap(SOURCES_KEY, m => { delete m[view.infoHash] })
@@ -353,7 +372,7 @@ async function refreshFiles (view) {
     let fr = view.fileRows.get(f.index)
     if (!fr) fr = createFileRow(view, f)
     const p = Math.max(0, Math.min(1, Number(f.progress) || 0))
-    const done = p >= 1 || (f.length > 0 && f.completed >= f.length) || f.length === 0
+    const done = f.complete === true || p >= 1 || f.length === 0
     fr.fill.style.width = (p * 100).toFixed(2) + '%'
     fr.pct.textContent = fmtPct(done ? 1 : p)
     fr.tr.classList.toggle('file-done', done)
@@ -517,24 +536,44 @@ async function doRefresh () {
   await Promise.all([...rows.values()].map(refreshFiles))
 }
 
-// Torrents paused before a reload stay paused: if the engine restored one
-// from its record, stop it again.
-async function repause () {
+// On load the page restarts every torrent that has a resume record in
+// IndexedDB except those the user paused, which stay paused (start() is told
+// restore: false for that). An API without saved() restores by itself; then
+// paused torrents are stopped again.
+async function restore () {
   const paused = readMap(PAUSED_KEY)
-  let list = []
-  try { list = await api.list() } catch { return }
-  for (const st of list) {
-    if (paused[st.info_hash] && st.state !== 'stopped') {
-      try { await api.stopAndSerialize(st.info_hash) } catch { /* shown by the next refresh */ }
+  if (typeof api.saved !== 'function') {
+    let list = []
+    try { list = await api.list() } catch { return }
+    for (const st of list) {
+      if (paused[st.info_hash] && st.state !== 'stopped') {
+        try { await api.stopAndSerialize(st.info_hash) } catch { /* shown by the next refresh */ }
+      }
     }
+    return
   }
+  let saved
+  try { saved = await api.saved() } catch (err) { showError(err, 'Restoring torrents'); return }
+  const known = new Set()
+  for (const s of saved) {
+    known.add(s.info_hash)
+    if (s.active) continue
+    if (paused[s.info_hash]) {
+      if (!paused[s.info_hash].name) updateMap(PAUSED_KEY, m => { m[s.info_hash].name = s.name })
+      continue
+    }
+    try { await api.resume(s.info_hash) } catch (err) { showError(err, `Restoring ${s.name}`) }
+  }
+  // Paused entries whose record is gone were removed elsewhere.
+  updateMap(PAUSED_KEY, m => { for (const ih of Object.keys(m)) if (!known.has(ih)) delete m[ih] })
 }
 
 // ---------- start ----------
 
 function configFromPage () {
   const q = new URLSearchParams(location.search)
-  const c = { ...(globalThis.BRAID_CONFIG || {}) }
+  // restore: false: the page restarts saved torrents itself (see restore).
+  const c = { restore: false, ...(globalThis.BRAID_CONFIG || {}) }
   const trackers = q.getAll('tracker')
   if (trackers.length) c.trackers = trackers
   const ice = q.getAll('ice')
@@ -571,12 +610,16 @@ async function main () {
     return
   }
   globalThis.braid = api
-  try { $('#version').textContent = 'v' + String(await api.version()).replace(/^v/, '') } catch { /* cosmetic */ }
+  try {
+    const v = await api.version()
+    $('#version').textContent = 'v' + String((v && (v.release || v.version)) || v).replace(/^v/, '')
+    if (v && v.version) $('#version').title = `Braid ${v.release || ''} (peer id ${v.version})`
+  } catch { /* cosmetic */ }
   status.textContent = 'ready'
   status.dataset.state = 'ready'
   wireAddControls()
   wireServiceWorker()
-  await repause()
+  await restore()
   await refresh()
   setInterval(refresh, POLL_MS)
   document.documentElement.dataset.ready = 'true'

@@ -69,7 +69,7 @@ let loading = null
 
 /**
  * Loads and starts Braid once per page; later calls return the same API.
- * config: { dbName?, iceServers?, trackers? } plus loader options
+ * config: { dbName?, iceServers?, trackers?, restore? } plus loader options
  * { wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeoutMs = 60000 }.
  */
 export function loadBraid (options = {}) {
@@ -93,7 +93,7 @@ async function load ({ wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeout
   const api = await withTimeout(Promise.race([ready, exited]), timeoutMs, 'starting the wasm')
   delete globalThis.__braidReady
   const startConfig = {}
-  for (const k of ['dbName', 'iceServers', 'trackers']) {
+  for (const k of ['dbName', 'iceServers', 'trackers', 'restore']) {
     if (config[k] !== undefined) startConfig[k] = config[k]
   }
   await api.start(startConfig)

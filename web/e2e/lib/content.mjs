@@ -37,6 +37,16 @@ export function multiFileLayout (scale = 1) {
   }
 }
 
+/** A flat ≥16 MiB layout (Braid's seed() takes file names, not paths). */
+export function flatLayout (scale = 1) {
+  return {
+    'clip.bin': Math.round(9 * MiB * scale) + 12345,
+    'readme.txt': 4321,
+    'part-a.bin': Math.round(5 * MiB * scale) + 777,
+    'part-b.bin': Math.round(2 * MiB * scale) + 1
+  }
+}
+
 export function sha256 (data) {
   return crypto.createHash('sha256').update(data).digest('hex')
 }

@@ -75,7 +75,7 @@
   const api = {
     calls,
     async start (config) { calls.push(['start', config]) },
-    async version () { return '0.0.0-mock' },
+    version () { return { version: '-BD0000', release: '0.0.0-mock' } },
     async download (src, opts) {
       calls.push(['download', typeof src === 'string' ? src : 'bytes', opts])
       const meta = parse(await toBytes(src))
@@ -99,10 +99,21 @@
       advance(t)
       let off = 0
       return t.files.map((f, index) => {
-        const completed = Math.max(0, Math.min(f.length, Math.floor(t.done) - off))
+        const downloaded = Math.max(0, Math.min(f.length, Math.floor(t.done) - off))
         off += f.length
-        return { index, path: t.name + '/' + f.path, length: f.length, completed, progress: f.length ? completed / f.length : 1 }
+        return { index, path: t.name + '/' + f.path, name: f.path, length: f.length, downloaded, progress: f.length ? downloaded / f.length : 1, complete: downloaded === f.length }
       })
+    },
+    async saved () {
+      return [...[...torrents.values()].map(t => ({ info_hash: t.infoHash, name: t.name, active: true })),
+        ...[...saved.values()].map(t => ({ info_hash: t.infoHash, name: t.name, active: false }))]
+    },
+    async resume (ih) {
+      calls.push(['resume', ih])
+      const t = saved.get(ih)
+      if (!t) throw err('torrent_not_found', `no record for ${ih}`)
+      add(t, 'downloading')
+      return { infoHash: ih, name: t.name }
     },
     async remove (ih, opts) { calls.push(['remove', ih, opts]); need(ih); torrents.delete(ih) },
     async stopAndSerialize (ih) { calls.push(['stopAndSerialize', ih]); const t = need(ih); advance(t); torrents.delete(ih); saved.set(ih, t) },
@@ -111,7 +122,7 @@
       const files = await api.listFiles(ih)
       const f = files[index]
       if (!f) throw err('torrent_not_found', 'no such file')
-      if (f.completed < f.length) throw err('internal', 'file not complete')
+      if (!f.complete) throw err('bad_argument', 'file not complete')
       return new Blob([fileBytes(index, 0, f.length)])
     },
     async read (ih, index, offset, length) {

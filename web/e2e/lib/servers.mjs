@@ -90,7 +90,11 @@ export async function startStatic (mounts) {
     if (pathname.endsWith('/')) file = path.join(file, 'index.html')
     fs.readFile(file, (err, data) => {
       if (err) { res.writeHead(404); return res.end('not found') }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' })
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] || 'application/octet-stream',
+        'cache-control': 'no-store',
+        'access-control-allow-origin': '*' // the Braid page fetches test content from here
+      })
       res.end(data)
     })
   })
@@ -123,10 +127,15 @@ export async function startWeb () {
   return { ...s, kind: 'static' }
 }
 
-/** Serves web/e2e/www and the WebTorrent browser bundle (for the WebTorrent page). */
-export function startWebTorrentPages () {
-  return startStatic({
+/**
+ * Serves web/e2e/www, the WebTorrent browser bundle under /vendor/ and,
+ * when given, a content directory under /content/ (for pages that seed it).
+ */
+export function startWebTorrentPages (contentDir) {
+  const mounts = {
     '/': path.join(E2E, 'www'),
     '/vendor/': path.join(E2E, 'node_modules', 'webtorrent', 'dist')
-  })
+  }
+  if (contentDir) mounts['/content/'] = contentDir
+  return startStatic(mounts)
 }

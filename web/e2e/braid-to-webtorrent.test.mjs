@@ -1,0 +1,48 @@
+// (2) WebTorrent's own browser bundle, in a page, downloads from Braid
+// seeding in another browser (Braid creates the torrent with seed()).
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { launch, screenshot } from './lib/browser.mjs'
+import { openBraid, seedFromURLs, stats } from './lib/braidpage.mjs'
+import { diffFiles, flatLayout, makeContent } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput, requirePrereqs, withTimeout } from './lib/env.mjs'
+import { startTracker, startWeb, startWebTorrentPages } from './lib/servers.mjs'
+
+const cleanup = new Cleanup()
+let content, tracker, pages, seederPage, wtPage
+
+before(async () => {
+  requirePrereqs()
+  tracker = await startTracker()
+  cleanup.add(tracker.stop)
+  const web = await startWeb()
+  cleanup.add(web.stop)
+  content = makeContent('braid-to-wt', flatLayout())
+  cleanup.add(content.cleanup)
+  pages = await startWebTorrentPages(content.dir)
+  cleanup.add(pages.stop)
+  const a = await launch({ name: 'braid-seeder', origins: [web.url] })
+  cleanup.add(a.close)
+  seederPage = await openBraid(a.ctx, web.url)
+  const b = await launch({ name: 'webtorrent', origins: [pages.url] })
+  cleanup.add(b.close)
+  wtPage = await b.ctx.newPage()
+  await wtPage.goto(pages.url + 'wt.html')
+  await wtPage.waitForFunction(() => window.wtReady, null, { timeout: 15000 })
+})
+after(() => cleanup.run())
+
+test('WebTorrent in the browser downloads what browser Braid seeds', { timeout: 150000 }, async () => {
+  const seeded = await seedFromURLs(seederPage, pages.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
+  log('braid seeding', seeded.infoHash, seeded.name)
+  const st = await stats(seederPage, seeded.infoHash)
+  assert.equal(st.left, 0)
+  assert.equal(st.bytes_size, content.total)
+  const r = await withTimeout(wtPage.evaluate(b64 => window.wtDownload(b64), seeded.torrent.toString('base64')), 120000,
+    'WebTorrent page download from Braid')
+  recordThroughput('braid(browser) → webtorrent(browser)', content.total, r.ms)
+  await screenshot(wtPage, 'braid-to-webtorrent.png')
+  assert.deepEqual(diffFiles(content, r.files), [])
+  const up = await stats(seederPage, seeded.infoHash)
+  assert.ok(up.uploaded >= content.total, `Braid uploaded ${up.uploaded} < ${content.total}`)
+})
