@@ -1,0 +1,283 @@
+//go:build js
+
+package persist
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall/js"
+)
+
+// Object stores of a Braid database. Pieces are keyed by hex info hash, "/"
+// and decimal piece index; records by hex info hash.
+const (
+	idbVersion   = 1
+	piecesStore  = "pieces"
+	recordsStore = "records"
+)
+
+// IDB is a browser IndexedDB database holding torrent data and resume
+// records. Its methods block until the browser answers, so they must be
+// called from goroutines, never from inside a js.Func callback.
+type IDB struct {
+	mu     sync.Mutex
+	db     js.Value
+	name   string
+	closed bool
+}
+
+// OpenIDB opens (creating or upgrading as needed) the database name. The
+// context bounds the wait, which can be long when another tab holds an
+// older version open.
+func OpenIDB(ctx context.Context, name string) (*IDB, error) {
+	factory := js.Global().Get("indexedDB")
+	if factory.Type() != js.TypeObject {
+		return nil, fmt.Errorf("persist: open %q: indexedDB is not available", name)
+	}
+	req, err := call(factory, "open", name, idbVersion)
+	if err != nil {
+		return nil, fmt.Errorf("persist: open %q: %w", name, err)
+	}
+	done := make(chan error, 1)
+	signal := func(err error) {
+		select {
+		case done <- err:
+		default:
+		}
+	}
+	upgrade := js.FuncOf(func(js.Value, []js.Value) any {
+		// Runs inside the versionchange transaction: only non-blocking calls.
+		db := req.Get("result")
+		for _, s := range []string{piecesStore, recordsStore} {
+			if !db.Get("objectStoreNames").Call("contains", s).Bool() {
+				if _, err := call(db, "createObjectStore", s); err != nil {
+					signal(err)
+					_, _ = call(req.Get("transaction"), "abort")
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	success := js.FuncOf(func(js.Value, []js.Value) any {
+		signal(nil)
+		return nil
+	})
+	failure := js.FuncOf(func(js.Value, []js.Value) any {
+		signal(errFromJS(req.Get("error")))
+		return nil
+	})
+	req.Set("onupgradeneeded", upgrade)
+	req.Set("onsuccess", success)
+	req.Set("onerror", failure)
+	release := func() {
+		for _, ev := range []string{"onupgradeneeded", "onsuccess", "onerror"} {
+			req.Set(ev, js.Null())
+		}
+		upgrade.Release()
+		success.Release()
+		failure.Release()
+	}
+	select {
+	case err := <-done:
+		release()
+		if err != nil {
+			if db := openResult(req); !db.IsUndefined() {
+				_, _ = call(db, "close")
+			}
+			return nil, fmt.Errorf("persist: open %q: %w", name, err)
+		}
+		return &IDB{db: req.Get("result"), name: name}, nil
+	case <-ctx.Done():
+		// The browser still answers later: close what it opens then.
+		go func() {
+			err := <-done
+			release()
+			if err == nil {
+				_, _ = call(req.Get("result"), "close")
+			}
+		}()
+		return nil, fmt.Errorf("persist: open %q: %w", name, ctx.Err())
+	}
+}
+
+// openResult is the request's database, or undefined when reading it throws
+// (it does once the request failed).
+func openResult(req js.Value) (db js.Value) {
+	defer func() {
+		if recover() != nil {
+			db = js.Undefined()
+		}
+	}()
+	return req.Get("result")
+}
+
+// Close closes the connection; storages and state stores from it fail
+// afterwards with ErrClosed.
+func (d *IDB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	if _, err := call(d.db, "close"); err != nil {
+		return fmt.Errorf("persist: close %q: %w", d.name, err)
+	}
+	return nil
+}
+
+// transact runs issue inside one transaction on store and waits for the
+// transaction to commit, then returns the result of the request issue
+// returned (undefined when it returned none). Waiting for the commit, not the
+// request, is what makes a put durable and surfaces quota errors, which
+// browsers report as an aborted transaction.
+func (d *IDB) transact(store, mode string, issue func(os js.Value) (js.Value, error)) (js.Value, error) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return js.Undefined(), ErrClosed
+	}
+	db := d.db
+	d.mu.Unlock()
+	tx, err := call(db, "transaction", store, mode)
+	if err != nil {
+		return js.Undefined(), err
+	}
+	w := watchTx(tx)
+	os, err := call(tx, "objectStore", store)
+	var req js.Value
+	if err == nil {
+		req, err = issue(os)
+	}
+	if err != nil {
+		w.abort()
+		return js.Undefined(), err
+	}
+	if err := w.wait(); err != nil {
+		return js.Undefined(), err
+	}
+	if req.IsUndefined() {
+		return req, nil
+	}
+	return req.Get("result"), nil
+}
+
+// keyRange is the range of string keys that start with prefix.
+func keyRange(prefix string) (js.Value, error) {
+	// Keys continue with decimal digits after the "/" or are exactly the
+	// hash; "/" + 1 == "0" bounds them, excluded.
+	upper := prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)
+	return call(js.Global().Get("IDBKeyRange"), "bound", prefix, upper, false, true)
+}
+
+func piecePrefix(infoHash [20]byte) string { return hex.EncodeToString(infoHash[:]) + "/" }
+
+// DeleteData removes every stored piece of the torrent.
+func (d *IDB) DeleteData(infoHash [20]byte) error {
+	r, err := keyRange(piecePrefix(infoHash))
+	if err == nil {
+		_, err = d.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
+			return call(os, "delete", r)
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("persist: delete data of %x: %w", infoHash, err)
+	}
+	return nil
+}
+
+// IDBStorage is a torrent's Storage in IndexedDB, one value per piece.
+// Incomplete pieces are buffered in memory and stored in one put when
+// complete; Close stores what is still buffered.
+type IDBStorage struct {
+	*chunkStore
+}
+
+var _ Storage = (*IDBStorage)(nil)
+
+// Storage opens the storage of a torrent of length bytes in pieces of
+// pieceLen bytes. HasData tells whether anything was stored before.
+func (d *IDB) Storage(infoHash [20]byte, length int64, pieceLen int64) (*IDBStorage, error) {
+	c, err := newChunkStore(&idbPieces{db: d, infoHash: infoHash, prefix: piecePrefix(infoHash)}, length, pieceLen)
+	if err != nil {
+		return nil, fmt.Errorf("persist: storage of %x: %w", infoHash, err)
+	}
+	return &IDBStorage{c}, nil
+}
+
+// idbPieces is the pieceStore of one torrent.
+type idbPieces struct {
+	db       *IDB
+	infoHash [20]byte
+	prefix   string
+}
+
+func (p *idbPieces) key(i int) string { return p.prefix + strconv.Itoa(i) }
+
+func (p *idbPieces) getPiece(i, size int) ([]byte, error) {
+	v, err := p.db.transact(piecesStore, "readonly", func(os js.Value) (js.Value, error) {
+		return call(os, "get", p.key(i))
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, ok := bytesFrom(v, size)
+	if !ok || len(b) != size {
+		return nil, nil
+	}
+	return b, nil
+}
+
+func (p *idbPieces) putPiece(i int, b []byte) error {
+	_, err := p.db.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
+		_, err := call(os, "put", uint8Array(b), p.key(i))
+		return js.Undefined(), err
+	})
+	return err
+}
+
+func (p *idbPieces) listPieces() ([]int, error) {
+	r, err := keyRange(p.prefix)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := p.db.transact(piecesStore, "readonly", func(os js.Value) (js.Value, error) {
+		return call(os, "getAllKeys", r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("persist: list pieces of %x: %w", p.infoHash, err)
+	}
+	n := keys.Length()
+	out := make([]int, 0, n)
+	for k := range n {
+		key := keys.Index(k)
+		if key.Type() != js.TypeString {
+			continue
+		}
+		s, ok := strings.CutPrefix(key.String(), p.prefix)
+		if !ok {
+			continue
+		}
+		// Only canonical indexes: "007" or "+7" would be a second key for
+		// piece 7 that puts never overwrite.
+		i, err := strconv.Atoi(s)
+		if err != nil || i < 0 || strconv.Itoa(i) != s {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+func (p *idbPieces) deletePieces() error {
+	return p.db.DeleteData(p.infoHash)
+}
+
+// errNotUint8Array marks stored values of the wrong JS type.
+var errNotUint8Array = errors.New("stored value is not a Uint8Array")
