@@ -7,22 +7,28 @@ STATICCHECK := $(GOPATH)/bin/staticcheck
 FUZZTIME  ?= 3s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build demo test test-deps lint unit wasm-core interop fuzz fuzz-brief bench bench-smoke clean
+.PHONY: all build web demo test test-deps npm-deps lint unit wasm-core wasm-persist e2e interop fuzz fuzz-brief bench bench-smoke clean
 
 all: build
 
-build:
+build: web
 	$(GO) build -o bin/braid ./cmd/native
+
+# The browser client: web/braid.wasm and Go's matching wasm_exec.js.
+web:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/braid.wasm ./cmd/wasm
+	cp $(WASM_EXEC)/wasm_exec.js web/wasm_exec.js
 
 demo: build
 	./bin/braid demo
 
 # Everything CI runs: dependencies, lint, unit and interop tests, the core
 # under js/wasm, and brief fuzz runs over the committed corpora.
-test: test-deps build lint unit wasm-core fuzz-brief
+test: test-deps build lint unit wasm-core wasm-persist e2e fuzz-brief
 
 test-deps:
 	bash scripts/install-test-deps.sh
+	$(MAKE) npm-deps
 	@test -x $(STATICCHECK) || GOFLAGS=-mod=mod $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 lint:
@@ -38,6 +44,21 @@ interop: build
 
 wasm-core:
 	PATH="$$PATH:$(WASM_EXEC)" GOOS=js GOARCH=wasm $(GO) test -count=1 ./core/...
+
+# npm packages of the browser tests, from the committed lockfile; skipped
+# when node_modules already matches it.
+npm-deps:
+	@if ! cmp -s web/e2e/package-lock.json web/e2e/node_modules/.package-lock.json.installed 2>/dev/null; then \
+		cd web/e2e && npm ci --ignore-scripts --no-audit --no-fund && cp package-lock.json node_modules/.package-lock.json.installed; \
+	fi
+
+# IndexedDB storage under Node with fake-indexeddb.
+wasm-persist:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-node-exec.sh" ./persist/
+
+# Browser tests: headless Chromium, WebTorrent in Node, in a private network namespace.
+e2e: build
+	bash web/e2e/run.sh
 
 fuzz-brief:
 	bash scripts/fuzz.sh $(FUZZTIME)
@@ -55,4 +76,4 @@ bench-smoke: build
 	@if [ -f bench/run.sh ]; then BENCH_SIZE=16MiB BENCH_RUNS=1 bash bench/run.sh --smoke; else echo "bench/run.sh missing"; exit 1; fi
 
 clean:
-	rm -rf bin
+	rm -rf bin web/braid.wasm web/wasm_exec.js

@@ -18,7 +18,8 @@ usage:
   braid seed [flags] TORRENT   verify existing data and seed it
   braid create -o OUT [--announce URL]... [--piece-length BYTES] [--webseed URL]... PATH
   braid info SRC               show a torrent's metainfo
-  braid tracker [flags]        run a tracker (HTTP and UDP) for local swarms
+  braid tracker [flags]        run a tracker (HTTP, UDP and WebSocket/WebRTC) for local swarms
+  braid web [flags]            serve the browser client (make web builds it)
   braid demo                   a self-contained local swarm: tracker, seeder, downloader
   braid version                print the version
 
@@ -67,6 +68,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			err = runInfo(rest, stdout)
 		case "tracker":
 			err = runTracker(rest, stdout)
+		case "web":
+			err = runWeb(rest, stdout)
 		case "demo":
 			err = runDemo(rest, stdout, stderr)
 		case "version", "--version", "-v":

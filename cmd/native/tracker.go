@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +35,10 @@ func runTracker(args []string, stdout io.Writer) error {
 	defer stop()
 	cfg := tracker.ServerConfig{Interval: time.Duration(*interval) * time.Second}
 	return tracker.ListenAndServe(ctx, *httpAddr, *udpAddr, cfg, func(httpURL, udpURL string) {
-		fmt.Fprintf(stdout, "tracker: announce URLs %s %s\n", httpURL, udpURL)
+		wsURL := ""
+		if strings.HasPrefix(httpURL, "http://") {
+			wsURL = "ws://" + strings.TrimPrefix(httpURL, "http://")
+		}
+		fmt.Fprintf(stdout, "tracker: announce URLs %s %s %s\n", httpURL, udpURL, wsURL)
 	})
 }

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// webFiles must all exist in the web root: the page and the built wasm.
+var webFiles = []string{"index.html", "braid.js", "braid.wasm", "wasm_exec.js"}
+
+func runWeb(args []string, stdout io.Writer) error {
+	fs := newFlagSet("web")
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve the browser client on")
+	root := fs.String("root", "", "directory with the page and braid.wasm (default: web/ beside the binary or in the current directory)")
+	var trackers listFlag
+	fs.Var(&trackers, "tracker", "WebSocket tracker the page joins for every torrent (repeatable)")
+	pos, err := parseArgs(fs, args, stdout, "braid web [--listen ADDR] [--root DIR] [--tracker ws://HOST:PORT/announce]")
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("web: unexpected argument %q", pos[0])
+	}
+	for _, t := range trackers {
+		if l := strings.ToLower(t); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
+			return usagef("web: --tracker %q: want a ws:// or wss:// URL", t)
+		}
+	}
+	dir, err := findWebRoot(*root)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	srv := &http.Server{Handler: webHandler(dir, trackers), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "web http://%s/\n", ln.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("web: %w", err)
+	}
+	return nil
+}
+
+// findWebRoot picks the directory holding the page and the built wasm.
+func findWebRoot(root string) (string, error) {
+	var tries []string
+	if root != "" {
+		tries = []string{root}
+	} else {
+		if exe, err := os.Executable(); err == nil {
+			tries = append(tries, filepath.Join(filepath.Dir(exe), "..", "web"))
+		}
+		tries = append(tries, "web")
+	}
+	for _, d := range tries {
+		if _, err := os.Stat(filepath.Join(d, "index.html")); err != nil {
+			continue
+		}
+		for _, f := range webFiles {
+			if _, err := os.Stat(filepath.Join(d, f)); err != nil {
+				return "", fmt.Errorf("web: %s is missing in %s (run 'make web' to build the browser client)", f, d)
+			}
+		}
+		return d, nil
+	}
+	return "", fmt.Errorf("web: no page found in %s (use --root DIR)", strings.Join(tries, " or "))
+}
+
+// webHandler serves the page, and /config.json with the trackers the page
+// should join.
+func webHandler(dir string, trackers []string) http.Handler {
+	files := http.FileServer(http.Dir(dir))
+	cfg, _ := json.Marshal(map[string]any{"trackers": append([]string{}, trackers...)})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		switch {
+		case r.URL.Path == "/config.json":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(cfg)
+			return
+		case strings.Contains(r.URL.Path, "/."):
+			http.NotFound(w, r) // dot files are not part of the page
+			return
+		case strings.HasSuffix(r.URL.Path, ".wasm"):
+			w.Header().Set("Content-Type", "application/wasm")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
