@@ -55,6 +55,7 @@ func ListenAndServe(ctx context.Context, httpAddr, udpAddr string, cfg ServerCon
 			IdleTimeout:       60 * time.Second,
 			MaxHeaderBytes:    16 << 10,
 		}
+		hs.RegisterOnShutdown(s.CloseWebSockets)
 		services++
 		go func() {
 			err := hs.Serve(ln)

@@ -35,9 +35,12 @@ type ServerConfig struct {
 	Now func() time.Time
 	// Secret keys the UDP connection ids; random when empty.
 	Secret []byte
+	// WebSocket bounds the WebTorrent signalling served on the HTTP port.
+	WebSocket WSConfig
 }
 
-// Server is an in-memory tracker: HTTP (ServeHTTP) and UDP (ServeUDP).
+// Server is an in-memory tracker: HTTP (ServeHTTP), UDP (ServeUDP) and
+// WebTorrent WebSocket signalling (upgrades on the HTTP port).
 // Peers expire 2×Interval after their last announce.
 type Server struct {
 	cfg    ServerConfig
@@ -47,6 +50,8 @@ type Server struct {
 	swarms    map[[20]byte]*swarm
 	lastSweep time.Time
 	rng       *rand.Rand
+
+	ws *wsHub // WebSocket signalling, its own swarms and lock
 }
 
 // NewServer makes a server with cfg's defaults filled in.
@@ -74,6 +79,7 @@ func NewServer(cfg ServerConfig) *Server {
 	var seed [32]byte
 	_, _ = crand.Read(seed[:])
 	return &Server{
+		ws:        newWSHub(cfg),
 		cfg:       cfg,
 		secret:    secret,
 		swarms:    make(map[[20]byte]*swarm),

@@ -7,10 +7,15 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 )
 
-// ServeHTTP answers announces at /announce and scrapes at /scrape.
+// ServeHTTP answers announces at /announce and scrapes at /scrape, and
+// hands WebSocket upgrades (at / or /announce) to the signalling server.
 // Failures are bencoded "failure reason" replies with status 200, as
 // clients expect.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isWebSocketUpgrade(r) {
+		s.serveWS(w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return

@@ -87,9 +87,9 @@ type Message struct {
 type wireMessage struct {
 	Action     string          `json:"action,omitempty"`
 	InfoHash   json.RawMessage `json:"info_hash,omitempty"`
-	PeerID     *ID             `json:"peer_id,omitempty"`
-	ToPeerID   *ID             `json:"to_peer_id,omitempty"`
-	OfferID    *ID             `json:"offer_id,omitempty"`
+	PeerID     json.RawMessage `json:"peer_id,omitempty"`
+	ToPeerID   json.RawMessage `json:"to_peer_id,omitempty"`
+	OfferID    json.RawMessage `json:"offer_id,omitempty"`
 	Uploaded   json.RawMessage `json:"uploaded,omitempty"`
 	Downloaded json.RawMessage `json:"downloaded,omitempty"`
 	Left       json.RawMessage `json:"left,omitempty"`
@@ -123,8 +123,8 @@ func Decode(b []byte) (*Message, error) {
 		return nil, fmt.Errorf("wsproto: %v: %w", err, ErrInvalid)
 	}
 	m := &Message{
-		Action: w.Action, ToPeerID: w.ToPeerID, OfferID: w.OfferID,
-		Event: w.Event, Offers: w.Offers, Offer: w.Offer, Answer: w.Answer,
+		Action: w.Action,
+		Event:  w.Event, Offers: w.Offers, Offer: w.Offer, Answer: w.Answer,
 		FailureReason: w.FailureReason, WarningMessage: w.WarningMessage,
 		Files: w.Files,
 	}
@@ -133,8 +133,28 @@ func Decode(b []byte) (*Message, error) {
 	default:
 		return nil, fmt.Errorf("wsproto: action %.32q: %w", m.Action, ErrInvalid)
 	}
-	if w.PeerID != nil {
-		m.PeerID = *w.PeerID
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  **ID
+	}{
+		{"peer_id", w.PeerID, nil},
+		{"to_peer_id", w.ToPeerID, &m.ToPeerID},
+		{"offer_id", w.OfferID, &m.OfferID},
+	} {
+		raw := bytes.TrimSpace(f.raw)
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		id := new(ID)
+		if err := id.UnmarshalJSON(raw); err != nil {
+			return nil, fmt.Errorf("wsproto: %s: %w", f.name, err)
+		}
+		if f.dst == nil {
+			m.PeerID = *id
+		} else {
+			*f.dst = id
+		}
 	}
 	if len(m.Offers) == 0 {
 		m.Offers = nil // "offers":[] is no offers
@@ -290,18 +310,27 @@ func Encode(m *Message) ([]byte, error) {
 		return nil, fmt.Errorf("wsproto: encode nil message: %w", ErrInvalid)
 	}
 	w := wireMessage{
-		Action: m.Action, ToPeerID: m.ToPeerID, OfferID: m.OfferID,
-		Event: m.Event, Offers: m.Offers, Offer: m.Offer, Answer: m.Answer,
+		Action: m.Action,
+		Event:  m.Event, Offers: m.Offers, Offer: m.Offer, Answer: m.Answer,
 		FailureReason: m.FailureReason, WarningMessage: m.WarningMessage,
 		Files:    m.Files,
 		Uploaded: rawInt64(m.Uploaded), Downloaded: rawInt64(m.Downloaded), Left: rawInt64(m.Left),
 		NumWant: rawInt(m.NumWant), Interval: rawInt(m.Interval), MinInterval: rawInt(m.MinInterval),
 		Complete: rawInt(m.Complete), Incomplete: rawInt(m.Incomplete),
 	}
-	if !m.PeerID.IsZero() {
-		w.PeerID = &m.PeerID
-	}
 	var err error
+	for _, f := range []struct {
+		id  *ID
+		dst *json.RawMessage
+	}{
+		{&m.PeerID, &w.PeerID}, {m.ToPeerID, &w.ToPeerID}, {m.OfferID, &w.OfferID},
+	} {
+		if f.id != nil && (f.id != &m.PeerID || !m.PeerID.IsZero()) {
+			if *f.dst, err = f.id.MarshalJSON(); err != nil {
+				return nil, fmt.Errorf("wsproto: encode id: %w", err)
+			}
+		}
+	}
 	switch {
 	case len(m.InfoHashes) > 1:
 		w.InfoHash, err = json.Marshal(m.InfoHashes)
