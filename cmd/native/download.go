@@ -21,6 +21,9 @@ type downloadFlags struct {
 	noDHT, verbose        bool
 	uploadRate            string
 	dhtBootstrap          string
+	wsListen              string
+	wsTrackers, stun      listFlag
+	rtcLoopback, noWebRTC bool
 }
 
 func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
@@ -42,6 +45,11 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.StringVar(&f.dhtBootstrap, "dht-bootstrap", "", "comma-separated `HOST:PORT` DHT nodes to bootstrap from (default: the public routers)")
 	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
 	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
+	fs.StringVar(&f.wsListen, "ws-listen", "", "also accept peers over WebSocket on `ADDR` (browsers dial ws://ADDR/)")
+	fs.Var(&f.wsTrackers, "ws-tracker", "join the WebRTC swarm through this WebSocket tracker `URL` (repeatable)")
+	fs.Var(&f.stun, "stun", "STUN server `URL` for WebRTC, e.g. stun:stun.example.org:3478 (repeatable)")
+	fs.BoolVar(&f.rtcLoopback, "rtc-loopback", false, "let WebRTC use loopback addresses (peers on this machine)")
+	fs.BoolVar(&f.noWebRTC, "no-webrtc", false, "ignore WebSocket trackers (no WebRTC peers)")
 	pos, err := parseArgs(fs, args, stdout, synopsis)
 	if err != nil {
 		return err
@@ -56,7 +64,13 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	defer stop()
 
 	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
-		DHTBootstrap: braid.DefaultDHTBootstrap}
+		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
+		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC}
+	for _, u := range f.wsTrackers {
+		if l := strings.ToLower(u); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
+			return usagef("%s: --ws-tracker %q: want a ws:// or wss:// URL", name, u)
+		}
+	}
 	if f.dhtBootstrap != "" {
 		cfg.DHTBootstrap = strings.Split(f.dhtBootstrap, ",")
 	}
@@ -78,7 +92,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	if err != nil {
 		return err
 	}
-	rep.listening(c.ListenAddr())
+	rep.listening(c.ListenAddr(), c.WSURL())
 	start := time.Now()
 	// A magnet fetches its metadata first, and any torrent checks its data:
 	// report progress meanwhile, and fail early if no tracker answers.
@@ -98,7 +112,7 @@ checking:
 			}
 			return errors.New("torrent stopped")
 		case <-wait.C:
-			if len(f.peers) == 0 {
+			if len(f.peers) == 0 && len(f.wsTrackers) == 0 {
 				if err := unreachableTrackers(c, t); err != nil {
 					wait.Stop()
 					_ = c.StopAndSerialize(t.InfoHash())
@@ -138,7 +152,7 @@ checking:
 			}
 			rep.seeding(t)
 		case <-tick.C:
-			if len(f.peers) == 0 {
+			if len(f.peers) == 0 && len(f.wsTrackers) == 0 {
 				if err := unreachableTrackers(c, t); err != nil {
 					_ = c.StopAndSerialize(t.InfoHash())
 					return err

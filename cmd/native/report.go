@@ -51,13 +51,20 @@ func (r *reporter) clearBar() {
 	}
 }
 
-func (r *reporter) listening(addr string) {
+func (r *reporter) listening(addr, wsURL string) {
 	if r.json {
-		r.emit(map[string]any{"type": "listening", "addr": addr})
+		ev := map[string]any{"type": "listening", "addr": addr}
+		if wsURL != "" {
+			ev["ws"] = wsURL
+		}
+		r.emit(ev)
 		return
 	}
 	if addr != "" {
 		r.logf("listening for peers on %s", addr)
+	}
+	if wsURL != "" {
+		r.logf("listening for WebSocket peers on %s", wsURL)
 	}
 }
 
