@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall/js"
 )
 
@@ -29,6 +30,10 @@ type IDB struct {
 	db     js.Value
 	name   string
 	closed bool
+	// superseded is set when a newer Braid in another tab upgrades the
+	// database: this connection closes so the upgrade is not blocked.
+	superseded      atomic.Bool
+	onVersionChange js.Func
 }
 
 // OpenIDB opens (creating or upgrading as needed) the database name. The
@@ -92,7 +97,15 @@ func OpenIDB(ctx context.Context, name string) (*IDB, error) {
 			}
 			return nil, fmt.Errorf("persist: open %q: %w", name, err)
 		}
-		return &IDB{db: req.Get("result"), name: name}, nil
+		d := &IDB{db: req.Get("result"), name: name}
+		d.onVersionChange = js.FuncOf(func(js.Value, []js.Value) any {
+			// Inside a callback: no locks, only non-blocking calls.
+			d.superseded.Store(true)
+			_, _ = call(d.db, "close")
+			return nil
+		})
+		d.db.Set("onversionchange", d.onVersionChange)
+		return d, nil
 	case <-ctx.Done():
 		// The browser still answers later: close what it opens then.
 		go func() {
@@ -126,6 +139,8 @@ func (d *IDB) Close() error {
 		return nil
 	}
 	d.closed = true
+	d.db.Set("onversionchange", js.Null())
+	d.onVersionChange.Release()
 	if _, err := call(d.db, "close"); err != nil {
 		return fmt.Errorf("persist: close %q: %w", d.name, err)
 	}
@@ -145,6 +160,9 @@ func (d *IDB) transact(store, mode string, issue func(os js.Value) (js.Value, er
 	}
 	db := d.db
 	d.mu.Unlock()
+	if d.superseded.Load() {
+		return js.Undefined(), fmt.Errorf("persist: %q was upgraded by another tab: %w", d.name, ErrClosed)
+	}
 	tx, err := call(db, "transaction", store, mode)
 	if err != nil {
 		return js.Undefined(), err

@@ -340,3 +340,39 @@ func TestIDBStorageReadPastEnd(t *testing.T) {
 	_, err = s.WriteAt([]byte("toolong"), 98)
 	assert.ErrorIs(t, err, ErrOutOfRange)
 }
+
+// awaitPromise waits for a JS promise from a test goroutine.
+func awaitPromise(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	ok := js.FuncOf(func(_ js.Value, args []js.Value) any { ch <- result{v: args[0]}; return nil })
+	fail := js.FuncOf(func(_ js.Value, args []js.Value) any { ch <- result{err: errFromJS(args[0])}; return nil })
+	defer ok.Release()
+	defer fail.Release()
+	p.Call("then", ok, fail)
+	r := <-ch
+	return r.v, r.err
+}
+
+func TestIDBYieldsToNewerVersion(t *testing.T) {
+	db, name := openTestDB(t)
+	// Another tab opens the database at a higher version.
+	upgrade := jsFunc("name", `return new Promise((ok, fail) => {
+		const r = indexedDB.open(name, 2);
+		r.onsuccess = () => { r.result.close(); ok(r.result.version); };
+		r.onerror = () => fail(r.error);
+		r.onblocked = () => fail(new DOMException("blocked", "BlockedError"));
+	});`)
+	v, err := awaitPromise(upgrade.Invoke(name))
+	require.NoError(t, err, "the open connection must not block the upgrade")
+	assert.Equal(t, 2, v.Int())
+	_, err = db.StateStore().List()
+	require.ErrorIs(t, err, ErrClosed)
+
+	_, err = OpenIDB(context.Background(), name)
+	require.Error(t, err, "an older Braid cannot open a newer database")
+	assert.Contains(t, err.Error(), "VersionError")
+}

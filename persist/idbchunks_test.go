@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -295,4 +296,39 @@ func FuzzChunkStore(f *testing.F) {
 		require.Equal(t, all, got)
 		require.LessOrEqual(t, len(c.pending), max(c.maxPending, 1))
 	})
+}
+
+// TestChunkStoreConcurrent has hashers read pieces while the loop writes
+// others (run with -race).
+func TestChunkStoreConcurrent(t *testing.T) {
+	const pieceLen, pieces = 16 << 10, 16
+	c, err := newChunkStore(newMapPieces(), pieces*pieceLen, pieceLen)
+	require.NoError(t, err)
+	data := randomBytes(pieces*pieceLen, 8)
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for range 3 {
+		wg.Go(func() {
+			buf := make([]byte, pieceLen)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				_, err := c.ReadAt(buf, 0)
+				assert.NoError(t, err)
+			}
+		})
+	}
+	for off := 0; off < len(data); off += 4 << 10 {
+		_, err := c.WriteAt(data[off:off+4<<10], int64(off))
+		require.NoError(t, err)
+	}
+	close(done)
+	wg.Wait()
+	got := make([]byte, len(data))
+	_, err = c.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, data, got)
 }
