@@ -251,12 +251,12 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
 		SelectOnly: src.selectOnly,
 		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {
-			st, err := c.plat.openStorage(savePath, info)
+			st, err := c.plat.openStorage(savePath, src.ih, info)
 			return st.storage, st.hasData, err
 		},
 	}
 	if src.info != nil {
-		st, err := c.plat.openStorage(savePath, src.info)
+		st, err := c.plat.openStorage(savePath, src.ih, src.info)
 		if err != nil {
 			return nil, err
 		}

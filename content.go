@@ -86,7 +86,7 @@ func (c *Client) Seed(ctx context.Context, files []SeedFile, o SeedOptions) (*To
 	if err != nil {
 		return nil, nil, fmt.Errorf("seed: %w", err)
 	}
-	st, err := c.plat.openStorage(c.cfg.DataDir, mi.Info)
+	st, err := c.plat.openStorage(c.cfg.DataDir, mi.InfoHash, mi.Info)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seed: %w", err)
 	}

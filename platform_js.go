@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/persist"
@@ -17,14 +18,25 @@ import (
 // listening sockets, no file system and no UDP.
 var errBrowser = errors.New("not available in the browser")
 
-// platform picks browser defaults: data and records in memory until the
-// IndexedDB stores land; peers only over WebRTC and WebSocket transports.
-type platform struct{}
+// platform picks browser defaults: data and resume records in IndexedDB
+// (the state directory names the database); peers over WebRTC and
+// WebSocket only.
+type platform struct{ db *idbHandle }
 
-func newPlatform() platform { return platform{} }
+// idbHandle is the database openState opened, shared by every torrent.
+type idbHandle struct{ db *persist.IDB }
 
-func (platform) openState(string) (persist.StateStore, error) {
-	return persist.NewMemoryStateStore(), nil
+func newPlatform() platform { return platform{db: &idbHandle{}} }
+
+func (p platform) openState(name string) (persist.StateStore, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := persist.OpenIDB(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("open IndexedDB %q: %w", name, err)
+	}
+	p.db.db = db
+	return db.StateStore(), nil
 }
 
 func (platform) listen(string) (listener, error) {
@@ -39,8 +51,12 @@ func (platform) readTorrentFile(path string) ([]byte, error) {
 	return nil, fmt.Errorf("read %s: %w; pass the torrent's bytes", path, errBrowser)
 }
 
-func (platform) openStorage(_ string, info *metainfo.Info) (openedStorage, error) {
-	return openedStorage{storage: persist.NewMemory(info.Length)}, nil
+func (p platform) openStorage(_ string, ih [20]byte, info *metainfo.Info) (openedStorage, error) {
+	st, err := p.db.db.Storage(ih, info.Length, info.PieceLength)
+	if err != nil {
+		return openedStorage{}, err
+	}
+	return openedStorage{storage: st, hasData: st.HasData()}, nil
 }
 
 func (platform) openDHT(string, []string, string, *slog.Logger) (dhtNode, error) {

@@ -61,7 +61,7 @@ func (platform) readTorrentFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-func (platform) openStorage(dir string, info *metainfo.Info) (openedStorage, error) {
+func (platform) openStorage(dir string, _ [20]byte, info *metainfo.Info) (openedStorage, error) {
 	fs, err := persist.OpenFiles(dir, info, persist.FileOptions{})
 	if err != nil {
 		return openedStorage{}, fmt.Errorf("open data in %s: %w", dir, err)
