@@ -63,14 +63,14 @@ type conn struct {
 	closeOnce sync.Once
 	endOnce   sync.Once
 	onEnd     func() // the owner's bookkeeping, run once when the conn ends
+	ended     bool   // end has run (under mu)
 	rd, wd    *deadline
 
 	release func() // frees platform hooks (js callbacks)
 }
 
 // newConn wraps dc (of pc) before it opens, so no message is missed.
-// onEnd, if set, runs once when the connection is closed by either side.
-func newConn(pc *webrtc.PeerConnection, dc *webrtc.DataChannel, local, remote [20]byte, log *slog.Logger, onEnd func()) *conn {
+func newConn(pc *webrtc.PeerConnection, dc *webrtc.DataChannel, local, remote [20]byte, log *slog.Logger) *conn {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -84,7 +84,6 @@ func newConn(pc *webrtc.PeerConnection, dc *webrtc.DataChannel, local, remote [2
 		opened:   make(chan struct{}),
 		sendLow:  make(chan struct{}, 1),
 		done:     make(chan struct{}),
-		onEnd:    onEnd,
 		rd:       newDeadline(),
 		wd:       newDeadline(),
 	}
@@ -158,10 +157,27 @@ func (c *conn) fail(err error) {
 
 func (c *conn) end() {
 	c.endOnce.Do(func() {
-		if c.onEnd != nil {
-			c.onEnd()
+		c.mu.Lock()
+		f := c.onEnd
+		c.ended = true
+		c.mu.Unlock()
+		if f != nil {
+			f()
 		}
 	})
+}
+
+// setOnEnd installs the owner's end hook after construction; it runs at
+// once if the connection has already ended.
+func (c *conn) setOnEnd(f func()) {
+	c.mu.Lock()
+	if !c.ended {
+		c.onEnd = f
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	f()
 }
 
 // Read returns queued bytes, waiting for a message, the deadline or Close.

@@ -35,20 +35,12 @@ func pair(tb testing.TB) (offerer, answerer *conn) {
 	pc1, dc1, offer, err := cfg.offer(ctx)
 	require.NoError(tb, err)
 	got := make(chan *conn, 1)
-	var (
-		mu     sync.Mutex // pc2 is assigned before any channel can arrive
-		pc2    *webrtc.PeerConnection
-		answer string
-	)
-	mu.Lock()
-	pc2, answer, err = cfg.answer(ctx, offer, func(dc *webrtc.DataChannel) {
-		mu.Lock()
-		defer mu.Unlock()
-		got <- newConn(pc2, dc, peerB, peerA, nil, nil)
+	var answer string
+	_, answer, err = cfg.answer(ctx, offer, func(pc *webrtc.PeerConnection, dc *webrtc.DataChannel) {
+		got <- newConn(pc, dc, peerB, peerA, nil)
 	})
-	mu.Unlock()
 	require.NoError(tb, err)
-	offerer = newConn(pc1, dc1, peerA, peerB, nil, nil)
+	offerer = newConn(pc1, dc1, peerA, peerB, nil)
 	require.NoError(tb, acceptAnswer(pc1, answer))
 	select {
 	case answerer = <-got:
@@ -248,7 +240,7 @@ func TestConnOnEndOnce(t *testing.T) {
 	a, b := pair(t)
 	var mu sync.Mutex
 	ends := 0
-	b.onEnd = func() { mu.Lock(); ends++; mu.Unlock() }
+	b.setOnEnd(func() { mu.Lock(); ends++; mu.Unlock() })
 	require.NoError(t, a.Close())
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return ends == 1 }, 10*time.Second, 10*time.Millisecond)
 	require.NoError(t, b.Close())

@@ -42,13 +42,14 @@ func (c Config) offer(ctx context.Context) (*webrtc.PeerConnection, *webrtc.Data
 
 // answer makes a PeerConnection for a remote offer and returns the answer
 // SDP after gathering. onChannel runs (in pion's goroutine) when the
-// offerer's data channel arrives, before it opens.
-func (c Config) answer(ctx context.Context, offerSDP string, onChannel func(*webrtc.DataChannel)) (*webrtc.PeerConnection, string, error) {
+// offerer's data channel arrives, before it opens: wrap it there, or the
+// first messages are lost.
+func (c Config) answer(ctx context.Context, offerSDP string, onChannel func(*webrtc.PeerConnection, *webrtc.DataChannel)) (*webrtc.PeerConnection, string, error) {
 	pc, err := c.newPeerConnection()
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: new peer connection: %w", ErrNegotiation, err)
 	}
-	pc.OnDataChannel(onChannel)
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) { onChannel(pc, dc) })
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offerSDP}); err != nil {
 		_ = pc.Close()
 		return nil, "", fmt.Errorf("%w: remote offer: %w", ErrNegotiation, err)
