@@ -129,6 +129,7 @@ func (a *Announcer) Completed() {
 
 // Status reports the last error (nil after a good reply), the time of the
 // last tracker reply and the number of open connections made here.
+//
 //lint:ignore ST1008 the order follows the engine's status line
 func (a *Announcer) Status() (lastErr error, lastAnnounce time.Time, peers int) {
 	a.mu.Lock()
