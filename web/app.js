@@ -595,13 +595,30 @@ function wireTheme () {
   })
 }
 
-const config = configFromPage()
+let config = configFromPage()
+
+// `braid web` serves config.json (trackers to join); the URL's own
+// parameters win over it.
+async function loadServerConfig () {
+  try {
+    const ctl = new AbortController()
+    const timer = setTimeout(() => ctl.abort(), 3000)
+    const res = await fetch('config.json', { signal: ctl.signal, cache: 'no-store' }).finally(() => clearTimeout(timer))
+    if (!res.ok) return
+    const c = await res.json()
+    const own = configFromPage()
+    if (Array.isArray(c.trackers) && c.trackers.length && !own.trackers) own.trackers = c.trackers
+    if (Array.isArray(c.iceServers) && c.iceServers.length && !own.iceServers) own.iceServers = c.iceServers
+    config = own
+  } catch { /* served without config.json */ }
+}
 
 async function main () {
   wireTheme()
   const status = $('#status')
   try {
     // Tests may hand in an API object before the page loads.
+    if (!globalThis.__braidApi) await loadServerConfig()
     api = globalThis.__braidApi || await loadBraid(config)
   } catch (err) {
     status.textContent = 'failed to start'

@@ -74,7 +74,7 @@ export function stats (page, infoHash) {
 export async function waitComplete (page, infoHash, timeoutMs, label = 'braid') {
   const t0 = Date.now()
   let lastLog = 0
-  const st = await waitFor(async () => {
+  const st = await diagnose(page, infoHash, () => waitFor(async () => {
     const s = await stats(page, infoHash)
     if (s.state === 'error') throw new Error(`${label}: torrent error: ${s.error}`)
     if (Date.now() - lastLog > 3000) {
@@ -82,8 +82,23 @@ export async function waitComplete (page, infoHash, timeoutMs, label = 'braid') 
       log(`${label}: ${s.state} ${(100 * s.progress).toFixed(1)}% peers ${s.peers} ${JSON.stringify(s.peers_by_transport || {})} ↓${((s.speed?.download || 0) / 1048576).toFixed(1)} MiB/s`)
     }
     return s.left === 0 && s.progress >= 1 ? s : null
-  }, timeoutMs, `${label} to complete ${infoHash}`, 300)
+  }, timeoutMs, `${label} to complete ${infoHash}`, 300))
   return { stats: st, ms: Date.now() - t0 }
+}
+
+/** Runs fn; when it fails, adds the torrent's tracker and peer state to the error. */
+export async function diagnose (page, infoHash, fn) {
+  try {
+    return await fn()
+  } catch (e) {
+    let detail = ''
+    try {
+      const s = await withTimeout(page.evaluate(ih => window.braid.stats(ih, ['state', 'progress', 'peers', 'peers_by_transport', 'trackers', 'error']), infoHash), 5000, 'diagnostic stats')
+      detail = '\n  braid state: ' + JSON.stringify(s)
+    } catch (e2) { detail = `\n  (no diagnostic stats: ${e2.message})` }
+    e.message += detail
+    throw e
+  }
 }
 
 /** SHA-256 of every file Braid holds for a torrent: [{path, length, sha256}]. */
