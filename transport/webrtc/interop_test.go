@@ -1,0 +1,144 @@
+//lint:file-ignore SA1019 go.mod pins nhooyr.io/websocket (same API as its successor)
+
+package webrtc
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/tracker/wsproto"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"nhooyr.io/websocket"
+)
+
+// nodePeer starts testdata/webtorrent/peer.mjs with args and returns its
+// first stdout line. It fails, not skips, when node or web/e2e/node_modules
+// is missing: WebTorrent interop is a requirement.
+func nodePeer(t *testing.T, ctx context.Context, args ...string) (line string, stderr *strings.Builder) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	require.NoError(t, err, "node must be on PATH for the WebTorrent interop test")
+	modules, err := filepath.Abs("../../web/e2e/node_modules")
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(modules, "webtorrent", "package.json"))
+	require.NoError(t, err, "run: cd web/e2e && npm ci --ignore-scripts")
+
+	// Run from a temp dir whose node_modules links to web/e2e's, so nothing
+	// is written into the repository.
+	dir := t.TempDir()
+	script, err := os.ReadFile("testdata/webtorrent/peer.mjs")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "peer.mjs"), script, 0o644))
+	require.NoError(t, os.Symlink(modules, filepath.Join(dir, "node_modules")))
+
+	cmd := exec.CommandContext(ctx, node, append([]string{"peer.mjs"}, args...)...)
+	cmd.Dir = dir
+	stderr = &strings.Builder{}
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(out)
+	require.True(t, sc.Scan(), "node peer printed nothing; stderr: %s", stderr)
+	return sc.Text(), stderr
+}
+
+// scrapeComplete asks the tracker over WebSocket how many seeders ih has.
+func scrapeComplete(t *testing.T, url string, ih [20]byte) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, url, nil)
+	require.NoError(t, err)
+	defer ws.CloseNow()
+	req, err := wsproto.Encode(&wsproto.Message{Action: wsproto.ActionScrape, InfoHash: ih})
+	require.NoError(t, err)
+	require.NoError(t, ws.Write(ctx, websocket.MessageText, req))
+	_, b, err := ws.Read(ctx)
+	require.NoError(t, err)
+	m, err := wsproto.Decode(b)
+	require.NoError(t, err)
+	return m.Files[wsproto.ID(ih)].Complete
+}
+
+// handshake does the BitTorrent handshake on c: both sides send theirs at
+// once (WebTorrent does not wait for ours), then we check the reply.
+func handshake(t *testing.T, c net.Conn, infoHash, remote [20]byte) {
+	t.Helper()
+	h := wire.Handshake{InfoHash: infoHash, PeerID: peerB}
+	h.SetExtended()
+	require.NoError(t, c.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err := c.Write(h.Append(nil))
+	require.NoError(t, err)
+	got, err := wire.ReadHandshake(c)
+	require.NoError(t, err)
+	assert.Equal(t, infoHash, got.InfoHash)
+	assert.Equal(t, remote, got.PeerID, "handshake peer id differs from the signalled one")
+	assert.True(t, got.SupportsExtended(), "WebTorrent speaks BEP 10")
+	t.Logf("handshake with %q over %s", got.PeerID[:], c.RemoteAddr())
+}
+
+// TestInteropWebTorrentSeederAnswersOurOffer: a Node WebTorrent seeder is
+// in the swarm; our Announcer's offer reaches it and it answers.
+func TestInteropWebTorrentSeederAnswersOurOffer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	url := wsTracker(t)
+	line, stderr := nodePeer(t, ctx, "seed", url, "100000")
+	var seeded struct{ InfoHash string }
+	require.NoError(t, json.Unmarshal([]byte(line), &seeded))
+	var ih [20]byte
+	b, err := hex.DecodeString(seeded.InfoHash)
+	require.NoError(t, err)
+	require.Len(t, b, 20)
+	copy(ih[:], b)
+
+	// Our offers need the seeder in the swarm: wait until a scrape shows it.
+	require.Eventually(t, func() bool { return scrapeComplete(t, url, ih) == 1 },
+		10*time.Second, 50*time.Millisecond, "seeder never announced; its stderr: %s", stderr)
+	_, conns, _ := startAnnouncer(t, AnnouncerConfig{
+		URL: url, InfoHash: ih, PeerID: peerB,
+		Stats: func() (int64, int64, int64) { return 0, 0, 100000 },
+	})
+	select {
+	case g := <-conns:
+		handshake(t, g.c, ih, g.remote)
+	case <-ctx.Done():
+		t.Fatalf("no connection from the WebTorrent seeder; its stderr: %s", stderr)
+	}
+}
+
+// TestInteropWebTorrentLeecherOffersToUs: our Announcer is in the swarm; a
+// Node WebTorrent leecher's offer is relayed to it and we answer.
+func TestInteropWebTorrentLeecherOffersToUs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	url := wsTracker(t)
+	ih := testInfoHash
+	a, conns, _ := startAnnouncer(t, AnnouncerConfig{
+		URL: url, InfoHash: ih, PeerID: peerB, NumWant: 1,
+		Stats: func() (int64, int64, int64) { return 0, 0, 0 },
+	})
+	waitAnnounced(t, a)
+	_, stderr := nodePeer(t, ctx, "leech", url, hex.EncodeToString(ih[:]))
+	select {
+	case g := <-conns:
+		handshake(t, g.c, ih, g.remote)
+	case <-ctx.Done():
+		t.Fatalf("no connection from the WebTorrent leecher; its stderr: %s", stderr)
+	}
+}
