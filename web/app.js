@@ -618,8 +618,13 @@ async function main () {
   const status = $('#status')
   try {
     // Tests may hand in an API object before the page loads.
-    if (!globalThis.__braidApi) await loadServerConfig()
-    api = globalThis.__braidApi || await loadBraid(config)
+    if (globalThis.__braidApi) {
+      api = globalThis.__braidApi
+      await api.start(config)
+    } else {
+      await loadServerConfig()
+      api = await loadBraid(config)
+    }
   } catch (err) {
     status.textContent = 'failed to start'
     status.dataset.state = 'failed'

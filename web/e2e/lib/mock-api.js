@@ -7,6 +7,16 @@
   const torrents = new Map() // infoHash -> torrent
   const saved = new Map() // paused: infoHash -> torrent
   const calls = []
+  // Resume records survive a reload (localStorage stands in for IndexedDB).
+  const RECORDS = '__mockRecords'
+  const persist = () => {
+    const recs = {}
+    for (const t of [...torrents.values(), ...saved.values()]) recs[t.infoHash] = { infoHash: t.infoHash, name: t.name, files: t.files, done: t.done, size: t.size }
+    try { localStorage.setItem(RECORDS, JSON.stringify(recs)) } catch { /* about:blank */ }
+  }
+  try {
+    for (const r of Object.values(JSON.parse(localStorage.getItem(RECORDS) || '{}'))) saved.set(r.infoHash, { ...r, state: 'stopped' })
+  } catch { /* about:blank has no storage */ }
   const err = (code, message) => Object.assign(new Error(message), { code })
   const hashOf = s => {
     let h = 0x811c9dc5
@@ -69,12 +79,16 @@
     if (t.done >= size) t.state = 'seeding'
     saved.delete(meta.infoHash)
     torrents.set(meta.infoHash, t)
+    persist()
     return t
   }
   const need = ih => { const t = torrents.get(ih); if (!t) throw err('torrent_not_found', `torrent ${ih} not found`); return t }
   const api = {
     calls,
-    async start (config) { calls.push(['start', config]) },
+    async start (config) {
+      calls.push(['start', config])
+      if (config.restore !== false) for (const t of [...saved.values()]) add(t, 'downloading')
+    },
     version () { return { version: '-BD0000', release: '0.0.0-mock' } },
     async download (src, opts) {
       calls.push(['download', typeof src === 'string' ? src : 'bytes', opts])
@@ -115,8 +129,8 @@
       add(t, 'downloading')
       return { infoHash: ih, name: t.name }
     },
-    async remove (ih, opts) { calls.push(['remove', ih, opts]); need(ih); torrents.delete(ih) },
-    async stopAndSerialize (ih) { calls.push(['stopAndSerialize', ih]); const t = need(ih); advance(t); torrents.delete(ih); saved.set(ih, t) },
+    async remove (ih, opts) { calls.push(['remove', ih, opts]); need(ih); torrents.delete(ih); persist() },
+    async stopAndSerialize (ih) { calls.push(['stopAndSerialize', ih]); const t = need(ih); advance(t); torrents.delete(ih); saved.set(ih, t); persist() },
     async stopAllAndSerialize () { for (const ih of [...torrents.keys()]) await api.stopAndSerialize(ih) },
     async fileBlob (ih, index) {
       const files = await api.listFiles(ih)
