@@ -26,8 +26,8 @@ before(async () => {
   const b = await launch({ name: 'braid-b', origins: [web.url] })
   cleanup.add(b.close)
   leechPage = await openBraid(b.ctx, web.url)
-})
-after(() => cleanup.run())
+}, { timeout: 120000 })
+after(() => cleanup.run(), { timeout: 60000 })
 
 test('one browser Braid downloads from another', { timeout: 150000 }, async () => {
   const seeded = await seedFromURLs(seederPage, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })

@@ -29,8 +29,8 @@ before(async () => {
   wtPage = await b.ctx.newPage()
   await wtPage.goto(pages.url + 'wt.html')
   await wtPage.waitForFunction(() => window.wtReady, null, { timeout: 15000 })
-})
-after(() => cleanup.run())
+}, { timeout: 120000 })
+after(() => cleanup.run(), { timeout: 60000 })
 
 test('WebTorrent in the browser downloads what browser Braid seeds', { timeout: 150000 }, async () => {
   const seeded = await seedFromURLs(seederPage, pages.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })

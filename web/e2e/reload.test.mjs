@@ -26,8 +26,8 @@ before(async () => {
   const b = await launch({ name: 'braid-reload', origins: [web.url] })
   cleanup.add(b.close)
   page = await openBraid(b.ctx, web.url)
-})
-after(() => cleanup.run())
+}, { timeout: 120000 })
+after(() => cleanup.run(), { timeout: 60000 })
 
 test('a reload mid-download resumes from IndexedDB', { timeout: 170000 }, async () => {
   const r = await download(page, seeder.torrentFile)

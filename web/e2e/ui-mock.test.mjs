@@ -29,8 +29,8 @@ before(async () => {
   await page.goto(web.url)
   await waitReady(page, 15000)
   calls = () => page.evaluate(() => window.braid.calls)
-})
-after(() => cleanup.run())
+}, { timeout: 120000 })
+after(() => cleanup.run(), { timeout: 60000 })
 
 test('header shows the version and the page starts the API', { timeout: 20000 }, async () => {
   assert.match(await page.locator('#version').textContent(), /0\.0\.0-mock/)

@@ -28,8 +28,8 @@ before(async () => {
   const b = await launch({ name: 'braid-ui', origins: [web.url] })
   cleanup.add(b.close)
   page = await openBraid(b.ctx, web.url)
-})
-after(() => cleanup.run())
+}, { timeout: 120000 })
+after(() => cleanup.run(), { timeout: 60000 })
 
 test('pick a .torrent, reach 100%, open files, Save, compare bytes', { timeout: 160000 }, async () => {
   const t0 = Date.now()

@@ -25,8 +25,8 @@ before(async () => {
   const b = await launch({ name: 'braid', origins: [web.url] })
   cleanup.add(b.close)
   page = await openBraid(b.ctx, web.url)
-})
-after(() => cleanup.run())
+}, { timeout: 120000 })
+after(() => cleanup.run(), { timeout: 60000 })
 
 test('browser Braid downloads from a Node WebTorrent seeder, files identical', { timeout: 150000 }, async () => {
   assert.ok(content.total >= 16 << 20)
