@@ -12,6 +12,7 @@ import (
 
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/persist"
+	"github.com/braid-bt/braid/transport/websocket"
 )
 
 // errBrowser marks what the browser build does not do (yet): it has no
@@ -43,8 +44,12 @@ func (platform) listen(string) (listener, error) {
 	return listener{}, fmt.Errorf("listen: %w", errBrowser)
 }
 
-func (platform) dial(context.Context, string) (net.Conn, error) {
-	return nil, fmt.Errorf("dial: %w", errBrowser)
+// dial reaches ws:// peers; a browser cannot open TCP connections.
+func (platform) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if websocket.IsURL(addr) {
+		return websocket.Dial(ctx, addr)
+	}
+	return nil, fmt.Errorf("dial %s: %w (only ws:// peers)", addr, errBrowser)
 }
 
 func (platform) readTorrentFile(path string) ([]byte, error) {

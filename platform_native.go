@@ -37,6 +37,9 @@ func (platform) listen(addr string) (listener, error) {
 }
 
 func (platform) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if websocket.IsURL(addr) {
+		return websocket.Dial(ctx, addr)
+	}
 	return tcp.Dial(ctx, addr)
 }
 

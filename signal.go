@@ -2,9 +2,17 @@ package braid
 
 import (
 	"github.com/braid-bt/braid/engine"
+	"github.com/braid-bt/braid/transport/webrtc"
 )
 
-// signaller makes the WebSocket-tracker clients that find WebRTC peers.
+// signaller makes the WebSocket-tracker clients that find WebRTC peers
+// (WebTorrent's signalling; the same code natively and in the browser).
 func (platform) signaller(cfg Config) func(engine.SignalSpec) (engine.Signaller, error) {
-	return nil // wired when transport/webrtc's announcer lands
+	rtc := webrtc.Config{ICEServers: cfg.ICEServers, LoopbackOnly: cfg.RTCLoopback, Logger: cfg.Logger}
+	return func(s engine.SignalSpec) (engine.Signaller, error) {
+		return webrtc.NewAnnouncer(webrtc.AnnouncerConfig{
+			URL: s.URL, InfoHash: s.InfoHash, PeerID: s.PeerID, RTC: rtc,
+			Stats: s.Stats, Want: s.Want, OnConn: s.OnConn, Logger: cfg.Logger,
+		}), nil
+	}
 }
