@@ -200,15 +200,22 @@ func (a *Announcer) session(ctx context.Context, replied *bool) error {
 
 	// Each new socket is a fresh start for the tracker.
 	event := "started"
-	next := time.NewTimer(0)
-	defer next.Stop()
-	<-next.C
+	var next *time.Timer
+	defer func() {
+		if next != nil {
+			next.Stop()
+		}
+	}()
 	for {
 		if err := s.announce(ctx, event); err != nil {
 			return err
 		}
 		event = ""
-		next.Reset(a.currentInterval())
+		if next == nil {
+			next = time.NewTimer(a.currentInterval())
+		} else {
+			next.Reset(a.currentInterval()) // Go 1.23+ timers: no stale tick to drain
+		}
 		select {
 		case <-ctx.Done():
 			s.stopped()
@@ -223,9 +230,6 @@ func (a *Announcer) session(ctx context.Context, replied *bool) error {
 				a.sendCompleted = false
 			}
 			a.mu.Unlock()
-			if !next.Stop() {
-				<-next.C
-			}
 		}
 	}
 }
@@ -306,8 +310,20 @@ func (s *session) stopped() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stoppedTimeout)
 	defer cancel()
-	_ = s.ws.Write(ctx, websocket.MessageText, b)
-	_ = s.ws.Close(websocket.StatusNormalClosure, "stopped")
+	if s.ws.Write(ctx, websocket.MessageText, b) != nil {
+		return
+	}
+	// A polite close, unless the tracker takes longer than the budget.
+	closed := make(chan struct{})
+	go func() {
+		_ = s.ws.Close(websocket.StatusNormalClosure, "stopped")
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		_ = s.ws.CloseNow()
+	}
 }
 
 // readLoop decodes frames and dispatches them without ever waiting on
@@ -477,11 +493,11 @@ func (a *Announcer) handleAnswer(ctx context.Context, remote [20]byte, id wsprot
 		if err := acceptAnswer(p.pc, sdp); err != nil {
 			a.log.Debug("webrtc: answer refused", "err", err)
 			_ = c.Close()
-			a.done(remote, nil, func(st *peerState) { st.offering = false; a.offering-- })
+			a.done(ctx, remote, nil, func(st *peerState) { st.offering = false; a.offering-- })
 			return
 		}
 		c = a.waitOpen(ctx, c)
-		a.done(remote, c, func(st *peerState) { st.offering = false; a.offering-- })
+		a.done(ctx, remote, c, func(st *peerState) { st.offering = false; a.offering-- })
 	}()
 }
 
@@ -517,7 +533,7 @@ func (a *Announcer) handleOffer(ctx context.Context, s *session, remote [20]byte
 		})
 		if err != nil {
 			a.log.Debug("webrtc: cannot answer", "err", err)
-			a.done(remote, nil, finish)
+			a.done(ctx, remote, nil, finish)
 			return
 		}
 		to := wsproto.ID(remote)
@@ -529,7 +545,7 @@ func (a *Announcer) handleOffer(ctx context.Context, s *session, remote [20]byte
 		})
 		if err != nil {
 			_ = pc.Close()
-			a.done(remote, nil, finish)
+			a.done(ctx, remote, nil, finish)
 			return
 		}
 		var c *conn
@@ -539,7 +555,7 @@ func (a *Announcer) handleOffer(ctx context.Context, s *session, remote [20]byte
 		case <-cctx.Done():
 			_ = pc.Close()
 		}
-		a.done(remote, c, finish)
+		a.done(ctx, remote, c, finish)
 	}()
 }
 
@@ -576,12 +592,13 @@ func (a *Announcer) forget(remote [20]byte) {
 }
 
 // done ends one attempt: clear(st) undoes its bookkeeping; an open c is
-// handed to OnConn unless another attempt already connected that peer.
-func (a *Announcer) done(remote [20]byte, c *conn, clear func(*peerState)) {
+// handed to OnConn unless another attempt already connected that peer or
+// Run is ending.
+func (a *Announcer) done(ctx context.Context, remote [20]byte, c *conn, clear func(*peerState)) {
 	a.mu.Lock()
 	st := a.peer(remote)
 	clear(st)
-	dup := c != nil && st.conn != nil
+	dup := c != nil && (st.conn != nil || ctx.Err() != nil)
 	if c != nil && !dup {
 		st.conn = c
 	}

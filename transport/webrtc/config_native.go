@@ -6,15 +6,39 @@ import (
 	"net"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 )
 
-const sctpReceiveBuffer = 4 << 20
+const (
+	sctpReceiveBuffer = 4 << 20
+	// udpSocketBuffer is asked of the kernel for each ICE socket (it caps the
+	// request at net.core.rmem_max/wmem_max). The 208 KiB default drops
+	// datagrams in bursts even on loopback, and every drop stalls SCTP.
+	udpSocketBuffer = 4 << 20
+)
+
+// bufferedNet is the standard network with large UDP socket buffers.
+type bufferedNet struct{ *stdnet.Net }
+
+func (n bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := n.Net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetReadBuffer(udpSocketBuffer)
+	_ = c.SetWriteBuffer(udpSocketBuffer)
+	return c, nil
+}
 
 // api builds pion's API; LoopbackOnly follows the recipe that keeps ICE on
 // 127.0.0.1 (pion drops loopback candidates by default).
 func (c Config) api() *webrtc.API {
 	var se webrtc.SettingEngine
+	if n, err := stdnet.NewNet(); err == nil {
+		se.SetNet(bufferedNet{n})
+	}
 	// pion's 1 MiB default receive window caps a loopback or LAN transfer;
 	// the conn's own queue (recvQueueMax) bounds memory beyond it.
 	se.SetSCTPMaxReceiveBufferSize(sctpReceiveBuffer)

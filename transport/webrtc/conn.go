@@ -22,11 +22,6 @@ const (
 	sendHighWater = 1 << 20
 	// sendLowWater: ...until it drains to this (bufferedamountlow).
 	sendLowWater = 256 << 10
-	// recvQueueMax bounds received bytes waiting for Read. Natively a full
-	// queue stalls pion's reader, which backs SCTP flow control up to the
-	// sender; in the browser messages cannot be paused, so overflow closes
-	// the connection (a BitTorrent peer only sends what was requested).
-	recvQueueMax = 4 << 20
 )
 
 // ErrRecvOverflow reports a peer that sent more than the receive queue holds
@@ -38,7 +33,7 @@ var ErrRecvOverflow = errors.New("webrtc: receive queue overflow")
 var errTimeout error = os.ErrDeadlineExceeded
 
 // conn is a data channel as a net.Conn. Received messages queue up (bounded
-// by recvQueueMax); writes are cut into MaxMessageSize messages and wait
+// by recvQueueMax, per platform); writes are cut into MaxMessageSize messages and wait
 // while the channel's buffered amount is above sendHighWater.
 type conn struct {
 	dc  *webrtc.DataChannel

@@ -4,10 +4,15 @@ package webrtc
 
 import "syscall/js"
 
+// recvQueueMax bounds received bytes waiting for Read. Browsers cannot
+// pause a data channel, so overflow closes the connection: a BitTorrent
+// peer only sends what was requested, and Braid never has this much
+// outstanding per peer.
+const recvQueueMax = 32 << 20
+
 // attach installs its own onmessage handler on the browser's RTCDataChannel:
 // pion's OnMessage runs each message in a fresh goroutine, which could
-// reorder them. Browsers cannot pause a data channel, so push never blocks
-// here; recvQueueMax still bounds memory.
+// reorder them. push never blocks here (a JS callback must not).
 func (c *conn) attach() {
 	v := c.dc.JSValue()
 	v.Set("binaryType", "arraybuffer")
