@@ -204,3 +204,23 @@ func TestAnnouncerReportsDialErrorsAndRetries(t *testing.T) {
 		return err == nil && !last.IsZero()
 	}, 10*time.Second, 20*time.Millisecond, "did not reconnect")
 }
+
+func TestAnnouncerCompletedAnnouncesSoon(t *testing.T) {
+	url := wsTracker(t)
+	var mu sync.Mutex
+	left := int64(1000)
+	a, _, _ := startAnnouncer(t, AnnouncerConfig{
+		URL: url, InfoHash: testInfoHash, PeerID: peerA,
+		Stats: func() (int64, int64, int64) { mu.Lock(); defer mu.Unlock(); return 0, 1000 - left, left },
+	})
+	waitAnnounced(t, a)
+	assert.Equal(t, 0, scrapeComplete(t, url, testInfoHash))
+	mu.Lock()
+	left = 0
+	mu.Unlock()
+	a.Completed()
+	// The regular interval is minutes away: only the completed announce can
+	// make the tracker count a seeder now.
+	require.Eventually(t, func() bool { return scrapeComplete(t, url, testInfoHash) == 1 },
+		5*time.Second, 20*time.Millisecond)
+}

@@ -92,53 +92,78 @@ func handshake(t *testing.T, c net.Conn, infoHash, remote [20]byte) {
 	t.Logf("handshake with %q over %s", got.PeerID[:], c.RemoteAddr())
 }
 
+// interopTrackers are the WebSocket trackers the interop tests run against:
+// Braid's own and the reference bittorrent-tracker (what public WebTorrent
+// trackers run).
+var interopTrackers = []struct {
+	name  string
+	start func(t *testing.T, ctx context.Context) string
+}{
+	{"braid", func(t *testing.T, _ context.Context) string { return wsTracker(t) }},
+	{"bittorrent-tracker", func(t *testing.T, ctx context.Context) string {
+		line, _ := nodePeer(t, ctx, "tracker")
+		var out struct{ URL string }
+		require.NoError(t, json.Unmarshal([]byte(line), &out))
+		require.NotEmpty(t, out.URL)
+		return out.URL
+	}},
+}
+
 // TestInteropWebTorrentSeederAnswersOurOffer: a Node WebTorrent seeder is
 // in the swarm; our Announcer's offer reaches it and it answers.
 func TestInteropWebTorrentSeederAnswersOurOffer(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	url := wsTracker(t)
-	line, stderr := nodePeer(t, ctx, "seed", url, "100000")
-	var seeded struct{ InfoHash string }
-	require.NoError(t, json.Unmarshal([]byte(line), &seeded))
-	var ih [20]byte
-	b, err := hex.DecodeString(seeded.InfoHash)
-	require.NoError(t, err)
-	require.Len(t, b, 20)
-	copy(ih[:], b)
+	for _, tr := range interopTrackers {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			url := tr.start(t, ctx)
+			line, stderr := nodePeer(t, ctx, "seed", url, "100000")
+			var seeded struct{ InfoHash string }
+			require.NoError(t, json.Unmarshal([]byte(line), &seeded))
+			var ih [20]byte
+			b, err := hex.DecodeString(seeded.InfoHash)
+			require.NoError(t, err)
+			require.Len(t, b, 20)
+			copy(ih[:], b)
 
-	// Our offers need the seeder in the swarm: wait until a scrape shows it.
-	require.Eventually(t, func() bool { return scrapeComplete(t, url, ih) == 1 },
-		10*time.Second, 50*time.Millisecond, "seeder never announced; its stderr: %s", stderr)
-	_, conns, _ := startAnnouncer(t, AnnouncerConfig{
-		URL: url, InfoHash: ih, PeerID: peerB,
-		Stats: func() (int64, int64, int64) { return 0, 0, 100000 },
-	})
-	select {
-	case g := <-conns:
-		handshake(t, g.c, ih, g.remote)
-	case <-ctx.Done():
-		t.Fatalf("no connection from the WebTorrent seeder; its stderr: %s", stderr)
+			// Our offers need the seeder in the swarm: wait until a scrape shows it.
+			require.Eventually(t, func() bool { return scrapeComplete(t, url, ih) == 1 },
+				10*time.Second, 50*time.Millisecond, "seeder never announced; its stderr: %s", stderr)
+			_, conns, _ := startAnnouncer(t, AnnouncerConfig{
+				URL: url, InfoHash: ih, PeerID: peerB,
+				Stats: func() (int64, int64, int64) { return 0, 0, 100000 },
+			})
+			select {
+			case g := <-conns:
+				handshake(t, g.c, ih, g.remote)
+			case <-ctx.Done():
+				t.Fatalf("no connection from the WebTorrent seeder; its stderr: %s", stderr)
+			}
+		})
 	}
 }
 
 // TestInteropWebTorrentLeecherOffersToUs: our Announcer is in the swarm; a
 // Node WebTorrent leecher's offer is relayed to it and we answer.
 func TestInteropWebTorrentLeecherOffersToUs(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	url := wsTracker(t)
-	ih := testInfoHash
-	a, conns, _ := startAnnouncer(t, AnnouncerConfig{
-		URL: url, InfoHash: ih, PeerID: peerB, NumWant: 1,
-		Stats: func() (int64, int64, int64) { return 0, 0, 0 },
-	})
-	waitAnnounced(t, a)
-	_, stderr := nodePeer(t, ctx, "leech", url, hex.EncodeToString(ih[:]))
-	select {
-	case g := <-conns:
-		handshake(t, g.c, ih, g.remote)
-	case <-ctx.Done():
-		t.Fatalf("no connection from the WebTorrent leecher; its stderr: %s", stderr)
+	for _, tr := range interopTrackers {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			url := tr.start(t, ctx)
+			ih := testInfoHash
+			a, conns, _ := startAnnouncer(t, AnnouncerConfig{
+				URL: url, InfoHash: ih, PeerID: peerB, NumWant: 1,
+				Stats: func() (int64, int64, int64) { return 0, 0, 0 },
+			})
+			waitAnnounced(t, a)
+			_, stderr := nodePeer(t, ctx, "leech", url, hex.EncodeToString(ih[:]))
+			select {
+			case g := <-conns:
+				handshake(t, g.c, ih, g.remote)
+			case <-ctx.Done():
+				t.Fatalf("no connection from the WebTorrent leecher; its stderr: %s", stderr)
+			}
+		})
 	}
 }
