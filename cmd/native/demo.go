@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,7 +37,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo")
 	keep := fs.Bool("keep", false, "keep the demo's files afterwards")
 	rateCap := fs.Int64("rate", 32<<20, "seeder upload cap in bytes per second (0: none)")
-	if _, err := parseArgs(fs, args, stdout, "braid demo [--keep] [--rate BYTES]"); err != nil {
+	serve := fs.Bool("serve", isTerminal(stdout), "afterwards keep serving the browser page until Ctrl-C")
+	webAddr := fs.String("web", "127.0.0.1:8080", "address of the browser page (port 0 picks one)")
+	if _, err := parseArgs(fs, args, stdout, "braid demo [--keep] [--rate BYTES] [--serve] [--web ADDR]"); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -77,12 +81,13 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("demo tracker did not start")
 	}
-	fmt.Fprintf(stdout, "• tracker on %s and %s\n", announce[0], announce[1])
+	wsTracker := tracker.WebSocketURL(announce[0])
+	fmt.Fprintf(stdout, "• tracker on %s, %s and %s (WebRTC signalling)\n", announce[0], announce[1], wsTracker)
 
 	// 3. Torrent.
 	torrentPath := filepath.Join(root, "braid-demo.torrent")
 	var sink bytes.Buffer
-	if err := runCreate([]string{"-o", torrentPath, "--announce", announce[0], "--announce", announce[1],
+	if err := runCreate([]string{"-o", torrentPath, "--announce", announce[0], "--announce", announce[1], "--announce", wsTracker,
 		"--piece-length", "256KiB", filepath.Join(src, "braid-demo")}, &sink); err != nil {
 		return err
 	}
@@ -91,8 +96,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	// 4. Seeder.
 	// The seeder is capped so a person can watch the transfer; *rate is
 	// bytes per second (0 lifts the cap).
+	// It speaks TCP only, like most of the BitTorrent world.
 	seeder, err := braid.New(braid.Config{DataDir: src, StateDir: filepath.Join(root, "seed-state"),
-		ListenAddr: "127.0.0.1:0", TrackerMinInterval: time.Second, UploadRate: *rateCap})
+		ListenAddr: "127.0.0.1:0", TrackerMinInterval: time.Second, UploadRate: *rateCap, NoDHT: true, NoWebRTC: true})
 	if err != nil {
 		return err
 	}
@@ -107,13 +113,16 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 
 	// 5. Downloader, finding the seeder through the tracker only.
 	dst := filepath.Join(root, "download")
+	// It joins the TCP swarm and the WebRTC swarm, and takes WebSocket
+	// peers: browsers reach it through any of them.
 	leecher, err := braid.New(braid.Config{DataDir: dst, StateDir: filepath.Join(root, "leech-state"),
-		ListenAddr: "127.0.0.1:0", TrackerMinInterval: time.Second})
+		ListenAddr: "127.0.0.1:0", TrackerMinInterval: time.Second, NoDHT: true, WSListenAddr: "127.0.0.1:0"})
 	if err != nil {
 		return err
 	}
 	defer leecher.Close()
-	fmt.Fprintf(stdout, "• downloader on %s starts\n", leecher.ListenAddr())
+	fmt.Fprintf(stdout, "• downloader on %s (TCP), %s (WebSocket peers) and the WebRTC swarm starts\n",
+		leecher.ListenAddr(), leecher.WSURL())
 	start := time.Now()
 	lt, err := leecher.Download(ctx, torrentPath)
 	if err != nil {
@@ -142,7 +151,12 @@ wait:
 	rep.progress(leecher, lt)
 	rep.finish()
 	stats, _ := leecher.Stats(lt.InfoHash(), "fetched", "peers", "hash_fails")
+	// Upload counters are published once a second: give them that long.
 	up, _ := seeder.Stats(st.InfoHash(), "uploaded")
+	for deadline := time.Now().Add(2 * time.Second); up["uploaded"].(int64) == 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		up, _ = seeder.Stats(st.InfoHash(), "uploaded")
+	}
 
 	// 6. Check every byte.
 	for _, f := range demoFiles {
@@ -158,9 +172,6 @@ wait:
 			return fmt.Errorf("demo: %s differs from the original", f.path)
 		}
 	}
-	if err := leecher.StopAllAndSerialize(); err != nil {
-		return err
-	}
 	secs := took.Seconds()
 	fmt.Fprintf(stdout, "\nWhat happened: Braid generated %d files (%s) and made a torrent of them with "+
 		"256 KiB pieces. A Braid tracker ran on loopback, a Braid seeder verified the data and announced itself, "+
@@ -170,7 +181,68 @@ wait:
 		"and the downloader saved its resume record on the way out.\n",
 		len(demoFiles), humanBytes(float64(total)), humanBytes(float64(stats["fetched"].(int64))), secs,
 		humanBytes(float64(total)/secs), stats["hash_fails"], humanBytes(float64(up["uploaded"].(int64))), len(demoFiles))
-	return nil
+
+	// 7. The browser: the page joins the same torrent over WebRTC (through
+	// the tracker's WebSocket) and over a WebSocket peer connection to the
+	// downloader, which now seeds what it got over TCP.
+	if err := demoBrowser(ctx, stdout, leecher, lt, torrentPath, wsTracker, *webAddr, *serve); err != nil {
+		return err
+	}
+	return leecher.StopAllAndSerialize()
+}
+
+// demoBrowser serves the browser client with the demo torrent preloaded and,
+// when serve is set, shows who downloads from the native node until Ctrl-C.
+func demoBrowser(ctx context.Context, stdout io.Writer, node *braid.Client, t *braid.Torrent,
+	torrentPath, wsTracker, addr string, serve bool) error {
+	dir, err := findWebRoot("")
+	if err != nil {
+		fmt.Fprintf(stdout, "\n(browser part skipped: %v)\n", err)
+		return nil
+	}
+	raw, err := os.ReadFile(torrentPath)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0") // the usual port is taken
+		if err != nil {
+			return fmt.Errorf("demo web page: %w", err)
+		}
+	}
+	cfg := webConfig{Trackers: []string{wsTracker}, Add: []webAdd{{Torrent: "demo.torrent", Peers: []string{node.WSURL()}}}}
+	srv := &http.Server{Handler: webHandler(dir, cfg, map[string][]byte{"/demo.torrent": raw}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	fmt.Fprintf(stdout, "\nBrowser: open http://%s/ — the page adds the same torrent and downloads it in the tab "+
+		"from the native downloader (over WebRTC and a WebSocket peer connection), data that reached the native "+
+		"node over TCP.\n", ln.Addr())
+	if !serve {
+		return nil
+	}
+	fmt.Fprintln(stdout, "Serving until Ctrl-C.")
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout)
+			return nil
+		case <-tick.C:
+			st, err := node.Stats(t.InfoHash(), "peers_by_transport", "uploaded")
+			if err != nil {
+				return err
+			}
+			line := fmt.Sprintf("native node: peers %v, uploaded %s", st["peers_by_transport"],
+				humanBytes(float64(st["uploaded"].(int64))))
+			if line != last {
+				fmt.Fprintln(stdout, line)
+				last = line
+			}
+		}
+	}
 }
 
 // writeRandomFile writes size pseudo-random bytes (deterministic per seed).

@@ -45,7 +45,7 @@ func runWeb(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
-	srv := &http.Server{Handler: webHandler(dir, trackers), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: webHandler(dir, webConfig{Trackers: trackers}, nil), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "web http://%s/\n", ln.Addr())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -86,18 +86,38 @@ func findWebRoot(root string) (string, error) {
 	return "", fmt.Errorf("web: no page found in %s (use --root DIR)", strings.Join(tries, " or "))
 }
 
-// webHandler serves the page, and /config.json with the trackers the page
-// should join.
-func webHandler(dir string, trackers []string) http.Handler {
+// webConfig is what the page reads from /config.json: trackers to join, and
+// torrents to add on load (the demo's), each a served .torrent path and
+// ws:// peers to dial.
+type webConfig struct {
+	Trackers []string `json:"trackers"`
+	Add      []webAdd `json:"add,omitempty"`
+}
+
+type webAdd struct {
+	Torrent string   `json:"torrent"`
+	Peers   []string `json:"peers,omitempty"`
+}
+
+// webHandler serves the page, /config.json, and extra in-memory files.
+func webHandler(dir string, cfg webConfig, extra map[string][]byte) http.Handler {
 	files := http.FileServer(http.Dir(dir))
-	cfg, _ := json.Marshal(map[string]any{"trackers": append([]string{}, trackers...)})
+	if cfg.Trackers == nil {
+		cfg.Trackers = []string{}
+	}
+	cfgJSON, _ := json.Marshal(cfg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if b, ok := extra[r.URL.Path]; ok {
+			w.Header().Set("Content-Type", "application/x-bittorrent")
+			_, _ = w.Write(b)
+			return
+		}
 		switch {
 		case r.URL.Path == "/config.json":
 			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(cfg)
+			_, _ = w.Write(cfgJSON)
 			return
 		case strings.Contains(r.URL.Path, "/."):
 			http.NotFound(w, r) // dot files are not part of the page
