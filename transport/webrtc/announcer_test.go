@@ -159,7 +159,7 @@ func TestAnnouncerPendingOffersBoundedAndExpire(t *testing.T) {
 	url := wsTracker(t)
 	a, _, _ := startAnnouncer(t, AnnouncerConfig{
 		URL: url, InfoHash: testInfoHash, PeerID: peerA, NumWant: 8,
-		RTC: Config{MaxPending: 3, OfferTimeout: 700 * time.Millisecond},
+		RTC: Config{MaxPending: 3, OfferTimeout: 3 * time.Second},
 	})
 	waitAnnounced(t, a)
 	a.mu.Lock()
@@ -170,7 +170,7 @@ func TestAnnouncerPendingOffersBoundedAndExpire(t *testing.T) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		return len(a.pending) == 0 && a.offering == 0
-	}, 5*time.Second, 20*time.Millisecond, "offers did not expire")
+	}, 10*time.Second, 20*time.Millisecond, "offers did not expire")
 }
 
 func TestAnnouncerReportsDialErrorsAndRetries(t *testing.T) {

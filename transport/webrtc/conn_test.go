@@ -169,10 +169,17 @@ func TestConnReadDeadline(t *testing.T) {
 	assert.Equal(t, "hello", string(buf[:n]))
 
 	// Extending a deadline while a Read waits moves its timeout.
-	require.NoError(t, b.SetDeadline(time.Now().Add(50*time.Millisecond)))
+	require.NoError(t, b.SetDeadline(time.Now().Add(500*time.Millisecond)))
 	done := make(chan error, 1)
 	go func() { _, err := b.Read(buf); done <- err }()
+	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, b.SetReadDeadline(time.Now().Add(time.Hour)))
+	time.Sleep(time.Second) // past the first deadline
+	select {
+	case err := <-done:
+		t.Fatalf("Read ended at the replaced deadline: %v", err)
+	default:
+	}
 	_, err = a.Write([]byte("x"))
 	require.NoError(t, err)
 	select {
