@@ -582,6 +582,29 @@ function configFromPage () {
   return c
 }
 
+// Torrents the server asks the page to add (braid demo): fetched .torrent
+// files, with ws:// peers to dial. Paused ones are left alone.
+async function addFromServer () {
+  const paused = readMap(PAUSED_KEY)
+  for (const a of serverAdds) {
+    try {
+      const res = await fetch(a.torrent, { cache: 'no-store' })
+      if (!res.ok) throw new Error(`fetch ${a.torrent}: HTTP ${res.status}`)
+      const bytes = new Uint8Array(await res.arrayBuffer())
+      const opts = Array.isArray(a.peers) && a.peers.length ? { peers: a.peers } : undefined
+      const known = (await api.list()).map(s => s.info_hash)
+      const r = await api.download(bytes, opts)
+      if (paused[r.infoHash] && !known.includes(r.infoHash)) {
+        await api.stopAndSerialize(r.infoHash)
+        continue
+      }
+      rememberSource(r.infoHash, bytes)
+    } catch (err) {
+      showError(err, `Adding ${a.torrent}`)
+    }
+  }
+}
+
 function wireTheme () {
   const saved = localStorage.getItem(THEME_KEY)
   if (saved) document.documentElement.dataset.theme = saved
@@ -596,6 +619,7 @@ function wireTheme () {
 }
 
 let config = configFromPage()
+let serverAdds = [] // config.json "add": [{torrent: path, peers: [ws://...]}]
 
 // `braid web` serves config.json (trackers to join); the URL's own
 // parameters win over it.
@@ -609,6 +633,7 @@ async function loadServerConfig () {
     const own = configFromPage()
     if (Array.isArray(c.trackers) && c.trackers.length && !own.trackers) own.trackers = c.trackers
     if (Array.isArray(c.iceServers) && c.iceServers.length && !own.iceServers) own.iceServers = c.iceServers
+    if (Array.isArray(c.add)) serverAdds = c.add.filter(a => a && typeof a.torrent === 'string')
     config = own
   } catch { /* served without config.json */ }
 }
@@ -642,6 +667,7 @@ async function main () {
   wireAddControls()
   wireServiceWorker()
   await restore()
+  await addFromServer()
   await refresh()
   setInterval(refresh, POLL_MS)
   document.documentElement.dataset.ready = 'true'

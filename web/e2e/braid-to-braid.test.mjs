@@ -32,6 +32,7 @@ after(() => cleanup.run(), { timeout: 60000 })
 test('one browser Braid downloads from another', { timeout: 150000 }, async () => {
   const seeded = await seedFromURLs(seederPage, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
   log('braid A seeding', seeded.infoHash)
+  await waitComplete(seederPage, seeded.infoHash, 60000, 'braid A verifying')
   const t0 = Date.now()
   const r = await download(leechPage, seeded.torrent)
   assert.equal(r.infoHash, seeded.infoHash)
