@@ -453,3 +453,39 @@ func TestDialErrors(t *testing.T) {
 	_, err = Dial(ctx, "ws://"+srv.Addr().String()+"/")
 	require.Error(t, err)
 }
+
+// BenchmarkThroughput measures one direction of a loopback pair; the
+// dialer masks every byte (RFC 6455), the listener does not.
+func BenchmarkThroughput(b *testing.B) {
+	for _, dir := range []string{"dialer-writes", "listener-writes"} {
+		b.Run(dir, func(b *testing.B) {
+			l, err := Listen("127.0.0.1:0")
+			require.NoError(b, err)
+			defer l.Close()
+			acc := make(chan net.Conn, 1)
+			go func() {
+				c, _ := l.Accept()
+				acc <- c
+			}()
+			client, err := Dial(context.Background(), l.URL())
+			require.NoError(b, err)
+			defer client.Close()
+			server := <-acc
+			require.NotNil(b, server)
+			defer server.Close()
+			w, r := client, server
+			if dir == "listener-writes" {
+				w, r = server, client
+			}
+			go func() { _, _ = io.Copy(io.Discard, r) }()
+			buf := make([]byte, 256<<10)
+			b.SetBytes(int64(len(buf)))
+			b.ResetTimer()
+			for range b.N {
+				if _, err := w.Write(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
