@@ -13,7 +13,7 @@ import { hashTree, requireNative, startBraid, startLibtorrent, tempDir, writeFil
 import { startTracker, startWeb, startWebTorrentPages } from './lib/servers.mjs'
 
 const cleanup = new Cleanup()
-let content, tracker, files, page, work
+let content, tracker, files, page, work, seeded
 
 before(async () => {
   requirePrereqs()
@@ -31,12 +31,12 @@ before(async () => {
   const b = await launch({ name: 'cross2-braid', origins: [web.url] })
   cleanup.add(b.close)
   page = await openBraid(b.ctx, web.url)
-}, { timeout: 45000 })
+  seeded = await seedFromURLs(page, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
+  log('browser seeding', seeded.infoHash)
+}, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
 test('browser Braid (WebRTC) → native Braid → libtorrent (TCP), files identical', { timeout: 60000 }, async () => {
-  const seeded = await seedFromURLs(page, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
-  log('browser seeding', seeded.infoHash)
   const torrentFile = writeFile(work.dir, 'browser.torrent', seeded.torrent)
   const t0 = Date.now()
   const bridgeDir = path.join(work.dir, 'bridge')

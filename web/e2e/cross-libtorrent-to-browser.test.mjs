@@ -34,7 +34,7 @@ before(async () => {
   const b = await launch({ name: 'cross1-braid', origins: [web.url] })
   cleanup.add(b.close)
   page = await openBraid(b.ctx, web.url)
-}, { timeout: 45000 })
+}, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
 test('libtorrent (TCP) → native Braid → browser Braid (WebRTC), files identical', { timeout: 60000 }, async () => {

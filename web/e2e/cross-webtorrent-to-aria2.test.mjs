@@ -27,7 +27,7 @@ before(async () => {
   // it over TCP.
   seeder = await wtSeed(content.dir, tracker.ws)
   cleanup.add(seeder.stop)
-}, { timeout: 45000 })
+}, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
 test('WebTorrent (WebRTC) → native Braid → aria2 (TCP), files identical', { timeout: 60000 }, async () => {
