@@ -69,7 +69,10 @@ func randomBytes(n int, seed uint64) []byte {
 
 func TestConnBothWays(t *testing.T) {
 	a, b := pair(t)
-	const size = 8 << 20
+	size := 8 << 20
+	if raceEnabled {
+		size = 2 << 20
+	}
 	dataA, dataB := randomBytes(size, 1), randomBytes(size, 2)
 
 	start := time.Now()
