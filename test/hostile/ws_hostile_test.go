@@ -134,6 +134,17 @@ func TestWSHostilePeers(t *testing.T) {
 		})
 	})
 
+	t.Run("silent connection storm on the WebSocket port", func(t *testing.T) {
+		host := strings.TrimSuffix(strings.TrimPrefix(s.ws, "ws://"), "/")
+		conns, failed := silentConns(t, host, 300)
+		open := countOpen(conns)
+		t.Logf("%d silent connections (%d dials failed); braid holds %d open", len(conns), failed, open)
+		require.LessOrEqual(t, open, wstransport.DefaultMaxPendingPerIP, "one address may hold only a few upgrade slots")
+		// Another address still gets through while the storm holds its slots.
+		honestWSDownload(t, c, s.ws)
+		closeAll(conns)
+	})
+
 	t.Run("honest WebSocket peer after the attacks", func(t *testing.T) {
 		honestWSDownload(t, c, s.ws)
 	})

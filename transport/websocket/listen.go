@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ import (
 const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultMaxPending       = 256
+	DefaultMaxPendingPerIP  = 8
 )
 
 // ListenConfig bounds the HTTP upgrade phase, where a peer costs memory
@@ -33,6 +35,9 @@ type ListenConfig struct {
 	// MaxPending bounds connections not yet upgraded and accepted; beyond
 	// it new TCP connections are closed at once.
 	MaxPending int
+	// MaxPendingPerIP bounds the same for one remote IP, so one host
+	// cannot take every slot; an honest browser upgrades at once.
+	MaxPendingPerIP int
 }
 
 // Listener is an HTTP server whose every path upgrades to a WebSocket peer
@@ -50,9 +55,10 @@ type Listener struct {
 	serveDone chan struct{}
 	handlers  sync.WaitGroup
 
-	mu      sync.Mutex
-	shut    bool
-	pending map[*pendingConn]struct{}
+	mu        sync.Mutex
+	shut      bool
+	pending   map[*pendingConn]struct{}
+	pendingIP map[netip.Addr]int
 }
 
 // upgraded is a connection on its way from the HTTP handler to Accept.
@@ -75,6 +81,9 @@ func (cfg ListenConfig) Listen(addr string) (*Listener, error) {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = DefaultMaxPending
 	}
+	if cfg.MaxPendingPerIP <= 0 {
+		cfg.MaxPendingPerIP = DefaultMaxPendingPerIP
+	}
 	tl, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("websocket: listen on %s: %w", addr, err)
@@ -87,6 +96,7 @@ func (cfg ListenConfig) Listen(addr string) (*Listener, error) {
 		closed:    make(chan struct{}),
 		serveDone: make(chan struct{}),
 		pending:   make(map[*pendingConn]struct{}),
+		pendingIP: make(map[netip.Addr]int),
 	}
 	l.srv = &http.Server{
 		Handler:           http.HandlerFunc(l.upgrade),
@@ -231,14 +241,25 @@ func (g gate) Addr() net.Addr { return g.l.tcp.Addr() }
 func (l *Listener) admit(c net.Conn) *pendingConn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.shut || len(l.pending) >= l.cfg.MaxPending {
+	ip := remoteIP(c)
+	if l.shut || len(l.pending) >= l.cfg.MaxPending || l.pendingIP[ip] >= l.cfg.MaxPendingPerIP {
 		_ = c.Close()
 		return nil
 	}
-	p := &pendingConn{Conn: c, l: l, expired: make(chan struct{})}
+	p := &pendingConn{Conn: c, l: l, ip: ip, expired: make(chan struct{})}
 	p.timer = time.AfterFunc(l.cfg.HandshakeTimeout, p.expire)
 	l.pending[p] = struct{}{}
+	l.pendingIP[ip]++
 	return p
+}
+
+// remoteIP is the peer's IP (IPv4-mapped addresses unmapped, so one host
+// counts once).
+func remoteIP(c net.Conn) netip.Addr {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // pendingConn is a TCP connection between accept and Accept. It holds one
@@ -246,6 +267,7 @@ func (l *Listener) admit(c net.Conn) *pendingConn {
 type pendingConn struct {
 	net.Conn
 	l       *Listener
+	ip      netip.Addr
 	timer   *time.Timer
 	expired chan struct{}
 	done    bool // guarded by l.mu: accepted, expired or closed
@@ -260,6 +282,9 @@ func (p *pendingConn) leave() bool {
 	}
 	p.done = true
 	delete(p.l.pending, p)
+	if p.l.pendingIP[p.ip]--; p.l.pendingIP[p.ip] <= 0 {
+		delete(p.l.pendingIP, p.ip)
+	}
 	p.timer.Stop()
 	return true
 }

@@ -344,6 +344,31 @@ func TestMaxPendingUpgrades(t *testing.T) {
 	pair(t, l)
 }
 
+func TestMaxPendingPerIP(t *testing.T) {
+	l := listen(t, ListenConfig{MaxPendingPerIP: 2, HandshakeTimeout: time.Minute})
+	dialFrom := func(ip string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		c, err := d.Dial("tcp", l.Addr().String())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	dialFrom("127.0.0.2")
+	dialFrom("127.0.0.2")
+	require.Eventually(t, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.pending) == 2
+	}, 5*time.Second, 5*time.Millisecond)
+
+	extra := dialFrom("127.0.0.2")
+	require.NoError(t, extra.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err := extra.Read(make([]byte, 1))
+	require.ErrorIs(t, err, io.EOF, "a third pending connection from one IP is closed at once")
+	// Another address is still served.
+	pair(t, l)
+}
+
 func TestCloseUnblocksAccept(t *testing.T) {
 	l, err := Listen("127.0.0.1:0")
 	require.NoError(t, err)
