@@ -49,7 +49,6 @@ type peer struct {
 
 	down, up             rate
 	downloaded, uploaded int64
-	mark                 uint32
 	skip                 func(picker.Block) bool // hasRequest as a method value, made once
 }
 
@@ -63,6 +62,16 @@ func (p *peer) findRequest(b picker.Block) int {
 }
 
 func (p *peer) hasRequest(b picker.Block) bool { return p.findRequest(b) >= 0 }
+
+// requestsIn reports whether p has a request outstanding in piece i.
+func (p *peer) requestsIn(i int) bool {
+	for k := range p.reqs {
+		if p.reqs[k].b.Piece == i {
+			return true
+		}
+	}
+	return false
+}
 
 func (p *peer) removeRequest(i int) {
 	p.reqs = p.reqs[:i+copy(p.reqs[i:], p.reqs[i+1:])]

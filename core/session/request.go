@@ -59,9 +59,15 @@ func (s *Session) fill(p *peer, now time.Time) {
 	if n <= 0 {
 		return
 	}
+	if len(s.parole) > 0 {
+		has = s.paroleMask(p, has)
+	}
 	s.picks = s.pk.Pick(has, n, p.skip, s.picks[:0])
 	if len(s.picks) == 0 {
 		return
+	}
+	if len(s.parole) > 0 {
+		s.claimParole(p, s.picks)
 	}
 	// Endgame only changes inside Pick when fresh blocks run out, and then
 	// Pick may add blocks already requested from others: remember those

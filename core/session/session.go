@@ -97,12 +97,11 @@ type Config struct {
 	// MaxPeerRequests is how many requests one peer may have queued with us
 	// [500]; advertise it as reqq. Enforced when Out is an UploadQueue.
 	MaxPeerRequests int
-	// MaxBadPieces bans a peer once it took part in this many failed pieces
-	// beyond what the good pieces it helped with make up for [3]. Each good
-	// piece offsets half a failure (capped at four failures' worth). A peer
-	// that alone sent every block of two failed pieces is banned, and so is
-	// one proven to have sent a block that differs from the data that later
-	// verified.
+	// MaxBadPieces bans a peer once it alone sent every block of this many
+	// pieces that failed their hash [2]. A failed piece with several
+	// senders counts against none of them: it is fetched again from one
+	// peer, and when it verifies every peer whose block in a failed copy
+	// differs from the good one is banned at once.
 	MaxBadPieces int
 	// ExtHandshake is our BEP 10 handshake payload, sent first to peers
 	// that support BEP 10. Nil sends none.
@@ -121,7 +120,7 @@ const (
 	DefaultMinQueue           = 16
 	DefaultMaxQueue           = 500
 	DefaultMaxPeerRequests    = 500
-	DefaultMaxBadPieces       = 3
+	DefaultMaxBadPieces       = 2
 	// DefaultPeerReqQ is assumed for peers whose handshake has no reqq.
 	DefaultPeerReqQ = 250
 )
@@ -189,7 +188,7 @@ type Session struct {
 	endgame  map[picker.Block]struct{} // blocks that may be requested twice
 	seed     maphash.Seed
 	hosts    map[string]*hostRecord
-	epoch    uint32 // marks peers while walking contributor lists
+	parole   []int // failed pieces whose next attempt comes from one peer
 
 	downloaded, uploaded, wasted int64
 	hashFails                    int

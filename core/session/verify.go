@@ -2,20 +2,17 @@ package session
 
 import (
 	"hash/maphash"
+	"slices"
 	"time"
 
+	"github.com/braid-bt/braid/core/bitfield"
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/wire"
 )
 
-// Trust bookkeeping per address (see Config.MaxBadPieces).
-const (
-	trustPerFail   = 2 // a failed piece costs two points...
-	trustPerGood   = 1 // ...a verified one earns one back...
-	trustMax       = 8 // ...up to four failures' worth
-	soleFailBan    = 2 // failed pieces sent entirely by one peer before it is banned
-	maxFailedTries = 2 // failed attempts of a piece remembered for comparison
-)
+// maxFailedTries bounds the failed attempts of a piece remembered for
+// comparison with the copy that finally verifies.
+const maxFailedTries = 2
 
 // blockRec says who sent one block of a piece and a keyed hash of what it
 // sent, so a later good copy can prove which sender was wrong.
@@ -26,15 +23,23 @@ type blockRec struct {
 
 // pieceState follows one piece from its first received block to its hash
 // result, and remembers failed attempts until the piece verifies.
+//
+// A piece that failed is on parole: its next attempt comes from one peer
+// only (the owner, the first peer it is requested from), so that attempt
+// either verifies, and the comparison with the failed attempts names the
+// peers whose blocks differed, or fails with a single sender to blame.
+// Mixed attempts alone never count against anyone: an honest peer that
+// shared a piece with a liar is not punished for it.
 type pieceState struct {
 	blocks []blockRec   // current attempt, by block index
 	failed [][]blockRec // earlier attempts that failed hashing
+	parole bool         // listed in Session.parole
+	owner  *peer        // the one peer fetching a piece on parole; nil while free
 }
 
 // hostRecord is what the session learnt about one address.
 type hostRecord struct {
-	trust  int
-	sole   int
+	sole   int // failed pieces it alone sent
 	banned bool
 }
 
@@ -72,9 +77,15 @@ func (s *Session) releasePieceState(piece int) {
 		return
 	}
 	s.pieces[piece] = nil
+	if ps.parole {
+		if i := slices.Index(s.parole, piece); i >= 0 {
+			s.parole = slices.Delete(s.parole, i, i+1)
+		}
+	}
 	clear(ps.blocks)
 	clear(ps.failed)
 	ps.failed = ps.failed[:0]
+	ps.parole, ps.owner = false, nil
 	s.freeRecs = append(s.freeRecs, ps)
 }
 
@@ -88,8 +99,10 @@ func (s *Session) hostRec(host string) *hostRecord {
 }
 
 // PieceHashed reports the engine's verification of a piece it was asked to
-// hash. Good pieces are announced to every peer; bad ones are fetched again
-// and count against the peers that sent them. Results for pieces not handed
+// hash. Good pieces are announced to every peer and convict the senders of
+// differing blocks in earlier failed copies; bad ones are fetched again from
+// one peer (parole) and count against a peer that sent all of them. Results
+// for pieces not handed
 // to Out.HashPiece (or already reported) are ignored.
 func (s *Session) PieceHashed(piece int, ok bool, now time.Time) {
 	s.touch(now)
@@ -116,14 +129,6 @@ func (s *Session) pieceGood(piece int, now time.Time) {
 		}
 	}
 	if ps := s.pieces[piece]; ps != nil {
-		s.epoch++
-		for _, r := range ps.blocks {
-			if r.from != nil && r.from.mark != s.epoch {
-				r.from.mark = s.epoch
-				h := s.hostRec(r.from.host)
-				h.trust = min(h.trust+trustPerGood, trustMax)
-			}
-		}
 		// Any block of a failed attempt that differs from the good copy
 		// was wrong: its sender is proven bad.
 		for _, att := range ps.failed {
@@ -158,33 +163,27 @@ func (s *Session) becameComplete() {
 	}
 }
 
+// pieceBad returns a failed piece to the picker and puts it on parole. Only
+// a peer that sent every block of the failed copy is blamed for it; the
+// senders of a mixed copy are judged when the piece verifies (pieceGood).
 func (s *Session) pieceBad(piece int, now time.Time) {
 	s.pk.Failed(piece)
 	s.hashFails++
 	s.wasted += s.info.PieceSize(piece)
 	if ps := s.pieces[piece]; ps != nil {
-		s.epoch++
 		var only *peer
-		senders, missing := 0, false
+		sole := true
 		for _, r := range ps.blocks {
-			if r.from == nil {
-				missing = true
-				continue
-			}
-			if r.from.mark != s.epoch {
-				r.from.mark = s.epoch
-				senders++
+			switch {
+			case r.from == nil || only != nil && r.from != only:
+				sole = false
+			case only == nil:
 				only = r.from
-				h := s.hostRec(r.from.host)
-				h.trust -= trustPerFail
-				if h.trust <= -trustPerFail*s.cfg.MaxBadPieces {
-					s.ban(r.from.host)
-				}
 			}
 		}
-		if senders == 1 && !missing {
+		if sole && only != nil {
 			h := s.hostRec(only.host)
-			if h.sole++; h.sole >= soleFailBan {
+			if h.sole++; h.sole >= s.cfg.MaxBadPieces {
 				s.ban(only.host)
 			}
 		}
@@ -192,8 +191,49 @@ func (s *Session) pieceBad(piece int, now time.Time) {
 			ps.failed = append(ps.failed, append([]blockRec(nil), ps.blocks...))
 		}
 		clear(ps.blocks)
+		if !ps.parole {
+			ps.parole = true
+			s.parole = append(s.parole, piece)
+		}
+		ps.owner = nil
 	}
 	s.refillAll(now)
+}
+
+// paroleMask is has without the pieces on parole that another peer is
+// fetching. An owner that has no request left in its piece (it choked us,
+// its requests timed out, it left) gives the piece up.
+func (s *Session) paroleMask(p *peer, has *bitfield.Bitfield) *bitfield.Bitfield {
+	var masked *bitfield.Bitfield
+	for _, i := range s.parole {
+		ps := s.pieces[i]
+		o := ps.owner
+		if o == nil || o == p || !has.Has(i) {
+			continue
+		}
+		if o.gone || !o.requestsIn(i) {
+			ps.owner = nil
+			continue
+		}
+		if masked == nil {
+			masked = has.Clone() // rare: only while a failed piece is re-fetched
+		}
+		masked.Clear(i)
+	}
+	if masked == nil {
+		return has
+	}
+	return masked
+}
+
+// claimParole makes p the owner of the free pieces on parole it was just
+// given blocks of.
+func (s *Session) claimParole(p *peer, picks []picker.Block) {
+	for _, b := range picks {
+		if ps := s.pieces[b.Piece]; ps != nil && ps.parole && ps.owner == nil {
+			ps.owner = p
+		}
+	}
 }
 
 // ban marks an address as bad and closes its connections.

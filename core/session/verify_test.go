@@ -2,6 +2,7 @@ package session
 
 import (
 	"testing"
+	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/picker"
@@ -44,8 +45,14 @@ func TestSmartBanFindsTheBadSender(t *testing.T) {
 	h.s.PieceHashed(0, false, h.now)
 	assert.NoError(t, h.out.closed(1), "one failure with two senders proves nothing yet")
 
-	// Peer 2 alone fetches the piece again.
+	// The piece is on parole: one peer fetches it again, and the other
+	// takes over only once that one gives it up.
+	require.NotEmpty(t, h.outstanding(1))
+	require.Empty(t, h.outstanding(2), "the retry comes from one peer")
 	h.typ(1, wire.Choke)
+	h.advance(time.Second)
+	h.s.Tick(h.now)
+	require.NotEmpty(t, h.outstanding(2))
 	for len(h.outstanding(2)) > 0 {
 		h.block(2, h.outstanding(2)[0])
 	}
@@ -77,7 +84,7 @@ func TestSoleSenderBannedOnSecondFailure(t *testing.T) {
 	assert.Equal(t, int64(2*64<<10), h.s.Stats(h.now).Wasted)
 }
 
-func TestTrustBalancesFailures(t *testing.T) {
+func TestMixedFailuresBlameNoOne(t *testing.T) {
 	h := newHarness(t, 10, 32<<10, nil, Config{})
 	for id := PeerID(1); id <= 3; id++ {
 		h.add(id, false, false)
@@ -89,26 +96,39 @@ func TestTrustBalancesFailures(t *testing.T) {
 		}
 		h.s.hashing.Set(piece) // as if all blocks arrived
 	}
-	// Peer 3 helped with two good pieces before the trouble.
-	give(0, 3, 3)
-	h.s.PieceHashed(0, true, h.now)
-	give(1, 3, 3)
-	h.s.PieceHashed(1, true, h.now)
-	for piece := 2; piece < 4; piece++ {
-		give(piece, 1, 2)
-		h.s.PieceHashed(piece, false, h.now)
-		give(piece, 2, 3)
+	// Peer 2 shared five failed pieces with others: nothing proves it lied.
+	for piece := range 5 {
+		give(piece, PeerID(1+piece%2*2), 2)
 		h.s.PieceHashed(piece, false, h.now)
 	}
-	// Peer 1: 2 failures. Peer 2: 4 failures → banned at the third.
-	// Peer 3: 2 good, 2 failures.
-	assert.NoError(t, h.out.closed(1))
-	assert.ErrorIs(t, h.out.closed(2), ErrBanned)
+	for id := PeerID(1); id <= 3; id++ {
+		assert.NoError(t, h.out.closed(id), "peer %d", id)
+	}
+	assert.Len(t, h.s.parole, 5, "every failed piece is fetched again from one peer")
+	// Pieces peer 3 sent alone: the first failure is a strike, the second a ban.
+	give(6, 3, 3)
+	h.s.PieceHashed(6, false, h.now)
 	assert.NoError(t, h.out.closed(3))
-	give(5, 1, 3)
-	h.s.PieceHashed(5, false, h.now)
-	assert.ErrorIs(t, h.out.closed(1), ErrBanned, "third failure without credit")
-	assert.NoError(t, h.out.closed(3), "credit from good pieces")
+	give(7, 3, 3)
+	h.s.PieceHashed(7, false, h.now)
+	assert.ErrorIs(t, h.out.closed(3), ErrBanned)
+	assert.NoError(t, h.out.closed(1))
+	assert.NoError(t, h.out.closed(2))
+}
+
+func TestMaxBadPiecesConfig(t *testing.T) {
+	h := newHarness(t, 10, 32<<10, nil, Config{MaxBadPieces: 3})
+	h.add(1, false, false)
+	data := make([]byte, 16384)
+	for piece := range 3 {
+		assert.NoError(t, h.out.closed(1), "after %d sole failures", piece)
+		for k := range 2 {
+			h.s.record(h.s.peers[1], picker.Block{Piece: piece, Begin: k * 16384, Length: 16384}, data)
+		}
+		h.s.hashing.Set(piece)
+		h.s.PieceHashed(piece, false, h.now)
+	}
+	assert.ErrorIs(t, h.out.closed(1), ErrBanned)
 }
 
 func TestFilePriorities(t *testing.T) {
