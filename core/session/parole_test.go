@@ -141,3 +141,32 @@ func TestParoleRetryFromOnePeer(t *testing.T) {
 	}
 	assert.NoError(t, h.out.closed(3))
 }
+
+// TestSnubbedOwnerGivesUpParole: an owner that keeps us waiting loses its
+// parole piece to a peer that delivers.
+func TestSnubbedOwnerGivesUpParole(t *testing.T) {
+	h := newHarness(t, 4, 64<<10, nil, Config{})
+	h.bystander(9)
+	h.extPeer(1, 4)
+	for _, b := range h.outstanding(1) {
+		h.badBlock(1, b)
+	}
+	h.s.PieceHashed(0, false, h.now)
+	require.Same(t, h.s.peers[1], h.s.pieces[0].owner)
+	h.extPeer(2, 4)
+	require.Empty(t, h.outstanding(2), "peer 1 owns the piece")
+	// Peer 1 goes silent past the snub timeout.
+	for range 61 {
+		h.advance(time.Second)
+		h.s.Tick(h.now)
+	}
+	require.True(t, h.s.peers[1].snubbed)
+	require.NotEmpty(t, h.outstanding(2))
+	assert.Same(t, h.s.peers[2], h.s.pieces[0].owner)
+	for len(h.outstanding(2)) > 0 {
+		h.block(2, h.outstanding(2)[0])
+	}
+	h.s.PieceHashed(0, true, h.now)
+	assert.ErrorIs(t, h.out.closed(1), ErrBanned, "its failed copy differs from the good one")
+	assert.NoError(t, h.out.closed(2))
+}

@@ -202,17 +202,20 @@ func (s *Session) pieceBad(piece int, now time.Time) {
 
 // paroleMask is has without the pieces on parole that another peer is
 // fetching. An owner that has no request left in its piece (it choked us,
-// its requests timed out, it left) gives the piece up.
+// its requests timed out, it left) or is snubbed gives the piece up, and a
+// snubbed peer takes none: a stalled owner must not hold a piece forever.
 func (s *Session) paroleMask(p *peer, has *bitfield.Bitfield) *bitfield.Bitfield {
 	var masked *bitfield.Bitfield
 	for _, i := range s.parole {
-		ps := s.pieces[i]
-		o := ps.owner
-		if o == nil || o == p || !has.Has(i) {
+		if !has.Has(i) {
 			continue
 		}
-		if o.gone || !o.requestsIn(i) {
-			ps.owner = nil
+		ps := s.pieces[i]
+		o := ps.owner
+		if o != nil && (o.gone || o.snubbed || !o.requestsIn(i)) {
+			ps.owner, o = nil, nil
+		}
+		if o == p || o == nil && !p.snubbed {
 			continue
 		}
 		if masked == nil {
