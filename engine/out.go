@@ -81,6 +81,9 @@ func (o *torrentOut) ClosePeer(id session.PeerID, reason error) {
 	}
 	// The session has forgotten the peer; only the connection remains.
 	t.dropPeer(p)
+	if !errors.Is(reason, session.ErrBanned) {
+		t.onPeerClosed(p.addr, reason, time.Now())
+	}
 }
 
 // Extended receives extension messages (metadata exchange and PEX come later).

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -129,9 +131,23 @@ type Torrent struct {
 }
 
 type candidate struct {
-	next  time.Time
-	fails int
+	next   time.Time
+	fails  int // dial failures in a row
+	closes int // connections lost without a ban, since the last dial failure
+	dialed time.Time
+	named  bool // the user named it (Spec.Peers): never given up on
 }
+
+// Candidate back-off. A failed dial waits fails²×15 s; a dropped connection
+// waits 10 s, doubling with each drop in a row. Named peers are retried for
+// as long as the torrent runs, at least every maxCandidateWait; others are
+// forgotten after maxCandidateFails failures or drops.
+const (
+	maxCandidateFails = 5
+	maxCandidateWait  = 5 * time.Minute
+	closedWait        = 10 * time.Second
+	bothSeedsWait     = 30 * time.Minute // neither side needs the other
+)
 
 // AddTorrent starts a torrent: it verifies data on disk, then downloads or
 // seeds until stopped.
@@ -439,6 +455,7 @@ func (t *Torrent) handle(ev event) {
 	case evPeerClosed:
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			t.dropPeer(p)
+			t.onPeerClosed(p.addr, ev.err, now)
 			if t.sess == nil {
 				t.metaClosed(p)
 			} else {
@@ -450,10 +467,16 @@ func (t *Torrent) handle(ev event) {
 		t.onConnected(ev.pc, now)
 	case evDialFailed:
 		t.dialing--
+		t.e.cfg.Logger.Debug("dial failed", "addr", ev.addr, "err", ev.err)
 		if c, ok := t.candidates[ev.addr]; ok {
 			c.fails++
-			c.next = now.Add(time.Duration(c.fails*c.fails) * 15 * time.Second)
-			if c.fails >= 5 || errors.Is(ev.err, errSelf) {
+			c.closes = 0
+			wait := time.Duration(c.fails*c.fails) * 15 * time.Second
+			if c.named {
+				wait = min(wait, maxCandidateWait)
+			}
+			c.next = now.Add(wait)
+			if (c.fails >= maxCandidateFails && !c.named) || errors.Is(ev.err, errSelf) {
 				delete(t.candidates, ev.addr)
 			}
 		}
@@ -516,9 +539,22 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	}
 	host := hostOf(pc.addr)
 	_, dup := t.byAddr[pc.addr]
-	if _, same := t.byID[pc.hs.PeerID]; same {
-		// Two peers that dial each other at once meet twice; keep one.
-		dup = true
+	if id, same := t.byID[pc.hs.PeerID]; same && !dup {
+		// Two peers that dial each other at once meet twice. Each side
+		// sees the two connections in its own order, so "keep the first"
+		// could close both; keeping the one dialled by the lower peer id
+		// makes both sides keep the same one.
+		if old := t.peers[id]; old != nil && old.outgoing != pc.outgoing && pc.outgoing == t.weDialLower(pc.hs.PeerID) {
+			t.e.cfg.Logger.Debug("replacing duplicate connection", "old", old.addr, "new", pc.addr)
+			t.dropPeer(old)
+			if t.sess == nil {
+				t.metaClosed(old)
+			} else {
+				t.sess.RemovePeer(old.id, now)
+			}
+		} else {
+			dup = true
+		}
 	}
 	if t.stopping || dup || t.banned[host] || len(t.peers) >= t.e.cfg.MaxPeersPerTorrent ||
 		t.e.conns.Load() >= int64(t.e.cfg.MaxConns) || t.State() == StateError {
@@ -542,6 +578,13 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 		t.addToSession(p, now)
 	}
 	t.sendPort(p) // after the bitfield, which must come first
+}
+
+// weDialLower reports whether our peer id sorts below theirs: of two
+// connections between us, the one the lower id dialled is kept.
+func (t *Torrent) weDialLower(theirs [20]byte) bool {
+	ours := t.e.cfg.PeerID
+	return bytes.Compare(ours[:], theirs[:]) < 0
 }
 
 // addToSession hands a connected peer to the session.
@@ -611,7 +654,31 @@ func (t *Torrent) addCandidate(addr string) {
 	if t.banned[hostOf(addr)] {
 		return
 	}
-	t.candidates[addr] = &candidate{}
+	t.candidates[addr] = &candidate{named: slices.Contains(t.spec.Peers, addr)}
+}
+
+// onPeerClosed schedules the next dial of a candidate whose connection
+// ended without a ban (the ban path forgets the address). Without this a
+// candidate stayed parked where fillPeers put it while dialling, an hour
+// away, and a download whose only peer dropped once never got it back.
+func (t *Torrent) onPeerClosed(addr string, reason error, now time.Time) {
+	c, ok := t.candidates[addr]
+	if !ok {
+		return
+	}
+	if errors.Is(reason, session.ErrBothSeeds) {
+		c.next = now.Add(bothSeedsWait)
+		return
+	}
+	if now.Sub(c.dialed) >= maxCandidateWait {
+		c.closes = 0 // a long-lived connection ended: start the back-off afresh
+	}
+	c.closes++
+	if c.closes > maxCandidateFails && !c.named {
+		delete(t.candidates, addr)
+		return
+	}
+	c.next = now.Add(min(closedWait<<min(c.closes-1, 8), maxCandidateWait))
 }
 
 // fillPeers dials candidates while there is room, within the engine's
@@ -629,6 +696,7 @@ func (t *Torrent) fillPeers(now time.Time) {
 			continue
 		}
 		c.next = now.Add(time.Hour) // until the attempt reports back
+		c.dialed = now
 		t.dialing++
 		t.e.halfOpen.Add(1)
 		go func(addr string) {
