@@ -466,6 +466,9 @@ async function play (view, f, kind) {
   title.textContent = `Playing ${f.path}`
   view.player.replaceChildren(title, el)
   view.player.hidden = false
+  // play() starts as soon as a little is buffered; autoplay alone waits for
+  // the browser to expect no stall, which a slow swarm may never promise.
+  el.play().catch(() => { /* blocked or interrupted: the controls remain */ })
 }
 
 // The service worker turns Range requests for stream/<hash>/<index>/<name>

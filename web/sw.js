@@ -4,7 +4,11 @@
 // answers with api.read (that call waits for the bytes and makes the engine
 // fetch them first).
 
-const CHUNK = 1 << 20 // bytes per read round trip
+// Bytes per read round trip: small first, so a player gets the header (and
+// the first frames) without waiting for a large read, then growing.
+const FIRST_CHUNK = 64 << 10
+const MAX_CHUNK = 256 << 10
+const READ_AHEAD = 4 // reads in flight per response
 const INFO_TIMEOUT_MS = 15000
 const READ_TIMEOUT_MS = 180000
 const TYPES = {
@@ -89,17 +93,33 @@ async function serve (e, infoHash, index, name) {
   }
   headers['Content-Length'] = String(end - start + 1)
   if (e.request.method === 'HEAD' || length === 0) return new Response(null, { status, headers })
-  let pos = start
+  // Reads run a few chunks ahead of the player: each pending read makes the
+  // engine fetch those pieces first, so the download follows the playhead.
+  let next = start
+  let chunk = FIRST_CHUNK
+  const pending = []
+  const fill = () => {
+    while (pending.length < READ_AHEAD && next <= end) {
+      const n = Math.min(chunk, end - next + 1)
+      chunk = Math.min(MAX_CHUNK, chunk * 2)
+      const p = ask(client, { type: 'braid-read', infoHash, index, offset: next, length: n }, READ_TIMEOUT_MS)
+      p.catch(() => {}) // observed when its turn comes
+      pending.push({ p, n })
+      next += n
+    }
+  }
   const body = new ReadableStream({
     async pull (ctrl) {
-      if (pos > end) { ctrl.close(); return }
-      const n = Math.min(CHUNK, end - pos + 1)
-      const r = await ask(client, { type: 'braid-read', infoHash, index, offset: pos, length: n }, READ_TIMEOUT_MS)
+      fill()
+      const head = pending.shift()
+      if (!head) { ctrl.close(); return }
+      const r = await head.p
       const data = r.data instanceof Uint8Array ? r.data : new Uint8Array(r.data)
-      if (data.length === 0) { ctrl.error(new Error('braid: empty read')); return }
-      pos += data.length
+      if (data.length !== head.n) { ctrl.error(new Error(`braid: short read (${data.length} of ${head.n} bytes)`)); return }
       ctrl.enqueue(data)
-    }
+      fill()
+    },
+    cancel () { pending.length = 0 }
   }, { highWaterMark: 1 })
   return new Response(body, { status, headers })
 }

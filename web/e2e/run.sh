@@ -5,11 +5,12 @@
 # namespace. Screenshots and logs: test-output/e2e/.
 #   web/e2e/run.sh                  all tests
 #   web/e2e/run.sh web/e2e/ui-mock.test.mjs   some
-# BRAID_E2E_NO_BUILD=1 skips the builds.
+# BRAID_E2E_NO_BUILD=1 skips the builds; BRAID_E2E_OUT=DIR writes elsewhere.
 set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-OUT="$ROOT/test-output/e2e"
+OUT="${BRAID_E2E_OUT:-$ROOT/test-output/e2e}"
+export BRAID_E2E_OUT="$OUT"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
