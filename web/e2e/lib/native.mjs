@@ -88,6 +88,26 @@ export function startProcess (name, cmd, args, { onLine = () => {}, cwd } = {}) 
 }
 
 /**
+ * Resolves with check()'s first truthy value, re-running it whenever the
+ * process reports something (waiters); rejects when check throws or after
+ * ms, with describe() giving the state at that moment.
+ */
+function waitEvent (waiters, check, ms, describe) {
+  return new Promise((resolve, reject) => {
+    let timer
+    const done = () => { waiters.delete(run); clearTimeout(timer) }
+    const run = () => {
+      let v
+      try { v = check() } catch (e) { done(); reject(e); return }
+      if (v) { done(); resolve(v) }
+    }
+    timer = setTimeout(() => { done(); reject(new Error(`timeout after ${ms} ms: ${describe()}`)) }, ms)
+    waiters.add(run)
+    run()
+  })
+}
+
+/**
  * braid create: writes a .torrent for path with the given announce URLs
  * (each its own tier) and returns its bytes.
  */
@@ -138,18 +158,13 @@ export async function startBraid (name, torrentFile, opts = {}) {
   })
   let code
   p.exited.then(c => { code = c; wake() })
-  const until = (pred, ms, what) => withTimeout(new Promise((resolve, reject) => {
-    const check = () => {
-      const v = pred()
-      if (v) { waiters.delete(check); resolve(v); return }
-      if (errorEv || code !== undefined) {
-        waiters.delete(check)
-        reject(new Error(`${name}: ${errorEv ? 'error ' + JSON.stringify(errorEv) : 'exited ' + code} while waiting for ${what}; output:\n${p.output()}`))
-      }
+  const until = (pred, ms, what) => waitEvent(waiters, () => {
+    const v = pred()
+    if (v) return v
+    if (errorEv || code !== undefined) {
+      throw new Error(`${name}: ${errorEv ? 'error ' + JSON.stringify(errorEv) : 'exited ' + code} while waiting for ${what}; output:\n${p.output()}`)
     }
-    waiters.add(check)
-    check()
-  }), ms, `${name}: ${what}; last progress ${JSON.stringify(last)}; output:\n${p.output().slice(-1500)}`)
+  }, ms, () => `${name}: ${what}; last progress ${JSON.stringify(last)}; output:\n${p.output().slice(-1500)}`)
   try {
     await until(() => listening, 20000, 'its listening line')
   } catch (e) {
@@ -195,18 +210,11 @@ export async function startLibtorrent (name, mode, torrentFile, dir, { peers = [
     }
   })
   p.exited.then(c => { code = c; wake() })
-  const until = (pred, ms, what) => withTimeout(new Promise((resolve, reject) => {
-    const check = () => {
-      const v = pred()
-      if (v) { waiters.delete(check); resolve(v); return }
-      if (code !== undefined) {
-        waiters.delete(check)
-        reject(new Error(`${name}: exited ${code} while waiting for ${what}; output:\n${p.output()}`))
-      }
-    }
-    waiters.add(check)
-    check()
-  }), ms, `${name}: ${what}; last ${JSON.stringify(last)}; output:\n${p.output().slice(-1500)}`)
+  const until = (pred, ms, what) => waitEvent(waiters, () => {
+    const v = pred()
+    if (v) return v
+    if (code !== undefined) throw new Error(`${name}: exited ${code} while waiting for ${what}; output:\n${p.output()}`)
+  }, ms, () => `${name}: ${what}; last ${JSON.stringify(last)}; output:\n${p.output().slice(-1500)}`)
   try {
     await until(() => ready, 30000, mode === 'seed' ? 'seeding' : 'ready')
   } catch (e) {
@@ -245,7 +253,9 @@ export async function startAria2 (name, torrentFile, dir) {
   return {
     port,
     done: async ms => {
-      const code = await withTimeout(p.exited, ms, `${name} (aria2c) to finish; output:\n${p.output().slice(-1500)}`)
+      const code = await withTimeout(p.exited, ms, `${name} (aria2c) to finish`).catch(e => {
+        throw new Error(`${e.message}; output:\n${p.output().slice(-1500)}\n(log: ${logFile})`)
+      })
       if (code !== 0) throw new Error(`${name}: aria2c exited ${code}; output:\n${p.output()}\n(log: ${logFile})`)
       return { ms: Date.now() - t0 }
     },
