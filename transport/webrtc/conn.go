@@ -22,6 +22,8 @@ const (
 	sendHighWater = 1 << 20
 	// sendLowWater: ...until it drains to this (bufferedamountlow).
 	sendLowWater = 256 << 10
+	// sendPoll re-checks the buffered amount while waiting for room.
+	sendPoll = 50 * time.Millisecond
 )
 
 // ErrRecvOverflow reports a peer that sent more than the receive queue holds
@@ -260,12 +262,17 @@ func (c *conn) waitSendRoom() error {
 		if c.dc.BufferedAmount() <= sendHighWater {
 			return nil
 		}
+		// bufferedamountlow is the signal; the poll covers implementations
+		// that never fire it (some Node WebRTC builds).
+		poll := time.NewTimer(sendPoll)
 		select {
 		case <-c.sendLow:
 		case <-c.done:
 		case <-c.wd.wait():
 		case <-c.failed:
+		case <-poll.C:
 		}
+		poll.Stop()
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build !js
+
 //lint:file-ignore SA1019 go.mod pins nhooyr.io/websocket (same API as its successor)
 
 package webrtc
