@@ -58,7 +58,7 @@ wasm-persist:
 
 # Browser tests: headless Chromium, WebTorrent in Node, in a private network namespace.
 e2e: build
-	bash web/e2e/run.sh
+	BRAID_E2E_NO_BUILD=1 bash web/e2e/run.sh
 
 fuzz-brief:
 	bash scripts/fuzz.sh $(FUZZTIME)
