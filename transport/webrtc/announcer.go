@@ -392,10 +392,8 @@ func (s *session) handle(ctx context.Context, m *wsproto.Message) {
 // MaxPending, and registers them so answers can find them.
 func (a *Announcer) makeOffers(ctx context.Context) ([]wsproto.Offer, []wsproto.ID) {
 	a.mu.Lock()
-	n := min(a.cfg.NumWant, a.rtc.MaxPending-a.offering)
-	if n > 0 {
-		a.offering += n // reserve; unused slots are given back below
-	}
+	n := a.rtc.Limit.take(min(a.cfg.NumWant, a.rtc.MaxPending-a.offering))
+	a.offering += n // reserve; unused slots are given back below
 	a.mu.Unlock()
 	if n <= 0 {
 		return nil, nil
@@ -422,7 +420,7 @@ func (a *Announcer) makeOffers(ctx context.Context) ([]wsproto.Offer, []wsproto.
 		if r.err != nil {
 			a.log.Debug("webrtc: offer failed", "err", r.err)
 			a.mu.Lock()
-			a.offering--
+			a.offerEnded()
 			a.mu.Unlock()
 			continue
 		}
@@ -439,13 +437,19 @@ func (a *Announcer) makeOffers(ctx context.Context) ([]wsproto.Offer, []wsproto.
 	return offers, ids
 }
 
+// offerEnded frees one offer's slot. Call with a.mu held.
+func (a *Announcer) offerEnded() {
+	a.offering--
+	a.rtc.Limit.give(1)
+}
+
 // expire drops an unanswered offer and closes its PeerConnection.
 func (a *Announcer) expire(id wsproto.ID) {
 	a.mu.Lock()
 	p, ok := a.pending[id]
 	if ok {
 		delete(a.pending, id)
-		a.offering--
+		a.offerEnded()
 	}
 	a.mu.Unlock()
 	if ok {
@@ -478,7 +482,7 @@ func (a *Announcer) handleAnswer(ctx context.Context, remote [20]byte, id wsprot
 	p.timer.Stop()
 	st := a.peer(remote)
 	if st.conn != nil || st.offering {
-		a.offering--
+		a.offerEnded()
 		a.forget(remote)
 		a.mu.Unlock()
 		_ = p.pc.Close()
@@ -493,11 +497,11 @@ func (a *Announcer) handleAnswer(ctx context.Context, remote [20]byte, id wsprot
 		if err := acceptAnswer(p.pc, sdp); err != nil {
 			a.log.Debug("webrtc: answer refused", "err", err)
 			_ = c.Close()
-			a.done(ctx, remote, nil, func(st *peerState) { st.offering = false; a.offering-- })
+			a.done(ctx, remote, nil, func(st *peerState) { st.offering = false; a.offerEnded() })
 			return
 		}
 		c = a.waitOpen(ctx, c)
-		a.done(ctx, remote, c, func(st *peerState) { st.offering = false; a.offering-- })
+		a.done(ctx, remote, c, func(st *peerState) { st.offering = false; a.offerEnded() })
 	}()
 }
 
@@ -508,7 +512,7 @@ func (a *Announcer) handleOffer(ctx context.Context, s *session, remote [20]byte
 	}
 	a.mu.Lock()
 	st := a.peer(remote)
-	if st.conn != nil || st.answering || a.answering >= a.rtc.MaxPending {
+	if st.conn != nil || st.answering || a.answering >= a.rtc.MaxPending || a.rtc.Limit.take(1) == 0 {
 		a.forget(remote)
 		a.mu.Unlock()
 		return
@@ -519,7 +523,7 @@ func (a *Announcer) handleOffer(ctx context.Context, s *session, remote [20]byte
 	a.mu.Unlock()
 	go func() {
 		defer a.wg.Done()
-		finish := func(st *peerState) { st.answering = false; a.answering-- }
+		finish := func(st *peerState) { st.answering = false; a.answering--; a.rtc.Limit.give(1) }
 		cctx, cancel := context.WithTimeout(ctx, a.rtc.ConnectTimeout)
 		defer cancel()
 		got := make(chan *conn, 1)

@@ -226,3 +226,22 @@ func TestAnnouncerCompletedAnnouncesSoon(t *testing.T) {
 	require.Eventually(t, func() bool { return scrapeComplete(t, url, testInfoHash) == 1 },
 		5*time.Second, 20*time.Millisecond)
 }
+
+func TestAnnouncersShareAPendingLimit(t *testing.T) {
+	url := wsTracker(t)
+	limit := NewPendingLimit(4)
+	rtc := Config{Limit: limit, OfferTimeout: 3 * time.Second}
+	other := testInfoHash
+	other[0] ^= 0xff
+	a1, _, stop1 := startAnnouncer(t, AnnouncerConfig{URL: url, InfoHash: testInfoHash, PeerID: peerA, NumWant: 3, RTC: rtc})
+	waitAnnounced(t, a1)
+	a2, _, stop2 := startAnnouncer(t, AnnouncerConfig{URL: url, InfoHash: other, PeerID: peerB, NumWant: 3, RTC: rtc})
+	waitAnnounced(t, a2)
+	pending := func(a *Announcer) int { a.mu.Lock(); defer a.mu.Unlock(); return len(a.pending) }
+	assert.Equal(t, 3, pending(a1))
+	assert.Equal(t, 1, pending(a2), "the second announcer got more than the shared limit left")
+	assert.Equal(t, 4, limit.InUse())
+	stop1()
+	stop2()
+	assert.Equal(t, 0, limit.InUse(), "slots not given back when Run ended")
+}

@@ -25,6 +25,9 @@ type Config struct {
 	// MaxPending bounds unanswered offers and, separately, answers being
 	// negotiated: each holds a PeerConnection (default 10).
 	MaxPending int
+	// Limit, if set, also bounds negotiations across every Announcer that
+	// shares it (one per client).
+	Limit *PendingLimit
 	// OfferTimeout drops an offer nobody answered (default 50 s).
 	OfferTimeout time.Duration
 	// ConnectTimeout bounds ICE + DTLS + channel open after the SDP
