@@ -59,6 +59,7 @@ type Announcer struct {
 	rtc       Config
 	log       *slog.Logger
 	completed chan struct{}
+	rearm     chan struct{}  // the tracker changed the interval
 	wg        sync.WaitGroup // negotiations
 
 	mu            sync.Mutex
@@ -113,6 +114,7 @@ func NewAnnouncer(cfg AnnouncerConfig) *Announcer {
 		rtc:       rtc,
 		log:       cfg.Logger.With("tracker", cfg.URL),
 		completed: make(chan struct{}, 1),
+		rearm:     make(chan struct{}, 1),
 		interval:  DefaultInterval,
 		pending:   map[wsproto.ID]*pendingOffer{},
 		peers:     map[[20]byte]*peerState{},
@@ -216,20 +218,28 @@ func (a *Announcer) session(ctx context.Context, replied *bool) error {
 		} else {
 			next.Reset(a.currentInterval()) // Go 1.23+ timers: no stale tick to drain
 		}
-		select {
-		case <-ctx.Done():
-			s.stopped()
-			return ctx.Err()
-		case err := <-readErr:
-			return err
-		case <-next.C:
-		case <-a.completed:
-			a.mu.Lock()
-			if a.sendCompleted {
-				event = "completed"
-				a.sendCompleted = false
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				s.stopped()
+				return ctx.Err()
+			case err := <-readErr:
+				return err
+			case <-next.C:
+				break wait
+			case <-a.rearm:
+				// The reply to the announce just sent set a new interval.
+				next.Reset(a.currentInterval())
+			case <-a.completed:
+				a.mu.Lock()
+				if a.sendCompleted {
+					event = "completed"
+					a.sendCompleted = false
+				}
+				a.mu.Unlock()
+				break wait
 			}
-			a.mu.Unlock()
 		}
 	}
 }
@@ -372,10 +382,15 @@ func (s *session) handle(ctx context.Context, m *wsproto.Message) {
 		} else if m.MinInterval != nil {
 			iv = *m.MinInterval
 		}
+		changed := false
 		if iv > 0 {
-			a.interval = max(time.Duration(iv)*time.Second, MinInterval)
+			d := max(time.Duration(iv)*time.Second, MinInterval)
+			changed, a.interval = d != a.interval, d
 		}
 		a.mu.Unlock()
+		if changed {
+			signal(a.rearm)
+		}
 	}
 	if m.PeerID == a.cfg.PeerID || m.OfferID == nil {
 		return

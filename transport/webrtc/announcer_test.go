@@ -245,3 +245,21 @@ func TestAnnouncersShareAPendingLimit(t *testing.T) {
 	stop2()
 	assert.Equal(t, 0, limit.InUse(), "slots not given back when Run ended")
 }
+
+func TestAnnouncerUsesTrackerInterval(t *testing.T) {
+	srv := tracker.NewServer(tracker.ServerConfig{Interval: 20 * time.Second})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { srv.CloseWebSockets(); hs.Close() })
+	var mu sync.Mutex
+	announces := 0
+	a, _, _ := startAnnouncer(t, AnnouncerConfig{
+		URL: tracker.WebSocketURL(hs.URL), InfoHash: testInfoHash, PeerID: peerA,
+		Stats: func() (int64, int64, int64) { mu.Lock(); announces++; mu.Unlock(); return 0, 0, 0 },
+	})
+	waitAnnounced(t, a)
+	assert.Equal(t, 20*time.Second, a.currentInterval())
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	assert.Equal(t, 1, announces, "a new interval must re-arm the timer, not announce again")
+	mu.Unlock()
+}
