@@ -32,5 +32,5 @@ else
 	set -- web/e2e/*.test.mjs
 fi
 # Each test file bounds its own waits; this bounds the whole run too.
-exec scripts/netns.sh timeout -k 10 "${BRAID_E2E_TIMEOUT:-600}" \
+exec scripts/netns.sh timeout -k 10 "${BRAID_E2E_TIMEOUT:-1800}" \
 	node --test --test-concurrency=1 --test-reporter=spec "$@"
