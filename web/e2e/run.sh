@@ -15,8 +15,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 if [ "${BRAID_E2E_NO_BUILD:-0}" != 1 ]; then
-	make build
-	if grep -q '^web:' Makefile; then make web; fi
+	make build web
 fi
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
 	echo "run.sh: /usr/bin/chromium missing (apt-get install chromium)" >&2
