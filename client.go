@@ -122,6 +122,7 @@ type downloadOptions struct {
 	peers    []string
 	trackers []string
 	dir      string
+	trusted  bool // Seed: the data was just hashed
 }
 
 // WithTrackers adds trackers (HTTP, UDP or WebSocket) to this torrent, each
@@ -249,7 +250,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		InfoHash: src.ih, Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
 		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
-		SelectOnly: src.selectOnly,
+		SelectOnly: src.selectOnly, Trusted: o.trusted && src.info != nil,
 		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {
 			st, err := c.plat.openStorage(savePath, src.ih, info)
 			return st.storage, st.hasData, err

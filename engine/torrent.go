@@ -57,6 +57,9 @@ type Spec struct {
 	Record *persist.Record
 	// CheckAll verifies every piece before starting (no record, data may exist).
 	CheckAll bool
+	// Trusted skips start-up verification and takes every piece as present:
+	// the data was hashed moments ago to create the torrent (Client.Seed).
+	Trusted bool
 	Peers    []string
 	// Name is shown until the info dictionary is known (magnet dn).
 	Name string

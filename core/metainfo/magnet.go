@@ -29,7 +29,7 @@ type Magnet struct {
 	// Trackers are the tr URLs (http, https, udp, ws, wss) in link order,
 	// deduplicated.
 	Trackers []string
-	// Peers are the x.pe addresses as "host:port", IP literals in canonical
+	// Peers are the x.pe addresses as "host:port" (or ws:// peer URLs), IP literals in canonical
 	// form ("1.2.3.4:6881", "[2001:db8::1]:6881"), host names lower-cased.
 	Peers []string
 	// WebSeeds are the ws URLs (http, https), BEP 19.

@@ -11,6 +11,9 @@ import (
 // Unspecified and multicast addresses and IPv6 zones are refused: no peer
 // can be reached there.
 func canonicalPeer(s string) (string, bool) {
+	if l := strings.ToLower(s); strings.HasPrefix(l, "ws://") || strings.HasPrefix(l, "wss://") {
+		return canonicalWSPeer(s)
+	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		a := ap.Addr()
 		if ap.Port() == 0 || a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() {
@@ -57,4 +60,32 @@ func validHostname(h string) bool {
 		}
 	}
 	return !numeric
+}
+
+// maxWSPeerLen bounds a ws:// peer URL in a magnet.
+const maxWSPeerLen = 512
+
+// canonicalWSPeer accepts a WebSocket peer URL (the peer wire inside
+// WebSocket messages): ws:// or wss://, a host:port as for TCP peers, and
+// an optional path of printable characters. Its form is "scheme://host:port/path".
+func canonicalWSPeer(s string) (string, bool) {
+	if len(s) > maxWSPeerLen {
+		return "", false
+	}
+	scheme, rest, _ := strings.Cut(s, "://")
+	scheme = strings.ToLower(scheme)
+	hostPort, path, _ := strings.Cut(rest, "/")
+	hp, ok := canonicalPeer(hostPort)
+	if !ok {
+		return "", false
+	}
+	if ap, err := netip.ParseAddrPort(hp); err == nil && ap.Addr().Is6() {
+		hp = "[" + ap.Addr().String() + "]:" + strconv.Itoa(int(ap.Port()))
+	}
+	for _, r := range path {
+		if r <= ' ' || r == 0x7f || r == '#' {
+			return "", false
+		}
+	}
+	return scheme + "://" + hp + "/" + path, true
 }

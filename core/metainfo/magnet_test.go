@@ -247,3 +247,16 @@ func magnetSeeds() map[string]string {
 		"bare":      "magnet:?",
 	}
 }
+
+func TestMagnetWebSocketPeers(t *testing.T) {
+	const ih = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
+	m, err := ParseMagnet("magnet:?xt=urn:btih:" + ih +
+		"&x.pe=ws%3A%2F%2F127.0.0.1%3A42239%2F&x.pe=WSS://Peer.Example:443/bt/peer&x.pe=ws://[::1]:8080" +
+		"&x.pe=ws://127.0.0.1:0/&x.pe=ws://bad host:1/&x.pe=ws://1.2.3.4:5/a%20b c&x.pe=ws://1.2.3.4:5/" +
+		"&x.pe=ws://ws://1.2.3.4:5/")
+	require.NoError(t, err)
+	require.Equal(t, []string{"ws://127.0.0.1:42239/", "wss://peer.example:443/bt/peer", "ws://[::1]:8080/", "ws://1.2.3.4:5/"}, m.Peers)
+	again, err := ParseMagnet(m.String())
+	require.NoError(t, err)
+	require.Equal(t, m.Peers, again.Peers)
+}
