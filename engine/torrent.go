@@ -60,7 +60,7 @@ type Spec struct {
 	// Trusted skips start-up verification and takes every piece as present:
 	// the data was hashed moments ago to create the torrent (Client.Seed).
 	Trusted bool
-	Peers    []string
+	Peers   []string
 	// Name is shown until the info dictionary is known (magnet dn).
 	Name string
 	// OpenStorage opens the data of a torrent started from a magnet once
