@@ -17,7 +17,7 @@ import (
 )
 
 // webFiles must all exist in the web root: the page and the built wasm.
-var webFiles = []string{"index.html", "braid.js", "braid.wasm", "wasm_exec.js"}
+var webFiles = []string{"index.html", "app.js", "style.css", "braid.js", "sw.js", "braid.wasm", "wasm_exec.js"}
 
 func runWeb(args []string, stdout io.Writer) error {
 	fs := newFlagSet("web")
@@ -119,8 +119,10 @@ func webHandler(dir string, cfg webConfig, extra map[string][]byte) http.Handler
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(cfgJSON)
 			return
-		case strings.Contains(r.URL.Path, "/."):
-			http.NotFound(w, r) // dot files are not part of the page
+		case strings.Contains(r.URL.Path[1:], "/") || strings.HasPrefix(r.URL.Path, "/."):
+			// The page is the files at the top of the web root; the test
+			// harness beside them and dot files are not served.
+			http.NotFound(w, r)
 			return
 		case strings.HasSuffix(r.URL.Path, ".wasm"):
 			w.Header().Set("Content-Type", "application/wasm")
