@@ -88,6 +88,7 @@ type Engine struct {
 	wg     sync.WaitGroup
 
 	upload *rate.Limiter // nil when unlimited
+	clock  *clock        // the torrents' shared 1 s tick
 
 	conns    atomic.Int64 // established peer connections, all torrents
 	halfOpen atomic.Int64 // our dials in progress
@@ -109,6 +110,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		cfg: cfg, hasher: newHasher(cfg.HashWorkers), ctx: ctx, cancel: cancel,
 		torrents: make(map[[20]byte]*Torrent), pendingIP: make(map[string]int),
+		clock: newClock(time.Second),
 	}
 	if cfg.UploadRate > 0 {
 		// A burst of one batch lets a writer send what it assembled.
@@ -299,5 +301,6 @@ func (e *Engine) Close() error {
 	}
 	e.wg.Wait()
 	e.hasher.close()
+	e.clock.close()
 	return nil
 }

@@ -347,8 +347,8 @@ func (t *Torrent) run() {
 	}
 	t.fillPeers(now)
 
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	ticks, unsubscribe := t.e.clock.subscribe()
+	defer unsubscribe()
 	for {
 		select {
 		case ev := <-t.events:
@@ -364,7 +364,7 @@ func (t *Torrent) run() {
 				}
 				break
 			}
-		case now := <-tick.C:
+		case now := <-ticks:
 			t.onTick(now)
 		case <-t.quit:
 			t.closeAllPeers()
