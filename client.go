@@ -338,12 +338,42 @@ func (c *Client) Remove(ih InfoHash, opts ...RemoveOption) error {
 	}
 	t, err := c.lookup(ih)
 	if err != nil {
-		return err
+		return c.removeSaved(ih, o.deleteData)
 	}
 	c.mu.Lock()
 	delete(c.torrents, ih)
 	c.mu.Unlock()
 	return t.t.Remove(o.deleteData)
+}
+
+// removeSaved removes a stopped torrent known only from its resume record
+// (paused, say): the record, and with deleteData the data it names.
+func (c *Client) removeSaved(ih InfoHash, deleteData bool) error {
+	rec, err := c.state.Load(ih)
+	if errors.Is(err, persist.ErrNoRecord) {
+		return fmt.Errorf("%s: %w", ih, ErrTorrentNotFound)
+	}
+	if err == nil && deleteData {
+		if info, perr := metainfo.ParseInfo(rec.Info); perr == nil {
+			dir := rec.SavePath
+			if dir == "" {
+				dir = c.cfg.DataDir
+			}
+			if st, oerr := c.plat.openStorage(dir, ih, info); oerr == nil {
+				if d, ok := st.storage.(interface{ DeleteData() error }); ok {
+					err = d.DeleteData()
+				}
+				_ = st.storage.Close()
+				if err != nil {
+					return fmt.Errorf("remove %s: delete data: %w", ih, err)
+				}
+			}
+		}
+	}
+	if err := c.state.Delete(ih); err != nil {
+		return fmt.Errorf("remove %s: %w", ih, err)
+	}
+	return nil
 }
 
 // stopTimeout bounds the tracker `stopped` announces of a stop.

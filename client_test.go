@@ -256,3 +256,27 @@ func TestRemoveDeletesDataAndRecord(t *testing.T) {
 	require.True(t, errors.Is(err, os.ErrNotExist), "data folder removed")
 	require.Empty(t, c.List())
 }
+
+// A paused torrent (stopped, known from its record only) can be removed
+// too, with its data.
+func TestRemovePausedTorrent(t *testing.T) {
+	fx := makeFixture(t, 16<<10, 40_000, 10_000)
+	stateDir := t.TempDir()
+	c, err := braid.New(braid.Config{DataDir: fx.srcDir, StateDir: stateDir, ListenAddr: "127.0.0.1:0", NoDHT: true})
+	require.NoError(t, err)
+	defer c.Close()
+	tor, err := c.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, tor, 30*time.Second)
+	require.NoError(t, c.StopAndSerialize(fx.ih))
+	saved, err := c.Saved()
+	require.NoError(t, err)
+	require.Equal(t, []braid.SavedTorrent{{InfoHash: fx.ih, Name: "content"}}, saved)
+
+	require.NoError(t, c.Remove(fx.ih, braid.DeleteData(true)))
+	_, err = os.Stat(filepath.Join(stateDir, fx.ih.String()+".resume"))
+	require.True(t, errors.Is(err, os.ErrNotExist))
+	_, err = os.Stat(filepath.Join(fx.srcDir, "content", "first.bin"))
+	require.True(t, errors.Is(err, os.ErrNotExist), "data removed")
+	require.ErrorIs(t, c.Remove(fx.ih), braid.ErrTorrentNotFound)
+}
