@@ -81,6 +81,13 @@ func TestWebRTCOnlySwarm(t *testing.T) {
 	// The leecher had no listener, no peer addresses and only a WebSocket
 	// tracker: every byte came over a data channel.
 	requireSameFiles(t, fx, dir)
+	st, err := leecher.Stats(fx.ih, "trackers")
+	require.NoError(t, err)
+	trs := st["trackers"].([]braid.TrackerInfo)
+	require.Len(t, trs, 1)
+	require.Equal(t, ws, trs[0].URL)
+	require.Empty(t, trs[0].Error)
+	require.False(t, trs[0].LastAnnounce.IsZero(), "the WebSocket tracker answered")
 }
 
 // A node that only dials ws:// peer URLs downloads from a node listening

@@ -69,8 +69,13 @@ func (t *Torrent) Trackers() []tracker.TrackerStatus {
 	t.annMu.Lock()
 	a := t.announcer
 	t.annMu.Unlock()
-	if a == nil {
-		return nil
+	var out []tracker.TrackerStatus
+	if a != nil {
+		out = a.Status()
 	}
-	return a.Status()
+	tiers := 0
+	for _, st := range out {
+		tiers = max(tiers, st.Tier+1)
+	}
+	return append(out, t.signalTrackers(tiers)...)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/tracker"
 )
 
 // Signaller finds peers through a signalling channel (a WebTorrent
@@ -59,8 +60,14 @@ func splitSignalTiers(tiers [][]string) (classic [][]string, signal []string) {
 	return classic, signal
 }
 
+// signalStatus is implemented by signallers that report on their tracker.
+type signalStatus interface {
+	Status() (lastErr error, lastAnnounce time.Time, peers int)
+}
+
 // signalSet runs a torrent's signallers.
 type signalSet struct {
+	urls   []string
 	list   []Signaller
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -97,6 +104,7 @@ func (t *Torrent) startSignallers(urls []string) {
 			continue
 		}
 		set.list = append(set.list, s)
+		set.urls = append(set.urls, u)
 		set.wg.Add(1)
 		go func() {
 			defer set.wg.Done()
@@ -189,4 +197,24 @@ func (e *Engine) handshakeConn(c net.Conn, ih [20]byte) (pendingConn, error) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	return pendingConn{conn: c, hs: hs}, nil
+}
+
+// signalTrackers reports the WebSocket trackers like the others, each in a
+// tier of its own after the HTTP/UDP tiers.
+func (t *Torrent) signalTrackers(firstTier int) []tracker.TrackerStatus {
+	t.annMu.Lock()
+	set := t.signals
+	t.annMu.Unlock()
+	if set == nil {
+		return nil
+	}
+	out := make([]tracker.TrackerStatus, 0, len(set.list))
+	for i, s := range set.list {
+		st := tracker.TrackerStatus{URL: set.urls[i], Tier: firstTier + i}
+		if r, ok := s.(signalStatus); ok {
+			st.LastError, st.LastAnnounce, st.Peers = r.Status()
+		}
+		out = append(out, st)
+	}
+	return out
 }
