@@ -81,9 +81,9 @@ func TestWebRTCOnlySwarm(t *testing.T) {
 	// The leecher had no listener, no peer addresses and only a WebSocket
 	// tracker: every byte came over a data channel.
 	requireSameFiles(t, fx, dir)
-	st, err := leecher.Stats(fx.ih, "trackers")
+	stats, err := leecher.Stats(fx.ih, "trackers")
 	require.NoError(t, err)
-	trs := st["trackers"].([]braid.TrackerInfo)
+	trs := stats["trackers"].([]braid.TrackerInfo)
 	require.Len(t, trs, 1)
 	require.Equal(t, ws, trs[0].URL)
 	require.Empty(t, trs[0].Error)
