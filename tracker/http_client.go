@@ -110,7 +110,7 @@ func (c *httpClient) get(ctx context.Context, u *url.URL) ([]byte, error) {
 	if c.opts.UserAgent != "" {
 		hreq.Header.Set("User-Agent", c.opts.UserAgent)
 	}
-	hresp, err := c.http.Do(hreq)
+	hresp, err := c.do(hreq)
 	if err != nil {
 		// url.Error repeats the whole query (our peer id); say less.
 		if ue, ok := err.(*url.Error); ok {

@@ -83,7 +83,7 @@ func (c *Client) fetchSegment(ctx context.Context, f int, off int64, seg []byte)
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.do(req, fileLen+1) // readSegment reads at most fileLen+1 bytes
 	if err != nil {
 		// url.Error repeats method and URL; say it once.
 		var ue *url.Error
