@@ -24,7 +24,7 @@ demo: build
 
 # Everything CI runs: dependencies, lint, unit and interop tests, the core
 # under js/wasm, and brief fuzz runs over the committed corpora.
-test: test-deps build lint unit wasm-core wasm-persist e2e fuzz-brief
+test: test-deps build lint unit wasm-core wasm-persist e2e fuzz-brief bench-smoke
 
 test-deps:
 	bash scripts/install-test-deps.sh
