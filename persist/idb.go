@@ -258,10 +258,14 @@ func (p *idbPieces) getPiece(i, size int) ([]byte, error) {
 	return b, nil
 }
 
-func (p *idbPieces) putPiece(i int, b []byte) error {
+func (p *idbPieces) putPieces(ps []storedPiece) error {
 	_, err := p.db.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
-		_, err := call(os, "put", uint8Array(b), p.key(i))
-		return js.Undefined(), err
+		for _, sp := range ps {
+			if _, err := call(os, "put", uint8Array(sp.data), p.key(sp.index)); err != nil {
+				return js.Undefined(), err
+			}
+		}
+		return js.Undefined(), nil
 	})
 	return err
 }

@@ -117,6 +117,8 @@ func TestIDBStorageOnePutPerPiece(t *testing.T) {
 		_, err := s.WriteAt(data[off:off+16<<10], int64(off))
 		require.NoError(t, err)
 	}
+	assert.Zero(t, puts, "complete pieces wait for Sync")
+	require.NoError(t, s.Sync())
 	assert.Equal(t, 3, puts, "one put per piece, not per 16 KiB block")
 }
 
@@ -283,6 +285,8 @@ func TestIDBQuota(t *testing.T) {
 	patchPut(t, `throw new DOMException("no room for piece", "QuotaExceededError");`)
 
 	_, err = s.WriteAt(make([]byte, pieceLen), 0)
+	require.NoError(t, err)
+	err = s.Sync()
 	require.ErrorIs(t, err, ErrQuota)
 	assert.Contains(t, err.Error(), "QuotaExceededError")
 	assert.Contains(t, err.Error(), "no room for piece")
@@ -297,10 +301,13 @@ func TestIDBAbortedTransaction(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.WriteAt(make([]byte, 16<<10), 0)
 	require.NoError(t, err)
+	require.NoError(t, s.Sync())
 	// add() of an existing key fails asynchronously and aborts the
 	// transaction, the path browsers take for a full disk.
 	patchPut(t, `return this.add(v, k);`)
 	_, err = s.WriteAt(make([]byte, 16<<10), 0)
+	require.NoError(t, err)
+	err = s.Sync()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ConstraintError")
 	assert.NotErrorIs(t, err, ErrQuota)

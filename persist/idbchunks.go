@@ -19,7 +19,9 @@ type pieceStore interface {
 	// size bytes long (stored bytes are not trusted; a wrong-sized piece
 	// reads as zeros, fails its hash and is downloaded again).
 	getPiece(i, size int) ([]byte, error)
-	putPiece(i int, b []byte) error
+	// putPieces stores pieces in one write (one IndexedDB transaction):
+	// the commit is what costs, so pieces are written in batches.
+	putPieces(ps []storedPiece) error
 	// listPieces returns the indexes that have a stored piece.
 	listPieces() ([]int, error)
 	deletePieces() error
@@ -31,6 +33,10 @@ const (
 	maxPendingBytes  = 64 << 20 // and their total size
 	maxCachedPieces  = 8        // recently read pieces, so uploads don't cost a get per block
 	maxCachedBytes   = 32 << 20
+	// flushEvery: once complete pieces waiting hold this much, they are
+	// stored in one batch. It trades commits (one per batch) against what a
+	// tab closed without warning loses (at most this much verified data).
+	flushEvery = 2 << 20
 	// maxChunkPieces is the most pieces an info dict can list (20-byte
 	// hashes in a dict of at most MaxTorrentSize bytes).
 	maxChunkPieces = metainfo.MaxTorrentSize / 20
@@ -61,6 +67,12 @@ func (p *pendingPiece) mark(from, to int) {
 
 func (p *pendingPiece) complete() bool { return p.count == len(p.data) }
 
+// storedPiece is a whole piece handed to the pieceStore.
+type storedPiece struct {
+	index int
+	data  []byte
+}
+
 type cachedPiece struct {
 	index int
 	data  []byte
@@ -77,12 +89,14 @@ type chunkStore struct {
 	stored    *bitfield.Bitfield // pieces present in st
 	pending   []*pendingPiece    // least recently written first
 	pendBytes int64
-	cache     []cachedPiece // most recently used first
-	cacheSize int64
-	closed    bool
+	// completeBytes is the size of complete pieces waiting in pending.
+	completeBytes int64
+	cache         []cachedPiece // most recently used first
+	cacheSize     int64
+	closed        bool
 
-	maxPending, maxCached           int
-	maxPendingBytes, maxCachedBytes int64
+	maxPending, maxCached                       int
+	maxPendingBytes, maxCachedBytes, flushEvery int64
 }
 
 var _ Storage = (*chunkStore)(nil)
@@ -106,7 +120,7 @@ func newChunkStore(st pieceStore, length, pieceLen int64) (*chunkStore, error) {
 		st: st, length: length, pieceLen: pieceLen, numPieces: int(n),
 		stored:     bitfield.New(int(n)),
 		maxPending: maxPendingPieces, maxPendingBytes: maxPendingBytes,
-		maxCached: maxCachedPieces, maxCachedBytes: maxCachedBytes,
+		maxCached: maxCachedPieces, maxCachedBytes: maxCachedBytes, flushEvery: flushEvery,
 	}
 	idx, err := st.listPieces()
 	if err != nil {
@@ -228,8 +242,10 @@ func (c *chunkStore) findPending(i int) *pendingPiece {
 }
 
 // WriteAt writes p at off; writing past the end is refused and writes nothing.
-// Complete pieces are stored before WriteAt returns, so a piece that hashes
-// correctly is durable by the time the engine records it.
+// Pieces stay buffered, complete or not, until the buffer is full or Sync:
+// then every complete piece is stored in one batch. The engine syncs before
+// it records a piece as verified, so a recorded piece is durable; and
+// writing stays off the commit latency of the browser database.
 func (c *chunkStore) WriteAt(p []byte, off int64) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -250,12 +266,16 @@ func (c *chunkStore) WriteAt(p []byte, off int64) (int, error) {
 			return done, err
 		}
 		copy(pp.data[in:], p[done:done+n])
+		was := pp.complete()
 		pp.mark(in, in+n)
 		done += n
-		if pp.complete() {
-			if err := c.flush(pp); err != nil {
-				return done, err
-			}
+		if !was && pp.complete() {
+			c.completeBytes += int64(len(pp.data))
+		}
+	}
+	if c.completeBytes >= c.flushEvery {
+		if err := c.flush(c.pendingWhere(func(pp *pendingPiece) bool { return pp.complete() })); err != nil {
+			return done, err
 		}
 	}
 	return done, nil
@@ -272,7 +292,13 @@ func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
 	}
 	size := c.pieceSize(i)
 	for len(c.pending) > 0 && (len(c.pending) >= c.maxPending || c.pendBytes+int64(size) > c.maxPendingBytes) {
-		if err := c.flush(c.pending[0]); err != nil {
+		// Make room: store every complete piece at once, or else the
+		// least recently written one.
+		batch := c.pendingWhere(func(pp *pendingPiece) bool { return pp.complete() })
+		if len(batch) == 0 {
+			batch = c.pending[:1]
+		}
+		if err := c.flush(batch); err != nil {
 			return nil, err
 		}
 	}
@@ -292,22 +318,45 @@ func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
 	return pp, nil
 }
 
-// flush stores a buffered piece and forgets the buffer. On failure the buffer
-// is kept so nothing written is lost and a later flush can retry.
-func (c *chunkStore) flush(pp *pendingPiece) error {
-	if err := c.st.putPiece(pp.index, pp.data); err != nil {
-		return fmt.Errorf("persist: store piece %d: %w", pp.index, err)
+// flush stores buffered pieces in one batch and forgets their buffers. On
+// failure every buffer is kept, so nothing written is lost and a later flush
+// can retry.
+func (c *chunkStore) flush(batch []*pendingPiece) error {
+	if len(batch) == 0 {
+		return nil
 	}
-	c.stored.Set(pp.index)
-	k := slices.Index(c.pending, pp)
-	c.pending = slices.Delete(c.pending, k, k+1)
-	c.pendBytes -= int64(len(pp.data))
-	if pp.complete() {
-		c.addCache(pp.index, pp.data) // the hasher reads it back next
-	} else {
-		c.dropCache(pp.index)
+	batch = slices.Clone(batch)
+	ps := make([]storedPiece, len(batch))
+	for k, pp := range batch {
+		ps[k] = storedPiece{index: pp.index, data: pp.data}
+	}
+	if err := c.st.putPieces(ps); err != nil {
+		return fmt.Errorf("persist: store %d pieces from %d: %w", len(ps), ps[0].index, err)
+	}
+	for _, pp := range batch {
+		c.stored.Set(pp.index)
+		k := slices.Index(c.pending, pp)
+		c.pending = slices.Delete(c.pending, k, k+1)
+		c.pendBytes -= int64(len(pp.data))
+		if pp.complete() {
+			c.completeBytes -= int64(len(pp.data))
+			c.addCache(pp.index, pp.data) // uploads read it back
+		} else {
+			c.dropCache(pp.index)
+		}
 	}
 	return nil
+}
+
+// pendingWhere lists the buffered pieces keep selects.
+func (c *chunkStore) pendingWhere(keep func(*pendingPiece) bool) []*pendingPiece {
+	var out []*pendingPiece
+	for _, pp := range c.pending {
+		if keep(pp) {
+			out = append(out, pp)
+		}
+	}
+	return out
 }
 
 // Sync stores every buffered piece whose bytes could already be verified:
@@ -320,19 +369,7 @@ func (c *chunkStore) Sync() error {
 	if c.closed {
 		return ErrClosed
 	}
-	return c.flushWhere(func(pp *pendingPiece) bool { return pp.seeded || pp.complete() })
-}
-
-func (c *chunkStore) flushWhere(keep func(*pendingPiece) bool) error {
-	var errs []error
-	for _, pp := range slices.Clone(c.pending) {
-		if keep(pp) {
-			if err := c.flush(pp); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return c.flush(c.pendingWhere(func(pp *pendingPiece) bool { return pp.seeded || pp.complete() }))
 }
 
 // HasData reports whether any byte of the torrent has been stored or
@@ -347,7 +384,7 @@ func (c *chunkStore) HasData() bool {
 func (c *chunkStore) DeleteData() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.pending, c.pendBytes = nil, 0
+	c.pending, c.pendBytes, c.completeBytes = nil, 0, 0
 	c.cache, c.cacheSize = nil, 0
 	c.stored = bitfield.New(c.numPieces)
 	return c.st.deletePieces()
@@ -361,9 +398,9 @@ func (c *chunkStore) Close() error {
 	if c.closed {
 		return ErrClosed
 	}
-	err := c.flushWhere(func(*pendingPiece) bool { return true })
+	err := c.flush(c.pending)
 	c.closed = true
-	c.pending, c.pendBytes = nil, 0
+	c.pending, c.pendBytes, c.completeBytes = nil, 0, 0
 	c.cache, c.cacheSize = nil, 0
 	return err
 }

@@ -18,6 +18,7 @@ import (
 type mapPieces struct {
 	m          map[int][]byte
 	gets, puts int
+	batches    int
 	failPut    error
 	deleted    int
 	listErr    error
@@ -35,13 +36,16 @@ func (s *mapPieces) getPiece(i, size int) ([]byte, error) {
 	return bytes.Clone(b), nil
 }
 
-func (s *mapPieces) putPiece(i int, b []byte) error {
+func (s *mapPieces) putPieces(ps []storedPiece) error {
 	if s.failPut != nil {
 		return s.failPut
 	}
-	s.puts++
-	s.putSizes = append(s.putSizes, len(b))
-	s.m[i] = bytes.Clone(b)
+	s.batches++
+	for _, p := range ps {
+		s.puts++
+		s.putSizes = append(s.putSizes, len(p.data))
+		s.m[p.index] = bytes.Clone(p.data)
+	}
 	return nil
 }
 
@@ -95,9 +99,12 @@ func TestChunkStoreOnePutPerPiece(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, end-off, n)
 	}
-	assert.Equal(t, 4, st.puts, "each piece stored once, when complete")
-	assert.Equal(t, []int{pieceLen, pieceLen, pieceLen, 1000}, st.putSizes)
+	assert.Zero(t, st.puts, "complete pieces wait for Sync")
 	assert.True(t, c.HasData())
+	require.NoError(t, c.Sync())
+	assert.Equal(t, 4, st.puts, "each piece stored once")
+	assert.Equal(t, 1, st.batches, "in one batch")
+	assert.Equal(t, []int{pieceLen, pieceLen, pieceLen, 1000}, st.putSizes)
 
 	// Reading back right after the write is served by the cache; a block
 	// at a time across the whole torrent costs one get per uncached piece.
@@ -213,7 +220,8 @@ func TestChunkStoreFailedPutKeepsData(t *testing.T) {
 	st.failPut = boom
 	data := randomBytes(pieceLen, 1)
 	_, err = c.WriteAt(data, 0)
-	require.ErrorIs(t, err, boom)
+	require.NoError(t, err)
+	require.ErrorIs(t, c.Sync(), boom)
 	got := make([]byte, pieceLen)
 	_, err = c.ReadAt(got, 0)
 	require.NoError(t, err)
@@ -331,4 +339,52 @@ func TestChunkStoreConcurrent(t *testing.T) {
 	_, err = c.ReadAt(got, 0)
 	require.NoError(t, err)
 	assert.Equal(t, data, got)
+}
+
+// A full buffer stores all its complete pieces in one batch, not the oldest
+// piece alone: the browser pays one commit for many pieces.
+func TestChunkStoreFullBufferFlushesCompleteInOneBatch(t *testing.T) {
+	const pieceLen = 16 << 10
+	st := newMapPieces()
+	c, err := newChunkStore(st, 10*pieceLen, pieceLen)
+	require.NoError(t, err)
+	c.maxPending = 4
+	data := randomBytes(10*pieceLen, 5)
+	for i := range 4 {
+		_, err := c.WriteAt(data[i*pieceLen:(i+1)*pieceLen], int64(i*pieceLen))
+		require.NoError(t, err)
+	}
+	assert.Zero(t, st.puts)
+	_, err = c.WriteAt(data[4*pieceLen:5*pieceLen], 4*pieceLen)
+	require.NoError(t, err)
+	assert.Equal(t, 4, st.puts)
+	assert.Equal(t, 1, st.batches)
+	got := make([]byte, 5*pieceLen)
+	_, err = c.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, data[:5*pieceLen], got)
+}
+
+// Complete pieces are stored once flushEvery bytes of them wait, so a tab
+// closed without warning loses little; rewriting a complete piece does not
+// count twice.
+func TestChunkStoreFlushesEveryFewMiB(t *testing.T) {
+	const pieceLen = 16 << 10
+	st := newMapPieces()
+	c, err := newChunkStore(st, 10*pieceLen, pieceLen)
+	require.NoError(t, err)
+	c.flushEvery = 3 * pieceLen
+	data := randomBytes(10*pieceLen, 6)
+	for range 3 {
+		_, err = c.WriteAt(data[:pieceLen], 0)
+		require.NoError(t, err)
+	}
+	_, err = c.WriteAt(data[pieceLen:2*pieceLen], pieceLen)
+	require.NoError(t, err)
+	assert.Zero(t, st.puts, "two complete pieces wait")
+	_, err = c.WriteAt(data[2*pieceLen:3*pieceLen], 2*pieceLen)
+	require.NoError(t, err)
+	assert.Equal(t, 3, st.puts)
+	assert.Equal(t, 1, st.batches)
+	assert.Zero(t, c.completeBytes)
 }
