@@ -162,18 +162,21 @@ func (p *peerConn) writeLoop() {
 			var err error
 			bufs, data, err = p.assemble(bufs[:0], data[:0], out, blocks)
 			if err != nil {
+				p.t.e.cfg.Logger.Debug("read upload data", "addr", p.addr, "err", err)
 				p.t.post(evPeerClosed{peer: p, err: err})
 				p.close()
 				return
 			}
 			if lim := p.t.e.upload; lim != nil && len(blocks) > 0 {
 				if err := lim.WaitN(p.t.e.ctx, len(data)); err != nil {
+					p.t.e.cfg.Logger.Debug("upload limiter", "addr", p.addr, "err", err)
 					p.close()
 					return
 				}
 			}
 			_ = p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if _, err := bufs.WriteTo(p.conn); err != nil {
+				p.t.e.cfg.Logger.Debug("write to peer", "addr", p.addr, "err", err)
 				p.close()
 				return
 			}

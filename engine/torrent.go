@@ -457,6 +457,7 @@ func (t *Torrent) handle(ev event) {
 		putBuf(ev.buf)
 	case evPeerClosed:
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
+			t.e.cfg.Logger.Debug("peer closed", "addr", p.addr, "transport", p.transport, "err", ev.err)
 			t.dropPeer(p)
 			t.onPeerClosed(p.addr, ev.err, now)
 			if t.sess == nil {
