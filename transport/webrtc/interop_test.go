@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -79,19 +80,45 @@ func scrapeComplete(t *testing.T, url string, ih [20]byte) int {
 
 // handshake does the BitTorrent handshake on c: both sides send theirs at
 // once (WebTorrent does not wait for ours), then we check the reply.
-func handshake(t *testing.T, c net.Conn, infoHash, remote [20]byte) {
+func handshake(t *testing.T, c net.Conn, infoHash, remote [20]byte) error {
 	t.Helper()
 	h := wire.Handshake{InfoHash: infoHash, PeerID: peerB}
 	h.SetExtended()
-	require.NoError(t, c.SetDeadline(time.Now().Add(10*time.Second)))
-	_, err := c.Write(h.Append(nil))
-	require.NoError(t, err)
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return err
+	}
+	if _, err := c.Write(h.Append(nil)); err != nil {
+		return err
+	}
 	got, err := wire.ReadHandshake(c)
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	assert.Equal(t, infoHash, got.InfoHash)
 	assert.Equal(t, remote, got.PeerID, "handshake peer id differs from the signalled one")
 	assert.True(t, got.SupportsExtended(), "WebTorrent speaks BEP 10")
 	t.Logf("handshake with %q over %s", got.PeerID[:], c.RemoteAddr())
+	return nil
+}
+
+// requireHandshake takes connections until one completes the handshake.
+// WebTorrent peers also offer to us, so two channels may open between the
+// same pair at once; WebTorrent then closes one of them, which is fine.
+func requireHandshake(t *testing.T, ctx context.Context, conns <-chan gotConn, ih [20]byte, stderr fmt.Stringer) {
+	t.Helper()
+	var errs []error
+	for {
+		select {
+		case g := <-conns:
+			err := handshake(t, g.c, ih, g.remote)
+			if err == nil {
+				return
+			}
+			errs = append(errs, err)
+		case <-ctx.Done():
+			t.Fatalf("no handshake with the WebTorrent peer (failed attempts: %v); its stderr: %s", errs, stderr)
+		}
+	}
 }
 
 // interopTrackers are the WebSocket trackers the interop tests run against:
@@ -135,12 +162,7 @@ func TestInteropWebTorrentSeederAnswersOurOffer(t *testing.T) {
 				URL: url, InfoHash: ih, PeerID: peerB,
 				Stats: func() (int64, int64, int64) { return 0, 0, 100000 },
 			})
-			select {
-			case g := <-conns:
-				handshake(t, g.c, ih, g.remote)
-			case <-ctx.Done():
-				t.Fatalf("no connection from the WebTorrent seeder; its stderr: %s", stderr)
-			}
+			requireHandshake(t, ctx, conns, ih, stderr)
 		})
 	}
 }
@@ -160,12 +182,7 @@ func TestInteropWebTorrentLeecherOffersToUs(t *testing.T) {
 			})
 			waitAnnounced(t, a)
 			_, stderr := nodePeer(t, ctx, "leech", url, hex.EncodeToString(ih[:]))
-			select {
-			case g := <-conns:
-				handshake(t, g.c, ih, g.remote)
-			case <-ctx.Done():
-				t.Fatalf("no connection from the WebTorrent leecher; its stderr: %s", stderr)
-			}
+			requireHandshake(t, ctx, conns, ih, stderr)
 		})
 	}
 }
