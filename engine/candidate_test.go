@@ -97,7 +97,7 @@ func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
 			tor := bareTorrent(t, me)
 			them := [20]byte{low + high - me}
 			conns := []pendingConn{
-				{addr: "127.0.0.1:6881", outgoing: true, hs: wire.Handshake{PeerID: them}},
+				{addr: "127.0.0.1:6881", outgoing: true, initiator: true, hs: wire.Handshake{PeerID: them}},
 				{addr: "127.0.0.1:50123", outgoing: false, hs: wire.Handshake{PeerID: them}},
 			}
 			if !outgoingFirst {
@@ -114,10 +114,39 @@ func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
 			}
 			require.Len(t, tor.peers, 1, "me %d, outgoing first %v", me, outgoingFirst)
 			for _, p := range tor.peers {
-				assert.Equal(t, me == low, p.outgoing, "me %d, outgoing first %v: keep the lower id's dial", me, outgoingFirst)
+				assert.Equal(t, me == low, p.initiator, "me %d, outgoing first %v: keep the lower id's dial", me, outgoingFirst)
 				assert.Equal(t, p.id, tor.byID[them])
 			}
 			assert.Len(t, tor.meta, 1)
+		}
+	}
+}
+
+// Over WebRTC both connections between a pair have the same address (the
+// peer id); the one the lower peer id offered is kept on both sides.
+func TestSimultaneousWebRTCKeepsTheLowerOfferersChannel(t *testing.T) {
+	for _, me := range []byte{1, 2} {
+		for _, offeredFirst := range []bool{false, true} {
+			tor := bareTorrent(t, me)
+			them := [20]byte{3 - me}
+			addr := SignalTransport + ":" + string(rune('0'+3-me))
+			conns := []pendingConn{
+				{addr: addr, transport: SignalTransport, initiator: true, hs: wire.Handshake{PeerID: them}},
+				{addr: addr, transport: SignalTransport, initiator: false, hs: wire.Handshake{PeerID: them}},
+			}
+			if !offeredFirst {
+				conns[0], conns[1] = conns[1], conns[0]
+			}
+			for _, pc := range conns {
+				ours, theirs := net.Pipe()
+				t.Cleanup(func() { _ = theirs.Close() })
+				pc.conn = ours
+				tor.onConnected(pc, time.Now())
+			}
+			require.Len(t, tor.peers, 1, "me %d, offered first %v", me, offeredFirst)
+			for _, p := range tor.peers {
+				assert.Equal(t, me == 1, p.initiator, "me %d, offered first %v: keep the lower id's offer", me, offeredFirst)
+			}
 		}
 	}
 }

@@ -233,7 +233,7 @@ func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendin
 		}
 		return pendingConn{}, fmt.Errorf("%s: %w", addr, err)
 	}
-	pc.addr, pc.transport, pc.outgoing = addr, transportOf(addr), true
+	pc.addr, pc.transport, pc.outgoing, pc.initiator = addr, transportOf(addr), true, true
 	return pc, nil
 }
 

@@ -42,6 +42,7 @@ type peerConn struct {
 	addr      string
 	transport string
 	outgoing  bool
+	initiator bool
 	hs        wire.Handshake
 
 	mu     sync.Mutex
@@ -56,7 +57,7 @@ type peerConn struct {
 func newPeerConn(t *Torrent, id session.PeerID, pc pendingConn) *peerConn {
 	return &peerConn{
 		id: id, t: t, conn: pc.conn, addr: pc.addr, transport: pc.transport,
-		outgoing: pc.outgoing, hs: pc.hs,
+		outgoing: pc.outgoing, initiator: pc.initiator, hs: pc.hs,
 		wake: make(chan struct{}, 1), closed: make(chan struct{}),
 	}
 }

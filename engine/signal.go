@@ -162,6 +162,9 @@ func (e *Engine) AddConn(ih [20]byte, c net.Conn, transport string, remoteID [20
 		}
 		pc.transport = transport
 		pc.addr = transport + ":" + hex.EncodeToString(remoteID[:])
+		if i, ok := c.(interface{ Initiator() bool }); ok {
+			pc.initiator = i.Initiator()
+		}
 		if !t.post(evConnected{pc: pc}) {
 			_ = c.Close()
 		}

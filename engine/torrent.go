@@ -290,7 +290,8 @@ type pendingConn struct {
 	conn      net.Conn
 	addr      string
 	transport string
-	outgoing  bool
+	outgoing  bool // we dialled it (counts against our dials in progress)
+	initiator bool // our side opened it: we dialled, or made the WebRTC offer
 	hs        wire.Handshake
 }
 
@@ -543,12 +544,14 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	}
 	host := hostOf(pc.addr)
 	_, dup := t.byAddr[pc.addr]
-	if id, same := t.byID[pc.hs.PeerID]; same && !dup {
-		// Two peers that dial each other at once meet twice. Each side
-		// sees the two connections in its own order, so "keep the first"
-		// could close both; keeping the one dialled by the lower peer id
-		// makes both sides keep the same one.
-		if old := t.peers[id]; old != nil && old.outgoing != pc.outgoing && pc.outgoing == t.weDialLower(pc.hs.PeerID) {
+	if id, same := t.byID[pc.hs.PeerID]; same {
+		// Two peers that connect to each other at once meet twice. Each
+		// side sees the two connections in its own order, so "keep the
+		// first" could close both; keeping the one the lower peer id
+		// initiated makes both sides keep the same one. (Over WebRTC both
+		// have the same address, so this also decides same-address pairs.)
+		dup = false
+		if old := t.peers[id]; old != nil && old.initiator != pc.initiator && pc.initiator == t.weDialLower(pc.hs.PeerID) {
 			t.e.cfg.Logger.Debug("replacing duplicate connection", "old", old.addr, "new", pc.addr)
 			t.dropPeer(old)
 			if t.sess == nil {

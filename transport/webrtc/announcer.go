@@ -509,6 +509,7 @@ func (a *Announcer) handleAnswer(ctx context.Context, remote [20]byte, id wsprot
 	go func() {
 		defer a.wg.Done()
 		c := newConn(p.pc, p.dc, a.cfg.PeerID, remote, a.log)
+		c.offerer = true
 		if err := acceptAnswer(p.pc, sdp); err != nil {
 			a.log.Debug("webrtc: answer refused", "err", err)
 			_ = c.Close()

@@ -64,7 +64,13 @@ type conn struct {
 	rd, wd    *deadline
 
 	release func() // frees platform hooks (js callbacks)
+	offerer bool   // we made the offer: our side initiated the connection
 }
+
+// Initiator reports whether this side made the offer. When two peers
+// connect to each other at once, both keep the connection the lower peer
+// id initiated.
+func (c *conn) Initiator() bool { return c.offerer }
 
 // newConn wraps dc (of pc) before it opens, so no message is missed.
 func newConn(pc *webrtc.PeerConnection, dc *webrtc.DataChannel, local, remote [20]byte, log *slog.Logger) *conn {
