@@ -1,36 +1,23 @@
 // (3) Braid ↔ Braid: two browser profiles, one seeds, the other downloads.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { launch } from './lib/browser.mjs'
-import { download, fileHashes, openBraid, seedFromURLs, stats, waitComplete } from './lib/braidpage.mjs'
-import { diffFiles, flatLayout, makeContent } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs } from './lib/env.mjs'
-import { startTracker, startWeb, startWebTorrentPages } from './lib/servers.mjs'
+import { download, fileHashes, stats, waitComplete } from './lib/braidpage.mjs'
+import { diffFiles, flatLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput } from './lib/env.mjs'
+import { browserSeederOf, openBraidProfile, seedContent } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
 let content, tracker, files, seederPage, leechPage
 
 before(async () => {
-  requirePrereqs()
-  tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('braid-to-braid', flatLayout())
-  cleanup.add(content.cleanup)
-  files = await startWebTorrentPages(content.dir)
-  cleanup.add(files.stop)
-  const a = await launch({ name: 'braid-a', origins: [web.url] })
-  cleanup.add(a.close)
-  seederPage = await openBraid(a.ctx, web.url)
-  const b = await launch({ name: 'braid-b', origins: [web.url] })
-  cleanup.add(b.close)
-  leechPage = await openBraid(b.ctx, web.url)
+  const s = await browserSeederOf(cleanup, { name: 'braid-to-braid', layout: flatLayout(), profile: 'braid-a' })
+  ;({ tracker, content, files, page: seederPage } = s)
+  leechPage = await openBraidProfile(cleanup, s.web, 'braid-b')
 }, { timeout: 120000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
 test('one browser Braid downloads from another', { timeout: 150000 }, async () => {
-  const seeded = await seedFromURLs(seederPage, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
+  const seeded = await seedContent(seederPage, files, content, tracker)
   log('braid A seeding', seeded.infoHash)
   await waitComplete(seederPage, seeded.infoHash, 60000, 'braid A verifying')
   const t0 = Date.now()

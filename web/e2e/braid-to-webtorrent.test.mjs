@@ -3,27 +3,17 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { launch, screenshot } from './lib/browser.mjs'
-import { openBraid, seedFromURLs, stats, waitComplete } from './lib/braidpage.mjs'
-import { diffFiles, flatLayout, makeContent } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs, withTimeout } from './lib/env.mjs'
-import { startTracker, startWeb, startWebTorrentPages } from './lib/servers.mjs'
+import { stats, waitComplete } from './lib/braidpage.mjs'
+import { diffFiles, flatLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput, withTimeout } from './lib/env.mjs'
+import { browserSeederOf, seedContent } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
 let content, tracker, pages, seederPage, wtPage
 
 before(async () => {
-  requirePrereqs()
-  tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('braid-to-wt', flatLayout())
-  cleanup.add(content.cleanup)
-  pages = await startWebTorrentPages(content.dir)
-  cleanup.add(pages.stop)
-  const a = await launch({ name: 'braid-seeder', origins: [web.url] })
-  cleanup.add(a.close)
-  seederPage = await openBraid(a.ctx, web.url)
+  ({ tracker, content, files: pages, page: seederPage } = await browserSeederOf(cleanup, { name: 'braid-to-wt', layout: flatLayout(), profile: 'braid-seeder' }))
+  // WebTorrent's browser bundle, served beside the content.
   const b = await launch({ name: 'webtorrent', origins: [pages.url] })
   cleanup.add(b.close)
   wtPage = await b.ctx.newPage()
@@ -33,7 +23,7 @@ before(async () => {
 after(() => cleanup.run(), { timeout: 60000 })
 
 test('WebTorrent in the browser downloads what browser Braid seeds', { timeout: 150000 }, async () => {
-  const seeded = await seedFromURLs(seederPage, pages.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
+  const seeded = await seedContent(seederPage, pages, content, tracker)
   log('braid seeding', seeded.infoHash, seeded.name)
   // seed() resolves once the torrent is added; it may still be verifying.
   const { stats: st } = await waitComplete(seederPage, seeded.infoHash, 60000, 'braid seeder')

@@ -2,36 +2,23 @@
 // native Braid fetches it over WebRTC and serves it over TCP; libtorrent,
 // which knows only the native node's TCP address, downloads every byte.
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { launch } from './lib/browser.mjs'
-import { openBraid, seedFromURLs, stats } from './lib/braidpage.mjs'
-import { diffFiles, flatLayout, makeContent } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs } from './lib/env.mjs'
-import { hashTree, requireNative, startBraid, startLibtorrent, tempDir, writeFile } from './lib/native.mjs'
-import { startTracker, startWeb, startWebTorrentPages } from './lib/servers.mjs'
+import { stats } from './lib/braidpage.mjs'
+import { diffFiles, flatLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput, waitFor } from './lib/env.mjs'
+import { hashTree, requireNative, startLibtorrent, writeFile } from './lib/native.mjs'
+import { browserSeederOf, peerDir, seedContent, startBridge, workDir } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
-let content, tracker, files, page, work, seeded
+let content, page, work, seeded
 
 before(async () => {
-  requirePrereqs()
   requireNative({ libtorrent: true })
-  tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('browser-to-lt', flatLayout(0.5))
-  cleanup.add(content.cleanup)
-  files = await startWebTorrentPages(content.dir)
-  cleanup.add(files.stop)
-  work = tempDir('browser-to-lt')
-  cleanup.add(work.cleanup)
-  const b = await launch({ name: 'cross2-braid', origins: [web.url] })
-  cleanup.add(b.close)
-  page = await openBraid(b.ctx, web.url)
-  seeded = await seedFromURLs(page, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
+  const s = await browserSeederOf(cleanup, { name: 'browser-to-lt', layout: flatLayout(0.5), profile: 'cross2-braid' })
+  ;({ content, page } = s)
+  work = workDir(cleanup, 'browser-to-lt')
+  seeded = await seedContent(page, s.files, content, s.tracker)
   log('browser seeding', seeded.infoHash)
 }, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
@@ -39,11 +26,8 @@ after(() => cleanup.run(), { timeout: 60000 })
 test('browser Braid (WebRTC) → native Braid → libtorrent (TCP), files identical', { timeout: 60000 }, async () => {
   const torrentFile = writeFile(work.dir, 'browser.torrent', seeded.torrent)
   const t0 = Date.now()
-  const bridgeDir = path.join(work.dir, 'bridge')
-  const bridge = await startBraid('cross2-native', torrentFile, { dir: bridgeDir })
-  cleanup.add(bridge.stop)
-  const ltDir = path.join(work.dir, 'libtorrent')
-  fs.mkdirSync(ltDir)
+  const { bridge, dir: bridgeDir } = await startBridge(cleanup, 'cross2-native', torrentFile, work)
+  const ltDir = peerDir(work, 'libtorrent')
   const leech = await startLibtorrent('cross2-libtorrent', 'leech', torrentFile, ltDir, { peers: [bridge.addr] })
   cleanup.add(leech.stop)
   const got = await bridge.complete(45000)
@@ -53,7 +37,10 @@ test('browser Braid (WebRTC) → native Braid → libtorrent (TCP), files identi
   log('libtorrent complete', done, leech.last())
   assert.deepEqual(diffFiles(content, hashTree(path.join(ltDir, content.name))), [])
   assert.deepEqual(diffFiles(content, hashTree(path.join(bridgeDir, content.name))), [])
-  const up = await stats(page, seeded.infoHash)
+  // The page publishes its counters periodically: the last few pieces sent
+  // may show up a moment after libtorrent completes.
+  let up
+  await waitFor(async () => (up = await stats(page, seeded.infoHash)).uploaded >= content.total, 10000, 'browser to report its upload', 200).catch(() => {})
   assert.ok(up.uploaded >= content.total, `browser uploaded ${up.uploaded} < ${content.total}`)
   const nat = await bridge.progressWhere(p => p.uploaded >= content.total, 10000, 'native to report its upload to libtorrent')
   log('native final progress', nat)

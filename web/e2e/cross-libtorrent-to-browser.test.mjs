@@ -4,44 +4,26 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { launch } from './lib/browser.mjs'
-import { download, fileHashes, openBraid, waitComplete } from './lib/braidpage.mjs'
-import { diffFiles, makeContent, multiFileLayout } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs } from './lib/env.mjs'
-import { braidCreate, hashTree, requireNative, startBraid, startLibtorrent, tempDir, watchTransports } from './lib/native.mjs'
-import { startTracker, startWeb } from './lib/servers.mjs'
+import { download, fileHashes, waitComplete } from './lib/braidpage.mjs'
+import { diffFiles, multiFileLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput } from './lib/env.mjs'
+import { hashTree, requireNative, watchTransports } from './lib/native.mjs'
+import { libtorrentToBrowser, startBridge } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
-let content, tracker, torrent, torrentFile, seeder, page, work
+let content, torrent, torrentFile, seeder, page, work
 
 before(async () => {
-  requirePrereqs()
   requireNative({ libtorrent: true })
-  tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('lt-to-browser', multiFileLayout(0.5))
-  cleanup.add(content.cleanup)
-  work = tempDir('lt-to-browser')
-  cleanup.add(work.cleanup)
-  // HTTP for the TCP peers, ws:// for the WebRTC ones: libtorrent 2.0
-  // ignores the second, browser Braid the first.
-  torrentFile = path.join(work.dir, 'lt.torrent')
-  torrent = braidCreate(content.dir, torrentFile, [tracker.http, tracker.ws])
-  seeder = await startLibtorrent('cross1-libtorrent', 'seed', torrentFile, path.dirname(content.dir))
-  cleanup.add(seeder.stop)
-  const b = await launch({ name: 'cross1-braid', origins: [web.url] })
-  cleanup.add(b.close)
-  page = await openBraid(b.ctx, web.url)
+  ;({ content, work, torrentFile, torrent, seeder, page } = await libtorrentToBrowser(cleanup, {
+    name: 'lt-to-browser', layout: multiFileLayout(0.5), seederName: 'cross1-libtorrent', profile: 'cross1-braid'
+  }))
 }, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
 test('libtorrent (TCP) → native Braid → browser Braid (WebRTC), files identical', { timeout: 60000 }, async () => {
   const t0 = Date.now()
-  const bridgeDir = path.join(work.dir, 'bridge')
-  const bridge = await startBraid('cross1-native', torrentFile, { dir: bridgeDir, peers: [seeder.addr] })
-  cleanup.add(bridge.stop)
+  const { bridge, dir: bridgeDir } = await startBridge(cleanup, 'cross1-native', torrentFile, work, { peers: [seeder.addr] })
   const r = await download(page, torrent)
   assert.equal(r.name, content.name)
   const seen = watchTransports(page, r.infoHash)

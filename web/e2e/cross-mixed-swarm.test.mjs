@@ -3,68 +3,29 @@
 // (WebRTC, and TCP through the HTTP tracker) and browser Braid (WebRTC
 // only) all download at once and must all end with every byte.
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { launch } from './lib/browser.mjs'
-import { download, fileHashes, openBraid, waitComplete } from './lib/braidpage.mjs'
-import { diffFiles, makeContent, multiFileLayout } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs, withTimeout } from './lib/env.mjs'
-import { braidCreate, hashTree, requireNative, startAria2, startBraid, startLibtorrent, tempDir, watchTransports } from './lib/native.mjs'
-import { startTracker, startWeb } from './lib/servers.mjs'
+import { download, fileHashes, waitComplete } from './lib/braidpage.mjs'
+import { diffFiles, multiFileLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput } from './lib/env.mjs'
+import { hashTree, requireNative, startAria2, startBraid, watchTransports } from './lib/native.mjs'
+import { libtorrentToBrowser, peerDir } from './lib/scenario.mjs'
+import { wtLeech } from './lib/webtorrent.mjs'
 
 const cleanup = new Cleanup()
-let content, tracker, torrent, torrentFile, seeder, page, work
-
-/** A WebTorrent leecher in this Node process, writing under dir. */
-async function wtLeech (torrentBytes, dir) {
-  const { default: WebTorrent } = await import('webtorrent')
-  const client = new WebTorrent({
-    dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: false,
-    tracker: { rtcConfig: { iceServers: [] } }
-  })
-  client.on('error', e => log('webtorrent leecher client error:', String(e)))
-  const t0 = Date.now()
-  const t = client.add(Buffer.from(torrentBytes), { path: dir })
-  const done = new Promise((resolve, reject) => {
-    t.once('done', () => resolve(Date.now() - t0))
-    t.once('error', reject)
-  })
-  t.on('wire', (w, addr) => log('webtorrent leecher: peer', addr || w.type))
-  return {
-    torrent: t,
-    done: ms => withTimeout(done, ms, `WebTorrent leecher to finish (progress ${t.progress})`),
-    stop: () => withTimeout(new Promise(resolve => client.destroy(() => resolve())), 10000, 'webtorrent destroy')
-  }
-}
+let content, torrent, torrentFile, seeder, page, work
 
 before(async () => {
-  requirePrereqs()
   requireNative({ libtorrent: true, aria2: true })
-  tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('mixed-swarm', multiFileLayout(0.5))
-  cleanup.add(content.cleanup)
-  work = tempDir('mixed-swarm')
-  cleanup.add(work.cleanup)
-  torrentFile = path.join(work.dir, 'mixed.torrent')
-  torrent = braidCreate(content.dir, torrentFile, [tracker.http, tracker.ws])
-  seeder = await startLibtorrent('cross5-libtorrent', 'seed', torrentFile, path.dirname(content.dir))
-  cleanup.add(seeder.stop)
-  const b = await launch({ name: 'cross5-braid', origins: [web.url] })
-  cleanup.add(b.close)
-  page = await openBraid(b.ctx, web.url)
+  ;({ content, work, torrentFile, torrent, seeder, page } = await libtorrentToBrowser(cleanup, {
+    name: 'mixed-swarm', layout: multiFileLayout(0.5), seederName: 'cross5-libtorrent', profile: 'cross5-braid'
+  }))
 }, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
 test('libtorrent seeds; aria2, native Braid, WebTorrent (Node) and browser Braid all complete', { timeout: 60000 }, async () => {
   const dirs = {}
-  for (const n of ['native', 'aria2', 'webtorrent']) {
-    dirs[n] = path.join(work.dir, n)
-    fs.mkdirSync(dirs[n])
-  }
+  for (const n of ['native', 'aria2', 'webtorrent']) dirs[n] = peerDir(work, n)
   // Every peer finds the others through the trackers: HTTP for the TCP
   // ones, the WebSocket tracker for the WebRTC ones.
   const native = await startBraid('cross5-native', torrentFile, { dir: dirs.native })

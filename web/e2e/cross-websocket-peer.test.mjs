@@ -6,26 +6,21 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { launch } from './lib/browser.mjs'
-import { download, fileHashes, openBraid, stats, waitComplete } from './lib/braidpage.mjs'
-import { diffFiles, makeContent, multiFileLayout } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs, waitFor } from './lib/env.mjs'
-import { braidCreate, requireNative, startBraid, tempDir, watchTransports } from './lib/native.mjs'
-import { startWeb } from './lib/servers.mjs'
+import { download, fileHashes, stats, waitComplete } from './lib/braidpage.mjs'
+import { diffFiles, multiFileLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput, waitFor } from './lib/env.mjs'
+import { braidCreate, requireNative, startBraid, watchTransports } from './lib/native.mjs'
+import { openBraidProfile, startServers, tempContent, workDir } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
-let content, web, torrent, infoHash, seeder
+let content, torrent, infoHash, seeder
 const pages = {}
 
 before(async () => {
-  requirePrereqs()
   requireNative()
-  web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('ws-peer', multiFileLayout(0.5))
-  cleanup.add(content.cleanup)
-  const work = tempDir('ws-peer')
-  cleanup.add(work.cleanup)
+  const { web } = await startServers(cleanup, { tracker: false })
+  content = tempContent(cleanup, 'ws-peer', multiFileLayout(0.5))
+  const work = workDir(cleanup, 'ws-peer')
   const torrentFile = path.join(work.dir, 'ws-peer.torrent')
   torrent = braidCreate(content.dir, torrentFile, []) // no trackers
   seeder = await startBraid('cross4-native', torrentFile, {
@@ -36,11 +31,7 @@ before(async () => {
   const st = await seeder.progressWhere(p => p.state === 'seeding', 20000, 'seeder to verify its data')
   infoHash = st.info_hash
   // One fresh browser profile per case, started before the timed tests.
-  for (const name of ['cross4-bytes', 'cross4-magnet']) {
-    const b = await launch({ name, origins: [web.url] })
-    cleanup.add(b.close)
-    pages[name] = await openBraid(b.ctx, web.url)
-  }
+  for (const name of ['cross4-bytes', 'cross4-magnet']) pages[name] = await openBraidProfile(cleanup, web, name)
 }, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
 

@@ -3,14 +3,13 @@
 // aria2, which finds peers only through the HTTP tracker, downloads every
 // byte from the native node.
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { diffFiles, makeContent, multiFileLayout } from './lib/content.mjs'
+import { diffFiles, multiFileLayout } from './lib/content.mjs'
 import { Cleanup, log, recordThroughput } from './lib/env.mjs'
-import { hashTree, requireNative, startAria2, startBraid, tempDir, withTrackers, writeFile } from './lib/native.mjs'
+import { hashTree, requireNative, startAria2, withTrackers, writeFile } from './lib/native.mjs'
+import { peerDir, startBridge, tempContent, webTorrentSeeder, workDir } from './lib/scenario.mjs'
 import { startTracker } from './lib/servers.mjs'
-import { wtSeed } from './lib/webtorrent.mjs'
 
 const cleanup = new Cleanup()
 let content, tracker, seeder, work
@@ -19,14 +18,11 @@ before(async () => {
   requireNative({ aria2: true })
   tracker = await startTracker()
   cleanup.add(tracker.stop)
-  content = makeContent('wt-to-aria2', multiFileLayout(0.5))
-  cleanup.add(content.cleanup)
-  work = tempDir('wt-to-aria2')
-  cleanup.add(work.cleanup)
+  content = tempContent(cleanup, 'wt-to-aria2', multiFileLayout(0.5))
+  work = workDir(cleanup, 'wt-to-aria2')
   // The seeder announces to the WebSocket tracker only: nothing can reach
   // it over TCP.
-  seeder = await wtSeed(content.dir, tracker.ws)
-  cleanup.add(seeder.stop)
+  seeder = await webTorrentSeeder(cleanup, content.dir, tracker.ws)
 }, { timeout: 90000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
@@ -36,11 +32,8 @@ test('WebTorrent (WebRTC) → native Braid → aria2 (TCP), files identical', { 
   const bridgeTorrent = writeFile(work.dir, 'bridge.torrent', withTrackers(seeder.torrentFile, [tracker.http, tracker.ws]))
   const aria2Torrent = writeFile(work.dir, 'aria2.torrent', withTrackers(seeder.torrentFile, [tracker.http]))
   const t0 = Date.now()
-  const bridgeDir = path.join(work.dir, 'bridge')
-  const bridge = await startBraid('cross3-native', bridgeTorrent, { dir: bridgeDir })
-  cleanup.add(bridge.stop)
-  const ariaDir = path.join(work.dir, 'aria2')
-  fs.mkdirSync(ariaDir)
+  const { bridge, dir: bridgeDir } = await startBridge(cleanup, 'cross3-native', bridgeTorrent, work)
+  const ariaDir = peerDir(work, 'aria2')
   const aria2 = await startAria2('cross3-aria2', aria2Torrent, ariaDir)
   cleanup.add(aria2.stop)
   const got = await bridge.complete(40000)

@@ -2,30 +2,22 @@
 // IndexedDB (verified_on_start > 0) and fetches only what was missing.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { launch, screenshot } from './lib/browser.mjs'
-import { download, fileHashes, openBraid, stats, waitComplete, waitReady } from './lib/braidpage.mjs'
-import { MiB, diffFiles, makeContent, multiFileLayout } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs, waitFor } from './lib/env.mjs'
-import { startTracker, startWeb } from './lib/servers.mjs'
-import { wtSeed } from './lib/webtorrent.mjs'
+import { screenshot } from './lib/browser.mjs'
+import { download, fileHashes, stats, waitComplete, waitReady } from './lib/braidpage.mjs'
+import { MiB, diffFiles, multiFileLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput, waitFor } from './lib/env.mjs'
+import { webTorrentToBrowser } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
 let content, seeder, page
 
 before(async () => {
-  requirePrereqs()
-  const tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('reload', multiFileLayout())
-  cleanup.add(content.cleanup)
-  // Slow enough that the reload lands mid-download.
-  seeder = await wtSeed(content.dir, tracker.ws, { uploadLimit: 3 * MiB })
-  cleanup.add(seeder.stop)
-  const b = await launch({ name: 'braid-reload', origins: [web.url] })
-  cleanup.add(b.close)
-  page = await openBraid(b.ctx, web.url)
+  ({ content, seeder, page } = await webTorrentToBrowser(cleanup, {
+    name: 'reload',
+    layout: multiFileLayout(),
+    profile: 'braid-reload',
+    seed: { uploadLimit: 3 * MiB } // slow enough that the reload lands mid-download
+  }))
 }, { timeout: 120000 })
 after(() => cleanup.run(), { timeout: 60000 })
 

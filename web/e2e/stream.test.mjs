@@ -5,37 +5,27 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { launch, screenshot } from './lib/browser.mjs'
-import { openBraid, stats } from './lib/braidpage.mjs'
-import { makeContent } from './lib/content.mjs'
-import { Cleanup, log, requirePrereqs, waitFor, withTimeout } from './lib/env.mjs'
-import { startTracker, startWeb } from './lib/servers.mjs'
-import { wtSeed } from './lib/webtorrent.mjs'
+import { screenshot } from './lib/browser.mjs'
+import { stats } from './lib/braidpage.mjs'
+import { Cleanup, log, waitFor } from './lib/env.mjs'
+import { openBraidProfile, startServers, tempContent, webTorrentSeeder } from './lib/scenario.mjs'
 import { recordWebM } from './lib/media.mjs'
 
 const cleanup = new Cleanup()
 let content, seeder, page, video
 
 before(async () => {
-  requirePrereqs()
-  const tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  const b = await launch({ name: 'braid-stream', origins: [web.url] })
-  cleanup.add(b.close)
-  page = await openBraid(b.ctx, web.url)
+  const { tracker, web } = await startServers(cleanup)
+  page = await openBraidProfile(cleanup, web, 'braid-stream')
   // Chromium probes the first seconds of a WebM before it reports metadata,
   // so the video must be several times longer than that probe.
   video = await recordWebM(page, 10000, 2e6, 320, 180)
   log(`recorded ${video.length} bytes of WebM`)
-  content = makeContent('stream', { 'notes.txt': 1000 })
-  cleanup.add(content.cleanup)
+  content = tempContent(cleanup, 'stream', { 'notes.txt': 1000 })
   fs.writeFileSync(path.join(content.dir, 'movie.webm'), video)
   // About the video's bit rate, ~12 s for the whole file: playback must
   // start well before that.
-  seeder = await wtSeed(content.dir, tracker.ws, { uploadLimit: Math.max(64 * 1024, Math.round(video.length / 12)), pieceLength: 64 * 1024 })
-  cleanup.add(seeder.stop)
+  seeder = await webTorrentSeeder(cleanup, content.dir, tracker.ws, { uploadLimit: Math.max(64 * 1024, Math.round(video.length / 12)), pieceLength: 64 * 1024 })
 }, { timeout: 150000 })
 after(() => cleanup.run(), { timeout: 60000 })
 

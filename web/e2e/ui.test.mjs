@@ -5,29 +5,16 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { after, before, test } from 'node:test'
-import { launch, screenshot } from './lib/browser.mjs'
-import { openBraid } from './lib/braidpage.mjs'
-import { makeContent, multiFileLayout, relPath } from './lib/content.mjs'
-import { Cleanup, recordThroughput, requirePrereqs, withTimeout } from './lib/env.mjs'
-import { startTracker, startWeb } from './lib/servers.mjs'
-import { wtSeed } from './lib/webtorrent.mjs'
+import { screenshot } from './lib/browser.mjs'
+import { multiFileLayout, relPath } from './lib/content.mjs'
+import { Cleanup, recordThroughput, withTimeout } from './lib/env.mjs'
+import { webTorrentToBrowser } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
 let content, seeder, page
 
 before(async () => {
-  requirePrereqs()
-  const tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('ui-person', multiFileLayout())
-  cleanup.add(content.cleanup)
-  seeder = await wtSeed(content.dir, tracker.ws)
-  cleanup.add(seeder.stop)
-  const b = await launch({ name: 'braid-ui', origins: [web.url] })
-  cleanup.add(b.close)
-  page = await openBraid(b.ctx, web.url)
+  ({ content, seeder, page } = await webTorrentToBrowser(cleanup, { name: 'ui-person', layout: multiFileLayout(), profile: 'braid-ui' }))
 }, { timeout: 120000 })
 after(() => cleanup.run(), { timeout: 60000 })
 

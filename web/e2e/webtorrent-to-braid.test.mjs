@@ -2,29 +2,17 @@
 // WebTorrent seeder in Node, over WebRTC signalled by the WebSocket tracker.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { launch, screenshot } from './lib/browser.mjs'
-import { download, fileHashes, openBraid, stats, waitComplete } from './lib/braidpage.mjs'
-import { diffFiles, makeContent, multiFileLayout } from './lib/content.mjs'
-import { Cleanup, log, recordThroughput, requirePrereqs } from './lib/env.mjs'
-import { startTracker, startWeb } from './lib/servers.mjs'
-import { wtSeed } from './lib/webtorrent.mjs'
+import { screenshot } from './lib/browser.mjs'
+import { download, fileHashes, stats, waitComplete } from './lib/braidpage.mjs'
+import { diffFiles, multiFileLayout } from './lib/content.mjs'
+import { Cleanup, log, recordThroughput } from './lib/env.mjs'
+import { webTorrentToBrowser } from './lib/scenario.mjs'
 
 const cleanup = new Cleanup()
 let content, seeder, page
 
 before(async () => {
-  requirePrereqs()
-  const tracker = await startTracker()
-  cleanup.add(tracker.stop)
-  const web = await startWeb()
-  cleanup.add(web.stop)
-  content = makeContent('wt-to-braid', multiFileLayout())
-  cleanup.add(content.cleanup)
-  seeder = await wtSeed(content.dir, tracker.ws)
-  cleanup.add(seeder.stop)
-  const b = await launch({ name: 'braid', origins: [web.url] })
-  cleanup.add(b.close)
-  page = await openBraid(b.ctx, web.url)
+  ({ content, seeder, page } = await webTorrentToBrowser(cleanup, { name: 'wt-to-braid', layout: multiFileLayout(), profile: 'braid' }))
 }, { timeout: 120000 })
 after(() => cleanup.run(), { timeout: 60000 })
 

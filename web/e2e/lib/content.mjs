@@ -39,12 +39,7 @@ export function multiFileLayout (scale = 1) {
 
 /** A flat ≥16 MiB layout (Braid's seed() takes file names, not paths). */
 export function flatLayout (scale = 1) {
-  return {
-    'clip.bin': Math.round(9 * MiB * scale) + 12345,
-    'readme.txt': 4321,
-    'part-a.bin': Math.round(5 * MiB * scale) + 777,
-    'part-b.bin': Math.round(2 * MiB * scale) + 1
-  }
+  return Object.fromEntries(Object.entries(multiFileLayout(scale)).map(([rel, length]) => [rel.split('/').pop(), length]))
 }
 
 export function sha256 (data) {

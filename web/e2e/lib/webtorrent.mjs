@@ -8,11 +8,15 @@ const CLIENT_OPTS = {
   tracker: { rtcConfig: { iceServers: [] } } // host candidates only
 }
 
-async function newClient (extra = {}) {
+async function newClient (extra = {}, role = 'client') {
   const { default: WebTorrent } = await import('webtorrent')
   const client = new WebTorrent({ ...CLIENT_OPTS, ...extra })
-  client.on('error', e => log('webtorrent client error:', String(e)))
+  client.on('error', e => log(`webtorrent ${role} error:`, String(e)))
   return client
+}
+
+function destroy (client) {
+  return withTimeout(new Promise(resolve => client.destroy(() => resolve())), 10000, 'webtorrent destroy')
 }
 
 /**
@@ -34,6 +38,26 @@ export async function wtSeed (dir, trackerWs, { uploadLimit, pieceLength = 256 *
     torrentFile: new Uint8Array(torrent.torrentFile),
     infoHash: torrent.infoHash,
     magnet: torrent.magnetURI,
-    stop: () => withTimeout(new Promise(resolve => client.destroy(() => resolve())), 10000, 'webtorrent destroy')
+    stop: () => destroy(client)
+  }
+}
+
+/**
+ * A WebTorrent leecher of torrentBytes writing under dir. Returns {torrent,
+ * done(ms) → ms taken, stop}.
+ */
+export async function wtLeech (torrentBytes, dir) {
+  const client = await newClient({}, 'leecher client')
+  const t0 = Date.now()
+  const t = client.add(Buffer.from(torrentBytes), { path: dir })
+  const done = new Promise((resolve, reject) => {
+    t.once('done', () => resolve(Date.now() - t0))
+    t.once('error', reject)
+  })
+  t.on('wire', (w, addr) => log('webtorrent leecher: peer', addr || w.type))
+  return {
+    torrent: t,
+    done: ms => withTimeout(done, ms, `WebTorrent leecher to finish (progress ${t.progress})`),
+    stop: () => destroy(client)
   }
 }
