@@ -50,7 +50,7 @@ def main():
     a = p.parse_args()
 
     mask = (lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
-            | lt.alert.category_t.tracker_notification)
+            | lt.alert.category_t.tracker_notification | lt.alert.category_t.peer_notification)
     settings = {
         "listen_interfaces": a.listen, "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
@@ -102,7 +102,8 @@ def main():
     last_dht = 0.0
     while True:
         for al in ses.pop_alerts():
-            if al.category() & lt.alert.category_t.error_notification:
+            if al.category() & lt.alert.category_t.error_notification or al.what() in (
+                    "hash_failed", "peer_ban", "peer_disconnected", "peer_connect", "peer_error", "peer_blocked"):
                 print(f"lt: {al.what()}: {al.message()}", file=sys.stderr, flush=True)
         now = time.time()
         st = h.status()
