@@ -54,6 +54,7 @@ func New(cfg Config) (*Client, error) {
 		UploadRate:         cfg.UploadRate,
 		Dial:               plat.dial,
 		Logger:             cfg.Logger,
+		NoClassicTrackers:  !plat.classicTrackers(),
 	}
 	if !cfg.NoWebRTC {
 		ecfg.Signal = plat.signaller(cfg)

@@ -71,3 +71,8 @@ func (platform) openDHT(string, []string, string, *slog.Logger) (dhtNode, error)
 func (platform) listenWS(string) (listener, error) {
 	return listener{}, fmt.Errorf("websocket listen: %w", errBrowser)
 }
+
+// classicTrackers: a browser cannot dial the ip:port peers HTTP and UDP
+// trackers return (and most refuse cross-origin requests): only WebSocket
+// trackers are used.
+func (platform) classicTrackers() bool { return false }

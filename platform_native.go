@@ -100,3 +100,6 @@ func (platform) listenWS(addr string) (listener, error) {
 	}
 	return listener{l: l, transport: websocket.Name, url: l.URL()}, nil
 }
+
+// classicTrackers: HTTP and UDP trackers find TCP peers.
+func (platform) classicTrackers() bool { return true }

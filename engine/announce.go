@@ -12,7 +12,7 @@ import (
 func (t *Torrent) startAnnouncer() {
 	tiers, signal := splitSignalTiers(t.spec.Tiers)
 	t.startSignallers(signal)
-	if len(tiers) == 0 {
+	if len(tiers) == 0 || t.e.cfg.NoClassicTrackers {
 		return
 	}
 	ctx, cancel := context.WithCancel(t.e.ctx)

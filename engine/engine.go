@@ -58,7 +58,10 @@ type Config struct {
 	Signal func(SignalSpec) (Signaller, error)
 	// SignalTrackers are WebSocket trackers every public torrent joins.
 	SignalTrackers []string
-	Logger         *slog.Logger
+	// NoClassicTrackers ignores HTTP and UDP trackers: the browser, whose
+	// peers could not dial the ip:port peers they return anyway.
+	NoClassicTrackers bool
+	Logger            *slog.Logger
 }
 
 func (c *Config) setDefaults() {
