@@ -1,0 +1,93 @@
+// Timed transfers for bench/browser.mjs: each leecher is timed inside its
+// own page (performance.now from adding the torrent to having every byte),
+// so Braid and WebTorrent are measured the same way and DevTools round trips
+// stay out of the figure.
+import { launch } from './browser.mjs'
+import { openBraid } from './braidpage.mjs'
+import { withTimeout } from './env.mjs'
+
+/**
+ * Braid in page downloads torrent bytes and waits, polling in the page,
+ * until every byte is stored. Returns {ms, infoHash, stats}.
+ */
+export function braidTimedDownload (page, torrent, timeoutMs) {
+  return withTimeout(page.evaluate(async ({ b64, timeoutMs }) => {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0))
+    const t0 = performance.now()
+    const r = await window.braid.download(bytes)
+    for (;;) {
+      const s = await window.braid.get(r.infoHash)
+      if (s.state === 'error') throw new Error('braid: torrent error: ' + s.error)
+      if (s.left === 0 && s.progress >= 1) return { ms: performance.now() - t0, infoHash: r.infoHash, stats: s }
+      if (performance.now() - t0 > timeoutMs) throw new Error(`braid: ${(100 * s.progress).toFixed(1)}% after ${timeoutMs} ms, peers ${s.peers}`)
+      await new Promise(resolve => setTimeout(resolve, 25))
+    }
+  }, { b64: Buffer.from(torrent).toString('base64'), timeoutMs }), timeoutMs + 10000, 'Braid page download')
+}
+
+/** A fresh browser profile (name) with web/e2e/www/wt.html open. Returns {page, close}. */
+export async function openWebTorrentPage (pagesURL, name) {
+  const b = await launch({ name, origins: [pagesURL] })
+  try {
+    const page = await b.ctx.newPage()
+    await page.goto(pagesURL + 'wt.html')
+    await page.waitForFunction(() => window.wtReady, null, { timeout: 15000 })
+    return { page, close: b.close }
+  } catch (e) {
+    await b.close()
+    throw e
+  }
+}
+
+/** A fresh browser profile (name) with the Braid page at webURL started. Returns {page, close}. */
+export async function openBraidPage (webURL, name) {
+  const b = await launch({ name, origins: [webURL] })
+  try {
+    return { page: await openBraid(b.ctx, webURL), close: b.close }
+  } catch (e) {
+    await b.close()
+    throw e
+  }
+}
+
+/**
+ * WebTorrent's browser bundle in page (wt.html) downloads torrent bytes.
+ * Returns {ms, files: [{path, length, sha256}], version}.
+ */
+export function webTorrentTimedDownload (page, torrent, timeoutMs) {
+  return withTimeout(page.evaluate(b64 => window.wtDownload(b64), Buffer.from(torrent).toString('base64')),
+    timeoutMs, 'WebTorrent page download')
+}
+
+/**
+ * WebTorrent's browser bundle in page (wt.html) seeds files it fetches from
+ * baseURL, as a torrent called name. Returns {infoHash, torrent: Buffer}.
+ */
+export async function webTorrentSeedInPage (page, baseURL, names, { name, announce, pieceLength }) {
+  const r = await withTimeout(page.evaluate(async ({ baseURL, names, name, announce, pieceLength }) => {
+    const { default: WebTorrent } = await import('/vendor/webtorrent.min.js')
+    const files = []
+    for (const n of names) {
+      const res = await fetch(baseURL + encodeURIComponent(n))
+      if (!res.ok) throw new Error(`fetch ${n}: HTTP ${res.status}`)
+      files.push(new File([await res.arrayBuffer()], n))
+    }
+    const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
+    window.seedClient = client
+    const torrent = await new Promise((resolve, reject) => {
+      client.on('error', e => reject(new Error(String(e))))
+      client.seed(files, { name, announce, pieceLength }, resolve)
+    })
+    const tf = new Uint8Array(torrent.torrentFile)
+    let s = ''
+    for (let i = 0; i < tf.length; i += 0x8000) s += String.fromCharCode(...tf.subarray(i, i + 0x8000))
+    return { infoHash: torrent.infoHash, torrent: btoa(s) }
+  }, { baseURL, names, name, announce, pieceLength }), 120000, 'WebTorrent page seeding fetched files')
+  return { infoHash: r.infoHash, torrent: Buffer.from(r.torrent, 'base64') }
+}
+
+/** The "piece length" of a .torrent (bencoded bytes), or 0. */
+export function pieceLengthOf (torrent) {
+  const m = /12:piece lengthi(\d+)e/.exec(Buffer.from(torrent).toString('latin1'))
+  return m ? Number(m[1]) : 0
+}
