@@ -11,6 +11,10 @@ Scenarios, on 127.0.0.1 only, DHT/LSD/UPnP/uTP off everywhere:
               the SHA-1 limit (crypto/sha1 on one core and on all cores)
   5 scale     1,000 small torrents seeding idle in one Braid client, then
               remove/re-add churn
+  6 browser   bench/browser.mjs in a loopback-only network namespace: Braid
+              in headless Chromium against WebTorrent's browser build, from
+              one WebTorrent seeder in Node and between two browser
+              profiles; and the size of web/braid.wasm
 Runs are interleaved (run 1 of every client, then run 2, ...); tables show
 the median and the min-max spread.
 """
@@ -98,6 +102,11 @@ class Bench:
         self.results = []
         self.failures = []
         self.scale = None
+        self.browser = None
+        if a.browser_size:
+            self.browser_size = parse_size(a.browser_size)
+        else:  # the browser clients hold the torrent in memory or IndexedDB
+            self.browser_size = 2 * MiB if self.smoke else min(self.size, 64 * MiB)
         self.limits = []
         self.serial = 0
         mb = self.size / 1e6
@@ -415,6 +424,36 @@ class Bench:
             p.stop()
         shutil.rmtree(d, ignore_errors=True)
 
+    def browser_run(self):
+        """Scenario 6: one bench/browser.mjs process runs every interleaved
+        browser transfer and writes its results as JSON."""
+        log(f"6 browser: Braid and WebTorrent in headless Chromium, {human(self.browser_size)}, {self.runs} run(s)")
+        self.quiet()
+        out = os.path.join(self.work, "browser.json")
+        logs = os.path.join(self.logs, "browser")
+        os.makedirs(logs, exist_ok=True)
+        if os.path.exists(out):
+            os.remove(out)
+        n_mib = self.browser_size / MiB
+        timeout = 240 + self.runs * 4 * (90 + 4 * n_mib)
+        p = Proc(self.name("browser"), [os.path.join(ROOT, "scripts", "netns.sh"), "node",
+                                        os.path.join(HERE, "browser.mjs"), "--size", f"{self.browser_size // 1024}KiB",
+                                        "--runs", self.runs, "--out", out, "--logs", logs], self.logs, cwd=ROOT)
+        try:
+            rc = p.wait(timeout)
+        except Timeout:
+            p.stop()
+            raise
+        for t, line in p.tail(12):
+            log(f"  {line}")
+        if not os.path.exists(out):
+            raise RuntimeError(f"bench/browser.mjs exited {rc} without results (logs in {logs})")
+        with open(out) as f:
+            self.browser = json.load(f)
+        self.failures += [f"browser: {x}" for x in self.browser["failures"]]
+        if rc != 0 and not self.browser["failures"]:
+            self.failures.append(f"browser: bench/browser.mjs exited {rc}")
+
     # ---- report --------------------------------------------------------
     def machine(self):
         cpu = "unknown"
@@ -490,7 +529,28 @@ def overfetch(b, scenario):
                 f"(median; max {100 * max(extra):.1f}%): duplicate or discarded blocks."]
 
 
+SECTION_SCENARIO = {"1": "download", "2": "download", "3": "swarm", "4": "verify", "5": "scale", "6": "browser"}
+
+
 def tables(b, summ):
+    """The result tables of the scenarios this run measured."""
+    chosen = set(b.a.scenarios.split(","))
+    sections = []
+    for line in all_tables(b, summ):
+        if line.startswith("### "):
+            sections.append((SECTION_SCENARIO.get(line[4:].split(".")[0]), [line]))
+        elif sections:
+            sections[-1][1].append(line)
+    out = []
+    for scenario, lines in sections:
+        if scenario in chosen:
+            while lines and not lines[-1]:
+                lines.pop()
+            out += ([""] if out else []) + lines
+    return out
+
+
+def all_tables(b, summ):
     gib = b.size / (1 << 30)
     lines = []
     label = dict(LABEL, **{"sha1-1": "SHA-1 limit, 1 core", f"sha1-{os.cpu_count()}": f"SHA-1 limit, {os.cpu_count()} cores"})
@@ -569,6 +629,32 @@ def tables(b, summ):
                   f"({sc['heap_after_churn_mib'] - sc['heap_mib']:+.1f}) |"]
     else:
         lines.append("not measured (failed; see the log)")
+    lines += ["", "### 6. In the browser (headless Chromium, WebRTC on loopback)", ""] + browser_table(b)
+    return lines
+
+
+def browser_table(b):
+    br = b.browser
+    if not br:
+        return ["not measured (failed or not selected; see the log)"]
+    lines = [f"A {human(br['size'])} torrent of four files. Each run opens a fresh browser profile per client, which "
+             "downloads one torrent per pair, timed in its page from adding the torrent until it holds every byte, "
+             "then removes it.", "",
+             "| leecher ← seeder | ok | seconds | MiB/s | Braid ÷ WebTorrent |", "|---|---|---|---|---|"]
+    for pair in ("node", "browser"):
+        bs, ws = br["summary"][f"braid:{pair}"], br["summary"][f"webtorrent:{pair}"]
+        ratio = f"{bs['MiBps'][0] / ws['MiBps'][0]:.2f}×" if "MiBps" in bs and "MiBps" in ws else "–"
+        for s, r in ((bs, ratio), (ws, "")):
+            if "MiBps" not in s:
+                lines.append(f"| {s['label']} | {s['ok']}/{s['runs']} | failed | | {r} |")
+                continue
+            lines.append(f"| {s['label']} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
+                         f"{fmt_spread(s['MiBps'])} | {r} |")
+    w = br["wasm"]
+    v = br.get("versions", {})
+    lines += ["", f"web/braid.wasm: {w['raw'] / MiB:.2f} MiB raw, {w['gzip'] / MiB:.2f} MiB gzipped (gzip -9). "
+                  f"Braid {v.get('braid', {}).get('release', '?')}, WebTorrent {v.get('webtorrent', '?')} "
+                  "(its browser bundle; the Node seeder is the same version)."]
     return lines
 
 
@@ -608,6 +694,15 @@ def targets(b, summ):
         leak = sc["goroutines_after_churn"] > sc["goroutines"] or sc["heap_after_churn_mib"] > 1.25 * sc["heap_mib"] + 1
         lines.append(f"| churn leaks nothing | goroutines {sc['goroutines']} → {sc['goroutines_after_churn']}, heap "
                      f"{sc['heap_mib']:.1f} → {sc['heap_after_churn_mib']:.1f} MiB | {'no' if leak else 'yes'} |")
+    br = b.browser
+    if br:
+        bs, ws = br["summary"]["braid:node"], br["summary"]["webtorrent:node"]
+        if "MiBps" in bs and "MiBps" in ws:
+            r = bs["MiBps"][0] / ws["MiBps"][0]
+            lines.append(f"| browser ≥ 1.5× WebTorrent from the same seeder | {r:.2f}× ({bs['MiBps'][0]:.1f} vs "
+                         f"{ws['MiBps'][0]:.1f} MiB/s at {human(br['size'])}) | {'yes' if r >= 1.5 else 'no'} |")
+        gz = br["wasm"]["gzip"] / MiB
+        lines.append(f"| wasm ≤ 3 MiB gzipped | {gz:.2f} MiB | {'yes' if gz <= 3 else 'no'} |")
     if gib < 1:
         lines.append("")
         lines.append(f"(Measured at {human(b.size)}, not the 1 GiB the targets name.)")
@@ -661,6 +756,12 @@ def report(b, summ, m, started, took):
         "DHT off): small single-file torrents seeding with no peers; RSS from `/proc/self/status`, CPU from "
         "`getrusage` over the idle window, which starts once every torrent seeds and has written its resume "
         "record (\"records written s\": from the first add until then); goroutines and heap in use after a forced GC.",
+        "- Browser: `bench/browser.mjs`, in a network namespace holding only loopback "
+        "(`scripts/netns.sh`), through the browser tests' harness (`web/e2e/lib`): Braid's WebSocket tracker "
+        "signals WebRTC; the Node seeder is WebTorrent with 256 KiB pieces; in the browser pairs WebTorrent "
+        "seeds with the piece length Braid's `seed()` chose. Each leecher runs in a fresh Chromium profile "
+        "(Braid stores in IndexedDB, WebTorrent in memory), checked byte for byte after timing. "
+        "`BENCH_BROWSER_SIZE` sets its size (default: `BENCH_SIZE` up to 64 MiB; 2 MiB in a smoke run).",
         "", "## Reproduce", "",
         "```sh",
         "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",
@@ -700,7 +801,8 @@ def main():
     ap.add_argument("--scale", required=True)
     ap.add_argument("--anacrolix", default="")
     ap.add_argument("--anacrolix-version", default="")
-    ap.add_argument("--scenarios", default="download,swarm,verify,scale")
+    ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser")
+    ap.add_argument("--browser-size", default="", help="torrent size of the browser scenario")
     ap.add_argument("--quiet-wait", type=float, default=30.0,
                     help="seconds to wait before each run for other work to pause (0: never)")
     a = ap.parse_args()
@@ -719,10 +821,14 @@ def main():
     m = {}
     try:
         m["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        b.make_payload()
         sc = a.scenarios.split(",")
+        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser"}
+        if unknown:
+            ap.error(f"--scenarios: unknown {','.join(sorted(unknown))}")
+        if set(sc) & {"download", "swarm", "verify"}:
+            b.make_payload()
         steps = [("download", b.download_and_upload), ("swarm", b.swarm), ("verify", b.verify),
-                 ("scale", b.scale_run)]
+                 ("scale", b.scale_run), ("browser", b.browser_run)]
         for name, fn in steps:
             if name not in sc:
                 continue
@@ -746,7 +852,7 @@ def main():
     raw = os.path.join(a.out if a.smoke else tempfile.gettempdir(), "braid-bench-results.json")
     with open(raw, "w") as f:
         json.dump({"machine": m, "size": b.size, "runs": b.runs, "results": b.results, "scale": b.scale,
-                   "failures": b.failures}, f, indent=1)
+                   "browser": b.browser, "failures": b.failures}, f, indent=1)
     print(f"\nBraid benchmark: {human(b.size)}, {b.runs} run(s) per row, {took:.0f} s, load {m['load_start']} → {m['load']}\n")
     print("\n".join(tl))
     print("\nTargets:\n" + "\n".join(targets(b, summ)))

@@ -7,9 +7,10 @@
 //              Braid → Braid and WebTorrent → WebTorrent.
 //
 // Runs are interleaved (one of each leecher, then the next run, alternating
-// which goes first); every leecher is a fresh browser profile, timed inside
-// its page from adding the torrent to holding every byte, then checked byte
-// for byte. Also the size of web/braid.wasm, raw and gzipped.
+// which goes first); each run opens a fresh browser profile per client,
+// which downloads one torrent per pair, timed inside its page from adding
+// the torrent to holding every byte, checked byte for byte, then removed.
+// Also the size of web/braid.wasm, raw and gzipped.
 //
 //   scripts/netns.sh node bench/browser.mjs --size 16MiB --runs 3 --out FILE [--logs DIR]
 //
@@ -41,7 +42,7 @@ function parseArgs (argv) {
     const k = argv[i]
     const v = argv[i + 1]
     if (k === '-h' || k === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 17).join('\n'))
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 18).join('\n'))
       process.exit(0)
     }
     if (!['--size', '--runs', '--out', '--logs'].includes(k) || v === undefined) throw new Error(`browser.mjs: bad argument ${k}`)
@@ -136,24 +137,26 @@ async function main () {
       'braid:browser': { torrent: braidSeeded.torrent, name: 'bench-braid' },
       'webtorrent:browser': { torrent: wtSeeded.torrent, name: 'bench-wt' }
     }
-    const leech = async (key, run) => {
+    // One timed transfer by a leecher page; the torrent is removed after
+    // it, so the page joins the next swarm as a leecher only.
+    const leech = async (key, run, leecher) => {
       const [client, pair] = key.split(':')
       const { torrent, name } = torrents[key]
       const rec = { pair, client, run, bytes: content.total, piece: bench.pieceLengthOf(torrent), ok: false }
-      let leecher
       try {
+        if (!leecher) throw new Error('no leecher page')
         let r, got
         if (client === 'braid') {
-          leecher = await bench.openBraidPage(web.url, `bench-${client}-${pair}-${run}`)
           r = await bench.braidTimedDownload(leecher.page, torrent, timeoutMs)
           got = await fileHashes(leecher.page, r.infoHash)
           rec.fetched = r.stats.fetched
           rec.hash_fails = r.stats.hash_fails
+          await bench.braidRemove(leecher.page, r.infoHash)
         } else {
-          leecher = await bench.openWebTorrentPage(pages.url, `bench-${client}-${pair}-${run}`)
           r = await bench.webTorrentTimedDownload(leecher.page, torrent, timeoutMs)
           got = r.files
           versions.webtorrent = r.version
+          await bench.webTorrentRemove(leecher.page)
         }
         rec.seconds = r.ms / 1000
         rec.MiBps = content.total / MiB / rec.seconds
@@ -163,17 +166,31 @@ async function main () {
       } catch (e) {
         rec.note = String(e.message || e).split('\n')[0].slice(0, 300)
         failures.push(`${LABELS[key]} run ${run}: ${rec.note}`)
-      } finally {
-        if (leecher) await withTimeout(leecher.close(), 20000, 'closing a leecher').catch(e => log(String(e)))
       }
       results.push(rec)
       log(`bench: ${LABELS[key].padEnd(32)} run ${run}: ` +
         (rec.ok ? `${rec.seconds.toFixed(2)} s  ${rec.MiBps.toFixed(2)} MiB/s` : `FAILED ${rec.note}`))
     }
+    // Each run opens a fresh profile per client, which downloads the node
+    // pair's torrent and then the browser pair's; within a pair the two
+    // clients take turns going first.
     for (let run = 1; run <= a.runs; run++) {
-      for (const pair of Object.keys(PAIRS)) {
-        const order = run % 2 ? ['braid', 'webtorrent'] : ['webtorrent', 'braid']
-        for (const client of order) await leech(`${client}:${pair}`, run)
+      const open = (client, f) => f().catch(e => {
+        failures.push(`run ${run}: opening the ${client} leecher: ${String(e.message || e).split('\n')[0]}`)
+        return null
+      })
+      const leechers = {}
+      ;[leechers.braid, leechers.webtorrent] = await Promise.all([
+        open('braid', () => bench.openBraidPage(web.url, `bench-braid-leecher-${run}`)),
+        open('webtorrent', () => bench.openWebTorrentPage(pages.url, `bench-webtorrent-leecher-${run}`))])
+      try {
+        for (const pair of Object.keys(PAIRS)) {
+          const order = run % 2 ? ['braid', 'webtorrent'] : ['webtorrent', 'braid']
+          for (const client of order) await leech(`${client}:${pair}`, run, leechers[client])
+        }
+      } finally {
+        await Promise.all(Object.values(leechers).filter(Boolean).map(l =>
+          withTimeout(l.close(), 20000, 'closing a leecher').catch(e => log(String(e)))))
       }
     }
   } catch (e) {

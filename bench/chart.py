@@ -9,7 +9,9 @@ W, LABEL_W, VALUE_W = 760, 190, 90
 BAR_H, GAP, TITLE_H, PAD = 18, 6, 30, 14
 BRAID, OTHER, LIMIT = "#e8590c", "#5c7cfa", "#adb5bd"
 NAMES = {"braid": "Braid", "libtorrent": "libtorrent", "aria2": "aria2", "transmission": "Transmission",
-         "anacrolix": "anacrolix/torrent"}
+         "anacrolix": "anacrolix/torrent", "braid:node": "Braid ← WebTorrent (Node)",
+         "webtorrent:node": "WebTorrent ← WT (Node)", "braid:browser": "Braid → Braid",
+         "webtorrent:browser": "WebTorrent → WebTorrent"}
 
 
 def _name(c):
@@ -49,6 +51,11 @@ def panels(b, summ):
     out.append(("Resume verify of the complete data — MB/s",
                 bars("verify", ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{n}"], MiB, "mbps"),
                 "{:.0f}"))
+    br = getattr(b, "browser", None)
+    if br:
+        rows = [(k, *s["MiBps"]) for k, s in br["summary"].items() if "MiBps" in s]
+        out.append((f"In headless Chromium, {br['size'] >> 20} MiB over WebRTC — MiB/s (higher is better)",
+                    rows, "{:.1f}"))
     return [p for p in out if p[1]]
 
 
@@ -65,7 +72,7 @@ def write(path, b, summ):
         y += TITLE_H
         top = max(max(hi, med) for _, med, _, hi in rows) or 1
         for c, med, lo, hi in rows:
-            colour = BRAID if c == "braid" else LIMIT if c.startswith("sha1-") else OTHER
+            colour = BRAID if c.split(":")[0] == "braid" else LIMIT if c.startswith("sha1-") else OTHER
             bw = plot_w * med / top
             el.append(f'<text x="{LABEL_W - 8}" y="{y + BAR_H - 5}" text-anchor="end">{escape(_name(c))}</text>')
             el.append(f'<rect x="{LABEL_W}" y="{y}" width="{bw:.1f}" height="{BAR_H}" fill="{colour}"/>')

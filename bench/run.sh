@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Braid's side-by-side benchmark against libtorrent, aria2, Transmission and
-# anacrolix/torrent (issue 6), on 127.0.0.1 only.
+# Braid's side-by-side benchmark against libtorrent, aria2, Transmission,
+# anacrolix/torrent and, in headless Chromium, WebTorrent (issue 6), on
+# 127.0.0.1 only.
 #
 #   make bench                 bash bench/run.sh   (1 GiB, 3 runs; writes docs/PERFORMANCE.md, docs/performance.svg)
 #   make test (bench-smoke)    BENCH_SIZE=16MiB BENCH_RUNS=1 bash bench/run.sh --smoke
@@ -10,8 +11,10 @@
 # Env: BENCH_SIZE (16MiB, 256MiB, 1GiB; default 1GiB), BENCH_RUNS (default 3),
 # BENCH_OUT (report dir), BENCH_WORKDIR (scratch, needs 3x BENCH_SIZE),
 # BENCH_KEEP=1 (keep the scratch dir and logs), BENCH_SCENARIOS
-# (download,swarm,verify,scale), BENCH_CACHE (where anacrolix/torrent is built),
-# BENCH_QUIET_WAIT (seconds to wait before each run for other work on the
+# (download,swarm,verify,scale,browser), BENCH_BROWSER_SIZE (the browser
+# scenario's torrent: default BENCH_SIZE up to 64MiB, 2MiB with --smoke; it
+# needs root for its loopback-only network namespace), BENCH_CACHE (where
+# anacrolix/torrent is built), BENCH_QUIET_WAIT (seconds to wait before each run for other work on the
 # machine to pause; default 30, 0 with --smoke), BENCH_ANACROLIX (1: build
 # anacrolix/torrent even in a smoke run; 0: leave it out; by default a smoke
 # run uses it only when already cached, since its first build takes minutes).
@@ -23,7 +26,7 @@ SMOKE=0
 for a in "$@"; do
 	case $a in
 	--smoke) SMOKE=1 ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
@@ -43,6 +46,16 @@ mkdir -p bin "$CACHE"
 $GO build -o bin/braid ./cmd/native
 $GO build -o bin/bench-sha1limit ./bench/sha1limit
 $GO build -o bin/bench-scale ./bench/scale
+
+SCENARIOS=${BENCH_SCENARIOS:-download,swarm,verify,scale,browser}
+case ",$SCENARIOS," in
+*,browser,*)
+	# The browser client, and the browser tests' npm packages it is driven with.
+	echo "bench: building web/braid.wasm" >&2
+	make -s web >&2
+	make -s npm-deps >&2
+	;;
+esac
 
 bash scripts/install-test-deps.sh
 if [ ! -x /usr/bin/time ]; then # GNU time: the leechers' peak RSS
@@ -94,7 +107,7 @@ trap cleanup EXIT
 args=(--size "$SIZE" --runs "$RUNS" --workdir "$WORK" --out "$OUT" --braid "$ROOT/bin/braid"
 	--sha1limit "$ROOT/bin/bench-sha1limit" --scale "$ROOT/bin/bench-scale"
 	--anacrolix "$ANA" --anacrolix-version "$ANA_VERSION"
-	--scenarios "${BENCH_SCENARIOS:-download,swarm,verify,scale}")
+	--scenarios "$SCENARIOS" --browser-size "${BENCH_BROWSER_SIZE:-}")
 if [ "$SMOKE" = 1 ]; then
 	args+=(--smoke --quiet-wait "${BENCH_QUIET_WAIT:-0}")
 else

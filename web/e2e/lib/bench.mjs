@@ -91,3 +91,14 @@ export function pieceLengthOf (torrent) {
   const m = /12:piece lengthi(\d+)e/.exec(Buffer.from(torrent).toString('latin1'))
   return m ? Number(m[1]) : 0
 }
+
+/** Braid in page removes a torrent and its data, so the profile can time the next one alone. */
+export function braidRemove (page, infoHash) {
+  return withTimeout(page.evaluate(ih => window.braid.remove(ih, { deleteData: true }), infoHash), 20000, 'braid.remove')
+}
+
+/** Destroys the WebTorrent client of wt.html's last download (its torrent leaves the swarm). */
+export function webTorrentRemove (page) {
+  return withTimeout(page.evaluate(() => new Promise(resolve => window.client ? window.client.destroy(() => resolve()) : resolve())),
+    20000, 'WebTorrent client destroy')
+}
