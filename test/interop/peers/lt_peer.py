@@ -50,7 +50,8 @@ def main():
     a = p.parse_args()
 
     mask = (lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
-            | lt.alert.category_t.tracker_notification | lt.alert.category_t.peer_notification)
+            | lt.alert.category_t.tracker_notification | lt.alert.category_t.peer_notification
+            | lt.alert.category_t.connect_notification)
     settings = {
         "listen_interfaces": a.listen, "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,

@@ -139,7 +139,7 @@ export async function startBraid (name, torrentFile, opts = {}) {
   for (const u of wsTrackers) args.push('--ws-tracker', u)
   if (wsListen) args.push('--ws-listen', wsListen)
   if (mode === 'download' && seed) args.push('--seed')
-  if (process.env.BRAID_E2E_VERBOSE === '1') args.push('--verbose') // diagnostics into the log
+  if (process.env.BRAID_E2E_VERBOSE !== '0') args.push('--verbose') // diagnostics into the log (BRAID_E2E_VERBOSE=0 turns them off)
   args.push(...extra, torrentFile)
 
   let listening, last = null, completeEv = null, errorEv = null
