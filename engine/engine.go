@@ -166,16 +166,19 @@ func (e *Engine) acceptPeer(c net.Conn, transport string) {
 	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
 	var buf [wire.HandshakeLen]byte
 	if _, err := io.ReadFull(c, buf[:]); err != nil {
+		e.cfg.Logger.Debug("incoming handshake", "addr", c.RemoteAddr().String(), "err", err)
 		_ = c.Close()
 		return
 	}
 	hs, err := wire.ParseHandshake(buf[:])
 	if err != nil {
+		e.cfg.Logger.Debug("incoming handshake", "addr", c.RemoteAddr().String(), "err", err)
 		_ = c.Close()
 		return
 	}
 	t := e.torrent(hs.InfoHash)
 	if t == nil || hs.PeerID == e.cfg.PeerID {
+		e.cfg.Logger.Debug("incoming connection refused", "addr", c.RemoteAddr().String(), "known torrent", t != nil)
 		_ = c.Close()
 		return
 	}

@@ -565,6 +565,8 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	}
 	if t.stopping || dup || t.banned[host] || len(t.peers) >= t.e.cfg.MaxPeersPerTorrent ||
 		t.e.conns.Load() >= int64(t.e.cfg.MaxConns) || t.State() == StateError {
+		t.e.cfg.Logger.Debug("connection refused", "addr", pc.addr, "stopping", t.stopping, "duplicate", dup,
+			"banned", t.banned[host], "peers", len(t.peers), "state", t.State())
 		_ = pc.conn.Close()
 		return
 	}
