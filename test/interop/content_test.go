@@ -27,15 +27,18 @@ const contentName = "braid-interop"
 
 // contentLayout is the shared multi-file folder: > 64 MiB over files of uneven
 // sizes, one tiny and some in subdirectories, so pieces straddle file edges.
-var contentLayout = []struct {
-	rel  string
-	size int64
-}{
+var contentLayout = []layoutFile{
 	{"big.bin", 40*mib + 12345},
 	{"sub/mid.bin", 17*mib - 777},
 	{"sub/deep/small.txt", 1000},
 	{"odd.bin", 6*mib + 3},
 	{"tail.bin", mib + 262143},
+}
+
+// layoutFile is one file of a generated folder.
+type layoutFile struct {
+	rel  string // slash-separated, below contentName
+	size int64
 }
 
 type contentFile struct {
@@ -53,23 +56,37 @@ type content struct {
 
 func (c *content) dir() string { return filepath.Join(c.parent, contentName) }
 
-var shared struct {
+// lazyContent is a generated folder shared by the tests of one run,
+// written on first use. Files are pseudo-random, seeded by seedPrefix and
+// their index, so every run writes the same bytes.
+type lazyContent struct {
+	dir        string // below suite.tmp
+	seedPrefix string
+	layout     []layoutFile
+
 	once sync.Once
 	c    *content
 	err  error
 }
 
+func (l *lazyContent) get(t *testing.T) *content {
+	t.Helper()
+	l.once.Do(func() { l.c, l.err = generateContent(filepath.Join(suite.tmp, l.dir), l.seedPrefix, l.layout) })
+	require.NoError(t, l.err, "generate %s content", l.dir)
+	return l.c
+}
+
+var shared = lazyContent{dir: "source", seedPrefix: "braid interop", layout: contentLayout}
+
 // testContent returns the shared source folder, generating it on first use.
 func testContent(t *testing.T) *content {
 	t.Helper()
-	shared.once.Do(func() { shared.c, shared.err = generateContent(filepath.Join(suite.tmp, "source")) })
-	require.NoError(t, shared.err, "generate content")
-	return shared.c
+	return shared.get(t)
 }
 
-func generateContent(parent string) (*content, error) {
+func generateContent(parent, seedPrefix string, layout []layoutFile) (*content, error) {
 	c := &content{parent: parent}
-	for i, f := range contentLayout {
+	for i, f := range layout {
 		path := filepath.Join(parent, contentName, filepath.FromSlash(f.rel))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, err
@@ -79,7 +96,7 @@ func generateContent(parent string) (*content, error) {
 			return nil, err
 		}
 		var seed [32]byte
-		copy(seed[:], fmt.Sprintf("braid interop file %d", i))
+		copy(seed[:], fmt.Sprintf("%s file %d", seedPrefix, i))
 		h := sha256.New()
 		_, err = io.CopyN(io.MultiWriter(out, h), rand.NewChaCha8(seed), f.size)
 		if cerr := out.Close(); err == nil {
