@@ -6,9 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/braid-bt/braid/internal/nodepeer"
 	"github.com/braid-bt/braid/tracker/wsproto"
 )
 
@@ -24,21 +22,6 @@ import (
 // the leecher gets the seeder's data. It fails, not skips, when node or
 // web/e2e/node_modules is missing: signalling interop is a requirement.
 func TestWSInteropWebTorrent(t *testing.T) {
-	node, err := exec.LookPath("node")
-	require.NoError(t, err, "node must be on PATH for the WebTorrent interop test")
-	modules, err := filepath.Abs("../web/e2e/node_modules")
-	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(modules, "webtorrent", "package.json"))
-	require.NoError(t, err, "run: cd web/e2e && npm ci --ignore-scripts")
-
-	// The peer script runs from a temp dir whose node_modules links to
-	// web/e2e's, so nothing is written into the repository.
-	dir := t.TempDir()
-	script, err := os.ReadFile("testdata/webtorrent/peer.mjs")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "peer.mjs"), script, 0o644))
-	require.NoError(t, os.Symlink(modules, filepath.Join(dir, "node_modules")))
-
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	srv := NewServer(ServerConfig{Interval: 120 * time.Second})
@@ -49,22 +32,11 @@ func TestWSInteropWebTorrent(t *testing.T) {
 	}()
 	wsURL := WebSocketURL(hs.URL) + "/announce"
 
-	run := func(args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
-		cmd := exec.CommandContext(ctx, node, append([]string{"peer.mjs"}, args...)...)
-		cmd.Dir = dir
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-		return cmd, bufio.NewScanner(out), &stderr
+	run := func(args ...string) (*bufio.Scanner, *strings.Builder) {
+		return nodepeer.Start(t, ctx, "../web/e2e/node_modules", "testdata/webtorrent/peer.mjs", args...)
 	}
 
-	_, seedOut, seedErr := run("seed", wsURL, "300000")
+	seedOut, seedErr := run("seed", wsURL, "300000")
 	require.True(t, seedOut.Scan(), "seeder printed nothing; stderr: %s", seedErr)
 	var seeded struct{ Magnet, SHA1 string }
 	require.NoError(t, json.Unmarshal(seedOut.Bytes(), &seeded))
@@ -75,7 +47,7 @@ func TestWSInteropWebTorrent(t *testing.T) {
 	ih := magnetInfoHash(t, seeded.Magnet)
 	require.Eventually(t, func() bool { return srv.ws.peers(ih) == 1 }, 10*time.Second, 20*time.Millisecond)
 
-	_, leechOut, leechErr := run("leech", wsURL, seeded.Magnet)
+	leechOut, leechErr := run("leech", wsURL, seeded.Magnet)
 	require.True(t, leechOut.Scan(), "leecher did not finish; stderr: %s; seeder stderr: %s", leechErr, seedErr)
 	var got struct {
 		Done bool

@@ -5,20 +5,17 @@
 package webrtc
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/internal/nodepeer"
 	"github.com/braid-bt/braid/tracker/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,37 +23,10 @@ import (
 )
 
 // nodePeer starts testdata/webtorrent/peer.mjs with args and returns its
-// first stdout line. It fails, not skips, when node or web/e2e/node_modules
-// is missing: WebTorrent interop is a requirement.
+// first stdout line.
 func nodePeer(t *testing.T, ctx context.Context, args ...string) (line string, stderr *strings.Builder) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	require.NoError(t, err, "node must be on PATH for the WebTorrent interop test")
-	modules, err := filepath.Abs("../../web/e2e/node_modules")
-	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(modules, "webtorrent", "package.json"))
-	require.NoError(t, err, "run: cd web/e2e && npm ci --ignore-scripts")
-
-	// Run from a temp dir whose node_modules links to web/e2e's, so nothing
-	// is written into the repository.
-	dir := t.TempDir()
-	script, err := os.ReadFile("testdata/webtorrent/peer.mjs")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "peer.mjs"), script, 0o644))
-	require.NoError(t, os.Symlink(modules, filepath.Join(dir, "node_modules")))
-
-	cmd := exec.CommandContext(ctx, node, append([]string{"peer.mjs"}, args...)...)
-	cmd.Dir = dir
-	stderr = &strings.Builder{}
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(out)
+	sc, stderr := nodepeer.Start(t, ctx, "../../web/e2e/node_modules", "testdata/webtorrent/peer.mjs", args...)
 	require.True(t, sc.Scan(), "node peer printed nothing; stderr: %s", stderr)
 	return sc.Text(), stderr
 }
