@@ -8,9 +8,9 @@ package hostile
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/braid-bt/braid/internal/braidbin"
 )
 
 // suite holds what TestMain prepares once for every test.
@@ -32,41 +32,13 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	suite.tmp = tmp
-	root, err := findRepoRoot()
+	root, err := braidbin.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		return 1
 	}
-	suite.braidBin, suite.braidErr = buildBraid(root, tmp)
+	suite.braidBin, suite.braidErr = braidbin.Build(root, tmp)
 	return m.Run()
-}
-
-// findRepoRoot walks up from the working directory to the directory holding go.mod.
-func findRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func buildBraid(root, tmp string) (string, error) {
-	bin := filepath.Join(tmp, "braid")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/braid-bt/braid/cmd/native")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build github.com/braid-bt/braid/cmd/native: %v\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // braidPath returns the built binary or fails the test with the build error.

@@ -8,11 +8,11 @@ package interop
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
+
+	"github.com/braid-bt/braid/internal/braidbin"
 	"time"
 )
 
@@ -37,48 +37,19 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	suite.tmp = tmp
-	suite.repoRoot, err = findRepoRoot()
+	suite.repoRoot, err = braidbin.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "interop:", err)
 		return 1
 	}
-	suite.braidBin, suite.braidErr = buildBraid(suite.repoRoot, tmp)
+	// The CLI under test is compiled once; a failure is reported by every
+	// test that needs the binary, so the driver tests still run.
+	start := time.Now()
+	suite.braidBin, suite.braidErr = braidbin.Build(suite.repoRoot, tmp)
+	suite.buildTime = time.Since(start)
 	code := m.Run()
 	printTimings()
 	return code
-}
-
-// findRepoRoot walks up from the working directory to the directory holding go.mod.
-func findRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// buildBraid compiles the CLI under test once; a failure is reported by every
-// test that needs the binary, so the driver tests still run.
-func buildBraid(root, tmp string) (string, error) {
-	bin := filepath.Join(tmp, "braid")
-	start := time.Now()
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/braid-bt/braid/cmd/native")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	suite.buildTime = time.Since(start)
-	if err != nil {
-		return "", fmt.Errorf("go build github.com/braid-bt/braid/cmd/native: %v\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // braidPath returns the built braid binary or fails the test with the build error.
