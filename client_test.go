@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -281,4 +282,31 @@ func TestRemovePausedTorrent(t *testing.T) {
 	_, err = os.Stat(filepath.Join(fx.srcDir, "content", "first.bin"))
 	require.True(t, errors.Is(err, os.ErrNotExist), "data removed")
 	require.ErrorIs(t, c.Remove(fx.ih), braid.ErrTorrentNotFound)
+}
+
+// ReadFileAt waits for the pieces it needs and returns a file's bytes, at
+// any offset, while the torrent downloads.
+func TestReadFileAtWaitsForData(t *testing.T) {
+	fx := makeFixture(t, 16<<10, 100_000, 50_001)
+	seeder := newTestClient(t, fx.srcDir)
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	leecher := newTestClient(t, t.TempDir())
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	want := fx.files[filepath.Join("content", "sub", "b.bin")]
+	buf := make([]byte, 20_000)
+	n, err := lt.ReadFileAt(ctx, 1, buf, 30_001)
+	require.NoError(t, err)
+	require.Equal(t, want[30_001:30_001+n], buf[:n])
+	require.Equal(t, len(buf), n)
+	n, err = lt.ReadFileAt(ctx, 1, buf, int64(len(want))-100)
+	require.ErrorIs(t, err, io.EOF)
+	require.Equal(t, want[len(want)-100:], buf[:n])
+	_, err = lt.ReadFileAt(ctx, 2, buf, 0)
+	require.Error(t, err, "no such file")
 }

@@ -25,6 +25,7 @@ func (t *Torrent) ReadFileAt(ctx context.Context, index int, p []byte, off int64
 	if off < 0 || off > f.Length {
 		return 0, fmt.Errorf("read file %d at %d: out of range", index, off)
 	}
+	want := len(p)
 	if rest := f.Length - off; int64(len(p)) > rest {
 		p = p[:rest]
 	}
@@ -32,8 +33,8 @@ func (t *Torrent) ReadFileAt(ctx context.Context, index int, p []byte, off int64
 	if err != nil {
 		return n, fmt.Errorf("read file %d: %w", index, err)
 	}
-	if n < len(p) {
-		return n, io.EOF
+	if n < want {
+		return n, io.EOF // past the end of the file, as io.ReaderAt says
 	}
 	return n, nil
 }

@@ -80,7 +80,7 @@ func (t *Torrent) piecesReady(first, last int) (ready, ok bool) {
 		if ready {
 			return
 		}
-		n := t.sess.Stats(time.Now()).NumPieces
+		n := t.info.NumPieces()
 		for i := first; i <= last+readAhead && i < n; i++ {
 			if !have.Has(i) && t.sess.PiecePriority(i) != picker.PriorityNow {
 				t.sess.SetPiecePriority(i, picker.PriorityNow)

@@ -3,7 +3,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"syscall/js"
 
 	"github.com/braid-bt/braid"
@@ -269,10 +271,10 @@ func (a *api) read(args []js.Value) (any, error) {
 	}
 	buf := make([]byte, n)
 	got, err := t.ReadFileAt(a.ctx(), idx, buf, off)
-	if err != nil && got == 0 {
+	if err != nil && got == 0 && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	return uint8Array(buf[:got]), nil
+	return uint8Array(buf[:got]), nil // short at the end of the file
 }
 
 // fileBlob(infoHash, fileIndex) resolves with a Blob of a complete file.
