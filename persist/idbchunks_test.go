@@ -388,3 +388,28 @@ func TestChunkStoreFlushesEveryFewMiB(t *testing.T) {
 	assert.Equal(t, 1, st.batches)
 	assert.Zero(t, c.completeBytes)
 }
+
+// mark counts each byte once however writes overlap, across word edges.
+func TestPendingPieceMarkCountsBytesOnce(t *testing.T) {
+	const size = 1000
+	rng := rand.New(rand.NewPCG(7, 7))
+	pp := &pendingPiece{data: make([]byte, size), written: make([]uint64, (size+63)/64)}
+	model := make([]bool, size)
+	for range 500 {
+		from := rng.IntN(size)
+		to := from + rng.IntN(size-from+1)
+		pp.mark(from, to)
+		for i := from; i < to; i++ {
+			model[i] = true
+		}
+		want := 0
+		for _, w := range model {
+			if w {
+				want++
+			}
+		}
+		require.Equal(t, want, pp.count, "after mark(%d, %d)", from, to)
+	}
+	pp.mark(0, size)
+	assert.True(t, pp.complete())
+}
