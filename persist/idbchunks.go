@@ -21,7 +21,9 @@ type pieceStore interface {
 	// reads as zeros, fails its hash and is downloaded again).
 	getPiece(i, size int) ([]byte, error)
 	// putPieces stores pieces in one write (one IndexedDB transaction):
-	// the commit is what costs, so pieces are written in batches.
+	// the commit is what costs, so pieces are written in batches. It
+	// copies the bytes: the buffers are reused once it returns. getPiece
+	// returns a slice the caller owns.
 	putPieces(ps []storedPiece) error
 	// listPieces returns the indexes that have a stored piece.
 	listPieces() ([]int, error)
@@ -34,6 +36,7 @@ const (
 	maxPendingBytes  = 64 << 20 // and their total size
 	maxCachedPieces  = 8        // recently read pieces, so uploads don't cost a get per block
 	maxCachedBytes   = 32 << 20
+	maxSpareBytes    = 4 << 20 // piece buffers kept for reuse (two flushes' worth)
 	// flushEvery: once complete pieces waiting hold this much, they are
 	// stored in one batch. It trades commits (one per batch) against what a
 	// tab closed without warning loses (at most this much verified data).
@@ -99,7 +102,11 @@ type chunkStore struct {
 	completeBytes int64
 	cache         []cachedPiece // most recently used first
 	cacheSize     int64
-	closed        bool
+	// spare holds piece-sized buffers no longer in use: a fresh buffer per
+	// piece costs the memory's first touch (page faults, or zeroing by the
+	// collector) on top of the copy.
+	spare  [][]byte
+	closed bool
 
 	maxPending, maxCached                       int
 	maxPendingBytes, maxCachedBytes, flushEvery int64
@@ -224,6 +231,8 @@ func (c *chunkStore) addCache(i int, b []byte) {
 	for len(c.cache) > 1 && (len(c.cache) > c.maxCached || c.cacheSize > c.maxCachedBytes) {
 		last := len(c.cache) - 1
 		c.cacheSize -= int64(len(c.cache[last].data))
+		c.recycle(c.cache[last].data)
+		c.cache[last] = cachedPiece{}
 		c.cache = c.cache[:last]
 	}
 }
@@ -233,9 +242,29 @@ func (c *chunkStore) dropCache(i int) {
 		if e.index == i {
 			c.cacheSize -= int64(len(e.data))
 			c.cache = slices.Delete(c.cache, k, k+1)
+			c.recycle(e.data)
 			return
 		}
 	}
+}
+
+// recycle keeps a full-size piece buffer nothing refers to any more.
+func (c *chunkStore) recycle(b []byte) {
+	if int64(cap(b)) == c.pieceLen && int64(len(c.spare))*c.pieceLen < maxSpareBytes {
+		c.spare = append(c.spare, b[:cap(b)])
+	}
+}
+
+// newPieceBuf returns size zeroed bytes, reusing a spare buffer if it can.
+func (c *chunkStore) newPieceBuf(size int) []byte {
+	if n := len(c.spare); n > 0 && int64(size) == c.pieceLen {
+		b := c.spare[n-1]
+		c.spare[n-1] = nil
+		c.spare = c.spare[:n-1]
+		clear(b)
+		return b
+	}
+	return make([]byte, size)
 }
 
 func (c *chunkStore) findPending(i int) *pendingPiece {
@@ -308,7 +337,7 @@ func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
 			return nil, err
 		}
 	}
-	pp := &pendingPiece{index: i, data: make([]byte, size), written: make([]uint64, (size+63)/64)}
+	pp := &pendingPiece{index: i, data: c.newPieceBuf(size), written: make([]uint64, (size+63)/64)}
 	if c.stored.Has(i) {
 		// Part of a stored piece is rewritten: start from its bytes so the
 		// put that eventually stores the piece keeps the rest.
@@ -349,6 +378,7 @@ func (c *chunkStore) flush(batch []*pendingPiece) error {
 			c.addCache(pp.index, pp.data) // uploads read it back
 		} else {
 			c.dropCache(pp.index)
+			c.recycle(pp.data)
 		}
 	}
 	return nil
@@ -391,7 +421,7 @@ func (c *chunkStore) DeleteData() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pending, c.pendBytes, c.completeBytes = nil, 0, 0
-	c.cache, c.cacheSize = nil, 0
+	c.cache, c.cacheSize, c.spare = nil, 0, nil
 	c.stored = bitfield.New(c.numPieces)
 	return c.st.deletePieces()
 }
@@ -407,6 +437,6 @@ func (c *chunkStore) Close() error {
 	err := c.flush(c.pending)
 	c.closed = true
 	c.pending, c.pendBytes, c.completeBytes = nil, 0, 0
-	c.cache, c.cacheSize = nil, 0
+	c.cache, c.cacheSize, c.spare = nil, 0, nil
 	return err
 }

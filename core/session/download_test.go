@@ -61,11 +61,23 @@ func TestPipelineFillsAndRefills(t *testing.T) {
 	assert.Equal(t, reqs, h.outstanding(1))
 	assert.Equal(t, DefaultMinQueue, h.peerStats(1).Outstanding)
 
+	// Received blocks are replaced in batches of a quarter of the target,
+	// so the pipe stays three quarters full with one request message per
+	// batch instead of one per block.
+	batch := refillBatch(DefaultMinQueue)
+	require.Greater(t, batch, 1)
 	h.out.reset()
-	h.block(1, reqs[0])
+	for i := range batch - 1 {
+		h.block(1, reqs[i])
+	}
+	assert.Empty(t, h.out.sent(1, wire.Request), "a pipeline short of less than a batch waits")
+	assert.Len(t, h.outstanding(1), DefaultMinQueue-batch+1)
+	h.block(1, reqs[batch-1])
 	more := reqBlocks(h.out.sent(1, wire.Request))
-	require.Len(t, more, 1, "every block received is replaced at once")
-	assert.NotContains(t, reqs, more[0])
+	require.Len(t, more, batch, "a batch short: topped up at once")
+	for _, b := range more {
+		assert.NotContains(t, reqs, b)
+	}
 	assert.Len(t, h.outstanding(1), DefaultMinQueue)
 
 	// A steady 512 KiB/s grows the pipeline to about queueTime seconds' worth.
