@@ -65,6 +65,10 @@ type conn struct {
 
 	release func() // frees platform hooks (js callbacks)
 	offerer bool   // we made the offer: our side initiated the connection
+	// messages counts data channel messages received (tests check how
+	// senders split writes; in the browser the count is kept in JavaScript,
+	// as messages reach Go in batches).
+	messages func() int
 }
 
 // Initiator reports whether this side made the offer. When two peers

@@ -10,31 +10,76 @@ import "syscall/js"
 // outstanding per peer.
 const recvQueueMax = 32 << 20
 
-// attach installs its own onmessage handler on the browser's RTCDataChannel:
-// pion's OnMessage runs each message in a fresh goroutine, which could
-// reorder them. push never blocks here (a JS callback must not).
+// newReceiver builds the JavaScript side of a data channel's receive path.
+// Every message costs a call into Go when Go handles it directly: the Go
+// runtime resumes, then runs every goroutine the message woke (reader,
+// torrent loop, writer) before it yields again, and that per-message cost
+// was most of the browser's time per received block. So onmessage stays in
+// JavaScript: it queues the bytes and posts one wake-up through a
+// MessageChannel, which runs after the messages already waiting in the
+// event loop. Go then takes everything queued as one buffer. Under load
+// many messages share one call into Go; when idle, each still arrives at
+// once.
+var newReceiver = js.Global().Get("Function").New("dc", "wake", `
+	const q = []
+	let queued = 0
+	let posted = false
+	let messages = 0
+	const ch = new MessageChannel()
+	ch.port1.onmessage = () => { posted = false; wake() }
+	const enc = new TextEncoder()
+	dc.binaryType = 'arraybuffer'
+	dc.onmessage = e => {
+		const b = typeof e.data === 'string' ? enc.encode(e.data) : new Uint8Array(e.data)
+		messages++
+		if (b.length === 0) return
+		q.push(b)
+		queued += b.length
+		if (!posted) { posted = true; ch.port2.postMessage(0) }
+	}
+	return {
+		messages: () => messages,
+		take () {
+			if (q.length === 0) return null
+			let out = q[0]
+			if (q.length > 1) {
+				out = new Uint8Array(queued)
+				let off = 0
+				for (const b of q) { out.set(b, off); off += b.length }
+			}
+			q.length = 0
+			queued = 0
+			return out
+		},
+		close () {
+			dc.onmessage = null
+			ch.port1.onmessage = null
+			ch.port1.close()
+			ch.port2.close()
+			q.length = 0
+		}
+	}
+`)
+
+// attach installs the batching receiver on the browser's RTCDataChannel
+// (pion's OnMessage would run each message in a fresh goroutine, which could
+// also reorder them). push never blocks here (a JS callback must not).
 func (c *conn) attach() {
-	v := c.dc.JSValue()
-	v.Set("binaryType", "arraybuffer")
-	u8 := js.Global().Get("Uint8Array")
-	fn := js.FuncOf(func(this js.Value, args []js.Value) any {
-		if len(args) == 0 {
-			return js.Undefined()
+	var rx js.Value
+	wake := js.FuncOf(func(js.Value, []js.Value) any {
+		data := rx.Call("take")
+		if data.IsNull() {
+			return nil
 		}
-		data := args[0].Get("data")
-		if data.Type() == js.TypeString {
-			c.push([]byte(data.String()), false)
-			return js.Undefined()
-		}
-		arr := u8.New(data)
-		b := make([]byte, arr.Get("length").Int())
-		js.CopyBytesToGo(b, arr)
+		b := make([]byte, data.Get("length").Int())
+		js.CopyBytesToGo(b, data)
 		c.push(b, false)
-		return js.Undefined()
+		return nil
 	})
-	v.Set("onmessage", fn)
+	rx = newReceiver.Invoke(c.dc.JSValue(), wake)
+	c.messages = func() int { return rx.Call("messages").Int() }
 	c.release = func() {
-		v.Set("onmessage", js.Null())
-		fn.Release()
+		rx.Call("close")
+		wake.Release()
 	}
 }

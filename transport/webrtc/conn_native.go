@@ -2,7 +2,11 @@
 
 package webrtc
 
-import "github.com/pion/webrtc/v4"
+import (
+	"sync/atomic"
+
+	"github.com/pion/webrtc/v4"
+)
 
 // recvQueueMax bounds received bytes waiting for Read. A full queue stalls
 // pion's reader, which backs SCTP flow control up to the sender, so it can
@@ -13,5 +17,10 @@ const recvQueueMax = 1 << 20
 // from the channel's read loop, so blocking in push stalls that loop and
 // SCTP flow control slows the sender: natural back-pressure.
 func (c *conn) attach() {
-	c.dc.OnMessage(func(m webrtc.DataChannelMessage) { c.push(m.Data, true) })
+	var n atomic.Int64
+	c.dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		n.Add(1)
+		c.push(m.Data, true)
+	})
+	c.messages = func() int { return int(n.Load()) }
 }
