@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/braid-bt/braid/core/picker"
@@ -29,25 +28,46 @@ func (o *torrentOut) SendBlock(id session.PeerID, piece, begin, length int) {
 	}
 }
 
-// WriteBlock stores received data. A disk error (full disk, permissions)
-// stops the torrent with that error; its verified state is kept.
+// WriteBlock queues received data for the disk writer. The block stays
+// in the message buffer being handled (the loop then leaves that buffer to
+// the writer); data from anywhere else is copied. A disk error stops the
+// torrent with that error (see flushWrites); its verified state is kept.
 func (o *torrentOut) WriteBlock(piece, begin int, data []byte) {
 	t := (*Torrent)(o)
 	if t.State() == StateError {
 		return
 	}
-	off := t.info.PieceOffset(piece) + int64(begin)
-	if _, err := t.storage.WriteAt(data, off); err != nil {
-		// Stopping happens on the loop after this call returns: Out
-		// methods never call back into the session.
-		t.fail(fmt.Errorf("write piece %d: %w", piece, err))
-		t.halt = true
+	buf := t.msgBuf
+	t.msgBuf = nil
+	if buf == nil {
+		buf = getBuf()
+		*buf = append((*buf)[:0], data...)
+		data = *buf
 	}
+	t.writer().stage(diskOp{off: t.info.PieceOffset(piece) + int64(begin), data: data, buf: buf, piece: piece})
 }
 
-// HashPiece verifies a fully received piece on the hashing pool.
+// HashPiece verifies a fully received piece on the hashing pool, once the
+// disk writer has stored the blocks queued before this call.
 func (o *torrentOut) HashPiece(piece int) {
 	t := (*Torrent)(o)
+	if t.State() == StateError {
+		return
+	}
+	t.writer().stage(diskOp{piece: piece, hash: true})
+}
+
+// writer is the torrent's disk writer, started with the first write.
+func (t *Torrent) writer() *diskWriter {
+	if t.dw == nil {
+		t.dw = newDiskWriter(t.storage, t.submitHash)
+	}
+	return t.dw
+}
+
+// submitHash hands a written piece to the hashing pool; it runs on the
+// disk writer's goroutine.
+func (t *Torrent) submitHash(piece int) {
 	if t.State() == StateError {
 		return
 	}
@@ -58,6 +78,32 @@ func (o *torrentOut) HashPiece(piece int) {
 			t.post(evHashed{piece: piece, ok: ok, err: err})
 		},
 	})
+}
+
+// flushWrites hands what the loop staged to the disk writer (waiting while
+// its queue is full) and stops the torrent if a write failed. Runs on the
+// loop after each burst of events.
+func (t *Torrent) flushWrites() {
+	if t.dw == nil {
+		return
+	}
+	t.dw.flush(t.quit)
+	if err := t.dw.failure(); err != nil && t.State() != StateError {
+		t.fail(err)
+		t.halt = true
+	}
+}
+
+// closeWriter drains the disk writer as the loop ends: storage is synced,
+// closed or deleted only after every received block is written.
+func (t *Torrent) closeWriter() {
+	if t.msgBuf != nil {
+		putBuf(t.msgBuf)
+		t.msgBuf = nil
+	}
+	if t.dw != nil {
+		t.dw.close()
+	}
 }
 
 // ClosePeer drops a connection; banned peers' addresses are refused later.

@@ -245,8 +245,9 @@ func (p *peerConn) dropBlocks(dst []picker.Block) []picker.Block {
 
 var errTorrentClosed = errors.New("torrent closed")
 
-// Message buffers cycle between readers and the torrent loop: a block is
-// read into one, written to storage by the loop, and the buffer comes back.
+// Message buffers cycle between readers, the torrent loop and the disk
+// writer: a block is read into one, handed by the loop to the writer, and
+// the buffer comes back once the block is on storage.
 var bufPool = sync.Pool{New: func() any {
 	b := make([]byte, 0, wire.BlockSize+16)
 	return &b
@@ -255,7 +256,7 @@ var bufPool = sync.Pool{New: func() any {
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
 func putBuf(b *[]byte) {
-	if cap(*b) > 4*wire.BlockSize {
+	if b == nil || cap(*b) > 4*wire.BlockSize {
 		return // oversized bitfields and extension messages are not pooled
 	}
 	*b = (*b)[:0]

@@ -131,6 +131,9 @@ type Torrent struct {
 	savedHave  int  // what the last saved record held
 	savedUp    int64
 	savedDown  int64
+
+	dw     *diskWriter // started by the first received block
+	msgBuf *[]byte     // the message being handled; WriteBlock takes it
 }
 
 type candidate struct {
@@ -330,6 +333,7 @@ func (t *Torrent) fail(err error) {
 func (t *Torrent) run() {
 	defer close(t.loopDone)
 	defer t.closeChecked()
+	defer t.closeWriter()
 	now := time.Now()
 	if t.info != nil {
 		if !t.verifyOnDisk() {
@@ -372,6 +376,7 @@ func (t *Torrent) run() {
 			t.drain()
 			return
 		}
+		t.flushWrites()
 		if t.halt {
 			t.halt = false
 			now := time.Now()
@@ -445,6 +450,7 @@ func (t *Torrent) handle(ev event) {
 	now := time.Now()
 	switch ev := ev.(type) {
 	case evMessage:
+		t.msgBuf = ev.buf
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			if ev.msg.Type == wire.Port && !ev.msg.KeepAlive {
 				t.onPortMessage(p, ev.msg.Port)
@@ -455,7 +461,10 @@ func (t *Torrent) handle(ev event) {
 				t.sess.Message(p.id, &ev.msg, now)
 			}
 		}
-		putBuf(ev.buf)
+		if t.msgBuf != nil {
+			putBuf(t.msgBuf)
+			t.msgBuf = nil
+		}
 	case evPeerClosed:
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			t.e.cfg.Logger.Debug("peer closed", "addr", p.addr, "transport", p.transport, "err", ev.err)
