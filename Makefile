@@ -7,7 +7,7 @@ STATICCHECK := $(GOPATH)/bin/staticcheck
 FUZZTIME  ?= 3s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build web demo test test-deps npm-deps lint unit wasm-core wasm-persist e2e interop fuzz fuzz-brief bench bench-smoke clean
+.PHONY: all build web demo test test-deps npm-deps lint unit wasm-core wasm-browser e2e interop fuzz fuzz-brief bench bench-smoke clean
 
 all: build
 
@@ -24,7 +24,7 @@ demo: build
 
 # Everything CI runs: dependencies, lint, unit and interop tests, the core
 # under js/wasm, and brief fuzz runs over the committed corpora.
-test: test-deps build lint unit wasm-core wasm-persist e2e fuzz-brief bench-smoke
+test: test-deps build lint unit wasm-core wasm-browser e2e fuzz-brief bench-smoke
 
 test-deps:
 	bash scripts/install-test-deps.sh
@@ -52,9 +52,11 @@ npm-deps:
 		cd web/e2e && npm ci --ignore-scripts --no-audit --no-fund && cp package-lock.json node_modules/.package-lock.json.installed; \
 	fi
 
-# IndexedDB storage under Node with fake-indexeddb.
-wasm-persist:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-node-exec.sh" ./persist/
+# The browser-only code under Node: IndexedDB storage (fake-indexeddb), the
+# WebRTC data channel (@roamhq/wrtc), fetch, and the JavaScript bridge.
+wasm-browser: npm-deps
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-node-exec.sh" \
+		./persist/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/
 
 # Browser tests: headless Chromium, WebTorrent in Node, in a private network namespace.
 e2e: build

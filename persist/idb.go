@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall/js"
+
+	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
 // Object stores of a Braid database. Pieces are keyed by hex info hash, "/"
@@ -261,7 +263,7 @@ func (p *idbPieces) getPiece(i, size int) ([]byte, error) {
 func (p *idbPieces) putPieces(ps []storedPiece) error {
 	_, err := p.db.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
 		for _, sp := range ps {
-			if _, err := call(os, "put", uint8Array(sp.data), p.key(sp.index)); err != nil {
+			if _, err := call(os, "put", jsbridge.TempUint8Array(sp.data), p.key(sp.index)); err != nil {
 				return js.Undefined(), err
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
 var dbSeq atomic.Int64
@@ -207,10 +208,10 @@ func TestIDBStorageIgnoresForeignKeys(t *testing.T) {
 	db, _ := openTestDB(t)
 	prefix := piecePrefix(testIH)
 	for key, val := range map[string]js.Value{
-		prefix + "007": uint8Array(make([]byte, pieceLen)), // not canonical
-		prefix + "x":   uint8Array(make([]byte, pieceLen)),
+		prefix + "007": jsbridge.Uint8Array(make([]byte, pieceLen)), // not canonical
+		prefix + "x":   jsbridge.Uint8Array(make([]byte, pieceLen)),
 		prefix + "1":   js.ValueOf("not bytes"),
-		prefix + "0":   uint8Array([]byte("wrong size")),
+		prefix + "0":   jsbridge.Uint8Array([]byte("wrong size")),
 	} {
 		_, err := db.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
 			return call(os, "put", val, key)
@@ -258,10 +259,10 @@ func TestIDBStateStoreCorrupt(t *testing.T) {
 		require.NoError(t, err)
 	}
 	for name, v := range map[string]js.Value{
-		"garbage":       uint8Array([]byte("d4:junke")),
+		"garbage":       jsbridge.Uint8Array([]byte("d4:junke")),
 		"not bytes":     js.ValueOf("d4:infoi1ee"),
-		"other torrent": uint8Array(encB),
-		"truncated":     uint8Array(encB[:len(encB)/2]),
+		"other torrent": jsbridge.Uint8Array(encB),
+		"truncated":     jsbridge.Uint8Array(encB[:len(encB)/2]),
 	} {
 		t.Run(name, func(t *testing.T) {
 			put(recordKey(a.InfoHash), v)
@@ -270,8 +271,8 @@ func TestIDBStateStoreCorrupt(t *testing.T) {
 		})
 	}
 
-	put("not a hash", uint8Array(encB))
-	put(fmt.Sprintf("%X", b.InfoHash), uint8Array(encB))
+	put("not a hash", jsbridge.Uint8Array(encB))
+	put(fmt.Sprintf("%X", b.InfoHash), jsbridge.Uint8Array(encB))
 	list, err := st.List()
 	require.NoError(t, err)
 	assert.Equal(t, [][20]byte{a.InfoHash}, list, "keys that are not lowercase hex hashes are skipped")

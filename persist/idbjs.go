@@ -115,12 +115,6 @@ func (w *txWaiter) abort() {
 	_ = w.wait()
 }
 
-func uint8Array(b []byte) js.Value {
-	u := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u, b)
-	return u
-}
-
 // bytesFrom copies a stored Uint8Array into Go. ok is false when v is not a
 // Uint8Array or is longer than limit: stored values are not trusted.
 func bytesFrom(v js.Value, limit int) (b []byte, ok bool) {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"syscall/js"
+
+	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
 // idbStateStore keeps resume records in the "records" object store, each the
@@ -30,7 +32,7 @@ func (s idbStateStore) Save(r *Record) error {
 	}
 	ih, _ := r.InfoHashArray() // EncodeRecord checked the length
 	_, err = s.db.transact(recordsStore, "readwrite", func(os js.Value) (js.Value, error) {
-		_, err := call(os, "put", uint8Array(b), recordKey(ih))
+		_, err := call(os, "put", jsbridge.Uint8Array(b), recordKey(ih))
 		return js.Undefined(), err
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"syscall/js"
 
 	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
 // maxRead bounds one read() call; streaming readers ask in pieces.
@@ -137,7 +138,7 @@ func (a *api) seed(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.(js.Value).Set("torrent", uint8Array(raw))
+	out.(js.Value).Set("torrent", jsbridge.Uint8Array(raw))
 	return out, nil
 }
 
@@ -274,7 +275,7 @@ func (a *api) read(args []js.Value) (any, error) {
 	if err != nil && got == 0 && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	return uint8Array(buf[:got]), nil // short at the end of the file
+	return jsbridge.Uint8Array(buf[:got]), nil // short at the end of the file
 }
 
 // fileBlob(infoHash, fileIndex) resolves with a Blob of a complete file.
@@ -309,7 +310,7 @@ func (a *api) fileBlob(args []js.Value) (any, error) {
 		if n == 0 {
 			return nil, fmt.Errorf("read %s: %w", files[idx].Name, err)
 		}
-		parts.Call("push", uint8Array(buf[:n]))
+		parts.Call("push", jsbridge.Uint8Array(buf[:n]))
 		off += int64(n)
 	}
 	return js.Global().Get("Blob").New(parts, map[string]any{"type": "application/octet-stream"}), nil

@@ -3,8 +3,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"syscall/js"
+
+	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
 // maxTorrentBytes bounds what download() and seed() copy out of JavaScript.
@@ -37,7 +40,7 @@ func bytesOf(v js.Value) ([]byte, error) {
 		if size := v.Get("size").Float(); size > maxTorrentBytes {
 			return nil, fmt.Errorf("%w: %.0f bytes is too large", errBadArgument, size)
 		}
-		buf, err := await(v.Call("arrayBuffer"))
+		buf, err := jsbridge.Await(context.Background(), v.Call("arrayBuffer"))
 		if err != nil {
 			return nil, fmt.Errorf("read file: %w", err)
 		}
@@ -52,32 +55,4 @@ func bytesOf(v js.Value) ([]byte, error) {
 	b := make([]byte, n)
 	js.CopyBytesToGo(b, v)
 	return b, nil
-}
-
-func uint8Array(b []byte) js.Value {
-	u := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u, b)
-	return u
-}
-
-// await blocks this goroutine until the promise settles.
-func await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	onOK := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- result{v: a[0]}
-		return nil
-	})
-	onErr := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- result{err: fmt.Errorf("%s", js.Global().Get("String").Invoke(a[0]).String())}
-		return nil
-	})
-	defer onOK.Release()
-	defer onErr.Release()
-	p.Call("then", onOK, onErr)
-	r := <-ch
-	return r.v, r.err
 }

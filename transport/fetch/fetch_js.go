@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall/js"
+
+	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
 const (
@@ -119,47 +121,18 @@ func response(req *http.Request, v js.Value) *http.Response {
 	return resp
 }
 
-// await waits for promise p to settle or ctx to end. The callbacks release
-// themselves when p settles: releasing them earlier would make a late
-// settlement call a released function, which crashes the Go program. Ending
-// ctx aborts the request, so p does settle.
+// await waits for promise p to settle or ctx to end. Ending ctx aborts the
+// request, so p does settle (jsbridge.Await needs that).
 func await(ctx context.Context, p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
+	v, err := jsbridge.Await(ctx, p)
+	switch {
+	case err == nil:
+		return v, nil
+	case ctx.Err() != nil:
+		return js.Value{}, ctx.Err() // the abort was ours
+	default:
+		return js.Value{}, fmt.Errorf("%w: %s", ErrFetch, clip(err.Error()))
 	}
-	ch := make(chan result, 1)
-	var ok, fail js.Func
-	ok = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ok.Release()
-		fail.Release()
-		ch <- result{v: arg(a)}
-		return nil
-	})
-	fail = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ok.Release()
-		fail.Release()
-		msg := js.Global().Call("String", arg(a)).String()
-		ch <- result{err: fmt.Errorf("%w: %s", ErrFetch, clip(msg))}
-		return nil
-	})
-	p.Call("then", ok, fail)
-	select {
-	case r := <-ch:
-		if r.err != nil && ctx.Err() != nil {
-			return js.Value{}, ctx.Err() // the abort was ours
-		}
-		return r.v, r.err
-	case <-ctx.Done():
-		return js.Value{}, ctx.Err()
-	}
-}
-
-func arg(a []js.Value) js.Value {
-	if len(a) == 0 {
-		return js.Undefined()
-	}
-	return a[0]
 }
 
 // clip bounds browser- or server-chosen text quoted in errors.

@@ -25,6 +25,7 @@ var newReceiver = js.Global().Get("Function").New("dc", "wake", `
 	let queued = 0
 	let posted = false
 	let messages = 0
+	let buf = new Uint8Array(256 << 10)
 	const ch = new MessageChannel()
 	ch.port1.onmessage = () => { posted = false; wake() }
 	const enc = new TextEncoder()
@@ -43,13 +44,16 @@ var newReceiver = js.Global().Get("Function").New("dc", "wake", `
 			if (q.length === 0) return null
 			let out = q[0]
 			if (q.length > 1) {
-				out = new Uint8Array(queued)
+				// One reused buffer: a fresh large array per batch costs
+				// the browser more than the copy into it.
+				if (buf.length < queued) buf = new Uint8Array(Math.max(queued, 2 * buf.length))
+				out = buf.subarray(0, queued)
 				let off = 0
 				for (const b of q) { out.set(b, off); off += b.length }
 			}
 			q.length = 0
 			queued = 0
-			return out
+			return out // valid until the next take: Go copies it at once
 		},
 		close () {
 			dc.onmessage = null
@@ -57,6 +61,7 @@ var newReceiver = js.Global().Get("Function").New("dc", "wake", `
 			ch.port1.close()
 			ch.port2.close()
 			q.length = 0
+			buf = null
 		}
 	}
 `)

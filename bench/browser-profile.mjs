@@ -1,0 +1,130 @@
+// CPU profile of browser Braid's download path: a native Braid seeder over a
+// plain WebSocket (no tracker, no WebRTC) feeds Braid in headless Chromium
+// while the DevTools protocol's sampling profiler runs in the page. Writes
+// the .cpuprofile (open it in Chromium's DevTools) and prints the functions
+// with the most self time, plus the transfer rate. --trace records a
+// Chromium trace instead (where the renderer's own time goes).
+//
+//   scripts/netns.sh node bench/browser-profile.mjs [--size 32MiB] [--out DIR] [--source ws|webtorrent] [--trace]
+//
+// Build web/braid.wasm without -s -w first (make web-profile) so the
+// profile names Go functions.
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
+const MiB = 1 << 20
+
+function parseArgs (argv) {
+  const a = { size: '32MiB', out: path.join(ROOT, 'test-output', 'profile'), source: 'ws', trace: false }
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i]
+    const v = argv[i + 1]
+    if (k === '--trace') {
+      a.trace = true
+      i--
+      continue
+    }
+    if (!['--size', '--out', '--source'].includes(k) || v === undefined) throw new Error(`browser-profile.mjs: bad argument ${k}`)
+    a[k.slice(2)] = v
+  }
+  const m = /^(\d+)MiB$/.exec(a.size)
+  if (!m) throw new Error(`browser-profile.mjs: --size ${a.size}: want e.g. 32MiB`)
+  a.bytes = Number(m[1]) * MiB
+  if (!['ws', 'webtorrent'].includes(a.source)) throw new Error(`browser-profile.mjs: --source ${a.source}: want ws or webtorrent`)
+  return a
+}
+
+/** Self time per function (ms), the top n, from a DevTools CPU profile. */
+export function topSelf (profile, n = 40) {
+  const dt = new Map()
+  const { samples, timeDeltas, nodes } = profile
+  const byId = new Map(nodes.map(x => [x.id, x]))
+  for (let i = 0; i < samples.length; i++) {
+    const id = samples[i]
+    dt.set(id, (dt.get(id) || 0) + (timeDeltas[i] || 0))
+  }
+  const self = new Map()
+  let total = 0
+  for (const [id, us] of dt) {
+    const f = byId.get(id).callFrame
+    const key = `${f.functionName || '(anonymous)'} ${f.url ? path.basename(f.url) : ''}`.trim()
+    self.set(key, (self.get(key) || 0) + us)
+    total += us
+  }
+  return { total: total / 1000, top: [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => [k, us / 1000]) }
+}
+
+async function main () {
+  const a = parseArgs(process.argv.slice(2))
+  fs.mkdirSync(a.out, { recursive: true })
+  process.env.BRAID_E2E_OUT = a.out
+  const { Cleanup } = await import(path.join(LIB, 'env.mjs'))
+  const { makeContent } = await import(path.join(LIB, 'content.mjs'))
+  const { braidCreate, startBraid, tempDir } = await import(path.join(LIB, 'native.mjs'))
+  const { startServers, openBraidProfile, webTorrentSeeder } = await import(path.join(LIB, 'scenario.mjs'))
+  const { download, waitComplete } = await import(path.join(LIB, 'braidpage.mjs'))
+  const cleanup = new Cleanup()
+  try {
+    const { web, tracker } = await startServers(cleanup, { tracker: a.source === 'webtorrent' })
+    const content = makeContent('profile', { 'data.bin': a.bytes })
+    cleanup.add(content.cleanup)
+    const work = tempDir('profile')
+    cleanup.add(work.cleanup)
+    let src, opts
+    if (a.source === 'ws') {
+      const tf = path.join(work.dir, 'profile.torrent')
+      src = braidCreate(content.dir, tf, [])
+      const seeder = await startBraid('profile-seeder', tf, { mode: 'seed', dir: path.dirname(content.dir), wsListen: '127.0.0.1:0', noWebRTC: true })
+      cleanup.add(seeder.stop)
+      await seeder.progressWhere(p => p.state === 'seeding', 30000, 'seeder to verify')
+      opts = { peers: [seeder.ws] }
+    } else {
+      const seeder = await webTorrentSeeder(cleanup, content.dir, tracker.ws, {})
+      src = seeder.torrentFile
+      opts = {}
+    }
+    const page = await openBraidProfile(cleanup, web, 'profile')
+    const cdp = await page.context().newCDPSession(page)
+    if (a.trace) {
+      await cdp.send('Tracing.start', { categories: 'devtools.timeline,blink,v8,toplevel,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' })
+    } else {
+      await cdp.send('Profiler.enable')
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+      await cdp.send('Profiler.start')
+    }
+    const t0 = Date.now()
+    const r = await download(page, src, opts)
+    await waitComplete(page, r.infoHash, 300000, 'profile')
+    const ms = Date.now() - t0
+    if (a.trace) {
+      const done = new Promise(resolve => cdp.once('Tracing.tracingComplete', resolve))
+      await cdp.send('Tracing.end')
+      const { stream } = await done
+      let json = ''
+      for (;;) {
+        const r = await cdp.send('IO.read', { handle: stream, size: 1 << 20 })
+        json += r.base64Encoded ? Buffer.from(r.data, 'base64').toString() : r.data
+        if (r.eof) break
+      }
+      await cdp.send('IO.close', { handle: stream })
+      const file = path.join(a.out, `braid-${a.source}.trace.json`)
+      fs.writeFileSync(file, json)
+      console.log(`${a.source}: ${(a.bytes / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(2)} s; trace ${file}`)
+      return
+    }
+    const { profile } = await cdp.send('Profiler.stop')
+    const file = path.join(a.out, `braid-${a.source}.cpuprofile`)
+    fs.writeFileSync(file, JSON.stringify(profile))
+    console.log(`${a.source}: ${(a.bytes / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(2)} s = ${(a.bytes / MiB / (ms / 1000)).toFixed(2)} MiB/s; profile ${file}`)
+    const { total, top } = topSelf(profile)
+    console.log(`sampled ${total.toFixed(0)} ms`)
+    for (const [k, v] of top) console.log(`${v.toFixed(0).padStart(7)} ms ${(100 * v / total).toFixed(1).padStart(5)}%  ${k}`)
+  } finally {
+    await cleanup.run()
+  }
+}
+
+main().catch(e => { console.error(e.stack || String(e)); process.exit(1) })
