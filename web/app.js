@@ -232,33 +232,44 @@ function stateLabel (s, paused) {
   return s || 'unknown'
 }
 
+// setText and setProgress touch the DOM only on a change: rows refresh twice
+// a second, and every write makes the browser lay the page out again.
+function setText (el, text) {
+  if (el.textContent !== text) el.textContent = text
+}
+
+function setProgress (fill, p) {
+  const v = `scaleX(${p.toFixed(4)})`
+  if (fill.style.transform !== v) fill.style.transform = v
+}
+
 function renderRow (view, st) {
   view.stats = st
   const state = view.paused ? 'paused' : st.state
   view.li.dataset.state = state
-  view.name.textContent = st.name || view.infoHash
+  setText(view.name, st.name || view.infoHash)
   view.name.title = `${st.name || ''}\n${view.infoHash}`
-  view.state.textContent = state === 'metadata' ? 'fetching metadata' : stateLabel(st.state, view.paused)
+  setText(view.state, state === 'metadata' ? 'fetching metadata' : stateLabel(st.state, view.paused))
   const p = Math.max(0, Math.min(1, Number(st.progress) || 0))
-  view.fill.style.width = (p * 100).toFixed(2) + '%'
-  view.pct.textContent = fmtPct(p)
+  setProgress(view.fill, p)
+  setText(view.pct, fmtPct(p))
   view.li.dataset.progress = String(p)
   const total = Number(st.bytes_size) || 0
   const done = total ? total - (Number(st.left) || 0) : 0
-  view.size.textContent = total ? `${fmtBytes(done)} of ${fmtBytes(total)}` : ''
+  setText(view.size, total ? `${fmtBytes(done)} of ${fmtBytes(total)}` : '')
   const sp = st.speed || {}
-  view.speed.textContent = view.paused ? '' : `↓ ${fmtBytes(sp.download || 0)}/s  ↑ ${fmtBytes(sp.upload || 0)}/s`
+  setText(view.speed, view.paused ? '' : `↓ ${fmtBytes(sp.download || 0)}/s  ↑ ${fmtBytes(sp.upload || 0)}/s`)
   const byT = st.peers_by_transport || {}
   const parts = Object.entries(byT).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`)
   const peers = Number(st.peers) || 0
-  view.peers.textContent = view.paused ? ''
+  setText(view.peers, view.paused ? ''
     : `${peers} peer${peers === 1 ? '' : 's'}` + (parts.length ? ` (${parts.join(' · ')})` : '') +
-      (st.seeds ? `, ${st.seeds} seed${st.seeds === 1 ? '' : 's'}` : '')
-  view.eta.textContent = view.paused || st.state !== 'downloading' ? ''
-    : (st.eta >= 0 ? `${fmtEta(st.eta)} left` : 'ETA —')
-  view.error.textContent = st.error ? String(st.error) : ''
+      (st.seeds ? `, ${st.seeds} seed${st.seeds === 1 ? '' : 's'}` : ''))
+  setText(view.eta, view.paused || st.state !== 'downloading' ? ''
+    : (st.eta >= 0 ? `${fmtEta(st.eta)} left` : 'ETA —'))
+  setText(view.error, st.error ? String(st.error) : '')
   if (!view.busy) {
-    view.pause.textContent = view.paused ? 'Resume' : 'Pause'
+    setText(view.pause, view.paused ? 'Resume' : 'Pause')
     view.pause.disabled = false
   }
 }
@@ -373,7 +384,7 @@ async function refreshFiles (view) {
     if (!fr) fr = createFileRow(view, f)
     const p = Math.max(0, Math.min(1, Number(f.progress) || 0))
     const done = f.complete === true || p >= 1 || f.length === 0
-    fr.fill.style.width = (p * 100).toFixed(2) + '%'
+    setProgress(fr.fill, p)
     fr.pct.textContent = fmtPct(done ? 1 : p)
     fr.tr.classList.toggle('file-done', done)
     fr.tr.dataset.progress = String(done ? 1 : p)
