@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/braid-bt/braid/core/picker"
@@ -159,7 +160,7 @@ func (t *Torrent) readBlock(dst []byte, piece, begin int) error {
 func (t *Torrent) extHandshake() []byte {
 	eh := wire.ExtHandshake{
 		M:    map[string]int{"ut_metadata": extMetadata},
-		V:    "Braid " + versionString,
+		V:    "Braid " + *versionString.Load(),
 		Port: int(t.e.cfg.Port),
 		ReqQ: 500,
 	}
@@ -172,11 +173,17 @@ func (t *Torrent) extHandshake() []byte {
 	return eh.Encode()
 }
 
-// versionString is set by the root package.
-var versionString = "0.1.0"
+// versionString is set by the root package, by every New while other
+// clients' torrents may be reading it.
+var versionString atomic.Pointer[string]
+
+func init() {
+	v := "0.1.0"
+	versionString.Store(&v)
+}
 
 // SetVersion records the client version advertised in extension handshakes.
-func SetVersion(v string) { versionString = v }
+func SetVersion(v string) { versionString.Store(&v) }
 
 // torrentOut is also the session's UploadQueue: queued uploads stay bounded
 // and cancellable.
