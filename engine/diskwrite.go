@@ -13,6 +13,8 @@ const (
 	// peer readers stop reading: a slow disk slows the peers, not memory.
 	writeQueueBytes = 4 << 20
 	// writeRunBytes is the largest write adjacent blocks are merged into.
+	// Into a fresh ext4 file, 1 GiB as 16 KiB pwrites took 0.5 CPU s, as
+	// 256 KiB writes (copy included) 0.19 s.
 	writeRunBytes = 256 << 10
 )
 
