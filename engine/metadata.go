@@ -197,8 +197,8 @@ func (t *Torrent) gotMetadata(infoBytes []byte, now time.Time) error {
 	if !t.verifyOnDisk() {
 		return errTorrentClosed
 	}
-	t.closeChecked()
 	t.startSession(now)
+	t.closeChecked()
 	for id, mp := range t.meta {
 		p := t.peers[id]
 		if p == nil {

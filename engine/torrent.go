@@ -89,13 +89,16 @@ type Torrent struct {
 	quitOnce  sync.Once
 	checked   chan struct{}
 	checkOnce sync.Once
-	completed chan struct{}
-	announcer *tracker.Announcer
-	annCancel context.CancelFunc
-	annDone   chan struct{}
-	annMu     sync.Mutex
-	signals   *signalSet
-	addedAt   time.Time
+	// infoAtStart is the info dictionary the torrent was added with (nil
+	// for a magnet); never written again, so any goroutine may read it.
+	infoAtStart *metainfo.Info
+	completed   chan struct{}
+	announcer   *tracker.Announcer
+	annCancel   context.CancelFunc
+	annDone     chan struct{}
+	annMu       sync.Mutex
+	signals     *signalSet
+	addedAt     time.Time
 
 	// Read by other goroutines.
 	state       atomic.Value // State
@@ -167,7 +170,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		return nil, ErrExists
 	}
 	t := &Torrent{
-		e: e, ih: spec.InfoHash, info: spec.Info, spec: spec, storage: spec.Storage,
+		e: e, ih: spec.InfoHash, info: spec.Info, infoAtStart: spec.Info, spec: spec, storage: spec.Storage,
 		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
 		checked: make(chan struct{}), completed: make(chan struct{}),
 		peers: make(map[session.PeerID]*peerConn), byAddr: make(map[string]session.PeerID),
@@ -208,9 +211,8 @@ func (t *Torrent) Info() *metainfo.Info {
 	case <-t.checked:
 		info = t.info
 	default:
-		if t.spec.Info != nil && t.fetcher == nil {
-			info = t.spec.Info
-		}
+		// t.info and t.spec belong to the loop until checked closes.
+		info = t.infoAtStart
 	}
 	return info
 }
@@ -339,8 +341,10 @@ func (t *Torrent) run() {
 		if !t.verifyOnDisk() {
 			return
 		}
-		t.closeChecked()
+		// The session and its state first: whoever waits on Checked then
+		// sees Downloading or Seeding, never Checking.
 		t.startSession(now)
+		t.closeChecked()
 	} else {
 		t.fetcher = metadata.NewFetcher(t.ih)
 		t.meta = make(map[session.PeerID]*metaPeer)

@@ -3,6 +3,7 @@ package hostile
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,7 +80,7 @@ func TestHostileMagnetPeers(t *testing.T) {
 			before := heapInuse()
 			h := connectHostile(t, s.victim.ListenAddr(), ih, true, true)
 			require.NoError(t, h.send(extHandshake(liar.size), &wire.Message{Type: wire.HaveAll}))
-			asked := 0
+			var asked atomic.Int32
 			go func() {
 				for {
 					m, ok := h.next(60*time.Second, func(m wire.Message) bool { return m.Type == wire.Extended && m.ExtID == 3 })
@@ -90,7 +91,7 @@ func TestHostileMagnetPeers(t *testing.T) {
 					if err != nil || mm.Type != wire.MetadataRequest {
 						continue
 					}
-					asked++
+					asked.Add(1)
 					if !liar.serve {
 						continue
 					}
@@ -107,7 +108,7 @@ func TestHostileMagnetPeers(t *testing.T) {
 			start := time.Now()
 			s.honestCompletes(25 * time.Second)
 			t.Logf("complete %v after the honest seeder joined; the liar was asked %d pieces, dropped: %v",
-				time.Since(start).Round(time.Millisecond), asked, h.closedWithin(0))
+				time.Since(start).Round(time.Millisecond), asked.Load(), h.closedWithin(0))
 			requireHeapBounded(t, before, 24<<20, liar.name)
 		})
 	}
