@@ -7,7 +7,7 @@ STATICCHECK := $(GOPATH)/bin/staticcheck
 FUZZTIME  ?= 3s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build web demo test test-deps npm-deps lint unit wasm-core wasm-browser e2e interop fuzz fuzz-brief bench bench-smoke clean
+.PHONY: all build web web-profile demo test test-deps npm-deps lint unit wasm-core wasm-browser e2e interop fuzz fuzz-brief bench bench-smoke clean
 
 all: build
 
@@ -17,6 +17,12 @@ build: web
 # The browser client: web/braid.wasm and Go's matching wasm_exec.js.
 web:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/braid.wasm ./cmd/wasm
+	cp $(WASM_EXEC)/wasm_exec.js web/wasm_exec.js
+
+# The browser build with its symbol names, for bench/browser-profile.mjs
+# (make web restores the stripped one).
+web-profile:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/braid.wasm ./cmd/wasm
 	cp $(WASM_EXEC)/wasm_exec.js web/wasm_exec.js
 
 demo: build

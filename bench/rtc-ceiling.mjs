@@ -1,0 +1,163 @@
+// The browser's own ceiling: raw data-channel throughput between two
+// headless Chromium instances on loopback, with no BitTorrent on either
+// side (a sender loop with back-pressure on bufferedAmount, a receiver that
+// only counts bytes). Whatever a browser client reaches over WebRTC on this
+// machine, it reaches below this line; bench/browser.mjs measures the
+// clients themselves.
+//
+//   scripts/netns.sh node bench/rtc-ceiling.mjs [--from browser|node] [--size 32MiB] [--messages 16384,65536,262144] [--runs 3]
+//
+// --from node sends from Node's WebRTC (@roamhq/wrtc, what the WebTorrent
+// seeder in bench/browser.mjs uses) instead of a second Chromium.
+//
+// Prints MiB/s per message size (median and spread over the runs). Asserts
+// nothing about speed.
+import http from 'node:http'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
+const MiB = 1 << 20
+
+function parseArgs (argv) {
+  const a = { from: 'browser', size: '32MiB', messages: '16384,65536,262144', runs: '3' }
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i]
+    const v = argv[i + 1]
+    if (!['--from', '--size', '--messages', '--runs'].includes(k) || v === undefined) throw new Error(`rtc-ceiling.mjs: bad argument ${k}`)
+    a[k.slice(2)] = v
+  }
+  const m = /^(\d+)MiB$/.exec(a.size)
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 1024) throw new Error(`rtc-ceiling.mjs: --size ${a.size}: want 1MiB..1024MiB`)
+  a.bytes = Number(m[1]) * MiB
+  // Chromium's data channels take messages up to 256 KiB.
+  a.messages = a.messages.split(',').map(Number)
+  if (a.messages.some(n => !Number.isInteger(n) || n < 1024 || n > 256 << 10)) throw new Error(`rtc-ceiling.mjs: --messages ${a.messages}: want sizes in 1024..262144`)
+  if (!['browser', 'node'].includes(a.from)) throw new Error(`rtc-ceiling.mjs: --from ${a.from}: want browser or node`)
+  a.runs = Number(a.runs)
+  if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 20) throw new Error(`rtc-ceiling.mjs: --runs ${a.runs}: want 1..20`)
+  return a
+}
+
+// Runs in a page: an RTCPeerConnection whose local description is complete
+// (non-trickle), with the data channel created (offerer) or awaited.
+async function describe ({ offer }, scope = window, RTC = RTCPeerConnection) {
+  const pc = new RTC()
+  scope.pc = pc
+  const gathered = () => new Promise(resolve => {
+    if (pc.iceGatheringState === 'complete') resolve()
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve()
+  })
+  if (!offer) {
+    scope.dc = pc.createDataChannel('ceiling')
+    await pc.setLocalDescription(await pc.createOffer())
+  } else {
+    scope.dc = new Promise(resolve => { pc.ondatachannel = e => resolve(e.channel) })
+    await pc.setRemoteDescription(offer)
+    await pc.setLocalDescription(await pc.createAnswer())
+  }
+  await gathered()
+  return { type: pc.localDescription.type, sdp: pc.localDescription.sdp }
+}
+
+async function receive (total) {
+  const dc = await window.dc
+  dc.binaryType = 'arraybuffer'
+  return new Promise(resolve => {
+    let n = 0
+    let t0 = 0
+    dc.onmessage = m => {
+      if (!t0) t0 = performance.now()
+      n += m.data.byteLength
+      window.received = n
+      if (n >= total) resolve({ ms: performance.now() - t0, n })
+    }
+  })
+}
+
+async function send ({ total, size }, scope = window) {
+  const dc = scope.dc
+  if (dc.readyState !== 'open') await new Promise(resolve => { dc.onopen = resolve })
+  const buf = new Uint8Array(size)
+  dc.bufferedAmountLowThreshold = 1 << 20
+  for (let sent = 0; sent < total;) {
+    if (dc.bufferedAmount > 4 << 20) {
+      // The event, or a poll: Node's wrtc does not always fire it.
+      await new Promise(resolve => { dc.onbufferedamountlow = resolve; setTimeout(resolve, 10) })
+      continue
+    }
+    dc.send(buf)
+    sent += size
+  }
+}
+
+// A sender in Node with the page-side functions' shape: evaluate(fn, arg).
+async function nodePeer () {
+  const { createRequire } = await import('node:module')
+  const { RTCPeerConnection } = createRequire(path.join(ROOT, 'web', 'e2e', 'package.json'))('@roamhq/wrtc')
+  const scope = {}
+  return {
+    evaluate: async (fn, arg) => {
+      if (fn === describe) return describe(arg, scope, RTCPeerConnection)
+      if (fn === send) return send(arg, scope)
+      throw new Error('rtc-ceiling.mjs: no such step in Node')
+    },
+    node: true,
+    answered: answer => scope.pc.setRemoteDescription(answer),
+    closePeer: () => scope.pc.close()
+  }
+}
+
+// The offerer's last step and the teardown, in a page or in Node.
+const answered = (p, answer) => p.node ? p.answered(answer) : p.evaluate(answer => window.pc.setRemoteDescription(answer), answer)
+const closePeer = p => p.node ? p.closePeer() : p.evaluate(() => window.pc.close())
+
+async function main () {
+  const a = parseArgs(process.argv.slice(2))
+  const { launch } = await import(path.join(LIB, 'browser.mjs'))
+  const { withTimeout } = await import(path.join(LIB, 'env.mjs'))
+  const server = http.createServer((req, res) => { res.setHeader('content-type', 'text/html'); res.end('<!doctype html><title>ceiling</title>') })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}/`
+  const browsers = []
+  const timeoutMs = 60000 + 4000 * a.bytes / MiB
+  try {
+    const names = a.from === 'node' ? ['ceiling-receiver'] : ['ceiling-sender', 'ceiling-receiver']
+    for (const name of names) browsers.push(await launch({ name, origins: [url] }))
+    const pages = await Promise.all(browsers.map(async b => {
+      const p = await b.ctx.newPage()
+      await p.goto(url)
+      return p
+    }))
+    const receiver = pages.at(-1)
+    const sender = a.from === 'node' ? await nodePeer() : pages[0]
+    const rows = []
+    for (const size of a.messages) {
+      const rates = []
+      for (let run = 0; run < a.runs; run++) {
+        const offer = await sender.evaluate(describe, {})
+        const answer = await receiver.evaluate(describe, { offer })
+        await answered(sender, answer)
+        const got = receiver.evaluate(receive, a.bytes)
+        got.catch(() => {}) // awaited below; a failed send must not leave it unhandled
+        await withTimeout(sender.evaluate(send, { total: a.bytes, size }), timeoutMs, 'sending')
+        const r = await withTimeout(got, timeoutMs, 'receiving').catch(async e => {
+          throw new Error(`${e.message}: ${await receiver.evaluate(() => window.received)} of ${a.bytes} bytes arrived`)
+        })
+        rates.push(r.n / MiB / (r.ms / 1000))
+        await Promise.all([sender, receiver].map(closePeer))
+      }
+      rates.sort((x, y) => x - y)
+      const med = rates[Math.floor(rates.length / 2)]
+      rows.push(`| ${size / 1024} KiB | ${med.toFixed(2)} (${rates[0].toFixed(2)}–${rates[rates.length - 1].toFixed(2)}) |`)
+    }
+    const from = a.from === 'node' ? 'Node (@roamhq/wrtc)' : 'Chromium'
+    console.log(`${from} → Chromium data channel, ${a.bytes / MiB} MiB, ${a.runs} run(s)\n\n| message | MiB/s |\n|---|---|\n${rows.join('\n')}`)
+  } finally {
+    for (const b of browsers) await b.close()
+    server.close()
+  }
+}
+
+main().then(() => process.exit(0), e => { console.error(process.env.DEBUG ? e.stack : `rtc-ceiling.mjs: ${String(e.message || e).split('\n')[0]}`); process.exit(1) })
