@@ -129,7 +129,7 @@ func (c *conn) push(b []byte, block bool) {
 			c.mu.Unlock()
 			return
 		}
-		if c.queued < recvQueueMax {
+		if c.queued+len(b) <= recvQueueMax || c.queued == 0 {
 			c.queue = append(c.queue, b)
 			c.queued += len(b)
 			c.mu.Unlock()
@@ -139,6 +139,9 @@ func (c *conn) push(b []byte, block bool) {
 		c.mu.Unlock()
 		if !block {
 			c.fail(fmt.Errorf("%w: %d bytes unread", ErrRecvOverflow, c.queued))
+			// Closing the channel stops the sender; queued data stays
+			// readable.
+			_ = c.dc.Close()
 			return
 		}
 		select {

@@ -2,7 +2,10 @@
 
 package webrtc
 
-import "syscall/js"
+import (
+	"fmt"
+	"syscall/js"
+)
 
 // recvQueueMax bounds received bytes waiting for Read. Browsers cannot
 // pause a data channel, so overflow closes the connection: a BitTorrent
@@ -20,11 +23,17 @@ const recvQueueMax = 32 << 20
 // event loop. Go then takes everything queued as one buffer. Under load
 // many messages share one call into Go; when idle, each still arrives at
 // once.
-var newReceiver = js.Global().Get("Function").New("dc", "wake", `
+//
+// The queue here is bounded too (max bytes): a peer flooding while Go is
+// busy elsewhere would otherwise grow it without limit. Past the bound the
+// channel is closed at once, so the sender stops, and take reports the
+// overflow.
+var newReceiver = js.Global().Get("Function").New("dc", "wake", "max", `
 	const q = []
 	let queued = 0
 	let posted = false
 	let messages = 0
+	let overflow = 0
 	let buf = new Uint8Array(256 << 10)
 	const ch = new MessageChannel()
 	ch.port1.onmessage = () => { posted = false; wake() }
@@ -33,13 +42,20 @@ var newReceiver = js.Global().Get("Function").New("dc", "wake", `
 	dc.onmessage = e => {
 		const b = typeof e.data === 'string' ? enc.encode(e.data) : new Uint8Array(e.data)
 		messages++
-		if (b.length === 0) return
-		q.push(b)
-		queued += b.length
+		if (b.length === 0 || overflow) return
+		if (queued + b.length > max) {
+			overflow = queued + b.length
+			dc.onmessage = null
+			try { dc.close() } catch (_) {}
+		} else {
+			q.push(b)
+			queued += b.length
+		}
 		if (!posted) { posted = true; ch.port2.postMessage(0) }
 	}
 	return {
 		messages: () => messages,
+		overflow: () => overflow,
 		take () {
 			if (q.length === 0) return null
 			let out = q[0]
@@ -72,16 +88,17 @@ var newReceiver = js.Global().Get("Function").New("dc", "wake", `
 func (c *conn) attach() {
 	var rx js.Value
 	wake := js.FuncOf(func(js.Value, []js.Value) any {
-		data := rx.Call("take")
-		if data.IsNull() {
-			return nil
+		if data := rx.Call("take"); !data.IsNull() {
+			b := make([]byte, data.Get("length").Int())
+			js.CopyBytesToGo(b, data)
+			c.push(b, false)
 		}
-		b := make([]byte, data.Get("length").Int())
-		js.CopyBytesToGo(b, data)
-		c.push(b, false)
+		if n := rx.Call("overflow").Int(); n > 0 {
+			c.fail(fmt.Errorf("%w: %d bytes unread", ErrRecvOverflow, n))
+		}
 		return nil
 	})
-	rx = newReceiver.Invoke(c.dc.JSValue(), wake)
+	rx = newReceiver.Invoke(c.dc.JSValue(), wake, recvQueueMax/2)
 	c.messages = func() int { return rx.Call("messages").Int() }
 	c.release = func() {
 		rx.Call("close")
