@@ -14,7 +14,8 @@ Scenarios, on 127.0.0.1 only, DHT/LSD/UPnP/uTP off everywhere:
   6 browser   bench/browser.mjs in a loopback-only network namespace: Braid
               in headless Chromium against WebTorrent's browser build, from
               one WebTorrent seeder in Node and between two browser
-              profiles; and the size of web/braid.wasm
+              profiles; the bare data channel beside them (bench/
+              rtc-ceiling.mjs: no BitTorrent); the size of web/braid.wasm
 Runs are interleaved (run 1 of every client, then run 2, ...); tables show
 the median and the min-max spread.
 """
@@ -453,6 +454,38 @@ class Bench:
         self.failures += [f"browser: {x}" for x in self.browser["failures"]]
         if rc != 0 and not self.browser["failures"]:
             self.failures.append(f"browser: bench/browser.mjs exited {rc}")
+        self.browser["ceiling"] = {}
+        for src in ("node", "browser"):
+            c = self.rtc_ceiling(src, logs)
+            if c:
+                self.browser["ceiling"][src] = c
+
+    def rtc_ceiling(self, src, logs):
+        """The bare data channel into headless Chromium from Node's wrtc (the
+        WebTorrent seeder's stack) or from a second Chromium, with no
+        BitTorrent: the line the browser clients run under."""
+        out = os.path.join(self.work, f"ceiling-{src}.json")
+        if os.path.exists(out):
+            os.remove(out)
+        self.quiet()
+        n_mib = max(1, self.browser_size // MiB)
+        p = Proc(self.name(f"ceiling-{src}"), [os.path.join(ROOT, "scripts", "netns.sh"), "node",
+                                               os.path.join(HERE, "rtc-ceiling.mjs"), "--from", src,
+                                               "--size", f"{n_mib}MiB", "--messages", "16384", "--runs", self.runs,
+                                               "--out", out], self.logs, cwd=ROOT)
+        try:
+            rc = p.wait(120 + self.runs * (60 + 4 * n_mib))
+        except Timeout:
+            p.stop()
+            self.failures.append(f"browser: bench/rtc-ceiling.mjs --from {src} timed out")
+            return None
+        for t, line in p.tail(6):
+            log(f"  {line}")
+        if rc != 0 or not os.path.exists(out):
+            self.failures.append(f"browser: bench/rtc-ceiling.mjs --from {src} exited {rc} (logs in {logs})")
+            return None
+        with open(out) as f:
+            return json.load(f)
 
     # ---- report --------------------------------------------------------
     def machine(self):
@@ -650,6 +683,13 @@ def browser_table(b):
                 continue
             lines.append(f"| {s['label']} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
                          f"{fmt_spread(s['MiBps'])} | {r} |")
+    ceil = br.get("ceiling", {})
+    if ceil:
+        parts = [f"{c['label']} → Chromium {fmt_spread(c['rows'][0]['MiBps'])} MiB/s"
+                 for c in (ceil.get("node"), ceil.get("browser")) if c]
+        lines += ["", f"The bare data channel, with no BitTorrent on either side (`bench/rtc-ceiling.mjs`, "
+                      f"16 KiB messages, the same size and runs): {'; '.join(parts)}. "
+                      "Browser clients run below this line."]
     w = br["wasm"]
     v = br.get("versions", {})
     lines += ["", f"web/braid.wasm: {w['raw'] / MiB:.2f} MiB raw, {w['gzip'] / MiB:.2f} MiB gzipped (gzip -9). "
@@ -699,8 +739,10 @@ def targets(b, summ):
         bs, ws = br["summary"]["braid:node"], br["summary"]["webtorrent:node"]
         if "MiBps" in bs and "MiBps" in ws:
             r = bs["MiBps"][0] / ws["MiBps"][0]
+            bare = br.get("ceiling", {}).get("node")
+            bare = f"; bare channel from the seeder's stack {bare['rows'][0]['MiBps'][0]:.1f}" if bare else ""
             lines.append(f"| browser ≥ 1.5× WebTorrent from the same seeder | {r:.2f}× ({bs['MiBps'][0]:.1f} vs "
-                         f"{ws['MiBps'][0]:.1f} MiB/s at {human(br['size'])}) | {'yes' if r >= 1.5 else 'no'} |")
+                         f"{ws['MiBps'][0]:.1f} MiB/s at {human(br['size'])}{bare}) | {'yes' if r >= 1.5 else 'no'} |")
         gz = br["wasm"]["gzip"] / MiB
         lines.append(f"| wasm ≤ 3 MiB gzipped | {gz:.2f} MiB | {'yes' if gz <= 3 else 'no'} |")
     if gib < 1:
@@ -761,7 +803,10 @@ def report(b, summ, m, started, took):
         "signals WebRTC; the Node seeder is WebTorrent with 256 KiB pieces; in the browser pairs WebTorrent "
         "seeds with the piece length Braid's `seed()` chose. Each leecher runs in a fresh Chromium profile "
         "(Braid stores in IndexedDB, WebTorrent in memory), checked byte for byte after timing. "
-        "`BENCH_BROWSER_SIZE` sets its size (default: `BENCH_SIZE` up to 64 MiB; 2 MiB in a smoke run).",
+        "`BENCH_BROWSER_SIZE` sets its size (default: `BENCH_SIZE` up to 64 MiB; 2 MiB in a smoke run). "
+        "`bench/rtc-ceiling.mjs` then sends as many bytes over a bare data channel (a sender loop with "
+        "back-pressure on `bufferedAmount`, a page that only counts bytes) from Node's `@roamhq/wrtc` and from "
+        "a second Chromium.",
         "", "## Reproduce", "",
         "```sh",
         "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",

@@ -5,13 +5,15 @@
 // machine, it reaches below this line; bench/browser.mjs measures the
 // clients themselves.
 //
-//   scripts/netns.sh node bench/rtc-ceiling.mjs [--from browser|node] [--size 32MiB] [--messages 16384,65536,262144] [--runs 3]
+//   scripts/netns.sh node bench/rtc-ceiling.mjs [--from browser|node] [--size 32MiB] [--messages 16384,65536,262144] [--runs 3] [--out FILE]
 //
 // --from node sends from Node's WebRTC (@roamhq/wrtc, what the WebTorrent
 // seeder in bench/browser.mjs uses) instead of a second Chromium.
 //
-// Prints MiB/s per message size (median and spread over the runs). Asserts
-// nothing about speed.
+// Prints MiB/s per message size (median and spread over the runs) and
+// writes them as JSON to FILE (make bench reports them beside the browser
+// clients). Asserts nothing about speed.
+import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,11 +23,11 @@ const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
 const MiB = 1 << 20
 
 function parseArgs (argv) {
-  const a = { from: 'browser', size: '32MiB', messages: '16384,65536,262144', runs: '3' }
+  const a = { from: 'browser', size: '32MiB', messages: '16384,65536,262144', runs: '3', out: '' }
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]
     const v = argv[i + 1]
-    if (!['--from', '--size', '--messages', '--runs'].includes(k) || v === undefined) throw new Error(`rtc-ceiling.mjs: bad argument ${k}`)
+    if (!['--from', '--size', '--messages', '--runs', '--out'].includes(k) || v === undefined) throw new Error(`rtc-ceiling.mjs: bad argument ${k}`)
     a[k.slice(2)] = v
   }
   const m = /^(\d+)MiB$/.exec(a.size)
@@ -41,8 +43,10 @@ function parseArgs (argv) {
 }
 
 // Runs in a page: an RTCPeerConnection whose local description is complete
-// (non-trickle), with the data channel created (offerer) or awaited.
-async function describe ({ offer }, scope = window, RTC = RTCPeerConnection) {
+// (non-trickle), with the data channel created (offerer) or, on the
+// answering side, counted from its first message as soon as it arrives
+// (scope.got resolves once total bytes are in).
+async function describe ({ offer, total }, scope = window, RTC = RTCPeerConnection) {
   const pc = new RTC()
   scope.pc = pc
   const gathered = () => new Promise(resolve => {
@@ -53,27 +57,24 @@ async function describe ({ offer }, scope = window, RTC = RTCPeerConnection) {
     scope.dc = pc.createDataChannel('ceiling')
     await pc.setLocalDescription(await pc.createOffer())
   } else {
-    scope.dc = new Promise(resolve => { pc.ondatachannel = e => resolve(e.channel) })
+    scope.received = 0
+    scope.got = new Promise(resolve => {
+      pc.ondatachannel = e => {
+        const dc = e.channel
+        dc.binaryType = 'arraybuffer'
+        let t0 = 0
+        dc.onmessage = m => {
+          if (!t0) t0 = performance.now()
+          scope.received += m.data.byteLength
+          if (scope.received >= total) resolve({ ms: performance.now() - t0, n: scope.received })
+        }
+      }
+    })
     await pc.setRemoteDescription(offer)
     await pc.setLocalDescription(await pc.createAnswer())
   }
   await gathered()
   return { type: pc.localDescription.type, sdp: pc.localDescription.sdp }
-}
-
-async function receive (total) {
-  const dc = await window.dc
-  dc.binaryType = 'arraybuffer'
-  return new Promise(resolve => {
-    let n = 0
-    let t0 = 0
-    dc.onmessage = m => {
-      if (!t0) t0 = performance.now()
-      n += m.data.byteLength
-      window.received = n
-      if (n >= total) resolve({ ms: performance.now() - t0, n })
-    }
-  })
 }
 
 async function send ({ total, size }, scope = window) {
@@ -137,9 +138,9 @@ async function main () {
       const rates = []
       for (let run = 0; run < a.runs; run++) {
         const offer = await sender.evaluate(describe, {})
-        const answer = await receiver.evaluate(describe, { offer })
+        const answer = await receiver.evaluate(describe, { offer, total: a.bytes })
         await answered(sender, answer)
-        const got = receiver.evaluate(receive, a.bytes)
+        const got = receiver.evaluate(() => window.got)
         got.catch(() => {}) // awaited below; a failed send must not leave it unhandled
         await withTimeout(sender.evaluate(send, { total: a.bytes, size }), timeoutMs, 'sending')
         const r = await withTimeout(got, timeoutMs, 'receiving').catch(async e => {
@@ -149,11 +150,14 @@ async function main () {
         await Promise.all([sender, receiver].map(closePeer))
       }
       rates.sort((x, y) => x - y)
-      const med = rates[Math.floor(rates.length / 2)]
-      rows.push(`| ${size / 1024} KiB | ${med.toFixed(2)} (${rates[0].toFixed(2)}–${rates[rates.length - 1].toFixed(2)}) |`)
+      const n = rates.length
+      const med = n % 2 ? rates[(n - 1) / 2] : (rates[n / 2 - 1] + rates[n / 2]) / 2
+      rows.push({ message: size, MiBps: [med, rates[0], rates[n - 1]] })
     }
     const from = a.from === 'node' ? 'Node (@roamhq/wrtc)' : 'Chromium'
-    console.log(`${from} → Chromium data channel, ${a.bytes / MiB} MiB, ${a.runs} run(s)\n\n| message | MiB/s |\n|---|---|\n${rows.join('\n')}`)
+    console.log(`${from} → Chromium data channel, ${a.bytes / MiB} MiB, ${a.runs} run(s)\n\n| message | MiB/s |\n|---|---|`)
+    for (const r of rows) console.log(`| ${r.message / 1024} KiB | ${r.MiBps[0].toFixed(2)} (${r.MiBps[1].toFixed(2)}–${r.MiBps[2].toFixed(2)}) |`)
+    if (a.out) fs.writeFileSync(a.out, JSON.stringify({ from: a.from, label: from, size: a.bytes, runs: a.runs, rows }) + '\n')
   } finally {
     for (const b of browsers) await b.close()
     server.close()
