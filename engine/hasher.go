@@ -20,7 +20,10 @@ type hashJob struct {
 	off    int64
 	length int64
 	want   [20]byte
-	done   func(ok bool, err error)
+	// mismatch, if set, sees the data of a piece whose hash did not match,
+	// on the worker, before done; data is valid only during the call.
+	mismatch func(data []byte)
+	done     func(ok bool, err error)
 }
 
 // hasher is the engine's bounded hashing pool: one worker per core, shared
@@ -94,6 +97,9 @@ func (h *hasher) work() {
 			buf = make([]byte, j.length)
 		}
 		ok, err := verifyPiece(j.src, buf[:j.length], j.off, j.want)
+		if !ok && err == nil && j.mismatch != nil {
+			j.mismatch(buf[:j.length])
+		}
 		j.done(ok, err)
 	}
 }

@@ -72,11 +72,16 @@ func (t *Torrent) submitHash(piece int) {
 	if t.State() == StateError {
 		return
 	}
+	// The session was made before the first write started this goroutine
+	// and is never replaced; BlockSums reads only what New fixed.
+	sess := t.sess
+	var sums []uint64
 	t.e.hasher.submit(hashJob{
 		src: t.storage, off: t.info.PieceOffset(piece), length: t.info.PieceSize(piece),
-		want: t.info.Pieces[piece],
+		want:     t.info.Pieces[piece],
+		mismatch: func(data []byte) { sums = sess.BlockSums(data, nil) },
 		done: func(ok bool, err error) {
-			t.post(evHashed{piece: piece, ok: ok, err: err})
+			t.post(evHashed{piece: piece, ok: ok, sums: sums, err: err})
 		},
 	})
 }

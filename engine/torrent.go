@@ -281,6 +281,7 @@ type (
 	evHashed struct {
 		piece int
 		ok    bool
+		sums  []uint64 // of a piece that failed: session.BlockSums
 		err   error
 	}
 	evPeers struct{ addrs []string }
@@ -505,7 +506,7 @@ func (t *Torrent) handle(ev event) {
 		if ev.err != nil && !errors.Is(ev.err, errHasherClosed) {
 			t.e.cfg.Logger.Debug("hash read", "piece", ev.piece, "err", ev.err)
 		}
-		t.sess.PieceHashed(ev.piece, ev.ok, now)
+		t.sess.PieceHashed(ev.piece, ev.ok, ev.sums, now)
 		t.publish(now)
 	case evPeers:
 		for _, a := range ev.addrs {

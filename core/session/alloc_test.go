@@ -58,7 +58,7 @@ func blockLoop(tb testing.TB) func() {
 		now = now.Add(time.Millisecond)
 		s.Message(1, &m, now)
 		for _, piece := range out.hashed {
-			s.PieceHashed(piece, true, now)
+			s.PieceHashed(piece, true, nil, now)
 		}
 		out.hashed = out.hashed[:0]
 	}

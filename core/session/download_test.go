@@ -46,9 +46,9 @@ func TestInterest(t *testing.T) {
 		h.block(1, b)
 	}
 	require.Len(t, h.out.kinds("hash"), 2)
-	h.s.PieceHashed(5, true, h.now)
+	h.s.PieceHashed(5, true, nil, h.now)
 	assert.Empty(t, h.out.sent(1, wire.NotInterested))
-	h.s.PieceHashed(6, true, h.now)
+	h.s.PieceHashed(6, true, nil, h.now)
 	assert.Len(t, h.out.sent(1, wire.NotInterested), 1)
 	assert.False(t, h.peerStats(1).AmInterested)
 }
@@ -289,9 +289,9 @@ func TestEndgameDuplicatesAreFew(t *testing.T) {
 
 func TestUnaskedHashResultIgnored(t *testing.T) {
 	h := newHarness(t, 4, 32<<10, nil, Config{})
-	h.s.PieceHashed(2, true, h.now)
-	h.s.PieceHashed(3, false, h.now)
-	h.s.PieceHashed(-1, true, h.now)
+	h.s.PieceHashed(2, true, nil, h.now)
+	h.hashedBad(3)
+	h.s.PieceHashed(-1, true, nil, h.now)
 	st := h.s.Stats(h.now)
 	assert.Zero(t, st.PiecesHave)
 	assert.Zero(t, st.HashFails)
@@ -330,13 +330,13 @@ func TestPieceWrittenHashedAnnounced(t *testing.T) {
 	assert.Equal(t, int64(0), st.Wasted)
 
 	h.out.reset()
-	h.s.PieceHashed(hashes[0].Piece, true, h.now)
+	h.s.PieceHashed(hashes[0].Piece, true, nil, h.now)
 	assert.Len(t, h.out.sent(1, wire.Have), 1, "Have goes to every peer, even one that has it")
 	assert.Len(t, h.out.sent(2, wire.Have), 1)
 	assert.Empty(t, h.out.kinds("completed"))
 	assert.False(t, h.s.Complete())
 
-	h.s.PieceHashed(hashes[1].Piece, true, h.now)
+	h.s.PieceHashed(hashes[1].Piece, true, nil, h.now)
 	assert.Len(t, h.out.kinds("completed"), 1)
 	assert.True(t, h.s.Complete())
 	assert.ErrorIs(t, h.out.closed(1), ErrBothSeeds, "a seed is useless to a seed")
@@ -348,8 +348,8 @@ func TestPieceWrittenHashedAnnounced(t *testing.T) {
 
 	// A repeated result changes nothing.
 	h.out.reset()
-	h.s.PieceHashed(hashes[1].Piece, true, h.now)
-	h.s.PieceHashed(99, true, h.now)
+	h.s.PieceHashed(hashes[1].Piece, true, nil, h.now)
+	h.s.PieceHashed(99, true, nil, h.now)
 	assert.Empty(t, h.out.calls)
 }
 
@@ -362,7 +362,7 @@ func TestHashFailureRefetches(t *testing.T) {
 	}
 	require.Len(t, h.out.kinds("hash"), 1)
 	h.out.reset()
-	h.s.PieceHashed(0, false, h.now)
+	h.hashedBad(0)
 	st := h.s.Stats(h.now)
 	assert.Equal(t, 1, st.HashFails)
 	assert.Equal(t, int64(64<<10), st.Wasted)
@@ -433,6 +433,6 @@ func TestStop(t *testing.T) {
 	// Late blocks are wasted, results of hashing still count.
 	h.block(1, reqs[0])
 	assert.Empty(t, h.out.kinds("write"))
-	h.s.PieceHashed(done[0].Piece, true, h.now)
+	h.s.PieceHashed(done[0].Piece, true, nil, h.now)
 	assert.True(t, h.s.Have().Has(done[0].Piece))
 }

@@ -50,10 +50,10 @@ func FuzzMessages(f *testing.F) {
 				s.Tick(now)
 			case 1:
 				if len(body) >= 2 {
-					s.PieceHashed(int(body[0])%7-1, body[1]&1 == 1, now)
+					s.PieceHashed(int(body[0])%7-1, body[1]&1 == 1, nil, now)
 				}
 				for _, piece := range out.hashed {
-					s.PieceHashed(piece, len(body)%2 == 0, now)
+					s.PieceHashed(piece, len(body)%2 == 0, nil, now)
 				}
 				out.hashed = out.hashed[:0]
 			case 2:

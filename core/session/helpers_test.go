@@ -155,6 +155,28 @@ type harness struct {
 	now  time.Time
 }
 
+// hashedBad reports piece as failed, with the block sums of what the
+// session wrote for it (as the engine's hasher computes them from disk).
+func (h *harness) hashedBad(piece int) {
+	buf := make([]byte, h.info.PieceSize(piece))
+	for _, c := range h.out.kinds("write") {
+		if c.Piece == piece {
+			copy(buf[c.Begin:], c.Data)
+		}
+	}
+	h.s.PieceHashed(piece, false, h.s.BlockSums(buf, nil), h.now)
+}
+
+// hashResult reports the hash of data (the piece as stored) the way the
+// engine does: block sums only when it fails.
+func hashResult(s *Session, info *metainfo.Info, piece int, data []byte, now time.Time) {
+	if sha1.Sum(data) == info.Pieces[piece] {
+		s.PieceHashed(piece, true, nil, now)
+		return
+	}
+	s.PieceHashed(piece, false, s.BlockSums(data, nil), now)
+}
+
 func newHarness(t *testing.T, numPieces int, pieceLen int64, have *bitfield.Bitfield, cfg Config) *harness {
 	t.Helper()
 	info, data := testData(numPieces, pieceLen, 0)

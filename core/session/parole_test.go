@@ -2,7 +2,6 @@ package session
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"testing"
 	"time"
 
@@ -39,8 +38,7 @@ func (st *storage) pump() {
 			copy(st.data[st.h.info.PieceOffset(c.Piece)+int64(c.Begin):], c.Data)
 		case "hash":
 			off := st.h.info.PieceOffset(c.Piece)
-			sum := sha1.Sum(st.data[off : off+st.h.info.PieceSize(c.Piece)])
-			st.h.s.PieceHashed(c.Piece, sum == st.h.info.Pieces[c.Piece], st.h.now)
+			hashResult(st.h.s, st.h.info, c.Piece, st.data[off:off+st.h.info.PieceSize(c.Piece)], st.h.now)
 		}
 	}
 }
@@ -99,7 +97,7 @@ func TestParoleRetryFromOnePeer(t *testing.T) {
 		}
 	}
 	require.Len(t, h.out.kinds("hash"), 1)
-	h.s.PieceHashed(0, false, h.now)
+	h.hashedBad(0)
 	owners := 0
 	for _, id := range []PeerID{1, 2, 3} {
 		if len(h.outstanding(id)) > 0 {
@@ -129,7 +127,7 @@ func TestParoleRetryFromOnePeer(t *testing.T) {
 		h.block(next.id, h.outstanding(next.id)[0])
 	}
 	require.Len(t, h.out.kinds("hash"), 2)
-	h.s.PieceHashed(0, true, h.now)
+	h.s.PieceHashed(0, true, nil, h.now)
 	assert.Empty(t, h.s.parole)
 	// Both senders of the failed copy differed from the good one: their
 	// addresses are banned, connected or not.
@@ -151,7 +149,7 @@ func TestSnubbedOwnerGivesUpParole(t *testing.T) {
 	for _, b := range h.outstanding(1) {
 		h.badBlock(1, b)
 	}
-	h.s.PieceHashed(0, false, h.now)
+	h.hashedBad(0)
 	require.Same(t, h.s.peers[1], h.s.pieces[0].owner)
 	h.extPeer(2, 4)
 	require.Empty(t, h.outstanding(2), "peer 1 owns the piece")
@@ -166,7 +164,7 @@ func TestSnubbedOwnerGivesUpParole(t *testing.T) {
 	for len(h.outstanding(2)) > 0 {
 		h.block(2, h.outstanding(2)[0])
 	}
-	h.s.PieceHashed(0, true, h.now)
+	h.s.PieceHashed(0, true, nil, h.now)
 	assert.ErrorIs(t, h.out.closed(1), ErrBanned, "its failed copy differs from the good one")
 	assert.NoError(t, h.out.closed(2))
 }

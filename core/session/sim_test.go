@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"container/heap"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -277,8 +276,7 @@ func (node *simNode) HashPiece(piece int) {
 	n := node.net
 	n.at(time.Millisecond, func() {
 		off := n.info.PieceOffset(piece)
-		sum := sha1.Sum(node.store[off : off+n.info.PieceSize(piece)])
-		node.s.PieceHashed(piece, sum == n.info.Pieces[piece], n.now)
+		hashResult(node.s, n.info, piece, node.store[off:off+n.info.PieceSize(piece)], n.now)
 	})
 }
 

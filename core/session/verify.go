@@ -17,8 +17,9 @@ const maxFailedTries = 2
 // blockRec says who sent one block of a piece and a keyed hash of what it
 // sent, so a later good copy can prove which sender was wrong.
 type blockRec struct {
-	from *peer
-	sum  uint64
+	from   *peer
+	sum    uint64
+	summed bool // sum is known: computed on receipt for a piece on parole, or by the hasher for a failed copy
 }
 
 // pieceState follows one piece from its first received block to its hash
@@ -43,15 +44,32 @@ type hostRecord struct {
 	banned bool
 }
 
-// record notes that p supplied block b with data.
+// record notes that p supplied block b with data. Only a piece that failed
+// before (on parole) keeps a sum of each block as it arrives: it is what a
+// good copy is compared with. A first copy's sums come from the hasher if
+// it fails (PieceHashed), so the common case hashes nothing extra per block.
 func (s *Session) record(p *peer, b picker.Block, data []byte) {
 	ps := s.pieces[b.Piece]
 	if ps == nil {
 		ps = s.newPieceState(b.Piece)
 	}
 	if k := b.Begin / picker.BlockSize; k < len(ps.blocks) {
-		ps.blocks[k] = blockRec{from: p, sum: maphash.Bytes(s.seed, data)}
+		r := blockRec{from: p}
+		if ps.parole {
+			r.sum, r.summed = maphash.Bytes(s.seed, data), true
+		}
+		ps.blocks[k] = r
 	}
+}
+
+// BlockSums appends to dst a keyed sum of each block of a piece's data,
+// for PieceHashed when the piece fails. It reads only what New fixed, so
+// any goroutine may call it (the engine's hashing pool does).
+func (s *Session) BlockSums(piece []byte, dst []uint64) []uint64 {
+	for off := 0; off < len(piece); off += picker.BlockSize {
+		dst = append(dst, maphash.Bytes(s.seed, piece[off:min(off+picker.BlockSize, len(piece))]))
+	}
+	return dst
 }
 
 func (s *Session) newPieceState(piece int) *pieceState {
@@ -103,8 +121,10 @@ func (s *Session) hostRec(host string) *hostRecord {
 // differing blocks in earlier failed copies; bad ones are fetched again from
 // one peer (parole) and count against a peer that sent all of them. Results
 // for pieces not handed
-// to Out.HashPiece (or already reported) are ignored.
-func (s *Session) PieceHashed(piece int, ok bool, now time.Time) {
+// to Out.HashPiece (or already reported) are ignored. For a bad piece,
+// sums are BlockSums of the data that failed (nil if it could not be read):
+// the failed copy is remembered by them.
+func (s *Session) PieceHashed(piece int, ok bool, sums []uint64, now time.Time) {
 	s.touch(now)
 	if !s.hashing.Has(piece) {
 		return
@@ -113,7 +133,7 @@ func (s *Session) PieceHashed(piece int, ok bool, now time.Time) {
 	if ok {
 		s.pieceGood(piece, now)
 	} else {
-		s.pieceBad(piece, now)
+		s.pieceBad(piece, sums, now)
 	}
 	s.dropDoomed(now)
 }
@@ -133,7 +153,11 @@ func (s *Session) pieceGood(piece int, now time.Time) {
 		// was wrong: its sender is proven bad.
 		for _, att := range ps.failed {
 			for k, r := range att {
-				if r.from != nil && k < len(ps.blocks) && ps.blocks[k].from != nil && r.sum != ps.blocks[k].sum {
+				good := blockRec{}
+				if k < len(ps.blocks) {
+					good = ps.blocks[k]
+				}
+				if r.from != nil && r.summed && good.from != nil && good.summed && r.sum != good.sum {
 					s.ban(r.from.host)
 				}
 			}
@@ -166,7 +190,7 @@ func (s *Session) becameComplete() {
 // pieceBad returns a failed piece to the picker and puts it on parole. Only
 // a peer that sent every block of the failed copy is blamed for it; the
 // senders of a mixed copy are judged when the piece verifies (pieceGood).
-func (s *Session) pieceBad(piece int, now time.Time) {
+func (s *Session) pieceBad(piece int, sums []uint64, now time.Time) {
 	s.pk.Failed(piece)
 	s.hashFails++
 	s.wasted += s.info.PieceSize(piece)
@@ -188,7 +212,13 @@ func (s *Session) pieceBad(piece int, now time.Time) {
 			}
 		}
 		if len(ps.failed) < maxFailedTries {
-			ps.failed = append(ps.failed, append([]blockRec(nil), ps.blocks...))
+			att := append([]blockRec(nil), ps.blocks...)
+			if len(sums) == len(att) {
+				for k := range att {
+					att[k].sum, att[k].summed = sums[k], true
+				}
+			}
+			ps.failed = append(ps.failed, att)
 		}
 		clear(ps.blocks)
 		if !ps.parole {

@@ -42,7 +42,7 @@ func TestSmartBanFindsTheBadSender(t *testing.T) {
 	h.block(2, b[0])
 	h.block(2, b[1])
 	require.Len(t, h.out.kinds("hash"), 1)
-	h.s.PieceHashed(0, false, h.now)
+	h.hashedBad(0)
 	assert.NoError(t, h.out.closed(1), "one failure with two senders proves nothing yet")
 
 	// The piece is on parole: one peer fetches it again, and the other
@@ -57,7 +57,7 @@ func TestSmartBanFindsTheBadSender(t *testing.T) {
 		h.block(2, h.outstanding(2)[0])
 	}
 	require.Len(t, h.out.kinds("hash"), 2)
-	h.s.PieceHashed(0, true, h.now)
+	h.s.PieceHashed(0, true, nil, h.now)
 	assert.ErrorIs(t, h.out.closed(1), ErrBanned, "its block differs from the good copy")
 	assert.NoError(t, h.out.closed(2))
 
@@ -66,6 +66,50 @@ func TestSmartBanFindsTheBadSender(t *testing.T) {
 	h.s.AddPeer(7, PeerInfo{Addr: "10.0.0.1:9999"}, h.now)
 	assert.ErrorIs(t, h.out.closed(7), ErrBanned)
 	assert.Equal(t, 2, h.s.Stats(h.now).Peers)
+}
+
+// A failed copy the hasher could not re-read has no block sums: the good
+// copy then proves nothing about its senders, so nobody is convicted.
+func TestFailedCopyWithoutSumsConvictsNoOne(t *testing.T) {
+	h := newHarness(t, 2, 64<<10, nil, Config{})
+	h.bystander(9)
+	h.extPeer(1, 2)
+	h.extPeer(2, 4)
+	a, b := h.outstanding(1), h.outstanding(2)
+	h.badBlock(1, a[0])
+	h.block(1, a[1])
+	h.block(2, b[0])
+	h.block(2, b[1])
+	h.s.PieceHashed(0, false, nil, h.now)
+	for len(h.outstanding(1)) > 0 {
+		h.block(1, h.outstanding(1)[0])
+	}
+	require.Len(t, h.out.kinds("hash"), 2)
+	h.s.PieceHashed(0, true, nil, h.now)
+	assert.NoError(t, h.out.closed(1))
+	assert.NoError(t, h.out.closed(2))
+}
+
+// Blocks are summed as they arrive only for a piece on parole.
+func TestBlockSumsOnlyOnParole(t *testing.T) {
+	h := newHarness(t, 2, 64<<10, nil, Config{})
+	h.bystander(9)
+	h.extPeer(1, 4)
+	h.block(1, h.outstanding(1)[0])
+	ps := h.s.pieces[0]
+	require.NotNil(t, ps)
+	assert.False(t, ps.blocks[0].summed, "a first copy is not summed per block")
+	for len(h.outstanding(1)) > 0 {
+		h.badBlock(1, h.outstanding(1)[0])
+	}
+	h.hashedBad(0)
+	require.Len(t, ps.failed, 1)
+	for k, r := range ps.failed[0] {
+		assert.True(t, r.summed, "failed copy block %d", k)
+	}
+	h.block(1, h.outstanding(1)[0])
+	assert.True(t, ps.blocks[0].summed, "a copy on parole is summed as it arrives")
+	assert.Equal(t, h.s.BlockSums(h.data[:picker.BlockSize], nil)[0], ps.blocks[0].sum)
 }
 
 func TestSoleSenderBannedOnSecondFailure(t *testing.T) {
@@ -77,7 +121,7 @@ func TestSoleSenderBannedOnSecondFailure(t *testing.T) {
 			h.badBlock(1, b)
 		}
 		require.Len(t, h.out.kinds("hash"), round)
-		h.s.PieceHashed(0, false, h.now)
+		h.hashedBad(0)
 	}
 	assert.ErrorIs(t, h.out.closed(1), ErrBanned)
 	assert.Equal(t, 2, h.s.Stats(h.now).HashFails)
@@ -99,7 +143,7 @@ func TestMixedFailuresBlameNoOne(t *testing.T) {
 	// Peer 2 shared five failed pieces with others: nothing proves it lied.
 	for piece := range 5 {
 		give(piece, PeerID(1+piece%2*2), 2)
-		h.s.PieceHashed(piece, false, h.now)
+		h.hashedBad(piece)
 	}
 	for id := PeerID(1); id <= 3; id++ {
 		assert.NoError(t, h.out.closed(id), "peer %d", id)
@@ -107,10 +151,10 @@ func TestMixedFailuresBlameNoOne(t *testing.T) {
 	assert.Len(t, h.s.parole, 5, "every failed piece is fetched again from one peer")
 	// Pieces peer 3 sent alone: the first failure is a strike, the second a ban.
 	give(6, 3, 3)
-	h.s.PieceHashed(6, false, h.now)
+	h.hashedBad(6)
 	assert.NoError(t, h.out.closed(3))
 	give(7, 3, 3)
-	h.s.PieceHashed(7, false, h.now)
+	h.hashedBad(7)
 	assert.ErrorIs(t, h.out.closed(3), ErrBanned)
 	assert.NoError(t, h.out.closed(1))
 	assert.NoError(t, h.out.closed(2))
@@ -126,7 +170,7 @@ func TestMaxBadPiecesConfig(t *testing.T) {
 			h.s.record(h.s.peers[1], picker.Block{Piece: piece, Begin: k * 16384, Length: 16384}, data)
 		}
 		h.s.hashing.Set(piece)
-		h.s.PieceHashed(piece, false, h.now)
+		h.hashedBad(piece)
 	}
 	assert.ErrorIs(t, h.out.closed(1), ErrBanned)
 }
@@ -162,7 +206,7 @@ func TestFilePriorities(t *testing.T) {
 	for len(h.outstanding(1)) > 0 {
 		h.block(1, h.outstanding(1)[0])
 	}
-	h.s.PieceHashed(4, true, h.now)
+	h.s.PieceHashed(4, true, nil, h.now)
 	assert.Len(t, h.out.kinds("completed"), 1)
 	assert.True(t, h.s.Complete())
 	assert.ErrorIs(t, h.out.closed(1), ErrBothSeeds)
