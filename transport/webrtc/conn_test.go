@@ -230,20 +230,21 @@ func TestConnWriteBackPressureAndDeadline(t *testing.T) {
 
 func TestConnCloseUnblocksRead(t *testing.T) {
 	a, b := pair(t)
-	done := make(chan error, 2)
-	go func() { _, err := a.Read(make([]byte, 10)); done <- err }()
-	go func() { _, err := b.Read(make([]byte, 10)); done <- err }()
+	// One channel per end: the remote's read may end before the local one.
+	local, remote := make(chan error, 1), make(chan error, 1)
+	go func() { _, err := a.Read(make([]byte, 10)); local <- err }()
+	go func() { _, err := b.Read(make([]byte, 10)); remote <- err }()
 	time.Sleep(50 * time.Millisecond)
 	require.NoError(t, a.Close())
 	select {
-	case err := <-done:
+	case err := <-local:
 		require.ErrorIs(t, err, net.ErrClosed)
 	case <-time.After(2 * time.Second):
 		t.Fatal("Close did not unblock Read")
 	}
 	// The remote end sees the connection end.
 	select {
-	case err := <-done:
+	case err := <-remote:
 		require.Error(t, err)
 		assert.False(t, errors.Is(err, net.ErrClosed), "remote read got %v", err)
 	case <-time.After(10 * time.Second):
