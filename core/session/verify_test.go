@@ -29,7 +29,10 @@ func (h *harness) badBlock(id PeerID, b picker.Block) {
 	h.msg(id, wire.Message{Type: wire.Piece, Index: uint32(b.Piece), Begin: uint32(b.Begin), Block: data})
 }
 
-func TestSmartBanFindsTheBadSender(t *testing.T) {
+// mixedCopy delivers piece 0 of a 2-piece torrent from two peers: peer 1
+// sends a bad block and a good one, peer 2 two good ones; the piece is
+// handed to hashing, not yet reported.
+func mixedCopy(t *testing.T) *harness {
 	h := newHarness(t, 2, 64<<10, nil, Config{})
 	h.bystander(9)
 	h.extPeer(1, 2)
@@ -42,6 +45,11 @@ func TestSmartBanFindsTheBadSender(t *testing.T) {
 	h.block(2, b[0])
 	h.block(2, b[1])
 	require.Len(t, h.out.kinds("hash"), 1)
+	return h
+}
+
+func TestSmartBanFindsTheBadSender(t *testing.T) {
+	h := mixedCopy(t)
 	h.hashedBad(0)
 	assert.NoError(t, h.out.closed(1), "one failure with two senders proves nothing yet")
 
@@ -71,15 +79,7 @@ func TestSmartBanFindsTheBadSender(t *testing.T) {
 // A failed copy the hasher could not re-read has no block sums: the good
 // copy then proves nothing about its senders, so nobody is convicted.
 func TestFailedCopyWithoutSumsConvictsNoOne(t *testing.T) {
-	h := newHarness(t, 2, 64<<10, nil, Config{})
-	h.bystander(9)
-	h.extPeer(1, 2)
-	h.extPeer(2, 4)
-	a, b := h.outstanding(1), h.outstanding(2)
-	h.badBlock(1, a[0])
-	h.block(1, a[1])
-	h.block(2, b[0])
-	h.block(2, b[1])
+	h := mixedCopy(t)
 	h.s.PieceHashed(0, false, nil, h.now)
 	for len(h.outstanding(1)) > 0 {
 		h.block(1, h.outstanding(1)[0])
