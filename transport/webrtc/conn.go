@@ -136,12 +136,10 @@ func (c *conn) push(b []byte, block bool) {
 			signal(c.readable)
 			return
 		}
+		unread := c.queued
 		c.mu.Unlock()
 		if !block {
-			c.fail(fmt.Errorf("%w: %d bytes unread", ErrRecvOverflow, c.queued))
-			// Closing the channel stops the sender; queued data stays
-			// readable.
-			_ = c.dc.Close()
+			c.overflow(unread)
 			return
 		}
 		select {
@@ -150,6 +148,14 @@ func (c *conn) push(b []byte, block bool) {
 			return
 		}
 	}
+}
+
+// overflow ends a connection whose peer sent more than the receive queue
+// holds (browser builds): closing the channel stops the sender, and what is
+// queued stays readable before Read reports ErrRecvOverflow.
+func (c *conn) overflow(unread int) {
+	c.fail(fmt.Errorf("%w: %d bytes unread", ErrRecvOverflow, unread))
+	_ = c.dc.Close()
 }
 
 // fail records that no more data will arrive; queued data stays readable.

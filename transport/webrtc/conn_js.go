@@ -2,10 +2,7 @@
 
 package webrtc
 
-import (
-	"fmt"
-	"syscall/js"
-)
+import "syscall/js"
 
 // recvQueueMax bounds received bytes waiting for Read. Browsers cannot
 // pause a data channel, so overflow closes the connection: a BitTorrent
@@ -94,7 +91,7 @@ func (c *conn) attach() {
 			c.push(b, false)
 		}
 		if n := rx.Call("overflow").Int(); n > 0 {
-			c.fail(fmt.Errorf("%w: %d bytes unread", ErrRecvOverflow, n))
+			c.overflow(n)
 		}
 		return nil
 	})
