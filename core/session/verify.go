@@ -153,11 +153,8 @@ func (s *Session) pieceGood(piece int, now time.Time) {
 		// was wrong: its sender is proven bad.
 		for _, att := range ps.failed {
 			for k, r := range att {
-				good := blockRec{}
-				if k < len(ps.blocks) {
-					good = ps.blocks[k]
-				}
-				if r.from != nil && r.summed && good.from != nil && good.summed && r.sum != good.sum {
+				if r.from != nil && k < len(ps.blocks) && ps.blocks[k].from != nil &&
+					r.summed && ps.blocks[k].summed && r.sum != ps.blocks[k].sum {
 					s.ban(r.from.host)
 				}
 			}
