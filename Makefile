@@ -4,7 +4,7 @@ GOROOT    := $(shell $(GO) env GOROOT)
 GOPATH    := $(shell $(GO) env GOPATH)
 WASM_EXEC := $(GOROOT)/lib/wasm
 STATICCHECK := $(GOPATH)/bin/staticcheck
-FUZZTIME  ?= 3s
+FUZZTIME  ?= 20000x
 TEST_TIMEOUT ?= 25m
 
 .PHONY: all build web web-profile demo test test-deps npm-deps lint unit wasm-core wasm-browser e2e interop fuzz fuzz-brief bench bench-smoke clean
