@@ -5,10 +5,13 @@
 // machine, it reaches below this line; bench/browser.mjs measures the
 // clients themselves.
 //
-//   scripts/netns.sh node bench/rtc-ceiling.mjs [--from browser|node] [--size 32MiB] [--messages 16384,65536,262144] [--runs 3] [--out FILE]
+//   scripts/netns.sh node bench/rtc-ceiling.mjs [--from browser|node] [--size 32MiB] [--messages 16384,65536,262144] [--runs 3] [--window BYTES] [--out FILE]
 //
 // --from node sends from Node's WebRTC (@roamhq/wrtc, what the WebTorrent
 // seeder in bench/browser.mjs uses) instead of a second Chromium.
+// --window is how much the sender lets the channel buffer (bufferedAmount)
+// before it waits: 4 MiB by default; 65536 is what WebTorrent's
+// simple-peer allows.
 //
 // Prints MiB/s per message size (median and spread over the runs) and
 // writes them as JSON to FILE (make bench reports them beside the browser
@@ -23,11 +26,11 @@ const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
 const MiB = 1 << 20
 
 function parseArgs (argv) {
-  const a = { from: 'browser', size: '32MiB', messages: '16384,65536,262144', runs: '3', out: '' }
+  const a = { from: 'browser', size: '32MiB', messages: '16384,65536,262144', runs: '3', window: '4194304', out: '' }
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]
     const v = argv[i + 1]
-    if (!['--from', '--size', '--messages', '--runs', '--out'].includes(k) || v === undefined) throw new Error(`rtc-ceiling.mjs: bad argument ${k}`)
+    if (!['--from', '--size', '--messages', '--runs', '--window', '--out'].includes(k) || v === undefined) throw new Error(`rtc-ceiling.mjs: bad argument ${k}`)
     a[k.slice(2)] = v
   }
   const m = /^(\d+)MiB$/.exec(a.size)
@@ -37,6 +40,8 @@ function parseArgs (argv) {
   a.messages = a.messages.split(',').map(Number)
   if (a.messages.some(n => !Number.isInteger(n) || n < 1024 || n > 256 << 10)) throw new Error(`rtc-ceiling.mjs: --messages ${a.messages}: want sizes in 1024..262144`)
   if (!['browser', 'node'].includes(a.from)) throw new Error(`rtc-ceiling.mjs: --from ${a.from}: want browser or node`)
+  a.window = Number(a.window)
+  if (!Number.isInteger(a.window) || a.window < 1024 || a.window > 64 << 20) throw new Error(`rtc-ceiling.mjs: --window ${a.window}: want 1024..67108864 bytes`)
   a.runs = Number(a.runs)
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 20) throw new Error(`rtc-ceiling.mjs: --runs ${a.runs}: want 1..20`)
   return a
@@ -77,13 +82,13 @@ async function describe ({ offer, total }, scope = window, RTC = RTCPeerConnecti
   return { type: pc.localDescription.type, sdp: pc.localDescription.sdp }
 }
 
-async function send ({ total, size }, scope = window) {
+async function send ({ total, size, window: high }, scope = window) {
   const dc = scope.dc
   if (dc.readyState !== 'open') await new Promise(resolve => { dc.onopen = resolve })
   const buf = new Uint8Array(size)
-  dc.bufferedAmountLowThreshold = 1 << 20
+  dc.bufferedAmountLowThreshold = high / 4
   for (let sent = 0; sent < total;) {
-    if (dc.bufferedAmount > 4 << 20) {
+    if (dc.bufferedAmount > high) {
       // The event, or a poll: Node's wrtc does not always fire it.
       await new Promise(resolve => { dc.onbufferedamountlow = resolve; setTimeout(resolve, 10) })
       continue
@@ -142,7 +147,7 @@ async function main () {
         await answered(sender, answer)
         const got = receiver.evaluate(() => window.got)
         got.catch(() => {}) // awaited below; a failed send must not leave it unhandled
-        await withTimeout(sender.evaluate(send, { total: a.bytes, size }), timeoutMs, 'sending')
+        await withTimeout(sender.evaluate(send, { total: a.bytes, size, window: a.window }), timeoutMs, 'sending')
         const r = await withTimeout(got, timeoutMs, 'receiving').catch(async e => {
           throw new Error(`${e.message}: ${await receiver.evaluate(() => window.received)} of ${a.bytes} bytes arrived`)
         })
