@@ -117,8 +117,7 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.UploadRate > 0 {
 		// A burst of one batch lets a writer send what it assembled.
-		burst := maxBatchBlocks * (wire.BlockSize + 13)
-		e.upload = rate.NewLimiter(rate.Limit(cfg.UploadRate), burst)
+		e.upload = rate.NewLimiter(rate.Limit(cfg.UploadRate), maxBatchBytes)
 	}
 	return e
 }

@@ -18,8 +18,11 @@ const (
 	readIdleTimeout = 3 * time.Minute
 	keepAliveEvery  = 90 * time.Second
 	writeTimeout    = 60 * time.Second
-	// maxBatchBlocks bounds the piece data a writer holds at once.
-	maxBatchBlocks = 32
+	// maxBatchBytes bounds the piece data (with headers) a writer holds
+	// and sends at once: 32 blocks of 16 KiB, or fewer of the longer
+	// requests some clients make (up to wire.MaxRequestLength). The upload
+	// limiter's burst is one batch.
+	maxBatchBytes = 32 * (wire.BlockSize + wire.PieceHeaderLen)
 	// maxQueuedBytes bounds encoded messages waiting for a peer. A peer
 	// that stops reading while it floods us with requests (each answered
 	// by a reject) is dropped rather than buffered without end.
@@ -153,7 +156,7 @@ func (p *peerConn) writeLoop() {
 			// blocks when it chokes, so no block follows its Choke.
 			p.mu.Lock()
 			out, p.out = p.out, out[:0]
-			n := min(len(p.blocks), maxBatchBlocks)
+			n := batchLen(p.blocks)
 			blocks = append(blocks[:0], p.blocks[:n]...)
 			p.blocks = p.blocks[:copy(p.blocks, p.blocks[n:])]
 			p.mu.Unlock()
@@ -184,6 +187,19 @@ func (p *peerConn) writeLoop() {
 			keepAlive.Reset(keepAliveEvery)
 		}
 	}
+}
+
+// batchLen is how many of the queued blocks the next batch takes: as many
+// as fit in maxBatchBytes, and at least one.
+func batchLen(queued []queuedBlock) int {
+	size := 0
+	for i, b := range queued {
+		size += wire.PieceHeaderLen + b.length
+		if size > maxBatchBytes && i > 0 {
+			return i
+		}
+	}
+	return len(queued)
 }
 
 // assemble lays out one batch: the message bytes, then each block's header
@@ -256,7 +272,7 @@ var bufPool = sync.Pool{New: func() any {
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
 func putBuf(b *[]byte) {
-	if b == nil || cap(*b) > 4*wire.BlockSize {
+	if b == nil || cap(*b) > wire.MaxRequestLength+wire.PieceHeaderLen {
 		return // oversized bitfields and extension messages are not pooled
 	}
 	*b = (*b)[:0]
