@@ -455,34 +455,36 @@ class Bench:
         if rc != 0 and not self.browser["failures"]:
             self.failures.append(f"browser: bench/browser.mjs exited {rc}")
         self.browser["ceiling"] = {}
-        for src in ("node", "browser"):
-            c = self.rtc_ceiling(src, logs)
+        for key, src, like in (("node", "node", "none"), ("node-wt", "node", "webtorrent"), ("browser", "browser", "none")):
+            c = self.rtc_ceiling(key, src, like, logs)
             if c:
-                self.browser["ceiling"][src] = c
+                self.browser["ceiling"][key] = c
 
-    def rtc_ceiling(self, src, logs):
+    def rtc_ceiling(self, key, src, like, logs):
         """The bare data channel into headless Chromium from Node's wrtc (the
         WebTorrent seeder's stack) or from a second Chromium, with no
-        BitTorrent: the line the browser clients run under."""
-        out = os.path.join(self.work, f"ceiling-{src}.json")
+        BitTorrent: the line the browser clients run under. like="webtorrent"
+        sends in the WebTorrent seeder's pattern (a header message and a
+        data message per block, 64 KiB buffered, a request back per block)."""
+        out = os.path.join(self.work, f"ceiling-{key}.json")
         if os.path.exists(out):
             os.remove(out)
         self.quiet()
         n_mib = max(1, self.browser_size // MiB)
-        p = Proc(self.name(f"ceiling-{src}"), [os.path.join(ROOT, "scripts", "netns.sh"), "node",
-                                               os.path.join(HERE, "rtc-ceiling.mjs"), "--from", src,
+        p = Proc(self.name(f"ceiling-{key}"), [os.path.join(ROOT, "scripts", "netns.sh"), "node",
+                                               os.path.join(HERE, "rtc-ceiling.mjs"), "--from", src, "--like", like,
                                                "--size", f"{n_mib}MiB", "--messages", "16384", "--runs", self.runs,
                                                "--out", out], self.logs, cwd=ROOT)
         try:
             rc = p.wait(120 + self.runs * (60 + 4 * n_mib))
         except Timeout:
             p.stop()
-            self.failures.append(f"browser: bench/rtc-ceiling.mjs --from {src} timed out")
+            self.failures.append(f"browser: bench/rtc-ceiling.mjs --from {src} --like {like} timed out")
             return None
         for t, line in p.tail(6):
             log(f"  {line}")
         if rc != 0 or not os.path.exists(out):
-            self.failures.append(f"browser: bench/rtc-ceiling.mjs --from {src} exited {rc} (logs in {logs})")
+            self.failures.append(f"browser: bench/rtc-ceiling.mjs --from {src} --like {like} exited {rc} (logs in {logs})")
             return None
         with open(out) as f:
             return json.load(f)
@@ -686,10 +688,13 @@ def browser_table(b):
     ceil = br.get("ceiling", {})
     if ceil:
         parts = [f"{c['label']} → Chromium {fmt_spread(c['rows'][0]['MiBps'])} MiB/s"
-                 for c in (ceil.get("node"), ceil.get("browser")) if c]
+                 for c in (ceil.get("node"), ceil.get("node-wt"), ceil.get("browser")) if c]
         lines += ["", f"The bare data channel, with no BitTorrent on either side (`bench/rtc-ceiling.mjs`, "
                       f"16 KiB messages, the same size and runs): {'; '.join(parts)}. "
-                      "Browser clients run below this line."]
+                      "Browser clients run below this line; framed like WebTorrent, the sender sends each block "
+                      "as WebTorrent's seeder does (its header and its data as two messages, at most 64 KiB "
+                      "buffered) and the page answers each with a request-sized message: the most a leecher "
+                      "doing no BitTorrent work gets from that seeder."]
     w = br["wasm"]
     v = br.get("versions", {})
     lines += ["", f"web/braid.wasm: {w['raw'] / MiB:.2f} MiB raw, {w['gzip'] / MiB:.2f} MiB gzipped (gzip -9). "
@@ -739,8 +744,10 @@ def targets(b, summ):
         bs, ws = br["summary"]["braid:node"], br["summary"]["webtorrent:node"]
         if "MiBps" in bs and "MiBps" in ws:
             r = bs["MiBps"][0] / ws["MiBps"][0]
-            bare = br.get("ceiling", {}).get("node")
-            bare = f"; bare channel from the seeder's stack {bare['rows'][0]['MiBps'][0]:.1f}" if bare else ""
+            c = br.get("ceiling", {})
+            bare = [f"{what} {c[k]['rows'][0]['MiBps'][0]:.1f}" for k, what in
+                    (("node", "bare channel from the seeder's stack"), ("node-wt", "framed like its seeder")) if c.get(k)]
+            bare = "; " + ", ".join(bare) if bare else ""
             lines.append(f"| browser ≥ 1.5× WebTorrent from the same seeder | {r:.2f}× ({bs['MiBps'][0]:.1f} vs "
                          f"{ws['MiBps'][0]:.1f} MiB/s at {human(br['size'])}{bare}) | {'yes' if r >= 1.5 else 'no'} |")
         gz = br["wasm"]["gzip"] / MiB
@@ -805,8 +812,8 @@ def report(b, summ, m, started, took):
         "(Braid stores in IndexedDB, WebTorrent in memory), checked byte for byte after timing. "
         "`BENCH_BROWSER_SIZE` sets its size (default: `BENCH_SIZE` up to 64 MiB; 2 MiB in a smoke run). "
         "`bench/rtc-ceiling.mjs` then sends as many bytes over a bare data channel (a sender loop with "
-        "back-pressure on `bufferedAmount`, a page that only counts bytes) from Node's `@roamhq/wrtc` and from "
-        "a second Chromium.",
+        "back-pressure on `bufferedAmount`, a page that only counts bytes) from Node's `@roamhq/wrtc`, from "
+        "Node framed like WebTorrent's seeder (`--like webtorrent`), and from a second Chromium.",
         "", "## Reproduce", "",
         "```sh",
         "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",

@@ -5,13 +5,21 @@
 // machine, it reaches below this line; bench/browser.mjs measures the
 // clients themselves.
 //
-//   scripts/netns.sh node bench/rtc-ceiling.mjs [--from browser|node] [--size 32MiB] [--messages 16384,65536,262144] [--runs 3] [--window BYTES] [--out FILE]
+//   scripts/netns.sh node bench/rtc-ceiling.mjs [--from browser|node] [--size 32MiB] [--messages 16384,65536,262144] [--runs 3] [--window BYTES] [--echo BYTES] [--like webtorrent] [--out FILE]
 //
 // --from node sends from Node's WebRTC (@roamhq/wrtc, what the WebTorrent
 // seeder in bench/browser.mjs uses) instead of a second Chromium.
 // --window is how much the sender lets the channel buffer (bufferedAmount)
 // before it waits: 4 MiB by default; 65536 is what WebTorrent's
 // simple-peer allows.
+// --echo N has the receiver send a 17-byte message (a request's size) back
+// for every N bytes it receives, as a downloading client does.
+// --like webtorrent sends the way WebTorrent's seeder does (bittorrent-
+// protocol over simple-peer): each block as two messages, its 13-byte
+// header and its data, with 64 KiB buffered at most; the receiver answers
+// each block with a request-sized message. The defaults of --window and
+// --echo follow; what this carries is the most any leecher can get from
+// a WebTorrent seeder here, doing no BitTorrent work at all.
 //
 // Prints MiB/s per message size (median and spread over the runs) and
 // writes them as JSON to FILE (make bench reports them beside the browser
@@ -26,11 +34,11 @@ const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
 const MiB = 1 << 20
 
 function parseArgs (argv) {
-  const a = { from: 'browser', size: '32MiB', messages: '16384,65536,262144', runs: '3', window: '4194304', out: '' }
+  const a = { from: 'browser', size: '32MiB', messages: '16384,65536,262144', runs: '3', window: '', echo: '', like: 'none', out: '' }
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]
     const v = argv[i + 1]
-    if (!['--from', '--size', '--messages', '--runs', '--window', '--out'].includes(k) || v === undefined) throw new Error(`rtc-ceiling.mjs: bad argument ${k}`)
+    if (!['--from', '--size', '--messages', '--runs', '--window', '--echo', '--like', '--out'].includes(k) || v === undefined) throw new Error(`rtc-ceiling.mjs: bad argument ${k}`)
     a[k.slice(2)] = v
   }
   const m = /^(\d+)MiB$/.exec(a.size)
@@ -40,8 +48,13 @@ function parseArgs (argv) {
   a.messages = a.messages.split(',').map(Number)
   if (a.messages.some(n => !Number.isInteger(n) || n < 1024 || n > 256 << 10)) throw new Error(`rtc-ceiling.mjs: --messages ${a.messages}: want sizes in 1024..262144`)
   if (!['browser', 'node'].includes(a.from)) throw new Error(`rtc-ceiling.mjs: --from ${a.from}: want browser or node`)
-  a.window = Number(a.window)
+  if (!['none', 'webtorrent'].includes(a.like)) throw new Error(`rtc-ceiling.mjs: --like ${a.like}: want none or webtorrent`)
+  const wt = a.like === 'webtorrent'
+  a.header = wt
+  a.window = Number(a.window || (wt ? 65536 : 4 << 20))
   if (!Number.isInteger(a.window) || a.window < 1024 || a.window > 64 << 20) throw new Error(`rtc-ceiling.mjs: --window ${a.window}: want 1024..67108864 bytes`)
+  a.echo = a.echo === '' ? (wt ? -1 : 0) : Number(a.echo)
+  if (!Number.isInteger(a.echo) || a.echo < -1) throw new Error(`rtc-ceiling.mjs: --echo ${a.echo}: want bytes ≥ 0, or -1 for one per block`)
   a.runs = Number(a.runs)
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 20) throw new Error(`rtc-ceiling.mjs: --runs ${a.runs}: want 1..20`)
   return a
@@ -51,7 +64,7 @@ function parseArgs (argv) {
 // (non-trickle), with the data channel created (offerer) or, on the
 // answering side, counted from its first message as soon as it arrives
 // (scope.got resolves once total bytes are in).
-async function describe ({ offer, total }, scope = window, RTC = RTCPeerConnection) {
+async function describe ({ offer, total, echo }, scope = window, RTC = RTCPeerConnection) {
   const pc = new RTC()
   scope.pc = pc
   const gathered = () => new Promise(resolve => {
@@ -68,9 +81,16 @@ async function describe ({ offer, total }, scope = window, RTC = RTCPeerConnecti
         const dc = e.channel
         dc.binaryType = 'arraybuffer'
         let t0 = 0
+        let owed = 0
+        const ask = new Uint8Array(17) // the size of a BitTorrent request
         dc.onmessage = m => {
           if (!t0) t0 = performance.now()
           scope.received += m.data.byteLength
+          if (echo < 0) {
+            if (m.data.byteLength >= 1024) dc.send(ask) // a request per block, none per header
+          } else {
+            for (owed += echo ? m.data.byteLength : 0; owed >= echo && echo; owed -= echo) dc.send(ask)
+          }
           if (scope.received >= total) resolve({ ms: performance.now() - t0, n: scope.received })
         }
       }
@@ -82,10 +102,11 @@ async function describe ({ offer, total }, scope = window, RTC = RTCPeerConnecti
   return { type: pc.localDescription.type, sdp: pc.localDescription.sdp }
 }
 
-async function send ({ total, size, window: high }, scope = window) {
+async function send ({ total, size, window: high, header }, scope = window) {
   const dc = scope.dc
   if (dc.readyState !== 'open') await new Promise(resolve => { dc.onopen = resolve })
   const buf = new Uint8Array(size)
+  const head = new Uint8Array(13) // a piece message's header, sent on its own
   dc.bufferedAmountLowThreshold = high / 4
   for (let sent = 0; sent < total;) {
     if (dc.bufferedAmount > high) {
@@ -93,6 +114,7 @@ async function send ({ total, size, window: high }, scope = window) {
       await new Promise(resolve => { dc.onbufferedamountlow = resolve; setTimeout(resolve, 10) })
       continue
     }
+    if (header) dc.send(head)
     dc.send(buf)
     sent += size
   }
@@ -143,11 +165,11 @@ async function main () {
       const rates = []
       for (let run = 0; run < a.runs; run++) {
         const offer = await sender.evaluate(describe, {})
-        const answer = await receiver.evaluate(describe, { offer, total: a.bytes })
+        const answer = await receiver.evaluate(describe, { offer, total: a.bytes, echo: a.echo })
         await answered(sender, answer)
         const got = receiver.evaluate(() => window.got)
         got.catch(() => {}) // awaited below; a failed send must not leave it unhandled
-        await withTimeout(sender.evaluate(send, { total: a.bytes, size, window: a.window }), timeoutMs, 'sending')
+        await withTimeout(sender.evaluate(send, { total: a.bytes, size, window: a.window, header: a.header }), timeoutMs, 'sending')
         const r = await withTimeout(got, timeoutMs, 'receiving').catch(async e => {
           throw new Error(`${e.message}: ${await receiver.evaluate(() => window.received)} of ${a.bytes} bytes arrived`)
         })
@@ -159,10 +181,10 @@ async function main () {
       const med = n % 2 ? rates[(n - 1) / 2] : (rates[n / 2 - 1] + rates[n / 2]) / 2
       rows.push({ message: size, MiBps: [med, rates[0], rates[n - 1]] })
     }
-    const from = a.from === 'node' ? 'Node (@roamhq/wrtc)' : 'Chromium'
+    const from = (a.from === 'node' ? 'Node (@roamhq/wrtc)' : 'Chromium') + (a.header ? ' framed like WebTorrent' : '')
     console.log(`${from} → Chromium data channel, ${a.bytes / MiB} MiB, ${a.runs} run(s)\n\n| message | MiB/s |\n|---|---|`)
     for (const r of rows) console.log(`| ${r.message / 1024} KiB | ${r.MiBps[0].toFixed(2)} (${r.MiBps[1].toFixed(2)}–${r.MiBps[2].toFixed(2)}) |`)
-    if (a.out) fs.writeFileSync(a.out, JSON.stringify({ from: a.from, label: from, size: a.bytes, runs: a.runs, rows }) + '\n')
+    if (a.out) fs.writeFileSync(a.out, JSON.stringify({ from: a.from, like: a.like, label: from, size: a.bytes, runs: a.runs, rows }) + '\n')
   } finally {
     for (const b of browsers) await b.close()
     server.close()
