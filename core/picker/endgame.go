@@ -27,9 +27,32 @@ func (p *Picker) Endgame() bool {
 // pickEndgame appends blocks that are requested but not received, first
 // those requested only once, never one already in dst[start:].
 func (p *Picker) pickEndgame(has *bitfield.Bitfield, start, limit int, skip func(Block) bool, dst []Block) []Block {
+	return p.pickDuplicates(has, PriorityNormal, 2, start, limit, skip, dst)
+}
+
+// PickUrgent appends up to max blocks of PriorityNow pieces (those a
+// reader is waiting for) that the peer has and that are requested from
+// exactly one other peer, and marks them requested again: a second copy
+// of what a stream waits on, so one slow peer cannot stall it for a whole
+// request timeout. The first copy to arrive should cancel the other, as in
+// endgame. dst holds the blocks just picked for this peer (Pick's result),
+// never repeated; skip (may be nil) vetoes others, e.g. those this peer
+// already has outstanding.
+func (p *Picker) PickUrgent(has *bitfield.Bitfield, max int, skip func(Block) bool, dst []Block) []Block {
+	if has == nil || max <= 0 || p.closed[PriorityNow].head < 0 {
+		return dst
+	}
+	return p.pickDuplicates(has, PriorityNow, 1, 0, len(dst)+max, skip, dst)
+}
+
+// pickDuplicates appends blocks of pieces at priority floor and above that
+// are requested but not received: in the first pass those requested once,
+// in a second (passes 2) those requested twice; never one already in
+// dst[start:].
+func (p *Picker) pickDuplicates(has *bitfield.Bitfield, floor Priority, passes, start, limit int, skip func(Block) bool, dst []Block) []Block {
 	fresh := len(dst) - start
-	for pass := range 2 {
-		for pr := PriorityNow; pr > PriorityNone; pr-- {
+	for pass := range passes {
+		for pr := PriorityNow; pr >= floor; pr-- {
 			for i := p.closed[pr].head; i >= 0; i = p.pieces[i].next {
 				if !has.Has(int(i)) {
 					continue

@@ -474,3 +474,49 @@ func TestEmptyAndHostileArguments(t *testing.T) {
 	require.Equal(t, []Block{{9, 9, 9}}, p.Pick(bf(3), 5, nil, dst), "dst prefix is kept")
 	require.Len(t, p.Pick(full(3), 5, nil, dst), 4)
 }
+
+func TestPickUrgentSecondCopies(t *testing.T) {
+	// Eight pieces of two blocks; everyone has everything.
+	p := New(8, 2*BlockSize, 16*BlockSize, rngOf(11))
+	p.PeerBitfield(full(8))
+	p.PeerBitfield(full(8))
+	require.Empty(t, p.PickUrgent(full(8), 4, nil, nil), "no piece is urgent")
+
+	// Peer A asks for all of piece 3, then piece 3 becomes urgent (a
+	// reader waits for it) and piece 6 is asked for at normal priority.
+	a := p.Pick(full(8), 2, nil, nil)
+	p.SetPiecePriority(a[0].Piece, PriorityNow)
+	urgent := a[0].Piece
+	other := p.Pick(full(8), 2, nil, nil)
+	require.NotEqual(t, urgent, other[0].Piece)
+	require.False(t, p.Endgame())
+
+	// Peer B gets second copies of the urgent blocks only.
+	b := p.PickUrgent(full(8), 4, nil, nil)
+	require.Equal(t, a, b)
+	// Nobody gets a third copy.
+	require.Empty(t, p.PickUrgent(full(8), 4, nil, nil))
+
+	// A peer without the piece gets nothing.
+	p2 := New(8, 2*BlockSize, 16*BlockSize, rngOf(12))
+	p2.PeerBitfield(full(8))
+	p2.SetPiecePriority(5, PriorityNow)
+	a = p2.Pick(full(8), 2, nil, nil)
+	require.Equal(t, 5, a[0].Piece, "urgent pieces are picked first")
+	require.Empty(t, p2.PickUrgent(bf(8, 1, 2), 4, nil, nil))
+	require.Equal(t, a, p2.PickUrgent(full(8), 4, nil, nil))
+
+	// Blocks just picked for this peer (dst) are not repeated; skip vetoes.
+	p3 := New(8, 2*BlockSize, 16*BlockSize, rngOf(13))
+	p3.PeerBitfield(full(8))
+	p3.SetPiecePriority(5, PriorityNow)
+	mine := p3.Pick(full(8), 3, nil, nil) // piece 5 and one block of another
+	require.Len(t, mine, 3)
+	require.Equal(t, mine, p3.PickUrgent(full(8), 4, nil, mine))
+	got := p3.PickUrgent(full(8), 4, func(b Block) bool { return b == mine[0] }, nil)
+	require.Equal(t, mine[1:2], got)
+
+	// A received block is never copied.
+	p3.Received(mine[0])
+	require.Empty(t, p3.PickUrgent(full(8), 4, nil, nil))
+}

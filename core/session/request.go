@@ -12,6 +12,10 @@ import (
 // new request duplicates one already sent to another peer.
 const endgameQueue = 2
 
+// urgentCopies bounds the second copies of blocks a reader waits for
+// (PickUrgent) requested from a peer in one refill, above its target.
+const urgentCopies = 4
+
 // queueTime is how much of a peer's recent rate we keep requested. Slow
 // servers (Transmission answers in batches) need several seconds' worth
 // or the pipe drains between their bursts and the rate never climbs.
@@ -21,14 +25,18 @@ const queueTime = 3
 // recent download rate plus two blocks, so the link never idles for a
 // round trip, within MinQueue..min(MaxQueue, its reqq).
 func (s *Session) target(p *peer) int {
-	hi := s.cfg.MaxQueue
+	t := int(queueTime*p.down.value/wire.BlockSize) + 2
+	return min(max(t, s.cfg.MinQueue), s.queueLimit(p))
+}
+
+// queueLimit is the most requests p may have outstanding: MaxQueue, or
+// fewer if its reqq says so.
+func (s *Session) queueLimit(p *peer) int {
 	rq := p.reqq
 	if rq <= 0 {
 		rq = DefaultPeerReqQ
 	}
-	hi = min(hi, rq)
-	t := int(queueTime*p.down.value/wire.BlockSize) + 2
-	return min(max(t, s.cfg.MinQueue), hi)
+	return min(s.cfg.MaxQueue, rq)
 }
 
 // refillBatch is how far below its target a busy pipeline may fall before
@@ -75,6 +83,15 @@ func (s *Session) fill(p *peer, now time.Time) {
 		has = s.paroleMask(p, has)
 	}
 	s.picks = s.pk.Pick(has, n, p.skip, s.picks[:0])
+	fresh := len(s.picks)
+	dup := s.pk.Endgame()
+	if !dup && !p.snubbed {
+		// Beyond the target (within the peer's limit): blocks a stream
+		// is waiting for, asked of one other peer so far, get a second
+		// copy from this one.
+		room := s.queueLimit(p) - len(p.reqs) - fresh
+		s.picks = s.pk.PickUrgent(has, min(urgentCopies, room), p.skip, s.picks)
+	}
 	if len(s.picks) == 0 {
 		return
 	}
@@ -82,12 +99,11 @@ func (s *Session) fill(p *peer, now time.Time) {
 		s.claimParole(p, s.picks)
 	}
 	// Endgame only changes inside Pick when fresh blocks run out, and then
-	// Pick may add blocks already requested from others: remember those
-	// so the first copy to arrive cancels the rest.
-	dup := s.pk.Endgame()
-	for _, b := range s.picks {
+	// Pick may add blocks already requested from others, as PickUrgent
+	// does: remember those so the first copy to arrive cancels the rest.
+	for i, b := range s.picks {
 		p.reqs = append(p.reqs, request{b: b, at: now})
-		if dup {
+		if dup || i >= fresh {
 			s.endgame[b] = struct{}{}
 		}
 		s.sendBlockMsg(p, wire.Request, b)
