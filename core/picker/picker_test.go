@@ -482,8 +482,8 @@ func TestPickUrgentSecondCopies(t *testing.T) {
 	p.PeerBitfield(full(8))
 	require.Empty(t, p.PickUrgent(full(8), 4, nil, nil), "no piece is urgent")
 
-	// Peer A asks for all of piece 3, then piece 3 becomes urgent (a
-	// reader waits for it) and piece 6 is asked for at normal priority.
+	// Peer A asks for a whole piece, which then becomes urgent (a reader
+	// waits for it); another piece is asked for at normal priority.
 	a := p.Pick(full(8), 2, nil, nil)
 	p.SetPiecePriority(a[0].Piece, PriorityNow)
 	urgent := a[0].Piece
