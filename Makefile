@@ -62,7 +62,7 @@ npm-deps:
 # WebRTC data channel (@roamhq/wrtc), fetch, and the JavaScript bridge.
 wasm-browser: npm-deps
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-node-exec.sh" \
-		./persist/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/
+		./persist/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/ ./internal/piecehash/
 
 # Browser tests: headless Chromium, WebTorrent in Node, in a private network namespace.
 e2e: build

@@ -72,6 +72,11 @@ func (platform) listenWS(string) (listener, error) {
 	return listener{}, fmt.Errorf("websocket listen: %w", errBrowser)
 }
 
+// hashWorkers: a few pieces in hashing at once, so reading one from
+// IndexedDB overlaps WebCrypto's digest of another (both asynchronous; the
+// page has one thread for Go either way).
+func (platform) hashWorkers() int { return 3 }
+
 // classicTrackers: a browser cannot dial the ip:port peers HTTP and UDP
 // trackers return (and most refuse cross-origin requests): only WebSocket
 // trackers are used.

@@ -103,3 +103,6 @@ func (platform) listenWS(addr string) (listener, error) {
 
 // classicTrackers: HTTP and UDP trackers find TCP peers.
 func (platform) classicTrackers() bool { return true }
+
+// hashWorkers: 0, one per core.
+func (platform) hashWorkers() int { return 0 }

@@ -1,12 +1,13 @@
 package engine
 
 import (
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"sync"
+
+	"github.com/braid-bt/braid/internal/piecehash"
 )
 
 // pieceReader is the part of storage the hasher needs.
@@ -112,5 +113,5 @@ func verifyPiece(src pieceReader, buf []byte, off int64, want [20]byte) (bool, e
 	if err != nil && !(errors.Is(err, io.EOF) && n == len(buf)) {
 		return false, fmt.Errorf("read piece at %d: %w", off, err)
 	}
-	return sha1.Sum(buf) == want, nil
+	return piecehash.Sum(buf) == want, nil
 }

@@ -246,18 +246,28 @@ type idbPieces struct {
 
 func (p *idbPieces) key(i int) string { return p.prefix + strconv.Itoa(i) }
 
-func (p *idbPieces) getPiece(i, size int) ([]byte, error) {
-	v, err := p.db.transact(piecesStore, "readonly", func(os js.Value) (js.Value, error) {
-		return call(os, "get", p.key(i))
+func (p *idbPieces) getPieces(ps []pieceRef) ([][]byte, error) {
+	reqs := make([]js.Value, 0, len(ps))
+	_, err := p.db.transact(piecesStore, "readonly", func(os js.Value) (js.Value, error) {
+		for _, r := range ps {
+			req, err := call(os, "get", p.key(r.index))
+			if err != nil {
+				return js.Undefined(), err
+			}
+			reqs = append(reqs, req)
+		}
+		return js.Undefined(), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	b, ok := bytesFrom(v, size)
-	if !ok || len(b) != size {
-		return nil, nil
+	out := make([][]byte, len(ps))
+	for k, r := range ps {
+		if b, ok := bytesFrom(reqs[k].Get("result"), r.size); ok && len(b) == r.size {
+			out[k] = b
+		}
 	}
-	return b, nil
+	return out, nil
 }
 
 func (p *idbPieces) putPieces(ps []storedPiece) error {

@@ -16,10 +16,12 @@ import (
 // tests. It is the only part of piece-chunked storage that touches the
 // browser, so the buffering logic below is tested natively as well.
 type pieceStore interface {
-	// getPiece returns the stored piece, or nil when it is absent or not
-	// size bytes long (stored bytes are not trusted; a wrong-sized piece
-	// reads as zeros, fails its hash and is downloaded again).
-	getPiece(i, size int) ([]byte, error)
+	// getPieces returns the stored pieces asked for, in one read (one
+	// IndexedDB transaction: its round trip, not the bytes, is what a read
+	// costs). An entry is nil when the piece is absent or not its size
+	// (stored bytes are not trusted; a wrong-sized piece reads as zeros,
+	// fails its hash and is downloaded again). The caller owns the slices.
+	getPieces(ps []pieceRef) ([][]byte, error)
 	// putPieces stores pieces in one write (one IndexedDB transaction):
 	// the commit is what costs, so pieces are written in batches. It
 	// copies the bytes: the buffers are reused once it returns. getPiece
@@ -34,9 +36,13 @@ type pieceStore interface {
 const (
 	maxPendingPieces = 64       // incomplete pieces buffered before the oldest is flushed
 	maxPendingBytes  = 64 << 20 // and their total size
-	maxCachedPieces  = 8        // recently read pieces, so uploads don't cost a get per block
+	maxCachedPieces  = 32       // recently read pieces, so uploads don't cost a get per block
 	maxCachedBytes   = 32 << 20
-	maxSpareBytes    = 4 << 20 // piece buffers kept for reuse (two flushes' worth)
+	// readAheadPieces and readAheadBytes bound the pieces one sequential
+	// read (a start-up check, a stream) fetches past the one it needs.
+	readAheadPieces = 16
+	readAheadBytes  = 4 << 20
+	maxSpareBytes   = 4 << 20 // piece buffers kept for reuse (two flushes' worth)
 	// flushEvery: once complete pieces waiting hold this much, they are
 	// stored in one batch. It trades commits (one per batch) against what a
 	// tab closed without warning loses (at most this much verified data).
@@ -82,6 +88,9 @@ type storedPiece struct {
 	data  []byte
 }
 
+// pieceRef names a piece to read and its size.
+type pieceRef struct{ index, size int }
+
 type cachedPiece struct {
 	index int
 	data  []byte
@@ -102,6 +111,9 @@ type chunkStore struct {
 	completeBytes int64
 	cache         []cachedPiece // most recently used first
 	cacheSize     int64
+	// readNext is the piece a sequential reader would load next: a miss
+	// there reads ahead.
+	readNext int
 	// spare holds piece-sized buffers no longer in use: a fresh buffer per
 	// piece costs the memory's first touch (page faults, or zeroing by the
 	// collector) on top of the copy.
@@ -196,10 +208,14 @@ func (c *chunkStore) ReadAt(p []byte, off int64) (int, error) {
 // pieceView returns the current bytes of piece i (nil when all zeros) without
 // copying; callers must not keep or modify it.
 func (c *chunkStore) pieceView(i int) ([]byte, error) {
-	if pp := c.findPending(i); pp != nil {
-		return pp.data, nil
-	}
-	if !c.stored.Has(i) {
+	pp := c.findPending(i)
+	if pp != nil || !c.stored.Has(i) {
+		if i == c.readNext {
+			c.readNext++ // a sequential reader passing a piece read from memory
+		}
+		if pp != nil {
+			return pp.data, nil
+		}
 		return nil, nil
 	}
 	return c.loadStored(i)
@@ -214,14 +230,54 @@ func (c *chunkStore) loadStored(i int) ([]byte, error) {
 			return e.data, nil
 		}
 	}
-	b, err := c.st.getPiece(i, c.pieceSize(i))
+	refs := c.readAhead(i)
+	bs, err := c.st.getPieces(refs)
 	if err != nil {
 		return nil, fmt.Errorf("persist: read piece %d: %w", i, err)
 	}
-	if b != nil {
-		c.addCache(i, b)
+	if len(bs) != len(refs) {
+		return nil, fmt.Errorf("persist: read piece %d: %d of %d pieces returned", i, len(bs), len(refs))
 	}
-	return b, nil
+	c.readNext = refs[len(refs)-1].index + 1
+	// The pieces read ahead go in first, so piece i ends up most recent.
+	for k := len(refs) - 1; k >= 0; k-- {
+		if bs[k] != nil {
+			c.addCache(refs[k].index, bs[k])
+		}
+	}
+	return bs[0], nil
+}
+
+// readAhead lists piece i and, when i is where the last read ended (a
+// sequential reader), the stored pieces after it that are neither buffered
+// nor cached, within readAheadPieces, readAheadBytes and half the cache.
+func (c *chunkStore) readAhead(i int) []pieceRef {
+	refs := []pieceRef{{i, c.pieceSize(i)}}
+	if i != c.readNext {
+		return refs
+	}
+	maxN := min(readAheadPieces, max(1, c.maxCached/2))
+	maxBytes := min(readAheadBytes, c.maxCachedBytes/2)
+	size := refs[0].size
+	for j := i + 1; j < c.numPieces && len(refs) < maxN; j++ {
+		if !c.stored.Has(j) || c.findPending(j) != nil || c.cached(j) {
+			break
+		}
+		if size += c.pieceSize(j); int64(size) > maxBytes {
+			break
+		}
+		refs = append(refs, pieceRef{j, c.pieceSize(j)})
+	}
+	return refs
+}
+
+func (c *chunkStore) cached(i int) bool {
+	for _, e := range c.cache {
+		if e.index == i {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *chunkStore) addCache(i int, b []byte) {

@@ -17,7 +17,8 @@ import (
 // how often the browser database would be hit.
 type mapPieces struct {
 	m          map[int][]byte
-	gets, puts int
+	gets, puts int // calls
+	got        int // pieces asked for by the gets
 	batches    int
 	failPut    error
 	deleted    int
@@ -27,13 +28,16 @@ type mapPieces struct {
 
 func newMapPieces() *mapPieces { return &mapPieces{m: make(map[int][]byte)} }
 
-func (s *mapPieces) getPiece(i, size int) ([]byte, error) {
+func (s *mapPieces) getPieces(ps []pieceRef) ([][]byte, error) {
 	s.gets++
-	b, ok := s.m[i]
-	if !ok || len(b) != size {
-		return nil, nil
+	s.got += len(ps)
+	out := make([][]byte, len(ps))
+	for k, r := range ps {
+		if b, ok := s.m[r.index]; ok && len(b) == r.size {
+			out[k] = bytes.Clone(b)
+		}
 	}
-	return bytes.Clone(b), nil
+	return out, nil
 }
 
 func (s *mapPieces) putPieces(ps []storedPiece) error {
@@ -136,15 +140,95 @@ func TestChunkStoreCacheBounded(t *testing.T) {
 			assert.Equal(t, data[i*pieceLen:i*pieceLen+1024], buf)
 		}
 	}
-	assert.Equal(t, 30, st.gets, "cycling over more pieces than the cache holds misses every time")
+	assert.GreaterOrEqual(t, st.got, 30, "cycling over more pieces than the cache holds misses every time")
+	assert.Less(t, st.gets, 20, "in reads of two pieces: sequential reads read ahead")
 	assert.LessOrEqual(t, len(c.cache), 4)
 
-	st.gets = 0
+	st.gets, st.got = 0, 0
 	for range 10 {
 		_, err := c.ReadAt(buf, 5*pieceLen+100)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 1, st.gets, "repeated reads of one piece hit the cache")
+}
+
+// A sequential reader (the start-up check, a stream) gets the pieces after
+// the one it needs in the same read, within the read-ahead bounds; a
+// reader jumping around reads one piece at a time; buffered and cached
+// pieces are never read.
+func TestChunkStoreReadAhead(t *testing.T) {
+	const pieceLen = 64 << 10
+	const n = 100
+	st := newMapPieces()
+	data := randomBytes(n*pieceLen, 5)
+	for i := range n {
+		st.m[i] = bytes.Clone(data[i*pieceLen : (i+1)*pieceLen])
+	}
+	delete(st.m, 40) // a hole: read-ahead stops at it
+	c, err := newChunkStore(st, int64(len(data)), pieceLen)
+	require.NoError(t, err)
+	buf := make([]byte, pieceLen)
+	read := func(i int) {
+		t.Helper()
+		_, err := c.ReadAt(buf, int64(i*pieceLen))
+		require.NoError(t, err)
+		want := data[i*pieceLen : (i+1)*pieceLen]
+		if i == 40 {
+			want = make([]byte, pieceLen)
+		}
+		require.Equal(t, want, buf, "piece %d", i)
+	}
+
+	for i := range 40 {
+		read(i)
+	}
+	assert.Equal(t, 40, st.got)
+	assert.Equal(t, 3, st.gets, "40 pieces in reads of 16")
+
+	// The hole reads as zeros with no read; after it, read-ahead resumes.
+	st.gets, st.got = 0, 0
+	read(40)
+	read(41)
+	assert.Equal(t, 1, st.gets)
+	assert.Equal(t, readAheadPieces, st.got)
+
+	// A buffered (pending) piece inside the run stops the read-ahead.
+	_, err = c.WriteAt(data[60*pieceLen:60*pieceLen+10], 60*pieceLen)
+	require.NoError(t, err)
+	st.gets, st.got = 0, 0
+	for i := 57; i <= 62; i++ {
+		read(i)
+	}
+	// Buffering 60 read it, so 57 is read alone, then 58-59 together, 60
+	// comes from memory and 61 starts a full read-ahead.
+	assert.Equal(t, []int{3, 3 + readAheadPieces}, []int{st.gets, st.got})
+
+	// Random reads fetch one piece each.
+	c2, err := newChunkStore(st, int64(len(data)), pieceLen)
+	require.NoError(t, err)
+	c = c2
+	st.gets, st.got = 0, 0
+	for _, i := range []int{90, 3, 77, 12, 55} {
+		read(i)
+	}
+	assert.Equal(t, 5, st.gets)
+	assert.Equal(t, 5, st.got)
+
+	// Big pieces: the bytes bound keeps a read to the piece needed.
+	const big = 4 << 20
+	st2 := newMapPieces()
+	bigData := randomBytes(3*big, 6)
+	for i := range 3 {
+		st2.m[i] = bytes.Clone(bigData[i*big : (i+1)*big])
+	}
+	c3, err := newChunkStore(st2, int64(len(bigData)), big)
+	require.NoError(t, err)
+	bb := make([]byte, 16)
+	for i := range 3 {
+		_, err := c3.ReadAt(bb, int64(i*big))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []int{3, 3}, []int{st2.gets, st2.got})
 }
 
 func TestChunkStorePartialPiecesBounded(t *testing.T) {

@@ -1,0 +1,49 @@
+package piecehash
+
+import (
+	"crypto/sha1"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Sum agrees with crypto/sha1 on every size a piece or a last piece may
+// have, on either side of the WebCrypto threshold.
+func TestSumMatchesSHA1(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 55, 64, 16<<10 - 1, 16 << 10, 16<<10 + 1, 100_003, 256 << 10, 4 << 20} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		require.Equal(t, sha1.Sum(b), Sum(b), "%d bytes", n)
+	}
+}
+
+// Concurrent callers each get their own sum (the browser build shares a
+// scratch array between calls of one length).
+func TestSumConcurrent(t *testing.T) {
+	const n = 8
+	bufs := make([][]byte, n)
+	for i := range bufs {
+		bufs[i] = make([]byte, 64<<10)
+		bufs[i][0] = byte(i)
+	}
+	got := make(chan [2][20]byte, n)
+	for i := range n {
+		go func() { got <- [2][20]byte{sha1.Sum(bufs[i]), Sum(bufs[i])} }()
+	}
+	for range n {
+		r := <-got
+		require.Equal(t, r[0], r[1])
+	}
+}
+
+func BenchmarkSum256KiB(b *testing.B) {
+	buf := make([]byte, 256<<10)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		Sum(buf)
+	}
+}
