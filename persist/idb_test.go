@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 	"syscall/js"
 	"testing"
@@ -120,7 +121,100 @@ func TestIDBStorageOnePutPerPiece(t *testing.T) {
 	}
 	assert.Zero(t, puts, "complete pieces wait for Sync")
 	require.NoError(t, s.Sync())
-	assert.Equal(t, 3, puts, "one put per piece, not per 16 KiB block")
+	assert.Equal(t, 3*chunks(pieceLen), puts, "one put per stored value (two per 64 KiB piece), not per 16 KiB block")
+}
+
+// Pieces up to maxChunkedPiece are stored in values under 64 KiB (the last
+// piece too), bigger ones whole; both read back across a reopen, and a
+// piece stored whole before chunking still reads.
+func TestIDBStorageChunkedValues(t *testing.T) {
+	var sizes []int
+	record := js.FuncOf(func(_ js.Value, a []js.Value) any { sizes = append(sizes, a[0].Get("length").Int()); return nil })
+	defer record.Release()
+	js.Global().Set("braidPutSize", record)
+	defer js.Global().Delete("braidPutSize")
+	patchPut(t, "globalThis.braidPutSize(v); return orig.call(this, v, k);")
+
+	for _, tc := range []struct {
+		pieceLen, length int
+		values           int // stored values for the whole torrent
+	}{
+		{256 << 10, 2*(256<<10) + 100<<10 + 5, 5 + 5 + 2},
+		{64 << 10, 3 * (64 << 10), 3 * 2},
+		{16 << 10, 2*(16<<10) + 7, 3},
+		{1 << 20, 1<<20 + 1, 2}, // whole: past maxChunkedPiece
+	} {
+		sizes = sizes[:0]
+		db, name := openTestDB(t)
+		s, err := db.Storage(testIH, int64(tc.length), int64(tc.pieceLen))
+		require.NoError(t, err)
+		data := randomBytes(tc.length, uint64(tc.pieceLen))
+		_, err = s.WriteAt(data, 0)
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+		require.NoError(t, db.Close())
+		assert.Len(t, sizes, tc.values, "piece %d", tc.pieceLen)
+		for _, n := range sizes {
+			if tc.pieceLen <= maxChunkedPiece {
+				assert.LessOrEqual(t, n, idbChunk, "piece %d", tc.pieceLen)
+			}
+		}
+
+		db2 := reopen(t, name)
+		s2, err := db2.Storage(testIH, int64(tc.length), int64(tc.pieceLen))
+		require.NoError(t, err)
+		got := make([]byte, tc.length)
+		_, err = s2.ReadAt(got, 0)
+		require.NoError(t, err)
+		assert.Equal(t, data, got, "piece %d", tc.pieceLen)
+		require.NoError(t, s2.Close())
+	}
+}
+
+func TestIDBStorageReadsWholeAndBrokenPieces(t *testing.T) {
+	const pieceLen = 256 << 10
+	db, _ := openTestDB(t)
+	data := randomBytes(3*pieceLen, 8)
+	prefix := piecePrefix(testIH)
+	put := func(key string, b []byte) {
+		_, err := db.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
+			return call(os, "put", jsbridge.Uint8Array(b), key)
+		})
+		require.NoError(t, err)
+	}
+	// Piece 0 whole, as stored before chunking; piece 1 chunked with its
+	// third chunk missing; piece 2 chunked with a short chunk.
+	put(prefix+"0", data[:pieceLen])
+	p1 := data[pieceLen : 2*pieceLen]
+	for k := 0; k*idbChunk < pieceLen; k++ {
+		if k == 2 {
+			continue
+		}
+		key := prefix + "1"
+		if k > 0 {
+			key += "/" + strconv.Itoa(k)
+		}
+		put(key, p1[k*idbChunk:min(pieceLen, (k+1)*idbChunk)])
+	}
+	p2 := data[2*pieceLen:]
+	for k := 0; k*idbChunk < pieceLen; k++ {
+		key := prefix + "2"
+		if k > 0 {
+			key += "/" + strconv.Itoa(k)
+		}
+		end := min(pieceLen, (k+1)*idbChunk)
+		if k == 1 {
+			end--
+		}
+		put(key, p2[k*idbChunk:end])
+	}
+	s, err := db.Storage(testIH, 3*pieceLen, pieceLen)
+	require.NoError(t, err)
+	got := make([]byte, 3*pieceLen)
+	_, err = s.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, data[:pieceLen], got[:pieceLen], "a whole piece reads as before")
+	assert.Equal(t, make([]byte, 2*pieceLen), got[pieceLen:], "a piece with a chunk missing or short reads as absent")
 }
 
 func TestIDBStoragePersistsAcrossReopen(t *testing.T) {

@@ -115,6 +115,16 @@ func (w *txWaiter) abort() {
 	_ = w.wait()
 }
 
+// copyExact copies a stored Uint8Array of exactly len(dst) bytes into dst;
+// false when v is anything else.
+func copyExact(dst []byte, v js.Value) bool {
+	if v.Type() != js.TypeObject || !v.InstanceOf(js.Global().Get("Uint8Array")) || v.Get("length").Int() != len(dst) {
+		return false
+	}
+	js.CopyBytesToGo(dst, v)
+	return true
+}
+
 // bytesFrom copies a stored Uint8Array into Go. ok is false when v is not a
 // Uint8Array or is longer than limit: stored values are not trusted.
 func bytesFrom(v js.Value, limit int) (b []byte, ok bool) {
