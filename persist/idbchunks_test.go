@@ -122,15 +122,22 @@ func TestChunkStoreOnePutPerPiece(t *testing.T) {
 	assert.Equal(t, 0, st.gets)
 }
 
-func TestChunkStoreCacheBounded(t *testing.T) {
-	const pieceLen = 16 << 10
+// storedPieces is chunked storage over n stored pieces of random data.
+func storedPieces(t *testing.T, n, pieceLen int, seed uint64) (*chunkStore, *mapPieces, []byte) {
+	t.Helper()
 	st := newMapPieces()
-	data := randomBytes(20*pieceLen, 3)
-	for i := range 20 {
+	data := randomBytes(n*pieceLen, seed)
+	for i := range n {
 		st.m[i] = bytes.Clone(data[i*pieceLen : (i+1)*pieceLen])
 	}
-	c, err := newChunkStore(st, int64(len(data)), pieceLen)
+	c, err := newChunkStore(st, int64(len(data)), int64(pieceLen))
 	require.NoError(t, err)
+	return c, st, data
+}
+
+func TestChunkStoreCacheBounded(t *testing.T) {
+	const pieceLen = 16 << 10
+	c, st, data := storedPieces(t, 20, pieceLen, 3)
 	c.maxCached = 4
 	buf := make([]byte, 1024)
 	for range 3 {
@@ -159,14 +166,9 @@ func TestChunkStoreCacheBounded(t *testing.T) {
 func TestChunkStoreReadAhead(t *testing.T) {
 	const pieceLen = 64 << 10
 	const n = 100
-	st := newMapPieces()
-	data := randomBytes(n*pieceLen, 5)
-	for i := range n {
-		st.m[i] = bytes.Clone(data[i*pieceLen : (i+1)*pieceLen])
-	}
+	c, st, data := storedPieces(t, n, pieceLen, 5)
 	delete(st.m, 40) // a hole: read-ahead stops at it
-	c, err := newChunkStore(st, int64(len(data)), pieceLen)
-	require.NoError(t, err)
+	c.stored.Clear(40)
 	buf := make([]byte, pieceLen)
 	read := func(i int) {
 		t.Helper()
@@ -193,7 +195,7 @@ func TestChunkStoreReadAhead(t *testing.T) {
 	assert.Equal(t, readAheadPieces, st.got)
 
 	// A buffered (pending) piece inside the run stops the read-ahead.
-	_, err = c.WriteAt(data[60*pieceLen:60*pieceLen+10], 60*pieceLen)
+	_, err := c.WriteAt(data[60*pieceLen:60*pieceLen+10], 60*pieceLen)
 	require.NoError(t, err)
 	st.gets, st.got = 0, 0
 	for i := 57; i <= 62; i++ {
@@ -216,13 +218,7 @@ func TestChunkStoreReadAhead(t *testing.T) {
 
 	// Big pieces: the bytes bound keeps a read to the piece needed.
 	const big = 4 << 20
-	st2 := newMapPieces()
-	bigData := randomBytes(3*big, 6)
-	for i := range 3 {
-		st2.m[i] = bytes.Clone(bigData[i*big : (i+1)*big])
-	}
-	c3, err := newChunkStore(st2, int64(len(bigData)), big)
-	require.NoError(t, err)
+	c3, st2, _ := storedPieces(t, 3, big, 6)
 	bb := make([]byte, 16)
 	for i := range 3 {
 		_, err := c3.ReadAt(bb, int64(i*big))
