@@ -24,8 +24,7 @@ type pieceStore interface {
 	getPieces(ps []pieceRef) ([][]byte, error)
 	// putPieces stores pieces in one write (one IndexedDB transaction):
 	// the commit is what costs, so pieces are written in batches. It
-	// copies the bytes: the buffers are reused once it returns. getPiece
-	// returns a slice the caller owns.
+	// copies the bytes: the buffers are reused once it returns.
 	putPieces(ps []storedPiece) error
 	// listPieces returns the indexes that have a stored piece.
 	listPieces() ([]int, error)
