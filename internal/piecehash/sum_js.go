@@ -10,8 +10,9 @@ import (
 	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
-// minWebCrypto is the smallest input handed to WebCrypto: below it the
-// round trip through a promise costs more than Go's SHA-1.
+// minWebCrypto is the smallest input handed to WebCrypto: pieces are at
+// least this big; smaller inputs are not worth a round trip through a
+// promise.
 const minWebCrypto = 16 << 10
 
 var subtle = func() js.Value {
