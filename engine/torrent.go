@@ -478,6 +478,7 @@ func (t *Torrent) handle(ev event) {
 			if t.sess == nil {
 				t.metaClosed(p)
 			} else {
+				t.rememberListener(p)
 				t.sess.RemovePeer(p.id, now)
 			}
 			t.fillPeers(now)
@@ -678,6 +679,28 @@ func (t *Torrent) addCandidate(addr string) {
 		return
 	}
 	t.candidates[addr] = &candidate{named: slices.Contains(t.spec.Peers, addr)}
+}
+
+// rememberListener makes an incoming TCP peer that still lacked pieces
+// when its connection ended a candidate at the listen port its extension
+// handshake named, so the connection is dialled back. libtorrent drops a
+// peer the moment it becomes a seed if it was not interested a moment
+// before ("uninteresting upload-only peer"), though the piece that made it
+// a seed is one it lacks; it would only reconnect by itself a minute or
+// more later.
+func (t *Torrent) rememberListener(p *peerConn) {
+	if p.outgoing {
+		return
+	}
+	eh := t.sess.PeerExtHandshake(p.id)
+	if eh == nil || eh.Port <= 0 || eh.Port > 65535 || t.sess.PeerSeed(p.id) {
+		return
+	}
+	ap, err := netip.ParseAddrPort(p.addr)
+	if err != nil {
+		return // not an ip:port address (WebRTC, WebSocket)
+	}
+	t.addCandidate(netip.AddrPortFrom(ap.Addr(), uint16(eh.Port)).String())
 }
 
 // onPeerClosed schedules the next dial of a candidate whose connection

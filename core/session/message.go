@@ -289,6 +289,12 @@ func (s *Session) updateInterest(p *peer) {
 	}
 }
 
+// PeerSeed reports whether peer id has every piece; false for unknown ids.
+func (s *Session) PeerSeed(id PeerID) bool {
+	p := s.peers[id]
+	return p != nil && p.seed()
+}
+
 // PeerExtHandshake returns p's BEP 10 handshake, or nil if it sent none.
 // The engine reads extension ids (ut_metadata, ut_pex) from it.
 func (s *Session) PeerExtHandshake(id PeerID) *wire.ExtHandshake {
