@@ -27,7 +27,19 @@ func TestDroppedLeecherIsDialledBack(t *testing.T) {
 	h.startReader()
 
 	waitComplete(t, victim, 30*time.Second)
-	time.Sleep(200 * time.Millisecond) // Braid has read the handshake
+	require.True(t, eventually(10*time.Second, func() bool {
+		m, err := vc.Get(c.ih, "peers")
+		if err != nil {
+			return false
+		}
+		ps, _ := m["peers"].([]braid.PeerInfo)
+		for _, p := range ps {
+			if p.Client == "leecher" {
+				return true
+			}
+		}
+		return false
+	}), "Braid has taken the leecher's extension handshake")
 	require.NoError(t, h.conn.Close())
 
 	back := acceptHostile(t, l, 10*time.Second)
