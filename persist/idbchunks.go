@@ -222,12 +222,11 @@ func (c *chunkStore) pieceView(i int) ([]byte, error) {
 
 // loadStored reads a stored piece through the cache.
 func (c *chunkStore) loadStored(i int) ([]byte, error) {
-	for k, e := range c.cache {
-		if e.index == i {
-			copy(c.cache[1:k+1], c.cache[:k])
-			c.cache[0] = e
-			return e.data, nil
-		}
+	if k := c.cacheIndex(i); k >= 0 {
+		e := c.cache[k]
+		copy(c.cache[1:k+1], c.cache[:k])
+		c.cache[0] = e
+		return e.data, nil
 	}
 	refs := c.readAhead(i)
 	bs, err := c.st.getPieces(refs)
@@ -259,24 +258,21 @@ func (c *chunkStore) readAhead(i int) []pieceRef {
 	maxBytes := min(readAheadBytes, c.maxCachedBytes/2)
 	size := refs[0].size
 	for j := i + 1; j < c.numPieces && len(refs) < maxN; j++ {
-		if !c.stored.Has(j) || c.findPending(j) != nil || c.cached(j) {
+		if !c.stored.Has(j) || c.findPending(j) != nil || c.cacheIndex(j) >= 0 {
 			break
 		}
-		if size += c.pieceSize(j); int64(size) > maxBytes {
+		n := c.pieceSize(j)
+		if size += n; int64(size) > maxBytes {
 			break
 		}
-		refs = append(refs, pieceRef{j, c.pieceSize(j)})
+		refs = append(refs, pieceRef{j, n})
 	}
 	return refs
 }
 
-func (c *chunkStore) cached(i int) bool {
-	for _, e := range c.cache {
-		if e.index == i {
-			return true
-		}
-	}
-	return false
+// cacheIndex is piece i's position in the cache, -1 if it is not cached.
+func (c *chunkStore) cacheIndex(i int) int {
+	return slices.IndexFunc(c.cache, func(e cachedPiece) bool { return e.index == i })
 }
 
 func (c *chunkStore) addCache(i int, b []byte) {
@@ -293,13 +289,11 @@ func (c *chunkStore) addCache(i int, b []byte) {
 }
 
 func (c *chunkStore) dropCache(i int) {
-	for k, e := range c.cache {
-		if e.index == i {
-			c.cacheSize -= int64(len(e.data))
-			c.cache = slices.Delete(c.cache, k, k+1)
-			c.recycle(e.data)
-			return
-		}
+	if k := c.cacheIndex(i); k >= 0 {
+		e := c.cache[k]
+		c.cacheSize -= int64(len(e.data))
+		c.cache = slices.Delete(c.cache, k, k+1)
+		c.recycle(e.data)
 	}
 }
 
