@@ -267,6 +267,9 @@ func chunks(size int) int {
 	return (size + idbChunk - 1) / idbChunk
 }
 
+// chunk is the k-th stored value's part of piece data b.
+func chunk(b []byte, k int) []byte { return b[k*idbChunk : min(len(b), (k+1)*idbChunk)] }
+
 func (p *idbPieces) chunkKey(i, k int) string {
 	if k == 0 {
 		return p.key(i)
@@ -311,8 +314,7 @@ func assemble(reqs []js.Value, size int) []byte {
 	}
 	b := make([]byte, size)
 	for k, req := range reqs {
-		part := b[k*idbChunk : min(size, (k+1)*idbChunk)]
-		if !copyExact(part, req.Get("result")) {
+		if !copyExact(chunk(b, k), req.Get("result")) {
 			return nil
 		}
 	}
@@ -324,9 +326,9 @@ func (p *idbPieces) putPieces(ps []storedPiece) error {
 		for _, sp := range ps {
 			n := chunks(len(sp.data))
 			for k := range n {
-				part := sp.data
+				part := sp.data // whole: small, or past maxChunkedPiece
 				if n > 1 {
-					part = sp.data[k*idbChunk : min(len(sp.data), (k+1)*idbChunk)]
+					part = chunk(sp.data, k)
 				}
 				if _, err := call(os, "put", jsbridge.TempUint8Array(part), p.chunkKey(sp.index, k)); err != nil {
 					return js.Undefined(), err
