@@ -18,7 +18,7 @@ func (platform) signaller(cfg Config) func(engine.SignalSpec) (engine.Signaller,
 	return func(s engine.SignalSpec) (engine.Signaller, error) {
 		return webrtc.NewAnnouncer(webrtc.AnnouncerConfig{
 			URL: s.URL, InfoHash: s.InfoHash, PeerID: s.PeerID, RTC: rtc,
-			Stats: s.Stats, Want: s.Want, OnConn: s.OnConn, Logger: cfg.Logger,
+			Stats: s.Stats, Want: s.Want, OnConn: s.OnConn, Connected: s.Connected, Logger: cfg.Logger,
 		}), nil
 	}
 }

@@ -5,6 +5,7 @@ package braid_test
 import (
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/core/wire"
 	"github.com/braid-bt/braid/tracker"
+	"github.com/braid-bt/braid/transport/webrtc"
 )
 
 // startSignalTracker runs Braid's tracker on loopback and returns its
@@ -156,5 +159,69 @@ func isDone(t *braid.Torrent) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// A peer already connected over TCP that also shows up on the WebSocket
+// tracker (a WebTorrent hybrid client, or a native Braid node) gets no
+// second connection over WebRTC: the seeder neither answers its offers nor
+// takes its answers. Another peer on the same tracker still connects.
+func TestNoWebRTCToPeerConnectedOverTCP(t *testing.T) {
+	ws := startSignalTracker(t)
+	fx := makeFixture(t, 32<<10, 300_000)
+	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.WSTrackers = []string{ws} })
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	// Peer X: a TCP connection with a full handshake, kept open.
+	idX := [20]byte{'-', 'X', 'X', '0', '0', '0', '1', '-', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	tcp, err := net.DialTimeout("tcp", seeder.ListenAddr(), 5*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tcp.Close() })
+	hs := wire.Handshake{InfoHash: fx.ih, PeerID: idX}
+	_, err = tcp.Write(hs.Append(nil))
+	require.NoError(t, err)
+	require.NoError(t, tcp.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = wire.ReadHandshake(tcp)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return peersBy(t, seeder, fx.ih)["tcp"] == 1 }, 5*time.Second, 10*time.Millisecond)
+
+	// X and then Y look for WebRTC peers on the tracker as leechers; only
+	// connections to the seeder count (X and Y may meet each other).
+	idY := idX
+	idY[8] = 99
+	announce := func(id [20]byte) <-chan net.Conn {
+		got := make(chan net.Conn, 4)
+		a := webrtc.NewAnnouncer(webrtc.AnnouncerConfig{
+			URL: ws, InfoHash: fx.ih, PeerID: id, NumWant: 2, RTC: webrtc.Config{LoopbackOnly: true},
+			Stats: func() (int64, int64, int64) { return 0, 0, 1 },
+			OnConn: func(c net.Conn, remote [20]byte) {
+				if remote == idX || remote == idY {
+					_ = c.Close()
+					return
+				}
+				got <- c
+			},
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return got
+	}
+	xConns := announce(idX)
+	yConns := announce(idY)
+	select {
+	case c := <-yConns:
+		_ = c.Close()
+	case <-time.After(15 * time.Second):
+		t.Fatal("peer Y got no WebRTC connection: the tracker set-up does not work")
+	}
+	select {
+	case c := <-xConns:
+		_ = c.Close()
+		t.Fatal("peer X, connected over TCP, got a second connection over WebRTC")
+	case <-time.After(2 * time.Second):
 	}
 }

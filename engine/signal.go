@@ -32,6 +32,9 @@ type SignalSpec struct {
 	Want func() bool
 	// OnConn receives an open connection; the engine runs the handshake.
 	OnConn func(c net.Conn, remotePeerID [20]byte)
+	// Connected reports a peer id already connected (by any transport), so
+	// no second connection to it is negotiated.
+	Connected func(remotePeerID [20]byte) bool
 }
 
 // IsSignalURL reports whether a tracker URL is a WebSocket (signalling)
@@ -97,7 +100,8 @@ func (t *Torrent) startSignallers(urls []string) {
 				return t.numPeers.Load() < int64(t.e.cfg.MaxPeersPerTorrent) &&
 					t.e.conns.Load() < int64(t.e.cfg.MaxConns)
 			},
-			OnConn: func(c net.Conn, id [20]byte) { t.e.AddConn(t.ih, c, SignalTransport, id) },
+			OnConn:    func(c net.Conn, id [20]byte) { t.e.AddConn(t.ih, c, SignalTransport, id) },
+			Connected: t.connectedTo,
 		})
 		if err != nil {
 			t.e.cfg.Logger.Warn("signalling tracker", "url", u, "err", err)

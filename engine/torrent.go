@@ -111,6 +111,7 @@ type Torrent struct {
 	metaPeers   atomic.Int64 // connected peers while fetching metadata
 	numPeers    atomic.Int64 // connected peers, for signallers deciding to offer
 	private     atomic.Bool  // BEP 27: no DHT, no PEX
+	idsMu       sync.RWMutex // the loop's writes to byID; others read under it
 
 	// Owned by the loop.
 	fetcher    *metadata.Fetcher
@@ -121,7 +122,7 @@ type Torrent struct {
 	sess       *session.Session
 	peers      map[session.PeerID]*peerConn
 	byAddr     map[string]session.PeerID
-	byID       map[[20]byte]session.PeerID
+	byID       map[[20]byte]session.PeerID // written under idsMu, for connectedTo
 	nextID     session.PeerID
 	candidates map[string]*candidate
 	dialing    int
@@ -593,7 +594,9 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	t.peers[p.id] = p
 	t.numPeers.Store(int64(len(t.peers)))
 	t.byAddr[p.addr] = p.id
+	t.idsMu.Lock()
 	t.byID[pc.hs.PeerID] = p.id
+	t.idsMu.Unlock()
 	t.e.conns.Add(1)
 	p.start()
 	if t.sess == nil {
@@ -623,6 +626,15 @@ func (t *Torrent) addToSession(p *peerConn, now time.Time) {
 	}, now)
 }
 
+// connectedTo reports whether a peer with this id is connected, by any
+// transport. Safe from any goroutine.
+func (t *Torrent) connectedTo(id [20]byte) bool {
+	t.idsMu.RLock()
+	defer t.idsMu.RUnlock()
+	_, ok := t.byID[id]
+	return ok
+}
+
 func (t *Torrent) dropPeer(p *peerConn) {
 	if _, ok := t.peers[p.id]; !ok {
 		return
@@ -634,7 +646,9 @@ func (t *Torrent) dropPeer(p *peerConn) {
 		delete(t.byAddr, p.addr)
 	}
 	if t.byID[p.hs.PeerID] == p.id {
+		t.idsMu.Lock()
 		delete(t.byID, p.hs.PeerID)
+		t.idsMu.Unlock()
 	}
 	t.e.conns.Add(-1)
 	p.close()

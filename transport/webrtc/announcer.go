@@ -45,6 +45,12 @@ type AnnouncerConfig struct {
 	Stats func() (uploaded, downloaded, left int64)
 	// Want returning false stops new offers and answers (peer limit).
 	Want func() bool
+	// Connected reports a peer already connected by another transport
+	// (TCP, say): its offers are not answered and its answers are
+	// dropped before a channel opens. Closing an open duplicate instead
+	// costs a DTLS handshake for nothing, and a peer still sending on
+	// that channel as it closes can crash (node-webrtc does).
+	Connected func(remotePeerID [20]byte) bool
 	// OnConn receives each opened data channel; the caller owns it from
 	// then on and does the BitTorrent handshake.
 	OnConn func(c net.Conn, remotePeerID [20]byte)
@@ -108,6 +114,9 @@ func NewAnnouncer(cfg AnnouncerConfig) *Announcer {
 	}
 	if cfg.OnConn == nil {
 		cfg.OnConn = func(c net.Conn, _ [20]byte) { _ = c.Close() }
+	}
+	if cfg.Connected == nil {
+		cfg.Connected = func([20]byte) bool { return false }
 	}
 	return &Announcer{
 		cfg:       cfg,
@@ -496,7 +505,7 @@ func (a *Announcer) handleAnswer(ctx context.Context, remote [20]byte, id wsprot
 	delete(a.pending, id)
 	p.timer.Stop()
 	st := a.peer(remote)
-	if st.conn != nil || st.offering {
+	if st.conn != nil || st.offering || a.cfg.Connected(remote) {
 		a.offerEnded()
 		a.forget(remote)
 		a.mu.Unlock()
@@ -523,7 +532,7 @@ func (a *Announcer) handleAnswer(ctx context.Context, remote [20]byte, id wsprot
 
 // handleOffer answers an offer the tracker relayed from another peer.
 func (a *Announcer) handleOffer(ctx context.Context, s *session, remote [20]byte, id wsproto.ID, sdp string) {
-	if !a.cfg.Want() || ctx.Err() != nil {
+	if !a.cfg.Want() || ctx.Err() != nil || a.cfg.Connected(remote) {
 		return
 	}
 	a.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,6 +156,58 @@ func TestAnnouncerWantFalseMakesNoOffers(t *testing.T) {
 	leecher.mu.Lock()
 	assert.Empty(t, leecher.pending)
 	leecher.mu.Unlock()
+}
+
+// A peer already connected over another transport gets no second
+// connection: as answerer its offers go unanswered, as offerer its answers
+// are dropped (freeing the offers long before they would expire).
+func TestAnnouncerSkipsPeersConnectedElsewhere(t *testing.T) {
+	for _, side := range []string{"answerer", "offerer"} {
+		t.Run(side, func(t *testing.T) {
+			url := wsTracker(t)
+			var asked atomic.Int32
+			connected := func(want [20]byte) func([20]byte) bool {
+				return func(id [20]byte) bool { asked.Add(1); return id == want }
+			}
+			seederCfg := AnnouncerConfig{URL: url, InfoHash: testInfoHash, PeerID: peerA}
+			leecherCfg := AnnouncerConfig{URL: url, InfoHash: testInfoHash, PeerID: peerB, NumWant: 1,
+				RTC: Config{OfferTimeout: time.Minute}, Stats: func() (int64, int64, int64) { return 0, 0, 1000 }}
+			if side == "answerer" {
+				seederCfg.Connected = connected(peerB)
+			} else {
+				leecherCfg.Connected = connected(peerA)
+			}
+			seeder, seederConns, _ := startAnnouncer(t, seederCfg)
+			waitAnnounced(t, seeder)
+			leecher, leecherConns, _ := startAnnouncer(t, leecherCfg)
+			waitAnnounced(t, leecher)
+			require.Eventually(t, func() bool { return asked.Load() > 0 }, 10*time.Second, 10*time.Millisecond,
+				"the %s never saw the other peer", side)
+			if side == "offerer" {
+				require.Eventually(t, func() bool {
+					leecher.mu.Lock()
+					defer leecher.mu.Unlock()
+					return len(leecher.pending) == 0 && leecher.offering == 0
+				}, 10*time.Second, 10*time.Millisecond, "answered offers not dropped")
+			}
+			select {
+			case g := <-seederConns:
+				t.Fatalf("connected to %x although it is connected elsewhere", g.remote)
+			case g := <-leecherConns:
+				t.Fatalf("connected to %x although it is connected elsewhere", g.remote)
+			case <-time.After(2 * time.Second):
+			}
+			// The side that declined holds nothing for the other peer.
+			decliner := leecher
+			if side == "answerer" {
+				decliner = seeder
+			}
+			decliner.mu.Lock()
+			assert.Zero(t, decliner.answering)
+			assert.Empty(t, decliner.peers)
+			decliner.mu.Unlock()
+		})
+	}
 }
 
 func TestAnnouncerPendingOffersBoundedAndExpire(t *testing.T) {
