@@ -72,16 +72,7 @@ func (s *Session) handle(p *peer, m *wire.Message, now time.Time) error {
 			return fmt.Errorf("session: bad bitfield: %v: %w", err, ErrProtocol)
 		}
 		if p.announced || p.started {
-			// aria2 re-sends its whole bitfield mid-connection instead of
-			// HAVEs; libtorrent and Transmission accept that, so do we:
-			// new bits count as HAVEs, and a peer never loses pieces.
-			p.announced = true
-			for _, i := range bf.Indices() {
-				if err := s.onHave(p, uint32(i), now); err != nil {
-					return err
-				}
-			}
-			return nil
+			return s.reannounce(p, bf, now)
 		}
 		if err := s.checkFirst(p, m.Type); err != nil {
 			return err
@@ -91,12 +82,21 @@ func (s *Session) handle(p *peer, m *wire.Message, now time.Time) error {
 		if !p.info.Fast {
 			return protoErr("%s without the fast extension", m.Type)
 		}
+		var bf *bitfield.Bitfield
+		if m.Type == wire.HaveAll {
+			bf = bitfield.New(s.numPieces)
+			bf.SetAll()
+		}
+		if p.announced || p.started {
+			if bf == nil {
+				return nil // a peer never loses pieces
+			}
+			return s.reannounce(p, bf, now)
+		}
 		if err := s.checkFirst(p, m.Type); err != nil {
 			return err
 		}
-		if m.Type == wire.HaveAll {
-			bf := bitfield.New(s.numPieces)
-			bf.SetAll()
+		if bf != nil {
 			s.setHas(p, bf, now)
 		}
 	case wire.Request:
@@ -133,6 +133,21 @@ func (s *Session) handle(p *peer, m *wire.Message, now time.Time) error {
 		return s.onExtended(p, m)
 	}
 	// Port (DHT, handled by the engine) and unknown types are ignored.
+	return nil
+}
+
+// reannounce takes a bitfield or HAVE_ALL sent after the connection's
+// first messages. aria2 re-sends its whole bitfield mid-connection instead
+// of HAVEs, and HAVE_ALL when it completes; libtorrent and Transmission
+// accept that, so do we: new pieces count as HAVEs, and a peer never
+// loses pieces.
+func (s *Session) reannounce(p *peer, bf *bitfield.Bitfield, now time.Time) error {
+	p.announced = true
+	for _, i := range bf.Indices() {
+		if err := s.onHave(p, uint32(i), now); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

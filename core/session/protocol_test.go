@@ -84,7 +84,11 @@ func TestProtocolViolations(t *testing.T) {
 		{"have all without fast", false, false, []wire.Message{typ(wire.HaveAll)}, true},
 		{"have none without fast", false, false, []wire.Message{typ(wire.HaveNone)}, true},
 		{"have all fast", true, false, []wire.Message{typ(wire.HaveAll)}, false},
-		{"have none then have all", true, false, []wire.Message{typ(wire.HaveNone), typ(wire.HaveAll)}, true},
+		// aria2 sends HAVE_ALL mid-connection when it completes.
+		{"have none then have all", true, false, []wire.Message{typ(wire.HaveNone), typ(wire.HaveAll)}, false},
+		{"bitfield then have all", true, false, []wire.Message{bf(0x80, 0x00), typ(wire.HaveAll)}, false},
+		{"have all twice", true, false, []wire.Message{typ(wire.HaveAll), typ(wire.HaveAll)}, false},
+		{"have all then have none", true, false, []wire.Message{typ(wire.HaveAll), typ(wire.HaveNone)}, false},
 		{"have none then have", true, false, []wire.Message{typ(wire.HaveNone), idx(wire.Have, 9)}, false},
 		{"have last", false, false, []wire.Message{idx(wire.Have, 9)}, false},
 		{"have out of range", false, false, []wire.Message{idx(wire.Have, 10)}, true},
@@ -201,4 +205,22 @@ func TestRepeatedBitfieldAddsPieces(t *testing.T) {
 	h.msg(1, wire.Message{Type: wire.Bitfield, Bitfield: []byte{0xc0, 0}})
 	require.InDelta(t, 0.2, h.s.Peers(h.now)[0].Progress, 1e-9)
 	require.NotEmpty(t, h.out.sent(1, wire.Interested))
+}
+
+// aria2 announces its completion with HAVE_ALL mid-connection: the peer
+// becomes a seed we are interested in and request from, not a violator.
+func TestHaveAllMidConnectionMakesASeed(t *testing.T) {
+	h := newHarness(t, 10, 32<<10, nil, Config{})
+	h.partialPeer(1, true) // fast, has nothing yet, unchokes us
+	require.False(t, h.peerStats(1).Seed)
+	assert.Empty(t, h.out.sent(1, wire.Request))
+	h.typ(1, wire.HaveAll)
+	require.NoError(t, h.out.closed(1))
+	ps := h.peerStats(1)
+	assert.True(t, ps.Seed)
+	assert.True(t, ps.AmInterested)
+	assert.NotEmpty(t, h.out.sent(1, wire.Request), "no requests to the new seed")
+	h.typ(1, wire.HaveNone) // changes nothing
+	require.NoError(t, h.out.closed(1))
+	assert.True(t, h.peerStats(1).Seed)
 }
