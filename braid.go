@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/braid-bt/braid/engine"
 	"github.com/braid-bt/braid/persist"
 )
 
@@ -95,6 +96,10 @@ type Config struct {
 	TrackerMinInterval time.Duration
 	// UploadRate caps upload to all peers in bytes per second (0: no cap).
 	UploadRate int64
+	// Encryption is the Message Stream Encryption policy for TCP peers:
+	// EncryptionEnabled (default: plain or encrypted, as the peer wants),
+	// EncryptionRequired or EncryptionDisabled.
+	Encryption Encryption
 	// NoDHT disables the mainline DHT (BEP 5). Otherwise a DHT node runs on
 	// DHTAddr (UDP; default: the host and port of ListenAddr).
 	NoDHT   bool
@@ -139,3 +144,20 @@ func Release() string { return semver }
 
 // DefaultDHTBootstrap are the well-known public DHT routers.
 var DefaultDHTBootstrap = []string{"router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881"}
+
+// Encryption is the Message Stream Encryption (MSE) policy for TCP peers.
+type Encryption = engine.Encryption
+
+// The Encryption policies.
+const (
+	// EncryptionEnabled accepts plain and encrypted peers and dials plain
+	// first, encrypted when a peer closes a plain handshake.
+	EncryptionEnabled = engine.EncryptionEnabled
+	// EncryptionRequired talks only MSE with RC4, both ways.
+	EncryptionRequired = engine.EncryptionRequired
+	// EncryptionDisabled talks only plain handshakes.
+	EncryptionDisabled = engine.EncryptionDisabled
+)
+
+// ParseEncryption reads a policy name: enabled, required or disabled.
+func ParseEncryption(s string) (Encryption, error) { return engine.ParseEncryption(s) }

@@ -52,6 +52,7 @@ func New(cfg Config) (*Client, error) {
 		MaxConns:           cfg.MaxConns,
 		TrackerMinInterval: cfg.TrackerMinInterval,
 		UploadRate:         cfg.UploadRate,
+		Encryption:         cfg.Encryption,
 		HashWorkers:        plat.hashWorkers(),
 		Dial:               plat.dial,
 		Logger:             cfg.Logger,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/transport/tcp/mse"
 	"golang.org/x/time/rate"
 )
 
@@ -48,6 +49,8 @@ type Config struct {
 	// UploadRate caps the payload sent to all peers, in bytes per second
 	// (0: unlimited).
 	UploadRate int64
+	// Encryption is the MSE policy for TCP peers (default: enabled).
+	Encryption Encryption
 	// DHT finds peers without trackers (nil: no DHT).
 	DHT DHT
 	// Dial opens an outgoing peer connection: "host:port" over TCP (native
@@ -159,17 +162,11 @@ func (e *Engine) Serve(l net.Listener, transport string) {
 }
 
 // acceptPeer runs the incoming handshake: theirs first (it names the
-// torrent), then ours.
+// torrent), then ours. A TCP peer may wrap it in MSE (see Encryption).
 func (e *Engine) acceptPeer(c net.Conn, transport string) {
 	defer e.inbound.Add(-1)
 	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
-	var buf [wire.HandshakeLen]byte
-	if _, err := io.ReadFull(c, buf[:]); err != nil {
-		e.cfg.Logger.Debug("incoming handshake", "addr", c.RemoteAddr().String(), "err", err)
-		_ = c.Close()
-		return
-	}
-	hs, err := wire.ParseHandshake(buf[:])
+	hs, c, err := e.readIncoming(c, transport)
 	if err != nil {
 		e.cfg.Logger.Debug("incoming handshake", "addr", c.RemoteAddr().String(), "err", err)
 		_ = c.Close()
@@ -191,6 +188,34 @@ func (e *Engine) acceptPeer(c net.Conn, transport string) {
 	if !t.post(evConnected{pc: pc}) {
 		_ = c.Close()
 	}
+}
+
+// readIncoming reads an incoming peer's handshake, first running the
+// receiver's side of MSE when a TCP peer starts with one. It returns the
+// connection to go on with (the encrypted stream, if any).
+func (e *Engine) readIncoming(c net.Conn, transport string) (wire.Handshake, net.Conn, error) {
+	var buf [wire.HandshakeLen]byte
+	head := buf[:len(protocolHeader)]
+	if _, err := io.ReadFull(c, head); err != nil {
+		return wire.Handshake{}, c, err
+	}
+	plain := string(head) == string(protocolHeader)
+	switch {
+	case plain && transport == "tcp" && e.cfg.Encryption == EncryptionRequired:
+		return wire.Handshake{}, c, errPlainRefused
+	case !plain && transport == "tcp" && e.cfg.Encryption != EncryptionDisabled:
+		sc, _, _, err := mse.Accept(c, head, e.torrentByReq2, e.cfg.Encryption.allowed())
+		if err != nil {
+			return wire.Handshake{}, c, fmt.Errorf("encrypted: %w", err)
+		}
+		c = sc
+		head = buf[:0]
+	}
+	if _, err := io.ReadFull(c, buf[len(head):]); err != nil {
+		return wire.Handshake{}, c, err
+	}
+	hs, err := wire.ParseHandshake(buf[:])
+	return hs, c, err
 }
 
 // admitPending counts an incoming handshake from ip, refusing past the
@@ -223,15 +248,21 @@ func (e *Engine) handshake(ih [20]byte) wire.Handshake {
 	return hs
 }
 
-// dialPeer connects and runs the outgoing handshake (ours first).
+// dialPeer connects and runs the outgoing handshake (ours first). Over
+// TCP the Encryption policy decides between plain and MSE: by default a
+// peer that closes our plain handshake unanswered is dialled again with
+// MSE at once (clients that require encryption do that).
 func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.HandshakeTimeout)
 	defer cancel()
-	c, err := e.cfg.Dial(ctx, addr)
-	if err != nil {
-		return pendingConn{}, err
+	tcp := transportOf(addr) == "tcp"
+	encrypt := tcp && e.cfg.Encryption == EncryptionRequired
+	pc, err := e.dialOnce(ctx, ih, addr, encrypt)
+	var closed *closedEarly
+	if err != nil && tcp && e.cfg.Encryption == EncryptionEnabled && errors.As(err, &closed) {
+		e.cfg.Logger.Debug("plain handshake closed; dialling again with encryption", "addr", addr)
+		pc, err = e.dialOnce(ctx, ih, addr, true)
 	}
-	pc, err := e.handshakeConn(c, ih)
 	if err != nil {
 		if errors.Is(err, errSelf) {
 			return pendingConn{}, err
@@ -240,6 +271,27 @@ func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendin
 	}
 	pc.addr, pc.transport, pc.outgoing, pc.initiator = addr, transportOf(addr), true, true
 	return pc, nil
+}
+
+// dialOnce dials addr and runs the handshake, plain or inside MSE.
+func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, addr string, encrypt bool) (pendingConn, error) {
+	c, err := e.cfg.Dial(ctx, addr)
+	if err != nil {
+		return pendingConn{}, err
+	}
+	if !encrypt {
+		return e.handshakeConn(c, ih)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(d)
+	}
+	ours := e.handshake(ih)
+	sc, _, err := mse.Initiate(c, ih, e.cfg.Encryption.allowed(), ours.Append(nil))
+	if err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("encrypted: %w", err)
+	}
+	return e.readTheirs(sc, ih)
 }
 
 // transportOf names the transport an address is dialled over.

@@ -3,11 +3,13 @@ package engine
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/braid-bt/braid/core/wire"
@@ -184,9 +186,26 @@ func (e *Engine) handshakeConn(c net.Conn, ih [20]byte) (pendingConn, error) {
 		_ = c.Close()
 		return pendingConn{}, fmt.Errorf("send handshake: %w", err)
 	}
+	return e.readTheirs(c, ih)
+}
+
+// closedEarly: the peer ended the connection before its handshake (as
+// peers that require encryption do on a plain one).
+type closedEarly struct{ err error }
+
+func (c *closedEarly) Error() string { return "read handshake: " + c.err.Error() }
+func (c *closedEarly) Unwrap() error { return c.err }
+
+// readTheirs reads and checks the peer's handshake after ours was sent,
+// closing c on any failure.
+func (e *Engine) readTheirs(c net.Conn, ih [20]byte) (pendingConn, error) {
+	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
 	var buf [wire.HandshakeLen]byte
-	if _, err := io.ReadFull(c, buf[:]); err != nil {
+	if n, err := io.ReadFull(c, buf[:]); err != nil {
 		_ = c.Close()
+		if n == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+			return pendingConn{}, &closedEarly{err}
+		}
 		return pendingConn{}, fmt.Errorf("read handshake: %w", err)
 	}
 	hs, err := wire.ParseHandshake(buf[:])

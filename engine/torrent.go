@@ -24,6 +24,7 @@ import (
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/tracker"
+	"github.com/braid-bt/braid/transport/tcp/mse"
 )
 
 // State is a torrent's life-cycle stage.
@@ -112,6 +113,7 @@ type Torrent struct {
 	numPeers    atomic.Int64 // connected peers, for signallers deciding to offer
 	private     atomic.Bool  // BEP 27: no DHT, no PEX
 	idsMu       sync.RWMutex // the loop's writes to byID; others read under it
+	req2        [20]byte     // MSE's HASH('req2', info hash), to find us by
 
 	// Owned by the loop.
 	fetcher    *metadata.Fetcher
@@ -177,8 +179,8 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		peers: make(map[session.PeerID]*peerConn), byAddr: make(map[string]session.PeerID),
 		byID:       make(map[[20]byte]session.PeerID),
 		candidates: make(map[string]*candidate), banned: make(map[string]bool),
-		addedAt: time.Now(),
-		pexIn:   pex.NewInbox(), pexOut: pex.NewOutbox(),
+		addedAt: time.Now(), req2: mse.Req2(spec.InfoHash),
+		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(),
 	}
 	t.state.Store(StateChecking)
 	if spec.Info == nil {

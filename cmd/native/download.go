@@ -20,6 +20,7 @@ type downloadFlags struct {
 	seed, quiet, json     bool
 	noDHT, verbose        bool
 	uploadRate            string
+	encryption            string
 	dhtBootstrap          string
 	wsListen              string
 	wsTrackers, stun      listFlag
@@ -45,6 +46,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.StringVar(&f.dhtBootstrap, "dht-bootstrap", "", "comma-separated `HOST:PORT` DHT nodes to bootstrap from (default: the public routers)")
 	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
 	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
+	fs.StringVar(&f.encryption, "encryption", "enabled", "TCP peer encryption (MSE): `enabled` (plain or encrypted), required or disabled")
 	fs.StringVar(&f.wsListen, "ws-listen", "", "also accept peers over WebSocket on `ADDR` (browsers dial ws://ADDR/)")
 	fs.Var(&f.wsTrackers, "ws-tracker", "join the WebRTC swarm through this WebSocket tracker `URL` (repeatable)")
 	fs.Var(&f.stun, "stun", "STUN server `URL` for WebRTC, e.g. stun:stun.example.org:3478 (repeatable)")
@@ -78,6 +80,9 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 		if cfg.UploadRate, err = parseSize(f.uploadRate); err != nil {
 			return usagef("%s: --upload-rate: %v", name, err)
 		}
+	}
+	if cfg.Encryption, err = braid.ParseEncryption(f.encryption); err != nil {
+		return usagef("%s: --encryption: %v", name, err)
 	}
 	if f.verbose {
 		cfg.Logger = newStderrLogger(stderr)

@@ -47,6 +47,7 @@ type braidOpts struct {
 	stateDir string   // --state-dir
 	peers    []string // --peer, dialled directly
 	seed     bool     // --seed: keep seeding after completion
+	extra    []string // more flags
 }
 
 // startBraid runs `braid download|seed` with --json on an ephemeral loopback
@@ -64,6 +65,7 @@ func startBraid(t *testing.T, name, cmd, torrent string, o braidOpts) *proc {
 	if o.seed {
 		argv = append(argv, "--seed")
 	}
+	argv = append(argv, o.extra...)
 	if os.Getenv("BRAID_INTEROP_VERBOSE") != "" {
 		argv = append(argv, "--verbose") // diagnostics on stderr, shown when a test fails
 	}

@@ -72,6 +72,7 @@ type peerOpts struct {
 	dial        []string // addresses the peer dials itself (libtorrent only)
 	uploadLimit int      // bytes per second (libtorrent only)
 	keepSeeding bool     // a leecher stays up after completing (libtorrent only)
+	encrypted   bool     // RC4-encrypted connections only, both ways (libtorrent only)
 }
 
 // peer is a running foreign client holding one torrent.
@@ -112,6 +113,7 @@ func startPeer(t *testing.T, kind client, mode, torrent, parent string, o peerOp
 		require.Empty(t, o.dial, "%s cannot be told to dial a peer", kind)
 		require.Zero(t, o.uploadLimit, "upload limits are only wired for libtorrent")
 		require.False(t, o.keepSeeding, "keepSeeding is only wired for libtorrent")
+		require.False(t, o.encrypted, "forced encryption is only wired for libtorrent")
 	}
 	switch kind {
 	case libtorrent:
@@ -125,6 +127,9 @@ func startPeer(t *testing.T, kind client, mode, torrent, parent string, o peerOp
 		}
 		if o.keepSeeding {
 			argv = append(argv, "--keep-seeding")
+		}
+		if o.encrypted {
+			argv = append(argv, "--encryption", "forced")
 		}
 		p.proc = startProc(t, name, "", argv...)
 		p.proc.requireEvent(t, name+" ready", 30*time.Second, isType("ready"))

@@ -47,6 +47,8 @@ def main():
     p.add_argument("--dht-bootstrap", default="")
     p.add_argument("--keep-seeding", action="store_true")
     p.add_argument("--recheck", action="store_true")
+    p.add_argument("--encryption", choices=["enabled", "forced"], default="enabled",
+                   help="forced: RC4-encrypted connections only, both ways (MSE)")
     a = p.parse_args()
 
     mask = (lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
@@ -59,6 +61,11 @@ def main():
         "announce_to_all_trackers": True, "announce_to_all_tiers": True,
         "min_announce_interval": 2, "alert_mask": mask,
     }
+    if a.encryption == "forced":
+        settings.update({
+            "out_enc_policy": int(lt.enc_policy.forced), "in_enc_policy": int(lt.enc_policy.forced),
+            "allowed_enc_level": int(lt.enc_level.rc4), "prefer_rc4": True,
+        })
     if a.upload_limit:
         settings["upload_rate_limit"] = a.upload_limit
     if a.download_limit:
