@@ -17,7 +17,8 @@ const (
 	// EncryptionEnabled (the default) accepts plain and encrypted incoming
 	// connections and dials plain first: a peer that closes a plain
 	// handshake unanswered is dialled again at once with MSE, offering
-	// RC4 and plaintext. Incoming MSE selects RC4 when offered.
+	// RC4 and plaintext. Incoming MSE selects plaintext when offered
+	// (the handshake is hidden; the payload is not), as libtorrent does.
 	EncryptionEnabled Encryption = iota
 	// EncryptionRequired talks MSE with RC4 only, both ways, as clients
 	// set to "require encryption" do.

@@ -78,7 +78,7 @@ func TestTranscriptsAccepted(t *testing.T) {
 		provide Method
 		padA    int
 		want    Method
-	}{{Plaintext | RC4, 0, RC4}, {RC4, 511, RC4}, {Plaintext, 3, Plaintext}} {
+	}{{Plaintext | RC4, 0, Plaintext}, {RC4, 511, RC4}, {Plaintext, 3, Plaintext}} {
 		random = rand.NewChaCha8(receiverSeed)
 		c := &scripted{in: bytes.NewReader(transcript(torrentA, tc.provide, tc.padA, 5, hs))}
 		sc, ih, m, err := Accept(c, nil, knows(torrentA), Plaintext|RC4)
