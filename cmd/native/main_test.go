@@ -40,6 +40,7 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
 		{"unknown flag", []string{"download", "--frob", "x"}, exitUsage, "flag provided but not defined"},
 		{"no torrent", []string{"download"}, exitUsage, "want exactly one torrent"},
+		{"bad encryption", []string{"download", "--encryption", "maybe", garbage}, exitUsage, "--encryption"},
 		{"create without -o", []string{"create", dir}, exitUsage, "-o OUT is required"},
 		{"create bad piece length", []string{"create", "-o", filepath.Join(dir, "x.torrent"), "--piece-length", "lots", dir}, exitUsage, "piece-length"},
 		{"tracker bad interval", []string{"tracker", "--interval", "0"}, exitUsage, "interval"},
