@@ -89,6 +89,10 @@ type Config struct {
 	// one). NoListen disables it.
 	ListenAddr string
 	NoListen   bool
+	// NoPortMapping stops Braid asking the router (UPnP IGD, NAT-PMP) to
+	// forward the TCP listener's port and the DHT's UDP port. A listener
+	// bound to loopback never asks.
+	NoPortMapping bool
 	// MaxPeersPerTorrent and MaxConns bound connections (defaults 80, 500).
 	MaxPeersPerTorrent int
 	MaxConns           int
@@ -161,3 +165,12 @@ const (
 
 // ParseEncryption reads a policy name: enabled, required or disabled.
 func ParseEncryption(s string) (Encryption, error) { return engine.ParseEncryption(s) }
+
+// PortMapping is what the router did with Braid's ports (see
+// Config.NoPortMapping).
+type PortMapping struct {
+	Gateway    string   `json:"gateway"`     // "UPnP 192.168.1.1:5000", "NAT-PMP 192.168.1.1"; "" if none answered
+	ExternalIP string   `json:"external_ip"` // the router's outside address, if it said
+	Ports      []string `json:"ports"`       // forwarded, as "TCP 6881"
+	Error      string   `json:"error"`       // the last failure
+}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +27,7 @@ type Client struct {
 	peerID [20]byte
 	addr   string
 	dht    dhtNode
+	ports  portMapper // nil when no mapping was attempted
 	wsURL  string
 	wsL    listener
 
@@ -71,21 +74,25 @@ func New(cfg Config) (*Client, error) {
 		c.addr = ln.l.Addr().String()
 		ecfg.Port = ln.port
 	}
+	var dhtAddr string
 	if !cfg.NoDHT {
-		addr := cfg.DHTAddr
-		if addr == "" {
-			addr = cfg.ListenAddr
+		dhtAddr = cfg.DHTAddr
+		if dhtAddr == "" {
+			dhtAddr = cfg.ListenAddr
 			if c.addr != "" {
-				addr = c.addr // the port the TCP listener got
+				dhtAddr = c.addr // the port the TCP listener got
 			}
 		}
-		d, err := plat.openDHT(addr, cfg.DHTBootstrap, filepath.Join(cfg.StateDir, "dht.dat"), cfg.Logger)
+		d, err := plat.openDHT(dhtAddr, cfg.DHTBootstrap, filepath.Join(cfg.StateDir, "dht.dat"), cfg.Logger)
 		if err != nil {
 			cfg.Logger.Warn("DHT disabled", "err", err)
 		} else {
 			c.dht = d
 			ecfg.DHT = d
 		}
+	}
+	if !cfg.NoPortMapping && ln.l != nil {
+		c.ports = plat.mapPorts(cfg.ListenAddr, int(ln.port), dhtPort(c.dht, dhtAddr), cfg.Logger)
 	}
 	if cfg.WSListenAddr != "" {
 		wl, err := plat.listenWS(cfg.WSListenAddr)
@@ -428,5 +435,31 @@ func (c *Client) Close() error {
 	if c.dht != nil {
 		_ = c.dht.Close() // saves the routing table
 	}
+	if c.ports != nil {
+		c.ports.Close() // removes the router's forwards
+	}
 	return err
+}
+
+// PortMapping reports what the router did with the listening ports; ok
+// is false when no mapping was attempted (NoPortMapping, no listener, a
+// loopback listener, the browser).
+func (c *Client) PortMapping() (pm PortMapping, ok bool) {
+	if c.ports == nil {
+		return PortMapping{}, false
+	}
+	return c.ports.Status(), true
+}
+
+// dhtPort is the UDP port the DHT node listens on (0: none).
+func dhtPort(d dhtNode, addr string) int {
+	if d == nil {
+		return 0
+	}
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(p)
+	return n
 }

@@ -23,6 +23,12 @@ type openedStorage struct {
 }
 
 // dhtNode is a running DHT node the client owns.
+// portMapper keeps the router forwarding the listening ports.
+type portMapper interface {
+	Status() PortMapping
+	Close()
+}
+
 type dhtNode interface {
 	engine.DHT
 	Close() error

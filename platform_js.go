@@ -81,3 +81,6 @@ func (platform) hashWorkers() int { return 3 }
 // trackers return (and most refuse cross-origin requests): only WebSocket
 // trackers are used.
 func (platform) classicTrackers() bool { return false }
+
+// mapPorts: a browser has no listener to forward.
+func (platform) mapPorts(string, int, int, *slog.Logger) portMapper { return nil }

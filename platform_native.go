@@ -15,6 +15,7 @@ import (
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/dht"
 	"github.com/braid-bt/braid/persist"
+	"github.com/braid-bt/braid/portmap"
 	"github.com/braid-bt/braid/transport/tcp"
 	"github.com/braid-bt/braid/transport/websocket"
 )
@@ -106,3 +107,35 @@ func (platform) classicTrackers() bool { return true }
 
 // hashWorkers: 0, one per core.
 func (platform) hashWorkers() int { return 0 }
+
+// mapPorts asks the router to forward the TCP listener's port and the
+// DHT's UDP port (udpPort 0: none); nil when the listener is on loopback.
+func (platform) mapPorts(listenAddr string, tcpPort, udpPort int, logger *slog.Logger) portMapper {
+	if !portmap.Wanted(listenAddr) {
+		return nil
+	}
+	ports := []portmap.Port{{Protocol: "TCP", Port: tcpPort}}
+	if udpPort != 0 {
+		ports = append(ports, portmap.Port{Protocol: "UDP", Port: udpPort})
+	}
+	return nativeMapper{portmap.Start(portmap.Config{Ports: ports, Logger: logger})}
+}
+
+type nativeMapper struct{ m *portmap.Mapper }
+
+func (n nativeMapper) Close() { n.m.Close() }
+
+func (n nativeMapper) Status() PortMapping {
+	st := n.m.Status()
+	pm := PortMapping{Gateway: st.Gateway}
+	if st.ExternalIP != nil {
+		pm.ExternalIP = st.ExternalIP.String()
+	}
+	for _, p := range st.Mapped {
+		pm.Ports = append(pm.Ports, fmt.Sprintf("%s %d", p.Protocol, p.Port))
+	}
+	if st.Err != nil {
+		pm.Error = st.Err.Error()
+	}
+	return pm
+}

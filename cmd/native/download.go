@@ -25,6 +25,7 @@ type downloadFlags struct {
 	wsListen              string
 	wsTrackers, stun      listFlag
 	rtcLoopback, noWebRTC bool
+	noPortMapping         bool
 }
 
 func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
@@ -52,6 +53,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.Var(&f.stun, "stun", "STUN server `URL` for WebRTC, e.g. stun:stun.example.org:3478 (repeatable)")
 	fs.BoolVar(&f.rtcLoopback, "rtc-loopback", false, "let WebRTC use loopback addresses (peers on this machine)")
 	fs.BoolVar(&f.noWebRTC, "no-webrtc", false, "ignore WebSocket trackers (no WebRTC peers)")
+	fs.BoolVar(&f.noPortMapping, "no-port-mapping", false, "do not ask the router (UPnP, NAT-PMP) to forward the listening ports")
 	pos, err := parseArgs(fs, args, stdout, synopsis)
 	if err != nil {
 		return err
@@ -67,7 +69,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 
 	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
 		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
-		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC}
+		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping}
 	for _, u := range f.wsTrackers {
 		if l := strings.ToLower(u); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
 			return usagef("%s: --ws-tracker %q: want a ws:// or wss:// URL", name, u)

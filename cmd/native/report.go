@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/braid-bt/braid"
@@ -21,6 +22,7 @@ type reporter struct {
 	quiet     bool
 	bar       *progressbar.ProgressBar
 	lastLine  time.Time
+	mapped    bool // the router's port forward was reported
 }
 
 func newReporter(stdout, stderr io.Writer, asJSON, quiet bool) *reporter {
@@ -68,6 +70,23 @@ func (r *reporter) listening(addr, wsURL string) {
 	}
 }
 
+// portMapping reports, once, the ports the router forwards for us.
+func (r *reporter) portMapping(c *braid.Client) {
+	if r.mapped {
+		return
+	}
+	pm, ok := c.PortMapping()
+	if !ok || len(pm.Ports) == 0 {
+		return
+	}
+	r.mapped = true
+	if r.json {
+		r.emit(map[string]any{"type": "port_mapping", "gateway": pm.Gateway, "external_ip": pm.ExternalIP, "ports": pm.Ports})
+		return
+	}
+	r.logf("%s forwards %s (outside address %s)", pm.Gateway, strings.Join(pm.Ports, ", "), pm.ExternalIP)
+}
+
 func (r *reporter) resume(t *braid.Torrent) {
 	cr := t.CheckResult()
 	if r.json {
@@ -95,6 +114,7 @@ var progressFields = []string{"info_hash", "name", "state", "downloaded", "bytes
 	"speed", "peers", "fetched", "uploaded", "eta", "error"}
 
 func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
+	r.portMapping(c)
 	st, err := c.Stats(t.InfoHash(), progressFields...)
 	if err != nil {
 		return
