@@ -23,7 +23,9 @@ const description = "Braid BitTorrent"
 // gateway at the default route's next hop.
 func discover(ctx context.Context) []Gateway {
 	gws := discoverUPnP(ctx)
-	if ip, err := gateway.DiscoverGateway(); err == nil && ip.To4() != nil {
+	// A default route without a next hop (a lone loopback, say) has no
+	// gateway to ask.
+	if ip, err := gateway.DiscoverGateway(); err == nil && ip.To4() != nil && !ip.IsUnspecified() && !ip.IsLoopback() {
 		gws = append(gws, NATPMP(ip))
 	}
 	return gws
