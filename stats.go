@@ -150,7 +150,9 @@ type FileEntry struct {
 	Complete   bool    `json:"complete"`
 }
 
-// ListFiles lists a torrent's files with their progress.
+// ListFiles lists a torrent's files with their progress. BEP 47 padding
+// files (zeros that align the next file; never on disk) are left out;
+// Index is still the file's position in the torrent.
 func (c *Client) ListFiles(ih InfoHash) ([]FileEntry, error) {
 	t, err := c.lookup(ih)
 	if err != nil {
@@ -161,8 +163,11 @@ func (c *Client) ListFiles(ih InfoHash) ([]FileEntry, error) {
 	if info == nil || len(s.FileDone) != len(info.Files) {
 		return []FileEntry{}, nil // metadata not yet known
 	}
-	out := make([]FileEntry, len(info.Files))
+	out := make([]FileEntry, 0, len(info.Files))
 	for i, f := range info.Files {
+		if f.Padding {
+			continue
+		}
 		p := path.Join(f.Path...)
 		if info.MultiFile {
 			p = path.Join(info.Name, p)
@@ -173,7 +178,7 @@ func (c *Client) ListFiles(ih InfoHash) ([]FileEntry, error) {
 		if f.Length > 0 {
 			e.Progress = float64(e.Downloaded) / float64(f.Length)
 		}
-		out[i] = e
+		out = append(out, e)
 	}
 	return out, nil
 }

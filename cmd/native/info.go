@@ -56,8 +56,22 @@ func runInfo(args []string, stdout io.Writer) error {
 	if mi.CreatedBy != "" {
 		fmt.Fprintf(stdout, "created by:   %s\n", mi.CreatedBy)
 	}
-	fmt.Fprintf(stdout, "files:        %d\n", len(in.Files))
+	pads := 0
 	for _, f := range in.Files {
+		if f.Padding {
+			pads++
+		}
+	}
+	if pads > 0 {
+		// BEP 47 padding: zeros aligning files to pieces, never on disk.
+		fmt.Fprintf(stdout, "files:        %d (and %d padding files, not shown)\n", len(in.Files)-pads, pads)
+	} else {
+		fmt.Fprintf(stdout, "files:        %d\n", len(in.Files))
+	}
+	for _, f := range in.Files {
+		if f.Padding {
+			continue
+		}
 		p := path.Join(f.Path...)
 		if in.MultiFile {
 			p = path.Join(in.Name, p)

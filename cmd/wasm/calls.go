@@ -292,11 +292,18 @@ func (a *api) fileBlob(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if idx < 0 || idx >= len(files) {
+	// idx is the file's index in the torrent; the list leaves padding out.
+	var file *braid.FileEntry
+	for i := range files {
+		if files[i].Index == idx {
+			file = &files[i]
+		}
+	}
+	if file == nil {
 		return nil, fmt.Errorf("%w: no file %d", errBadArgument, idx)
 	}
-	if !files[idx].Complete {
-		return nil, fmt.Errorf("%w: %s is not complete yet", errBadArgument, files[idx].Name)
+	if !file.Complete {
+		return nil, fmt.Errorf("%w: %s is not complete yet", errBadArgument, file.Name)
 	}
 	t, err := c.Torrent(ih)
 	if err != nil {
@@ -305,10 +312,10 @@ func (a *api) fileBlob(args []js.Value) (any, error) {
 	parts := js.Global().Get("Array").New()
 	const chunk = 4 << 20
 	buf := make([]byte, chunk)
-	for off := int64(0); off < files[idx].Length; {
+	for off := int64(0); off < file.Length; {
 		n, err := t.ReadFileAt(a.ctx(), idx, buf, off)
 		if n == 0 {
-			return nil, fmt.Errorf("read %s: %w", files[idx].Name, err)
+			return nil, fmt.Errorf("read %s: %w", file.Name, err)
 		}
 		parts.Call("push", jsbridge.Uint8Array(buf[:n]))
 		off += int64(n)
