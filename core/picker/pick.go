@@ -44,7 +44,13 @@ func (p *Picker) takeFresh(i int32, limit int, dst []Block) []Block {
 	nb := p.NumBlocks(int(i))
 	base := int(i) * p.bpp
 	for b := int(ps.hint); b < nb && len(dst) < limit; b++ {
-		if p.blocks[base+b] == 0 {
+		switch {
+		case p.blocks[base+b] != 0:
+		case p.isZero(base + b):
+			p.blocks[base+b] = blockReceived
+			ps.received++
+			p.zeroFill = append(p.zeroFill, p.block(int(i), b))
+		default:
 			p.blocks[base+b] = 1
 			ps.requested++
 			dst = append(dst, p.block(int(i), b))

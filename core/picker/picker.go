@@ -80,6 +80,9 @@ type Picker struct {
 	verified      int
 	wantedMissing int
 	left          int64
+
+	zeros    []uint64 // blocks wholly in padding (zeros.go); nil if none
+	zeroFill []Block  // zero blocks marked received, for TakeZeroFills
 }
 
 // New returns a picker for numPieces pieces of pieceLength bytes, the last one

@@ -83,6 +83,7 @@ func (s *Session) fill(p *peer, now time.Time) {
 		has = s.paroleMask(p, has)
 	}
 	s.picks = s.pk.Pick(has, n, p.skip, s.picks[:0])
+	s.writeZeroFills()
 	fresh := len(s.picks)
 	dup := s.pk.Endgame()
 	if !dup && !p.snubbed {

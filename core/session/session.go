@@ -198,11 +198,12 @@ type Session struct {
 	optimistic                *peer
 
 	// Scratch space so hot paths do not allocate.
-	msg    wire.Message
-	picks  []picker.Block
-	blocks []picker.Block
-	cands  []*peer
-	doomed []doomedPeer
+	msg       wire.Message
+	picks     []picker.Block
+	zeroFills []picker.Block // scratch for writeZeroFills
+	blocks    []picker.Block
+	cands     []*peer
+	doomed    []doomedPeer
 }
 
 type doomedPeer struct {
@@ -236,6 +237,7 @@ func New(info *metainfo.Info, have *bitfield.Bitfield, cfg Config, out Out, now 
 	}
 	s.uq, _ = out.(UploadQueue)
 	s.now = now
+	markPadding(s.pk, info)
 	if have != nil {
 		for i := range n {
 			if have.Has(i) {

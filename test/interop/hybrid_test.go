@@ -61,10 +61,11 @@ func TestHybridTorrentWithPaddingFiles(t *testing.T) {
 	torrent := filepath.Join(work, "hybrid.torrent")
 	ltCreate(t, filepath.Join(seedDir, contentName), torrent, mib)
 	meta := readTorrent(t, torrent)
-	pads := 0
+	pads, padBytes := 0, int64(0)
 	for _, f := range meta.files {
 		if strings.HasPrefix(f.path, ".pad/") {
 			pads++
+			padBytes += f.length
 		}
 	}
 	require.NotZero(t, pads, "libtorrent's torrent has no padding files: nothing would be tested")
@@ -73,8 +74,11 @@ func TestHybridTorrentWithPaddingFiles(t *testing.T) {
 	dl := filepath.Join(work, "dl")
 	b := startBraid(t, "braid-download", "download", torrent,
 		braidOpts{dir: dl, stateDir: filepath.Join(work, "state"), peers: []string{seeder.addr()}})
-	waitBraidComplete(t, b, downloadTimeout(libtorrent))
+	done := waitBraidComplete(t, b, downloadTimeout(libtorrent))
 	c.requireMatch(t, "braid", dl)
+	// Padding is zeros by definition: only blocks partly padding travel.
+	require.Less(t, done.Fetched, c.total+int64(pads)*16*kib,
+		"fetched %d bytes for %d of content and %d of padding", done.Fetched, c.total, padBytes)
 	var want []string
 	for _, f := range c.files {
 		want = append(want, contentName+"/"+f.rel)

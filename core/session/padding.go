@@ -1,0 +1,46 @@
+package session
+
+import (
+	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/core/picker"
+)
+
+// zeroBlock is the data of every block wholly inside BEP 47 padding.
+// Storage only reads what it is given, so one shared array serves all.
+var zeroBlock [picker.BlockSize]byte
+
+// markPadding tells the picker which blocks lie wholly in padding files:
+// they are zeros by definition, so they are written locally instead of
+// requested from peers.
+func markPadding(pk *picker.Picker, info *metainfo.Info) {
+	for _, f := range info.Files {
+		if !f.Padding || f.Length <= 0 {
+			continue
+		}
+		end := f.Offset + f.Length
+		for off := f.Offset; off < end; {
+			i := int(off / info.PieceLength)
+			begin := off - info.PieceOffset(i)
+			b := begin / picker.BlockSize * picker.BlockSize // the block holding off
+			size := min(int64(picker.BlockSize), info.PieceSize(i)-b)
+			blockStart := info.PieceOffset(i) + b
+			if blockStart >= f.Offset && blockStart+size <= end {
+				pk.SetZeroBlock(picker.Block{Piece: i, Begin: int(b), Length: int(size)})
+			}
+			off = blockStart + size
+		}
+	}
+}
+
+// writeZeroFills stores the zero blocks the picker filled while picking,
+// and hashes any piece they completed.
+func (s *Session) writeZeroFills() {
+	s.zeroFills = s.pk.TakeZeroFills(s.zeroFills[:0])
+	for _, b := range s.zeroFills {
+		s.out.WriteBlock(b.Piece, b.Begin, zeroBlock[:b.Length])
+		if s.pk.FullyReceived(b.Piece) && !s.hashing.Has(b.Piece) {
+			s.hashing.Set(b.Piece)
+			s.out.HashPiece(b.Piece)
+		}
+	}
+}
