@@ -151,5 +151,10 @@ func TestOpentrackerAnnouncer(t *testing.T) {
 	wait()
 	res, err = other.(Scraper).Scrape(ctx, [][20]byte{ih})
 	require.NoError(t, err)
-	assert.Equal(t, ScrapeResult{Seeders: 1, Completed: 1}, res[0], "stopped reached opentracker")
+	// Both tiers are this one opentracker: each got "completed", and its
+	// download count depends on the order the two tiers' announces and
+	// stops landed in (1, or 2 when a stop came between). Our peer is gone.
+	assert.Equal(t, 1, res[0].Seeders, "stopped reached opentracker")
+	assert.Zero(t, res[0].Leechers)
+	assert.Contains(t, []int{1, 2}, res[0].Completed)
 }
