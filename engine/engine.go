@@ -204,10 +204,11 @@ func (e *Engine) readIncoming(c net.Conn, transport string) (wire.Handshake, net
 	case plain && transport == "tcp" && e.cfg.Encryption == EncryptionRequired:
 		return wire.Handshake{}, c, errPlainRefused
 	case !plain && transport == "tcp" && e.cfg.Encryption != EncryptionDisabled:
-		sc, _, _, err := mse.Accept(c, head, e.torrentByReq2, e.cfg.Encryption.allowed())
+		sc, _, method, err := mse.Accept(c, head, e.torrentByReq2, e.cfg.Encryption.allowed())
 		if err != nil {
 			return wire.Handshake{}, c, fmt.Errorf("encrypted: %w", err)
 		}
+		e.cfg.Logger.Debug("incoming MSE", "addr", c.RemoteAddr().String(), "method", method)
 		c = sc
 		head = buf[:0]
 	}
@@ -286,11 +287,12 @@ func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, addr string, encrypt
 		_ = c.SetDeadline(d)
 	}
 	ours := e.handshake(ih)
-	sc, _, err := mse.Initiate(c, ih, e.cfg.Encryption.allowed(), ours.Append(nil))
+	sc, method, err := mse.Initiate(c, ih, e.cfg.Encryption.allowed(), ours.Append(nil))
 	if err != nil {
 		_ = c.Close()
 		return pendingConn{}, fmt.Errorf("encrypted: %w", err)
 	}
+	e.cfg.Logger.Debug("outgoing MSE", "addr", addr, "method", method)
 	return e.readTheirs(sc, ih)
 }
 

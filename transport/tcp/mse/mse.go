@@ -35,6 +35,18 @@ import (
 // Method is a crypto_provide / crypto_select bit set.
 type Method uint32
 
+func (m Method) String() string {
+	switch m {
+	case Plaintext:
+		return "plaintext"
+	case RC4:
+		return "rc4"
+	case Plaintext | RC4:
+		return "plaintext|rc4"
+	}
+	return fmt.Sprintf("%#x", uint32(m))
+}
+
 const (
 	// Plaintext: only the handshake is encrypted; the stream is not.
 	Plaintext Method = 1
