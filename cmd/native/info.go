@@ -41,7 +41,20 @@ func runInfo(args []string, stdout io.Writer) error {
 	in := mi.Info
 	fmt.Fprintf(stdout, "name:         %s\n", in.Name)
 	fmt.Fprintf(stdout, "info hash:    %x\n", mi.InfoHash)
-	fmt.Fprintf(stdout, "size:         %s (%d bytes)\n", humanBytes(float64(in.Length)), in.Length)
+	pads, padBytes := 0, int64(0)
+	for _, f := range in.Files {
+		if f.Padding {
+			pads++
+			padBytes += f.Length
+		}
+	}
+	if pads > 0 {
+		// BEP 47 padding: zeros aligning files to pieces, never on disk.
+		files := in.Length - padBytes
+		fmt.Fprintf(stdout, "size:         %s (%d bytes in files, plus %d bytes of padding)\n", humanBytes(float64(files)), files, padBytes)
+	} else {
+		fmt.Fprintf(stdout, "size:         %s (%d bytes)\n", humanBytes(float64(in.Length)), in.Length)
+	}
 	fmt.Fprintf(stdout, "pieces:       %d × %s\n", in.NumPieces(), humanBytes(float64(in.PieceLength)))
 	fmt.Fprintf(stdout, "private:      %v\n", in.Private)
 	for i, tier := range mi.Tiers() {
@@ -56,14 +69,7 @@ func runInfo(args []string, stdout io.Writer) error {
 	if mi.CreatedBy != "" {
 		fmt.Fprintf(stdout, "created by:   %s\n", mi.CreatedBy)
 	}
-	pads := 0
-	for _, f := range in.Files {
-		if f.Padding {
-			pads++
-		}
-	}
 	if pads > 0 {
-		// BEP 47 padding: zeros aligning files to pieces, never on disk.
 		fmt.Fprintf(stdout, "files:        %d (and %d padding files, not shown)\n", len(in.Files)-pads, pads)
 	} else {
 		fmt.Fprintf(stdout, "files:        %d\n", len(in.Files))
