@@ -70,6 +70,13 @@ func TestPaddingFilesStayOutOfSight(t *testing.T) {
 		Downloaded: int64(len(a)), Progress: 1, Complete: true}, files[0])
 	require.Equal(t, 2, files[1].Index)
 	require.Equal(t, "padded/b.bin", files[1].Path)
+	// Sizes and progress count the files' bytes, not the padding.
+	st, err := c.Stats(tor.InfoHash(), "bytes_size", "downloaded", "left", "progress")
+	require.NoError(t, err)
+	require.Equal(t, int64(len(a)+len(b)), st["bytes_size"])
+	require.Equal(t, int64(len(a)+len(b)), st["downloaded"])
+	require.Equal(t, int64(0), st["left"])
+	require.Equal(t, 1.0, st["progress"])
 	_, err = os.Stat(filepath.Join(dir, "padded", ".pad"))
 	require.True(t, os.IsNotExist(err), "a padding file was written")
 }

@@ -34,10 +34,12 @@ func (t *Torrent) InfoHash() InfoHash { return InfoHash(t.t.InfoHash()) }
 // until the metadata arrives).
 func (t *Torrent) Name() string { return t.t.Name() }
 
-// Length is the total size in bytes (0 until a magnet's metadata arrives).
+// Length is the size of the torrent's files in bytes (0 until a magnet's
+// metadata arrives). BEP 47 padding, zeros that are neither stored nor
+// downloaded, is not counted.
 func (t *Torrent) Length() int64 {
 	if info := t.t.Info(); info != nil {
-		return info.Length
+		return info.FilesLength()
 	}
 	return 0
 }

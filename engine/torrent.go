@@ -194,7 +194,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	}
 	if spec.Info != nil {
 		t.private.Store(spec.Info.Private)
-		t.left.Store(spec.Info.Length)
+		t.left.Store(spec.Info.FilesLength())
 	} else {
 		t.left.Store(1) // unknown until the metadata arrives; not zero, which means "seed"
 	}

@@ -61,3 +61,16 @@ func (i *Info) PieceFiles(p int) (first, last int) {
 	}) - 1
 	return first, last
 }
+
+// FilesLength is the bytes of the torrent's files: Length without BEP 47
+// padding, which is zeros that are never stored or downloaded. What a
+// user has, wants and has left is counted in these.
+func (i *Info) FilesLength() int64 {
+	n := i.Length
+	for _, f := range i.Files {
+		if f.Padding {
+			n -= f.Length
+		}
+	}
+	return n
+}

@@ -113,3 +113,14 @@ func TestPieceFilesMatchesOverlap(t *testing.T) {
 		assert.Greater(t, first, last)
 	}
 }
+
+func TestFilesLengthLeavesPaddingOut(t *testing.T) {
+	in := &Info{Length: 100, Files: []File{{Length: 30}, {Length: 34, Padding: true}, {Length: 36}}}
+	if got := in.FilesLength(); got != 66 {
+		t.Fatalf("FilesLength = %d, want 66", got)
+	}
+	in = &Info{Length: 100, Files: []File{{Length: 100}}}
+	if got := in.FilesLength(); got != 100 {
+		t.Fatalf("FilesLength = %d, want 100", got)
+	}
+}

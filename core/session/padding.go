@@ -11,13 +11,24 @@ var zeroBlock [picker.BlockSize]byte
 
 // markPadding tells the picker which blocks lie wholly in padding files:
 // they are zeros by definition, so they are written locally instead of
-// requested from peers.
-func markPadding(pk *picker.Picker, info *metainfo.Info) {
+// requested from peers. It returns how many padding bytes each piece
+// holds (nil when the torrent has none), so byte counts can leave them out.
+func markPadding(pk *picker.Picker, info *metainfo.Info) []int32 {
+	var padIn []int32
 	for _, f := range info.Files {
 		if !f.Padding || f.Length <= 0 {
 			continue
 		}
+		if padIn == nil {
+			padIn = make([]int32, info.NumPieces())
+		}
 		end := f.Offset + f.Length
+		for off := f.Offset; off < end; {
+			i := int(off / info.PieceLength)
+			n := min(end, info.PieceOffset(i)+info.PieceSize(i)) - off
+			padIn[i] += int32(n)
+			off += n
+		}
 		for off := f.Offset; off < end; {
 			i := int(off / info.PieceLength)
 			begin := off - info.PieceOffset(i)
@@ -30,6 +41,16 @@ func markPadding(pk *picker.Picker, info *metainfo.Info) {
 			off = blockStart + size
 		}
 	}
+	return padIn
+}
+
+// pieceBytes is the bytes of piece i that belong to files (not padding).
+func (s *Session) pieceBytes(i int) int64 {
+	n := s.info.PieceSize(i)
+	if s.padIn != nil {
+		n -= int64(s.padIn[i])
+	}
+	return n
 }
 
 // writeZeroFills stores the zero blocks the picker filled while picking,

@@ -41,6 +41,7 @@ func TestPaddingBlocksAreNotRequested(t *testing.T) {
 	out := &fakeOut{}
 	h := &harness{t: t, s: New(info, nil, Config{Rand: rand.New(rand.NewPCG(3, 4))}, out, t0), out: out, info: info, data: data, now: t0}
 
+	require.Equal(t, int64(100*kib), h.s.Stats(h.now).Left, "padding counted as left to download")
 	h.seedPeer(1, false)
 	// Piece 0: blocks 2 and 3 lie in pad1 (block 1 straddles a and pad1);
 	// piece 2: blocks 1..3 lie in pad2.
@@ -89,4 +90,5 @@ func TestPaddingBlocksAreNotRequested(t *testing.T) {
 	require.Len(t, h.out.kinds("hash"), 1)
 	h.s.PieceHashed(2, true, nil, h.now)
 	assert.True(t, h.s.Complete())
+	assert.Zero(t, h.s.Stats(h.now).Left)
 }

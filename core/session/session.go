@@ -174,11 +174,15 @@ type Session struct {
 	pk        *picker.Picker
 	have      *bitfield.Bitfield
 	hashing   *bitfield.Bitfield // handed to HashPiece, no result yet
-	haveBytes int64
-	completed bool
-	stopped   bool
-	now       time.Time         // latest time passed in
-	filePrio  []picker.Priority // nil until SetFilePriority
+	haveBytes int64              // verified bytes of files (padding not counted)
+	// filesLength is the torrent's bytes without padding; padIn is each
+	// piece's padding bytes (nil without padding). See padding.go.
+	filesLength int64
+	padIn       []int32
+	completed   bool
+	stopped     bool
+	now         time.Time         // latest time passed in
+	filePrio    []picker.Priority // nil until SetFilePriority
 
 	peers map[PeerID]*peer
 	order []*peer // connection order: deterministic iteration
@@ -237,13 +241,14 @@ func New(info *metainfo.Info, have *bitfield.Bitfield, cfg Config, out Out, now 
 	}
 	s.uq, _ = out.(UploadQueue)
 	s.now = now
-	markPadding(s.pk, info)
+	s.padIn = markPadding(s.pk, info)
+	s.filesLength = info.FilesLength()
 	if have != nil {
 		for i := range n {
 			if have.Has(i) {
 				s.have.Set(i)
 				s.pk.SetHave(i)
-				s.haveBytes += info.PieceSize(i)
+				s.haveBytes += s.pieceBytes(i)
 			}
 		}
 	}

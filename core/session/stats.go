@@ -45,7 +45,7 @@ func (s *Session) Stats(now time.Time) Stats {
 		DownloadRate: s.down.value, UploadRate: s.up.value,
 		Peers:      len(s.order),
 		PiecesHave: s.have.Count(), NumPieces: s.numPieces,
-		Left:       s.info.Length - s.haveBytes,
+		Left:       s.filesLength - s.haveBytes,
 		WantedLeft: s.pk.Left(),
 		HashFails:  s.hashFails,
 		Endgame:    s.pk.Endgame(),

@@ -142,7 +142,7 @@ func (s *Session) pieceGood(piece int, now time.Time) {
 	wasWanted := s.wanted(piece)
 	s.pk.Verified(piece)
 	s.have.Set(piece)
-	s.haveBytes += s.info.PieceSize(piece)
+	s.haveBytes += s.pieceBytes(piece)
 	for b := range s.endgame {
 		if b.Piece == piece {
 			delete(s.endgame, b)
