@@ -417,16 +417,17 @@ func TestNoGoroutinesLeftAfterClose(t *testing.T) {
 			accepted <- c
 		}
 	}()
+	// Each dial waits for its Accept: an upgraded connection holds one of
+	// the listener's 8 pending slots per IP until Accept takes it, and a
+	// loaded machine can finish several upgrades before the hand-over.
 	var clients []net.Conn
-	for range n {
+	servers := make([]net.Conn, n)
+	for i := range n {
 		c, err := Dial(context.Background(), l.URL())
 		require.NoError(t, err)
 		clients = append(clients, c)
-	}
-	servers := make([]net.Conn, n)
-	for i := range n {
 		servers[i] = <-accepted
-		_, err := servers[i].Write([]byte{byte(i)})
+		_, err = servers[i].Write([]byte{byte(i)})
 		require.NoError(t, err)
 	}
 	seen := make(map[byte]bool)
