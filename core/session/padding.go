@@ -23,22 +23,18 @@ func markPadding(pk *picker.Picker, info *metainfo.Info) []int32 {
 			padIn = make([]int32, info.NumPieces())
 		}
 		end := f.Offset + f.Length
+		// Block by block: each adds its overlap with the padding to its
+		// piece's count, and a block wholly inside is known zeros.
 		for off := f.Offset; off < end; {
 			i := int(off / info.PieceLength)
-			n := min(end, info.PieceOffset(i)+info.PieceSize(i)) - off
-			padIn[i] += int32(n)
-			off += n
-		}
-		for off := f.Offset; off < end; {
-			i := int(off / info.PieceLength)
-			begin := off - info.PieceOffset(i)
-			b := begin / picker.BlockSize * picker.BlockSize // the block holding off
-			size := min(int64(picker.BlockSize), info.PieceSize(i)-b)
+			b := (off - info.PieceOffset(i)) / picker.BlockSize * picker.BlockSize // the block holding off
 			blockStart := info.PieceOffset(i) + b
-			if blockStart >= f.Offset && blockStart+size <= end {
-				pk.SetZeroBlock(picker.Block{Piece: i, Begin: int(b), Length: int(size)})
+			blockEnd := blockStart + min(int64(picker.BlockSize), info.PieceSize(i)-b)
+			padIn[i] += int32(min(blockEnd, end) - off)
+			if blockStart >= f.Offset && blockEnd <= end {
+				pk.SetZeroBlock(picker.Block{Piece: i, Begin: int(b), Length: int(blockEnd - blockStart)})
 			}
-			off = blockStart + size
+			off = blockEnd
 		}
 	}
 	return padIn
