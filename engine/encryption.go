@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/braid-bt/braid/core/wire"
 	"github.com/braid-bt/braid/transport/tcp/mse"
 )
 
@@ -58,8 +59,9 @@ func (p Encryption) allowed() mse.Method {
 	return mse.RC4 | mse.Plaintext
 }
 
-// protocolHeader starts every plain BitTorrent handshake.
-var protocolHeader = []byte("\x13BitTorrent protocol")
+// protocolHeader starts every plain BitTorrent handshake: the length of
+// wire.Protocol, then the string.
+const protocolHeader = string(rune(len(wire.Protocol))) + wire.Protocol
 
 var errPlainRefused = errors.New("plain handshake refused: encryption required")
 

@@ -199,7 +199,7 @@ func (e *Engine) readIncoming(c net.Conn, transport string) (wire.Handshake, net
 	if _, err := io.ReadFull(c, head); err != nil {
 		return wire.Handshake{}, c, err
 	}
-	plain := string(head) == string(protocolHeader)
+	plain := string(head) == protocolHeader
 	switch {
 	case plain && transport == "tcp" && e.cfg.Encryption == EncryptionRequired:
 		return wire.Handshake{}, c, errPlainRefused
