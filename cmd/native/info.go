@@ -41,17 +41,16 @@ func runInfo(args []string, stdout io.Writer) error {
 	in := mi.Info
 	fmt.Fprintf(stdout, "name:         %s\n", in.Name)
 	fmt.Fprintf(stdout, "info hash:    %x\n", mi.InfoHash)
-	pads, padBytes := 0, int64(0)
+	pads := 0
 	for _, f := range in.Files {
 		if f.Padding {
 			pads++
-			padBytes += f.Length
 		}
 	}
 	if pads > 0 {
 		// BEP 47 padding: zeros aligning files to pieces, never on disk.
-		files := in.Length - padBytes
-		fmt.Fprintf(stdout, "size:         %s (%d bytes in files, plus %d bytes of padding)\n", humanBytes(float64(files)), files, padBytes)
+		files := in.FilesLength()
+		fmt.Fprintf(stdout, "size:         %s (%d bytes in files, plus %d bytes of padding)\n", humanBytes(float64(files)), files, in.Length-files)
 	} else {
 		fmt.Fprintf(stdout, "size:         %s (%d bytes)\n", humanBytes(float64(in.Length)), in.Length)
 	}
