@@ -38,10 +38,10 @@ func (t *Torrent) Name() string { return t.t.Name() }
 // metadata arrives). BEP 47 padding, zeros that are neither stored nor
 // downloaded, is not counted.
 func (t *Torrent) Length() int64 {
-	if info := t.t.Info(); info != nil {
-		return info.FilesLength()
+	if t.t.Info() == nil {
+		return 0
 	}
-	return 0
+	return t.t.FilesLength() // counted once, not per call
 }
 
 // HasMetadata reports whether the info dictionary is known.

@@ -193,7 +193,7 @@ func (t *Torrent) gotMetadata(infoBytes []byte, now time.Time) error {
 	t.info, t.storage = info, st
 	t.private.Store(info.Private)
 	t.spec.Info, t.spec.InfoBytes, t.spec.CheckAll = info, infoBytes, hasData
-	t.left.Store(info.FilesLength())
+	t.setLength(info)
 	if !t.verifyOnDisk() {
 		return errTorrentClosed
 	}

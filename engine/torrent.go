@@ -108,6 +108,7 @@ type Torrent struct {
 	uploaded    atomic.Int64
 	downloaded  atomic.Int64
 	left        atomic.Int64
+	filesLen    atomic.Int64 // Info().FilesLength(), once the info is known
 	completedAt atomic.Int64
 	metaPeers   atomic.Int64 // connected peers while fetching metadata
 	numPeers    atomic.Int64 // connected peers, for signallers deciding to offer
@@ -194,7 +195,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	}
 	if spec.Info != nil {
 		t.private.Store(spec.Info.Private)
-		t.left.Store(spec.Info.FilesLength())
+		t.setLength(spec.Info)
 	} else {
 		t.left.Store(1) // unknown until the metadata arrives; not zero, which means "seed"
 	}
@@ -627,6 +628,18 @@ func (t *Torrent) addToSession(p *peerConn, now time.Time) {
 		Transport: p.transport,
 	}, now)
 }
+
+// setLength records the size of info's files (padding left out) as the
+// torrent's length and, until a session counts, what is left of it.
+func (t *Torrent) setLength(info *metainfo.Info) {
+	n := info.FilesLength()
+	t.filesLen.Store(n)
+	t.left.Store(n)
+}
+
+// FilesLength is the size of the torrent's files in bytes, without BEP
+// 47 padding (0 until a magnet's metadata arrives).
+func (t *Torrent) FilesLength() int64 { return t.filesLen.Load() }
 
 // connectedTo reports whether a peer with this id is connected, by any
 // transport. Safe from any goroutine.
