@@ -117,12 +117,14 @@ func (g *upnpGateway) Map(ctx context.Context, p Port, lease time.Duration) erro
 	if err != nil {
 		return err
 	}
-	err = g.c.AddPortMappingCtx(ctx, "", uint16(p.Port), strings.ToUpper(p.Protocol), uint16(p.Port),
-		local, true, description, uint32(lease/time.Second))
+	add := func(seconds uint32) error {
+		return g.c.AddPortMappingCtx(ctx, "", uint16(p.Port), strings.ToUpper(p.Protocol), uint16(p.Port),
+			local, true, description, seconds)
+	}
+	err = add(uint32(lease / time.Second))
 	if err != nil && strings.Contains(err.Error(), "725") {
 		// OnlyPermanentLeasesSupported: some routers take lease 0 only.
-		err = g.c.AddPortMappingCtx(ctx, "", uint16(p.Port), strings.ToUpper(p.Protocol), uint16(p.Port),
-			local, true, description, 0)
+		err = add(0)
 	}
 	return err
 }
