@@ -123,15 +123,22 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(wsproto.MaxMessageSize)
 	ctx, cancel := context.WithCancel(h.ctx)
 	wc := h.newConn(cancel)
+	written := make(chan struct{})
 	defer func() {
 		cancel()
 		h.drop(wc)
+		// The writer finishes its frame first: the close frame must not
+		// race a write (the library tears the socket down under one).
+		<-written
 		if reason := h.violation(wc); reason != "" {
 			_ = c.Close(websocket.StatusPolicyViolation, reason)
 		}
 		_ = c.CloseNow()
 	}()
-	go h.writeLoop(ctx, c, wc)
+	go func() {
+		defer close(written)
+		h.writeLoop(ctx, c, wc)
+	}()
 	for {
 		rctx, rcancel := context.WithTimeout(ctx, h.cfg.IdleTimeout)
 		_, b, err := c.Read(rctx)
@@ -146,14 +153,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeLoop sends queued frames until the socket's context ends; a failed
-// or slow write ends the socket.
+// or slow write ends the socket. Each write has its own deadline, not one
+// derived from ctx: ending ctx mid-frame would make the library drop the
+// TCP connection, and the policy close that follows would never be sent.
 func (h *wsHub) writeLoop(ctx context.Context, c *websocket.Conn, wc *wsConn) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case b := <-wc.out:
-			wctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
+			wctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
 			err := c.Write(wctx, websocket.MessageText, b)
 			cancel()
 			if err != nil {
