@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/anacrolix/dht/v2 v2.23.1-0.20260525063928-ec3a9bd99456
+	github.com/anacrolix/go-libutp v1.5.2-0.20260908013213-836dd42cdde6
 	github.com/anacrolix/log v0.17.1-0.20251118025802-918f1157b7bb
 	github.com/anacrolix/torrent v1.62.0
 	github.com/huin/goupnp v1.3.1
@@ -21,6 +22,7 @@ require (
 	github.com/anacrolix/chansync v0.8.0 // indirect
 	github.com/anacrolix/generics v0.2.0 // indirect
 	github.com/anacrolix/missinggo/perf v1.0.0 // indirect
+	github.com/anacrolix/mmsg v1.0.1 // indirect
 	github.com/anacrolix/multiless v0.4.0 // indirect
 	github.com/anacrolix/stm v0.5.0 // indirect
 	github.com/anacrolix/sync v0.5.5-0.20251119100342-d78dd1f686f1 // indirect
@@ -68,3 +70,8 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.14.0
 )
+
+// anacrolix/torrent v1.62.0 (for its bencode package) names a go-libutp
+// pseudo-version the module proxy does not serve; v1.5.1 is the newest
+// release, and the uTP transport is built on it.
+replace github.com/anacrolix/go-libutp => github.com/anacrolix/go-libutp v1.5.1

@@ -1,0 +1,32 @@
+//go:build !cgo && !js
+
+package utp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+)
+
+// Name identifies this transport in stats.
+const Name = "utp"
+
+// Available reports whether this build carries uTP: it needs cgo, and
+// this build has none, so peers are reached over TCP only.
+const Available = false
+
+// ErrUnavailable: this build has no uTP.
+var ErrUnavailable = errors.New("utp: not in this build (it needs cgo)")
+
+// Socket is a uTP socket; without cgo none can be opened.
+type Socket struct{}
+
+// Listen fails: this build has no uTP.
+func Listen(string, string, *slog.Logger) (*Socket, error) { return nil, ErrUnavailable }
+
+func (*Socket) Accept() (net.Conn, error)                      { return nil, ErrUnavailable }
+func (*Socket) Addr() net.Addr                                 { return nil }
+func (*Socket) Close() error                                   { return nil }
+func (*Socket) Dial(context.Context, string) (net.Conn, error) { return nil, ErrUnavailable }
+func (*Socket) PacketConn() net.PacketConn                     { return nil }
