@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -246,9 +247,13 @@ func TestIPv6Network(t *testing.T) {
 	ch, err := a.Announce(ctx, ih, 6881, false)
 	require.NoError(t, err)
 	collect(t, ch)
-	ch, err = c.GetPeers(ctx, ih)
-	require.NoError(t, err)
-	assert.Contains(t, collect(t, ch), netip.MustParseAddrPort("[::1]:6881"))
+	// The announce_peer queries may still be in flight when the traversal
+	// ends, so C asks again until a node has stored the peer.
+	want := netip.MustParseAddrPort("[::1]:6881")
+	require.Eventually(t, func() bool {
+		ch, err := c.GetPeers(ctx, ih)
+		return err == nil && slices.Contains(collect(t, ch), want)
+	}, 20*time.Second, 100*time.Millisecond, "C never found the peer A announced")
 }
 
 // blackHoles binds UDP sockets that never answer, for lookups that must
