@@ -89,8 +89,13 @@ type Config struct {
 	// one). NoListen disables it.
 	ListenAddr string
 	NoListen   bool
+	// NoUTP stops Braid accepting and dialling uTP (BEP 29) peers. Otherwise
+	// the listener's port is also a UDP port for uTP, which the DHT
+	// shares, and a peer whose TCP port refuses is tried over uTP. Builds
+	// without cgo have no uTP.
+	NoUTP bool
 	// NoPortMapping stops Braid asking the router (UPnP IGD, NAT-PMP) to
-	// forward the TCP listener's port and the DHT's UDP port. A listener
+	// forward the TCP listener's port and the UDP port of uTP and the DHT. A listener
 	// bound to loopback never asks.
 	NoPortMapping bool
 	// MaxPeersPerTorrent and MaxConns bound connections (defaults 80, 500).

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +28,9 @@ type Client struct {
 	peerID [20]byte
 	addr   string
 	dht    dhtNode
-	ports  portMapper // nil when no mapping was attempted
+	utp    utpSocket    // nil without uTP
+	ports  portMapper   // nil when no mapping was attempted
+	ln     net.Listener // nil with NoListen
 	wsURL  string
 	wsL    listener
 
@@ -73,17 +76,36 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.addr = ln.l.Addr().String()
 		ecfg.Port = ln.port
+		c.ln = ln.l
+	}
+	if ln.l != nil && !cfg.NoUTP {
+		// uTP takes the TCP listener's port number over UDP, as other
+		// clients do; without it (a taken port, a build without cgo) peers
+		// are reached over TCP alone.
+		u, err := plat.listenUTP(c.addr, cfg.Logger)
+		if err != nil {
+			cfg.Logger.Warn("uTP disabled", "err", err)
+		} else {
+			c.utp = u
+			ecfg.DialUTP = u.Dial
+		}
 	}
 	var dhtAddr string
 	if !cfg.NoDHT {
+		var shared net.PacketConn
 		dhtAddr = cfg.DHTAddr
 		if dhtAddr == "" {
 			dhtAddr = cfg.ListenAddr
 			if c.addr != "" {
 				dhtAddr = c.addr // the port the TCP listener got
 			}
+			if c.utp != nil {
+				// One UDP port for uTP and the DHT: what a router forwards
+				// and what peers learn from either.
+				dhtAddr, shared = c.utp.Addr().String(), c.utp.PacketConn()
+			}
 		}
-		d, err := plat.openDHT(dhtAddr, cfg.DHTBootstrap, filepath.Join(cfg.StateDir, "dht.dat"), cfg.Logger)
+		d, err := plat.openDHT(dhtAddr, shared, cfg.DHTBootstrap, filepath.Join(cfg.StateDir, "dht.dat"), cfg.Logger)
 		if err != nil {
 			cfg.Logger.Warn("DHT disabled", "err", err)
 		} else {
@@ -92,14 +114,12 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	if !cfg.NoPortMapping && ln.l != nil {
-		c.ports = plat.mapPorts(cfg.ListenAddr, int(ln.port), dhtPort(c.dht, dhtAddr), cfg.Logger)
+		c.ports = plat.mapPorts(cfg.ListenAddr, int(ln.port), c.udpPorts(dhtAddr), cfg.Logger)
 	}
 	if cfg.WSListenAddr != "" {
 		wl, err := plat.listenWS(cfg.WSListenAddr)
 		if err != nil {
-			if ln.l != nil {
-				_ = ln.l.Close()
-			}
+			c.closeSockets()
 			return nil, err
 		}
 		c.wsURL = wl.url
@@ -112,8 +132,14 @@ func New(cfg Config) (*Client, error) {
 	if c.wsL.l != nil {
 		c.eng.Serve(c.wsL.l, c.wsL.transport)
 	}
+	if c.utp != nil {
+		c.eng.Serve(c.utp, utpTransport)
+	}
 	return c, nil
 }
+
+// utpTransport names uTP peers in stats.
+const utpTransport = "utp"
 
 // ListenAddr is the address peers can reach this client on ("" if none).
 func (c *Client) ListenAddr() string { return c.addr }
@@ -429,11 +455,13 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	if c.dht != nil {
+		// Before the engine closes the listeners: the DHT may share uTP's
+		// socket, and saves its routing table while it still works.
+		_ = c.dht.Close()
+	}
 	if cerr := c.eng.Close(); cerr != nil && err == nil {
 		err = cerr
-	}
-	if c.dht != nil {
-		_ = c.dht.Close() // saves the routing table
 	}
 	if c.ports != nil {
 		c.ports.Close() // removes the router's forwards
@@ -451,15 +479,43 @@ func (c *Client) PortMapping() (pm PortMapping, ok bool) {
 	return c.ports.Status(), true
 }
 
-// dhtPort is the UDP port the DHT node listens on (0: none).
-func dhtPort(d dhtNode, addr string) int {
-	if d == nil {
-		return 0
+// udpPorts are the UDP ports to forward: uTP's and the DHT's (one port
+// when they share it).
+func (c *Client) udpPorts(dhtAddr string) []int {
+	var ports []int
+	for _, addr := range []string{c.utpAddr(), c.dhtAddr(dhtAddr)} {
+		if _, p, err := net.SplitHostPort(addr); err == nil {
+			if n, err := strconv.Atoi(p); err == nil && n > 0 && !slices.Contains(ports, n) {
+				ports = append(ports, n)
+			}
+		}
 	}
-	_, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return 0
+	return ports
+}
+
+func (c *Client) utpAddr() string {
+	if c.utp == nil {
+		return ""
 	}
-	n, _ := strconv.Atoi(p)
-	return n
+	return c.utp.Addr().String()
+}
+
+func (c *Client) dhtAddr(addr string) string {
+	if c.dht == nil {
+		return ""
+	}
+	return addr
+}
+
+// closeSockets releases the listeners New opened before it failed.
+func (c *Client) closeSockets() {
+	if c.dht != nil {
+		_ = c.dht.Close()
+	}
+	if c.utp != nil {
+		_ = c.utp.Close()
+	}
+	if c.ln != nil {
+		_ = c.ln.Close()
+	}
 }

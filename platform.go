@@ -1,6 +1,7 @@
 package braid
 
 import (
+	"context"
 	"net"
 
 	"github.com/braid-bt/braid/engine"
@@ -14,6 +15,14 @@ type listener struct {
 	port      uint16
 	transport string
 	url       string // ws:// listeners: the URL peers dial
+}
+
+// utpSocket is a UDP port carrying uTP peers; PacketConn is its other
+// traffic, for the DHT to share.
+type utpSocket interface {
+	net.Listener
+	Dial(ctx context.Context, addr string) (net.Conn, error)
+	PacketConn() net.PacketConn
 }
 
 // openedStorage is a torrent's storage and whether data already existed.

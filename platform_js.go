@@ -64,7 +64,12 @@ func (p platform) openStorage(_ string, ih [20]byte, info *metainfo.Info) (opene
 	return openedStorage{storage: st, hasData: st.HasData()}, nil
 }
 
-func (platform) openDHT(string, []string, string, *slog.Logger) (dhtNode, error) {
+// listenUTP: a browser has no UDP sockets.
+func (platform) listenUTP(string, *slog.Logger) (utpSocket, error) {
+	return nil, fmt.Errorf("utp: %w", errBrowser)
+}
+
+func (platform) openDHT(string, net.PacketConn, []string, string, *slog.Logger) (dhtNode, error) {
 	return nil, fmt.Errorf("dht: %w", errBrowser)
 }
 
@@ -83,4 +88,4 @@ func (platform) hashWorkers() int { return 3 }
 func (platform) classicTrackers() bool { return false }
 
 // mapPorts: a browser has no listener to forward.
-func (platform) mapPorts(string, int, int, *slog.Logger) portMapper { return nil }
+func (platform) mapPorts(string, int, []int, *slog.Logger) portMapper { return nil }

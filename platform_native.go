@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/portmap"
 	"github.com/braid-bt/braid/transport/tcp"
+	"github.com/braid-bt/braid/transport/utp"
 	"github.com/braid-bt/braid/transport/websocket"
 )
 
@@ -80,8 +82,33 @@ func (platform) openStorage(dir string, _ [20]byte, info *metainfo.Info) (opened
 	return openedStorage{storage: fs, hasData: has}, nil
 }
 
-func (platform) openDHT(addr string, bootstrap []string, stateFile string, logger *slog.Logger) (dhtNode, error) {
-	n, err := dht.New(dht.Config{Addr: addr, BootstrapNodes: bootstrap, NoBootstrap: len(bootstrap) == 0,
+// listenUTP opens the uTP socket on the TCP listener's address: the same
+// port number, over UDP (IPv4 unless the host is an IPv6 literal, as the
+// DHT that shares it).
+func (platform) listenUTP(addr string, logger *slog.Logger) (utpSocket, error) {
+	if !utp.Available {
+		return nil, utp.ErrUnavailable
+	}
+	s, err := utp.Listen(udpNetwork(addr), addr, logger)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// udpNetwork is "udp6" for an IPv6 literal host, "udp4" otherwise.
+func udpNetwork(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() && !ip.Is4In6() {
+			return "udp6"
+		}
+	}
+	return "udp4"
+}
+
+func (platform) openDHT(addr string, conn net.PacketConn, bootstrap []string, stateFile string, logger *slog.Logger) (dhtNode, error) {
+	n, err := dht.New(dht.Config{Addr: addr, Conn: conn, BootstrapNodes: bootstrap, NoBootstrap: len(bootstrap) == 0,
 		StateFile: stateFile, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("dht: %w", err)
@@ -108,15 +135,15 @@ func (platform) classicTrackers() bool { return true }
 // hashWorkers: 0, one per core.
 func (platform) hashWorkers() int { return 0 }
 
-// mapPorts asks the router to forward the TCP listener's port and the
-// DHT's UDP port (udpPort 0: none); nil when the listener is on loopback.
-func (platform) mapPorts(listenAddr string, tcpPort, udpPort int, logger *slog.Logger) portMapper {
+// mapPorts asks the router to forward the TCP listener's port and the UDP
+// ports of uTP and the DHT; nil when the listener is on loopback.
+func (platform) mapPorts(listenAddr string, tcpPort int, udpPorts []int, logger *slog.Logger) portMapper {
 	if !portmap.Wanted(listenAddr) {
 		return nil
 	}
 	ports := []portmap.Port{{Protocol: "TCP", Port: tcpPort}}
-	if udpPort != 0 {
-		ports = append(ports, portmap.Port{Protocol: "UDP", Port: udpPort})
+	for _, p := range udpPorts {
+		ports = append(ports, portmap.Port{Protocol: "UDP", Port: p})
 	}
 	return nativeMapper{portmap.Start(portmap.Config{Ports: ports, Logger: logger})}
 }

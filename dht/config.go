@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 )
 
 // Config sets up a Node. The zero value listens on a random IPv4 port and
@@ -12,6 +13,11 @@ type Config struct {
 	// Addr is the UDP listen address, e.g. "127.0.0.1:0" or ":6881"; "" means
 	// ":0". An empty or IPv4 host gives an IPv4 DHT, an IPv6 literal an IPv6 one.
 	Addr string
+	// Conn, when set, is a UDP socket shared with another protocol (uTP on
+	// the peer port, as other clients share it): the node reads and
+	// writes through it instead of listening on Addr. It must have no
+	// deadlines to honour and its Close must leave the port to its owner.
+	Conn net.PacketConn
 	// BootstrapNodes ("host:port") seed an empty routing table. When empty and
 	// NoBootstrap is false, DefaultBootstrapNodes are used.
 	BootstrapNodes []string

@@ -35,6 +35,7 @@ type guardedConn struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	done      chan struct{} // closed by Close
 }
 
 func newGuardedConn(pc net.PacketConn, logger *slog.Logger) *guardedConn {
@@ -42,6 +43,7 @@ func newGuardedConn(pc net.PacketConn, logger *slog.Logger) *guardedConn {
 		PacketConn: pc,
 		limiter:    rate.NewLimiter(inboundPacketsPerSecond, inboundBurst),
 		logger:     logger,
+		done:       make(chan struct{}),
 	}
 }
 
@@ -49,7 +51,14 @@ func (c *guardedConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := c.PacketConn.ReadFrom(b)
 		if err != nil {
-			if c.closed.Load() || errors.Is(err, net.ErrClosed) {
+			if c.closed.Load() {
+				return n, addr, err
+			}
+			if errors.Is(err, net.ErrClosed) {
+				// The socket's owner closed it (a port shared with uTP)
+				// before the node: the library panics on a read error
+				// before its own Close, so wait for that.
+				<-c.done
 				return n, addr, err
 			}
 			c.logger.Debug("dht: read", "err", err)
@@ -80,6 +89,7 @@ func (c *guardedConn) ReadFrom(b []byte) (int, net.Addr, error) {
 func (c *guardedConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		close(c.done)
 		c.closeErr = c.PacketConn.Close()
 	})
 	return c.closeErr

@@ -269,3 +269,30 @@ func blackHoles(t *testing.T, count int) []string {
 	}
 	return addrs
 }
+
+// sharedConn is a port another protocol owns: Close leaves it open.
+type sharedConn struct {
+	net.PacketConn
+	closes int
+}
+
+func (s *sharedConn) Close() error { s.closes++; return nil }
+
+// A node on a shared socket (uTP's port) works through it and leaves it
+// open when it closes.
+func TestSharedConn(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	shared := &sharedConn{PacketConn: pc}
+	a := newTestNode(t, Config{Conn: shared})
+	assert.Equal(t, pc.LocalAddr().String(), a.Addr().String())
+	b := newTestNode(t, Config{BootstrapNodes: []string{pc.LocalAddr().String()}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, b.Bootstrap(ctx), "B reached A through the shared socket")
+	require.NoError(t, a.Close())
+	assert.Equal(t, 1, shared.closes)
+	_, err = pc.WriteTo([]byte("still open"), net.UDPAddrFromAddrPort(b.Addr()))
+	assert.NoError(t, err, "the owner's socket outlives the node")
+}

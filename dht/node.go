@@ -70,6 +70,33 @@ type Node struct {
 	closeErr  error
 }
 
+// listen opens the node's UDP socket (or takes cfg.Conn) and names its
+// network: "udp6" for an IPv6 address, "udp4" otherwise.
+func listen(cfg Config) (net.PacketConn, string, error) {
+	if cfg.Conn != nil {
+		network := "udp4"
+		if ua, ok := cfg.Conn.LocalAddr().(*net.UDPAddr); ok && ua.IP.To4() == nil && len(ua.IP) == net.IPv6len {
+			network = "udp6"
+		}
+		return cfg.Conn, network, nil
+	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = ":0"
+	}
+	network := "udp4"
+	if host, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, "", fmt.Errorf("dht: listen address %q: %v: %w", addr, err, ErrInvalidAddr)
+	} else if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() && !ip.Is4In6() {
+		network = "udp6"
+	}
+	pc, err := net.ListenPacket(network, addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("dht: listen %s: %w", addr, err)
+	}
+	return pc, network, nil
+}
+
 // New opens the UDP socket, loads the state file if any, and starts the
 // node. The routing table is filled in the background; call Bootstrap to
 // wait for it.
@@ -83,19 +110,9 @@ func New(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = ":0"
-	}
-	network := "udp4"
-	if host, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, fmt.Errorf("dht: listen address %q: %v: %w", addr, err, ErrInvalidAddr)
-	} else if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() && !ip.Is4In6() {
-		network = "udp6"
-	}
-	pc, err := net.ListenPacket(network, addr)
+	pc, network, err := listen(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dht: listen %s: %w", addr, err)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{

@@ -56,6 +56,10 @@ type Config struct {
 	// Dial opens an outgoing peer connection: "host:port" over TCP (native
 	// builds), "ws://..." over WebSocket.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// DialUTP opens an outgoing uTP connection to "host:port" (nil: no
+	// uTP). A peer whose TCP port refuses is tried over uTP; a "utp://"
+	// address is dialled over uTP only.
+	DialUTP func(ctx context.Context, addr string) (net.Conn, error)
 	// Signal starts the signalling client of a WebSocket tracker (WebRTC
 	// peers); nil ignores WebSocket trackers.
 	Signal func(SignalSpec) (Signaller, error)
@@ -201,9 +205,9 @@ func (e *Engine) readIncoming(c net.Conn, transport string) (wire.Handshake, net
 	}
 	plain := string(head) == protocolHeader
 	switch {
-	case plain && transport == "tcp" && e.cfg.Encryption == EncryptionRequired:
+	case plain && encryptable(transport) && e.cfg.Encryption == EncryptionRequired:
 		return wire.Handshake{}, c, errPlainRefused
-	case !plain && transport == "tcp" && e.cfg.Encryption != EncryptionDisabled:
+	case !plain && encryptable(transport) && e.cfg.Encryption != EncryptionDisabled:
 		sc, _, method, err := mse.Accept(c, head, e.torrentByReq2, e.cfg.Encryption.allowed())
 		if err != nil {
 			return wire.Handshake{}, c, fmt.Errorf("encrypted: %w", err)
@@ -252,17 +256,19 @@ func (e *Engine) handshake(ih [20]byte) wire.Handshake {
 // dialPeer connects and runs the outgoing handshake (ours first). Over
 // TCP the Encryption policy decides between plain and MSE: by default a
 // peer that closes our plain handshake unanswered is dialled again with
-// MSE at once (clients that require encryption do that).
+// MSE at once (clients that require encryption do that). A peer that
+// refuses or closes TCP is tried over uTP in the time left: clients set
+// to uTP only (or behind a firewall that lets only UDP in) take it.
 func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.HandshakeTimeout)
 	defer cancel()
-	tcp := transportOf(addr) == "tcp"
-	encrypt := tcp && e.cfg.Encryption == EncryptionRequired
-	pc, err := e.dialOnce(ctx, ih, addr, encrypt)
-	var closed *closedEarly
-	if err != nil && tcp && e.cfg.Encryption == EncryptionEnabled && errors.As(err, &closed) {
-		e.cfg.Logger.Debug("plain handshake closed; dialling again with encryption", "addr", addr)
-		pc, err = e.dialOnce(ctx, ih, addr, true)
+	transport := transportOf(addr)
+	pc, err := e.dialStream(ctx, ih, addr)
+	if err != nil && transport == "tcp" && e.cfg.DialUTP != nil && !errors.Is(err, errSelf) &&
+		!errors.Is(err, errWrongTorrent) && ctx.Err() == nil {
+		e.cfg.Logger.Debug("TCP failed; dialling uTP", "addr", addr, "err", err)
+		transport = "utp"
+		pc, err = e.dialStream(ctx, ih, UTPAddr(addr))
 	}
 	if err != nil {
 		if errors.Is(err, errSelf) {
@@ -270,13 +276,27 @@ func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendin
 		}
 		return pendingConn{}, fmt.Errorf("%s: %w", addr, err)
 	}
-	pc.addr, pc.transport, pc.outgoing, pc.initiator = addr, transportOf(addr), true, true
+	pc.addr, pc.transport, pc.outgoing, pc.initiator = addr, transport, true, true
 	return pc, nil
+}
+
+// dialStream dials addr once, or twice when the Encryption policy redials
+// a peer that closed a plain handshake with MSE.
+func (e *Engine) dialStream(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
+	stream := encryptable(transportOf(addr))
+	encrypt := stream && e.cfg.Encryption == EncryptionRequired
+	pc, err := e.dialOnce(ctx, ih, addr, encrypt)
+	var closed *closedEarly
+	if err != nil && stream && e.cfg.Encryption == EncryptionEnabled && errors.As(err, &closed) {
+		e.cfg.Logger.Debug("plain handshake closed; dialling again with encryption", "addr", addr)
+		pc, err = e.dialOnce(ctx, ih, addr, true)
+	}
+	return pc, err
 }
 
 // dialOnce dials addr and runs the handshake, plain or inside MSE.
 func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, addr string, encrypt bool) (pendingConn, error) {
-	c, err := e.cfg.Dial(ctx, addr)
+	c, err := e.dial(ctx, addr)
 	if err != nil {
 		return pendingConn{}, err
 	}
@@ -298,8 +318,11 @@ func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, addr string, encrypt
 
 // transportOf names the transport an address is dialled over.
 func transportOf(addr string) string {
-	if IsSignalURL(addr) {
+	switch {
+	case IsSignalURL(addr):
 		return "websocket" // a ws:// peer URL: the peer wire inside WebSocket messages
+	case isUTP(addr):
+		return "utp"
 	}
 	return "tcp"
 }

@@ -196,6 +196,9 @@ type closedEarly struct{ err error }
 func (c *closedEarly) Error() string { return "read handshake: " + c.err.Error() }
 func (c *closedEarly) Unwrap() error { return c.err }
 
+// errWrongTorrent: the peer answered for another torrent.
+var errWrongTorrent = errors.New("handshake: wrong info hash")
+
 // readTheirs reads and checks the peer's handshake after ours was sent,
 // closing c on any failure.
 func (e *Engine) readTheirs(c net.Conn, ih [20]byte) (pendingConn, error) {
@@ -215,7 +218,7 @@ func (e *Engine) readTheirs(c net.Conn, ih [20]byte) (pendingConn, error) {
 	}
 	if hs.InfoHash != ih {
 		_ = c.Close()
-		return pendingConn{}, fmt.Errorf("handshake: wrong info hash")
+		return pendingConn{}, errWrongTorrent
 	}
 	if hs.PeerID == e.cfg.PeerID {
 		_ = c.Close()

@@ -680,9 +680,10 @@ func (t *Torrent) closeAllPeers() {
 }
 
 // hostOf is the host part of a peer address, the unit of banning: the IP
-// of "ip:port", the host of a "ws://host:port/" URL, and the whole address
+// of "ip:port" (or "utp://ip:port"), the host of a "ws://host:port/" URL, and the whole address
 // otherwise ("webrtc:<peer id>" peers have no address to share).
 func hostOf(addr string) string {
+	addr, _ = cutUTP(addr)
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		return ap.Addr().Unmap().String()
 	}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,7 +28,7 @@ type downloadFlags struct {
 	wsListen              string
 	wsTrackers, stun      listFlag
 	rtcLoopback, noWebRTC bool
-	noPortMapping         bool
+	noPortMapping, noUTP  bool
 }
 
 func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
@@ -39,7 +42,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.StringVar(&f.dir, "dir", ".", "directory to save data in")
 	fs.StringVar(&f.stateDir, "state-dir", ".braid/state", "directory for resume records")
 	fs.StringVar(&f.listen, "listen", ":6881", "address to accept peers on (port 0 picks one)")
-	fs.Var(&f.peers, "peer", "dial this peer `HOST:PORT` directly (repeatable)")
+	fs.Var(&f.peers, "peer", "dial this peer `HOST:PORT` directly (utp://HOST:PORT: over uTP only; repeatable)")
 	fs.BoolVar(&f.seed, "seed", seedOnly, "keep seeding after the download completes")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per line (machine-readable)")
@@ -54,6 +57,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.BoolVar(&f.rtcLoopback, "rtc-loopback", false, "let WebRTC use loopback addresses (peers on this machine)")
 	fs.BoolVar(&f.noWebRTC, "no-webrtc", false, "ignore WebSocket trackers (no WebRTC peers)")
 	fs.BoolVar(&f.noPortMapping, "no-port-mapping", false, "do not ask the router (UPnP, NAT-PMP) to forward the listening ports")
+	fs.BoolVar(&f.noUTP, "no-utp", false, "do not accept or dial uTP peers (TCP only)")
 	pos, err := parseArgs(fs, args, stdout, synopsis)
 	if err != nil {
 		return err
@@ -69,10 +73,15 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 
 	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
 		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
-		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping}
+		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping, NoUTP: f.noUTP}
 	for _, u := range f.wsTrackers {
 		if l := strings.ToLower(u); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
 			return usagef("%s: --ws-tracker %q: want a ws:// or wss:// URL", name, u)
+		}
+	}
+	for _, p := range f.peers {
+		if err := checkPeerAddr(p); err != nil {
+			return usagef("%s: --peer %q: %v", name, p, err)
 		}
 	}
 	if f.dhtBootstrap != "" {
@@ -204,4 +213,28 @@ func unreachableTrackers(c *braid.Client, t *braid.Torrent) error {
 		}
 	}
 	return fmt.Errorf("no tracker reachable: %s: %s", trs[0].URL, trs[0].Error)
+}
+
+// checkPeerAddr accepts what --peer can dial: "host:port", "utp://host:port"
+// and a ws:// or wss:// peer URL.
+func checkPeerAddr(addr string) error {
+	l := strings.ToLower(addr)
+	if strings.HasPrefix(l, "ws://") || strings.HasPrefix(l, "wss://") {
+		if _, err := url.Parse(addr); err != nil {
+			return fmt.Errorf("not a URL: %w", err)
+		}
+		return nil
+	}
+	hostport := addr
+	if strings.HasPrefix(l, "utp://") {
+		hostport = addr[len("utp://"):]
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil || host == "" {
+		return errors.New("want HOST:PORT, utp://HOST:PORT or a ws:// URL")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q: want 1-65535", port)
+	}
+	return nil
 }

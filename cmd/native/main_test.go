@@ -41,6 +41,8 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 		{"unknown flag", []string{"download", "--frob", "x"}, exitUsage, "flag provided but not defined"},
 		{"no torrent", []string{"download"}, exitUsage, "want exactly one torrent"},
 		{"bad encryption", []string{"download", "--encryption", "maybe", garbage}, exitUsage, "--encryption"},
+		{"peer without port", []string{"download", "--peer", "10.0.0.1", garbage}, exitUsage, "--peer"},
+		{"uTP peer bad port", []string{"download", "--peer", "utp://10.0.0.1:0", garbage}, exitUsage, "want 1-65535"},
 		{"create without -o", []string{"create", dir}, exitUsage, "-o OUT is required"},
 		{"create bad piece length", []string{"create", "-o", filepath.Join(dir, "x.torrent"), "--piece-length", "lots", dir}, exitUsage, "piece-length"},
 		{"tracker bad interval", []string{"tracker", "--interval", "0"}, exitUsage, "interval"},
@@ -122,4 +124,13 @@ func TestInteractiveLoop(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(dir, ".braid", "state"))
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "stop wrote a resume record")
+}
+
+func TestCheckPeerAddr(t *testing.T) {
+	for _, ok := range []string{"10.0.0.1:6881", "[::1]:6881", "example.org:1", "utp://10.0.0.1:6881", "UTP://[::1]:65535", "ws://127.0.0.1:8080/", "wss://x.example/peer"} {
+		require.NoError(t, checkPeerAddr(ok), ok)
+	}
+	for _, bad := range []string{"", "10.0.0.1", ":6881", "10.0.0.1:x", "10.0.0.1:70000", "utp://", "utp://10.0.0.1", "tcp://10.0.0.1:1"} {
+		require.Error(t, checkPeerAddr(bad), bad)
+	}
 }

@@ -4,7 +4,6 @@ package utp
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 )
@@ -15,9 +14,6 @@ const Name = "utp"
 // Available reports whether this build carries uTP: it needs cgo, and
 // this build has none, so peers are reached over TCP only.
 const Available = false
-
-// ErrUnavailable: this build has no uTP.
-var ErrUnavailable = errors.New("utp: not in this build (it needs cgo)")
 
 // Socket is a uTP socket; without cgo none can be opened.
 type Socket struct{}

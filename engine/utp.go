@@ -1,0 +1,42 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+)
+
+// utpScheme marks a peer address dialled over uTP only.
+const utpScheme = "utp://"
+
+// UTPAddr names the peer at "host:port" to be dialled over uTP.
+func UTPAddr(hostport string) string { return utpScheme + hostport }
+
+// encryptable: MSE runs on the byte-stream transports (TCP and uTP), not
+// inside WebSocket or WebRTC, which have their own (or none).
+func encryptable(transport string) bool { return transport == "tcp" || transport == "utp" }
+
+var errNoUTP = errors.New("uTP is not enabled")
+
+// dial opens a connection over addr's transport.
+func (e *Engine) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if hp, ok := cutUTP(addr); ok {
+		if e.cfg.DialUTP == nil {
+			return nil, errNoUTP
+		}
+		return e.cfg.DialUTP(ctx, hp)
+	}
+	return e.cfg.Dial(ctx, addr)
+}
+
+// cutUTP returns the "host:port" of a "utp://host:port" address (the
+// scheme in any case).
+func cutUTP(addr string) (string, bool) {
+	if len(addr) >= len(utpScheme) && strings.EqualFold(addr[:len(utpScheme)], utpScheme) {
+		return addr[len(utpScheme):], true
+	}
+	return addr, false
+}
+
+func isUTP(addr string) bool { _, ok := cutUTP(addr); return ok }
