@@ -9,6 +9,9 @@ import (
 	"github.com/braid-bt/braid/transport/tcp/mse"
 )
 
+// errMSEFailed marks an outgoing MSE key exchange that failed.
+var errMSEFailed = errors.New("encrypted")
+
 // Encryption is the policy for BitTorrent's Message Stream Encryption on
 // TCP peer connections (WebRTC and WebSocket peers are encrypted by their
 // transport or not at all).

@@ -280,16 +280,22 @@ func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendin
 	return pc, nil
 }
 
-// dialStream dials addr once, or twice when the Encryption policy redials
-// a peer that closed a plain handshake with MSE.
+// dialStream dials addr once, or twice when the Encryption policy allows
+// both: over TCP plain first and MSE when the peer closes the plain
+// handshake; over uTP MSE first and plain when the peer closes that.
+// (Clients that require encryption close a plain TCP handshake at once,
+// but over uTP libtorrent leaves it unanswered until the timeout, and a
+// client taking only uTP may well require encryption.)
 func (e *Engine) dialStream(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
-	stream := encryptable(transportOf(addr))
-	encrypt := stream && e.cfg.Encryption == EncryptionRequired
+	transport := transportOf(addr)
+	if !encryptable(transport) {
+		return e.dialOnce(ctx, ih, addr, false)
+	}
+	encrypt := e.cfg.Encryption == EncryptionRequired || (e.cfg.Encryption == EncryptionEnabled && transport == "utp")
 	pc, err := e.dialOnce(ctx, ih, addr, encrypt)
-	var closed *closedEarly
-	if err != nil && stream && e.cfg.Encryption == EncryptionEnabled && errors.As(err, &closed) {
-		e.cfg.Logger.Debug("plain handshake closed; dialling again with encryption", "addr", addr)
-		pc, err = e.dialOnce(ctx, ih, addr, true)
+	if err != nil && e.cfg.Encryption == EncryptionEnabled && closedEarly(err) {
+		e.cfg.Logger.Debug("handshake closed; dialling again", "addr", addr, "encrypted", !encrypt)
+		pc, err = e.dialOnce(ctx, ih, addr, !encrypt)
 	}
 	return pc, err
 }
@@ -310,7 +316,7 @@ func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, addr string, encrypt
 	sc, method, err := mse.Initiate(c, ih, e.cfg.Encryption.allowed(), ours.Append(nil))
 	if err != nil {
 		_ = c.Close()
-		return pendingConn{}, fmt.Errorf("encrypted: %w", err)
+		return pendingConn{}, fmt.Errorf("%w: %w", errMSEFailed, err)
 	}
 	e.cfg.Logger.Debug("outgoing MSE", "addr", addr, "method", method)
 	return e.readTheirs(sc, ih)

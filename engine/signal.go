@@ -191,10 +191,23 @@ func (e *Engine) handshakeConn(c net.Conn, ih [20]byte) (pendingConn, error) {
 
 // closedEarly: the peer ended the connection before its handshake (as
 // peers that require encryption do on a plain one).
-type closedEarly struct{ err error }
+type errClosedEarly struct{ err error }
 
-func (c *closedEarly) Error() string { return "read handshake: " + c.err.Error() }
-func (c *closedEarly) Unwrap() error { return c.err }
+func (c *errClosedEarly) Error() string { return "read handshake: " + c.err.Error() }
+func (c *errClosedEarly) Unwrap() error { return c.err }
+
+// closedEarly reports whether a dial failed because the peer ended the
+// connection before the handshakes were through: its plain handshake
+// unanswered, or MSE's key exchange cut off.
+func closedEarly(err error) bool {
+	var ce *errClosedEarly
+	if errors.As(err, &ce) {
+		return true
+	}
+	return errors.Is(err, errMSEFailed) &&
+		(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.ErrClosedPipe) ||
+			errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE))
+}
 
 // errWrongTorrent: the peer answered for another torrent.
 var errWrongTorrent = errors.New("handshake: wrong info hash")
@@ -207,7 +220,7 @@ func (e *Engine) readTheirs(c net.Conn, ih [20]byte) (pendingConn, error) {
 	if n, err := io.ReadFull(c, buf[:]); err != nil {
 		_ = c.Close()
 		if n == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
-			return pendingConn{}, &closedEarly{err}
+			return pendingConn{}, &errClosedEarly{err}
 		}
 		return pendingConn{}, fmt.Errorf("read handshake: %w", err)
 	}

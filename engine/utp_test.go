@@ -96,6 +96,37 @@ func TestDialFallsBackToUTP(t *testing.T) {
 		_, err = r.e.dialPeer(context.Background(), ih, "utp://10.0.0.1:6881")
 		require.ErrorIs(t, err, errNoUTP)
 	})
+	t.Run("uTP tries MSE first, then plain", func(t *testing.T) {
+		r := newDialRig(t, refused, peer)
+		r.e.cfg.Encryption = EncryptionEnabled
+		var heads []string
+		r.e.cfg.DialUTP = func(_ context.Context, addr string) (net.Conn, error) {
+			ours, p := net.Pipe()
+			go func() { // a peer with encryption off: it closes what is not plain
+				defer p.Close()
+				head := make([]byte, 20)
+				if _, err := io.ReadFull(p, head); err != nil {
+					return
+				}
+				heads = append(heads, string(head[1:20]))
+				if string(head[1:20]) != wire.Protocol {
+					return
+				}
+				rest := make([]byte, wire.HandshakeLen-20)
+				_, _ = io.ReadFull(p, rest)
+				_, _ = p.Write(peer.Append(nil))
+				_, _ = io.Copy(io.Discard, p)
+			}()
+			t.Cleanup(func() { _ = ours.Close() })
+			return ours, nil
+		}
+		pc, err := r.e.dialPeer(context.Background(), ih, "utp://10.0.0.1:6881")
+		require.NoError(t, err)
+		assert.Equal(t, "utp", pc.transport)
+		require.Len(t, heads, 2)
+		assert.NotEqual(t, wire.Protocol, heads[0], "MSE first")
+		assert.Equal(t, wire.Protocol, heads[1], "then plain")
+	})
 	t.Run("wrong torrent is not retried", func(t *testing.T) {
 		r := newDialRig(t, nil, peer)
 		r.e.cfg.Dial = func(context.Context, string) (net.Conn, error) {

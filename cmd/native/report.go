@@ -111,7 +111,7 @@ func (r *reporter) warn(msg string) {
 }
 
 var progressFields = []string{"info_hash", "name", "state", "downloaded", "bytes_size", "progress",
-	"speed", "peers", "fetched", "uploaded", "eta", "error"}
+	"speed", "peers", "peers_by_transport", "fetched", "uploaded", "eta", "error"}
 
 func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
 	r.portMapping(c)
@@ -124,7 +124,7 @@ func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
 		r.emit(map[string]any{"type": "progress", "info_hash": st["info_hash"], "name": st["name"],
 			"state": st["state"], "have": st["downloaded"], "total": st["bytes_size"],
 			"progress": st["progress"], "download_rate": sp.Download, "upload_rate": sp.Upload,
-			"peers": st["peers"], "fetched": st["fetched"], "uploaded": st["uploaded"], "eta": st["eta"]})
+			"peers": st["peers"], "transports": st["peers_by_transport"], "fetched": st["fetched"], "uploaded": st["uploaded"], "eta": st["eta"]})
 		return
 	}
 	if r.quiet {

@@ -73,6 +73,7 @@ type peerOpts struct {
 	uploadLimit int      // bytes per second (libtorrent only)
 	keepSeeding bool     // a leecher stays up after completing (libtorrent only)
 	encrypted   bool     // RC4-encrypted connections only, both ways (libtorrent only)
+	utpOnly     bool     // uTP connections only, both ways (libtorrent only)
 }
 
 // peer is a running foreign client holding one torrent.
@@ -114,6 +115,7 @@ func startPeer(t *testing.T, kind client, mode, torrent, parent string, o peerOp
 		require.Zero(t, o.uploadLimit, "upload limits are only wired for libtorrent")
 		require.False(t, o.keepSeeding, "keepSeeding is only wired for libtorrent")
 		require.False(t, o.encrypted, "forced encryption is only wired for libtorrent")
+		require.False(t, o.utpOnly, "uTP-only is only wired for libtorrent")
 	}
 	switch kind {
 	case libtorrent:
@@ -130,6 +132,9 @@ func startPeer(t *testing.T, kind client, mode, torrent, parent string, o peerOp
 		}
 		if o.encrypted {
 			argv = append(argv, "--encryption", "forced")
+		}
+		if o.utpOnly {
+			argv = append(argv, "--transport", "utp")
 		}
 		p.proc = startProc(t, name, "", argv...)
 		p.proc.requireEvent(t, name+" ready", 30*time.Second, isType("ready"))

@@ -177,27 +177,28 @@ func (p *proc) stdoutLines() []string {
 // event is one JSON line from braid --json or from a peer driver script; the
 // fields are the union of both vocabularies.
 type event struct {
-	Type         string  `json:"type"`
-	Addr         string  `json:"addr"`
-	Port         int     `json:"port"`
-	Record       string  `json:"record"`
-	Checked      int     `json:"checked"`
-	Valid        int     `json:"valid"`
-	Invalid      int     `json:"invalid"`
-	InfoHash     string  `json:"info_hash"`
-	Name         string  `json:"name"`
-	State        string  `json:"state"`
-	Have         int64   `json:"have"`
-	Total        int64   `json:"total"`
-	Progress     float64 `json:"progress"`
-	DownloadRate float64 `json:"download_rate"`
-	UploadRate   float64 `json:"upload_rate"`
-	Peers        int     `json:"peers"`
-	Fetched      int64   `json:"fetched"`
-	Uploaded     int64   `json:"uploaded"`
-	Downloaded   int64   `json:"downloaded"`
-	Seconds      float64 `json:"seconds"`
-	Error        string  `json:"error"`
+	Type         string         `json:"type"`
+	Addr         string         `json:"addr"`
+	Port         int            `json:"port"`
+	Record       string         `json:"record"`
+	Checked      int            `json:"checked"`
+	Valid        int            `json:"valid"`
+	Invalid      int            `json:"invalid"`
+	InfoHash     string         `json:"info_hash"`
+	Name         string         `json:"name"`
+	State        string         `json:"state"`
+	Have         int64          `json:"have"`
+	Total        int64          `json:"total"`
+	Progress     float64        `json:"progress"`
+	DownloadRate float64        `json:"download_rate"`
+	UploadRate   float64        `json:"upload_rate"`
+	Peers        int            `json:"peers"`
+	Transports   map[string]int `json:"transports"` // progress: peers by transport
+	Fetched      int64          `json:"fetched"`
+	Uploaded     int64          `json:"uploaded"`
+	Downloaded   int64          `json:"downloaded"`
+	Seconds      float64        `json:"seconds"`
+	Error        string         `json:"error"`
 	raw          string
 }
 

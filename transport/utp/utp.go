@@ -14,9 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	libutp "github.com/anacrolix/go-libutp"
@@ -72,7 +76,7 @@ func (s *Socket) Accept() (net.Conn, error) {
 		}
 		return nil, fmt.Errorf("utp: accept: %w", err)
 	}
-	return c, nil
+	return conn{c}, nil
 }
 
 // Addr is the socket's UDP address.
@@ -90,9 +94,44 @@ func (s *Socket) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	defer cancel()
 	c, err := s.s.DialContext(ctx, "", addr)
 	if err != nil {
-		return nil, fmt.Errorf("utp: dial %s: %w", addr, err)
+		return nil, fmt.Errorf("utp: dial %s: %w", addr, libError(err))
 	}
-	return c, nil
+	return conn{c}, nil
+}
+
+// conn reports libutp's errors as the syscall errors a TCP connection
+// gives (a reset is ECONNRESET, a deadline os.ErrDeadlineExceeded), so
+// callers treat both transports alike.
+type conn struct{ net.Conn }
+
+func (c conn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	return n, libError(err)
+}
+
+func (c conn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	return n, libError(err)
+}
+
+func libError(err error) error {
+	if err == nil || errors.Is(err, io.EOF) {
+		return err
+	}
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return fmt.Errorf("utp: %w", os.ErrDeadlineExceeded)
+	case strings.Contains(err.Error(), "UTP_ECONNRESET"):
+		return fmt.Errorf("utp: %w", syscall.ECONNRESET)
+	case strings.Contains(err.Error(), "UTP_ECONNREFUSED"):
+		return fmt.Errorf("utp: %w", syscall.ECONNREFUSED)
+	case strings.Contains(err.Error(), "UTP_ETIMEDOUT"):
+		return fmt.Errorf("utp: %w", syscall.ETIMEDOUT)
+	case errors.Is(err, libutp.ErrConnClosed), err.Error() == "destroyed":
+		return fmt.Errorf("utp: %w", net.ErrClosed)
+	}
+	return err
 }
 
 // PacketConn is the socket's non-uTP traffic: what it reads are the

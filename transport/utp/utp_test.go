@@ -10,6 +10,8 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,4 +182,40 @@ func TestHostileDatagrams(t *testing.T) {
 			t.Fatalf("after datagram %d (%x) the socket stopped serving", i, d)
 		}
 	}
+}
+
+// Errors read like TCP's: a deadline is os.ErrDeadlineExceeded, the
+// peer's close is io.EOF (or a reset), our own close net.ErrClosed.
+func TestErrorsReadLikeTCP(t *testing.T) {
+	a, b := listen(t), listen(t)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := b.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := a.Dial(context.Background(), b.Addr().String())
+	require.NoError(t, err)
+	_, err = c.Write([]byte("hi")) // the acceptor learns of us on data
+	require.NoError(t, err)
+	var peer net.Conn
+	select {
+	case peer = <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection accepted")
+	}
+
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
+	_, err = c.Read(make([]byte, 10))
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	require.NoError(t, peer.Close())
+	_, err = c.Read(make([]byte, 10))
+	require.True(t, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), "%v", err)
+
+	require.NoError(t, c.Close())
+	_, err = c.Write([]byte("x"))
+	require.ErrorIs(t, err, net.ErrClosed)
 }

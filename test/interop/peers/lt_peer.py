@@ -49,6 +49,8 @@ def main():
     p.add_argument("--recheck", action="store_true")
     p.add_argument("--encryption", choices=["enabled", "forced"], default="enabled",
                    help="forced: RC4-encrypted connections only, both ways (MSE)")
+    p.add_argument("--transport", choices=["tcp", "utp"], default="tcp",
+                   help="utp: uTP only, both ways (no TCP connections)")
     a = p.parse_args()
 
     mask = (lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
@@ -61,6 +63,11 @@ def main():
         "announce_to_all_trackers": True, "announce_to_all_tiers": True,
         "min_announce_interval": 2, "alert_mask": mask,
     }
+    if a.transport == "utp":
+        settings.update({
+            "enable_outgoing_utp": True, "enable_incoming_utp": True,
+            "enable_outgoing_tcp": False, "enable_incoming_tcp": False,
+        })
     if a.encryption == "forced":
         settings.update({
             "out_enc_policy": int(lt.enc_policy.forced), "in_enc_policy": int(lt.enc_policy.forced),
