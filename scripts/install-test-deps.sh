@@ -1,13 +1,13 @@
 #!/bin/sh
 # Installs the foreign BitTorrent peers and trackers the interop tests drive
 # (test/interop): libtorrent (python3 bindings), Transmission, aria2,
-# opentracker, mktorrent, iproute2; and for the browser tests (web/e2e) Debian's
+# opentracker, mktorrent, iproute2; g++ for libutp (uTP is cgo); and for the browser tests (web/e2e) Debian's
 # Chromium, Node and npm. Debian/Ubuntu, as root (or via sudo).
 # Idempotent: a quick no-op when everything is present.
 set -eu
 
 missing=""
-for cmd in aria2c transmission-cli transmission-daemon transmission-remote opentracker mktorrent ip chromium node npm unshare; do
+for cmd in g++ aria2c transmission-cli transmission-daemon transmission-remote opentracker mktorrent ip chromium node npm unshare; do
 	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
 done
 # The tests call Debian's interpreter: another python3 first on PATH may not see the module.
@@ -29,4 +29,4 @@ fi
 $SUDO apt-get update
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	python3-libtorrent transmission-cli transmission-daemon aria2 opentracker mktorrent iproute2 \
-	chromium util-linux $(command -v node >/dev/null 2>&1 || echo nodejs) $(command -v npm >/dev/null 2>&1 || echo npm)
+	chromium util-linux g++ $(command -v node >/dev/null 2>&1 || echo nodejs) $(command -v npm >/dev/null 2>&1 || echo npm)
