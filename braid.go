@@ -105,6 +105,9 @@ type Config struct {
 	TrackerMinInterval time.Duration
 	// UploadRate caps upload to all peers in bytes per second (0: no cap).
 	UploadRate int64
+	// DownloadRate caps download from all peers in bytes per second (0: no
+	// cap).
+	DownloadRate int64
 	// Encryption is the Message Stream Encryption policy for TCP peers:
 	// EncryptionEnabled (default: plain or encrypted, as the peer wants),
 	// EncryptionRequired or EncryptionDisabled.

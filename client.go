@@ -58,6 +58,7 @@ func New(cfg Config) (*Client, error) {
 		MaxConns:           cfg.MaxConns,
 		TrackerMinInterval: cfg.TrackerMinInterval,
 		UploadRate:         cfg.UploadRate,
+		DownloadRate:       cfg.DownloadRate,
 		Encryption:         cfg.Encryption,
 		HashWorkers:        plat.hashWorkers(),
 		Dial:               plat.dial,

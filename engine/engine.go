@@ -49,6 +49,10 @@ type Config struct {
 	// UploadRate caps the payload sent to all peers, in bytes per second
 	// (0: unlimited).
 	UploadRate int64
+	// DownloadRate caps the payload read from all peers, in bytes per
+	// second (0: unlimited). Each torrent then keeps only a few seconds'
+	// worth of requests outstanding (session.Config.MaxOutstanding).
+	DownloadRate int64
 	// Encryption is the MSE policy for TCP peers (default: enabled).
 	Encryption Encryption
 	// DHT finds peers without trackers (nil: no DHT).
@@ -98,7 +102,9 @@ type Engine struct {
 	wg     sync.WaitGroup
 
 	upload *rate.Limiter // nil when unlimited
-	clock  *clock        // the torrents' shared 1 s tick
+	// download paces reading blocks; nil when unlimited.
+	download *rate.Limiter
+	clock    *clock // the torrents' shared 1 s tick
 
 	conns    atomic.Int64 // established peer connections, all torrents
 	halfOpen atomic.Int64 // our dials in progress
@@ -125,6 +131,9 @@ func New(cfg Config) *Engine {
 	if cfg.UploadRate > 0 {
 		// A burst of one batch lets a writer send what it assembled.
 		e.upload = rate.NewLimiter(rate.Limit(cfg.UploadRate), maxBatchBytes)
+	}
+	if cfg.DownloadRate > 0 {
+		e.download = rate.NewLimiter(rate.Limit(cfg.DownloadRate), downloadBurst)
 	}
 	return e
 }

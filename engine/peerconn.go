@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -120,6 +122,12 @@ func (p *peerConn) readLoop() {
 		if err != nil {
 			putBuf(bufp)
 			break
+		}
+		if lim := p.t.e.download; lim != nil && m.Type == wire.Piece && !m.KeepAlive {
+			if err = waitDownload(p.t.e.ctx, lim, len(m.Block)); err != nil {
+				putBuf(bufp)
+				break
+			}
 		}
 		if !p.t.post(evMessage{peer: p, msg: m, buf: bufp}) {
 			putBuf(bufp)
@@ -277,4 +285,23 @@ func putBuf(b *[]byte) {
 	}
 	*b = (*b)[:0]
 	bufPool.Put(b)
+}
+
+// downloadBurst is the download limiter's bucket: one block and then
+// some, so a block is never larger than what the bucket can grant.
+const downloadBurst = 4 * wire.BlockSize
+
+// waitDownload takes n bytes from the download limiter, in pieces no
+// larger than its burst (peers may send blocks larger than 16 KiB).
+// Holding the block back holds back the reads after it, so TCP's window
+// slows the peer instead of our memory filling up.
+func waitDownload(ctx context.Context, lim *rate.Limiter, n int) error {
+	for n > 0 {
+		k := min(n, lim.Burst())
+		if err := lim.WaitN(ctx, k); err != nil {
+			return fmt.Errorf("download limiter: %w", err)
+		}
+		n -= k
+	}
+	return nil
 }

@@ -425,8 +425,9 @@ func (t *Torrent) drain() {
 // and its data checked.
 func (t *Torrent) startSession(now time.Time) {
 	cfg := session.Config{
-		Rand:         rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
-		ExtHandshake: t.extHandshake(),
+		Rand:           rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
+		ExtHandshake:   t.extHandshake(),
+		MaxOutstanding: maxOutstanding(t.e.cfg.DownloadRate),
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
 	t.startHave = nil
@@ -454,6 +455,21 @@ func (t *Torrent) startSession(now time.Time) {
 		t.startWebSeeds()
 	}
 }
+
+// maxOutstanding is the requests a torrent keeps in flight under a
+// download rate limit: downloadQueueTime's worth at that rate, at least
+// four blocks (0, no cap, without a limit).
+func maxOutstanding(downloadRate int64) int {
+	if downloadRate <= 0 {
+		return 0
+	}
+	return max(4, int(downloadRate*int64(downloadQueueTime/time.Second)/wire.BlockSize))
+}
+
+// downloadQueueTime is how long the requests in flight take to arrive
+// under a download rate limit: long enough to keep peers busy, well short
+// of the session's request timeout.
+const downloadQueueTime = 4 * time.Second
 
 func (t *Torrent) handle(ev event) {
 	now := time.Now()

@@ -23,6 +23,7 @@ type downloadFlags struct {
 	seed, quiet, json     bool
 	noDHT, verbose        bool
 	uploadRate            string
+	downloadRate          string
 	encryption            string
 	dhtBootstrap          string
 	wsListen              string
@@ -50,6 +51,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.StringVar(&f.dhtBootstrap, "dht-bootstrap", "", "comma-separated `HOST:PORT` DHT nodes to bootstrap from (default: the public routers)")
 	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
 	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
+	fs.StringVar(&f.downloadRate, "download-rate", "", "cap download to `RATE` bytes per second (e.g. 5MiB)")
 	fs.StringVar(&f.encryption, "encryption", "enabled", "TCP peer encryption (MSE): `enabled` (plain or encrypted), required or disabled")
 	fs.StringVar(&f.wsListen, "ws-listen", "", "also accept peers over WebSocket on `ADDR` (browsers dial ws://ADDR/)")
 	fs.Var(&f.wsTrackers, "ws-tracker", "join the WebRTC swarm through this WebSocket tracker `URL` (repeatable)")
@@ -90,6 +92,11 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	if f.uploadRate != "" {
 		if cfg.UploadRate, err = parseSize(f.uploadRate); err != nil {
 			return usagef("%s: --upload-rate: %v", name, err)
+		}
+	}
+	if f.downloadRate != "" {
+		if cfg.DownloadRate, err = parseSize(f.downloadRate); err != nil {
+			return usagef("%s: --download-rate: %v", name, err)
 		}
 	}
 	if cfg.Encryption, err = braid.ParseEncryption(f.encryption); err != nil {

@@ -43,6 +43,7 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 		{"bad encryption", []string{"download", "--encryption", "maybe", garbage}, exitUsage, "--encryption"},
 		{"peer without port", []string{"download", "--peer", "10.0.0.1", garbage}, exitUsage, "--peer"},
 		{"uTP peer bad port", []string{"download", "--peer", "utp://10.0.0.1:0", garbage}, exitUsage, "want 1-65535"},
+		{"bad download rate", []string{"download", "--download-rate", "fast", garbage}, exitUsage, "--download-rate"},
 		{"create without -o", []string{"create", dir}, exitUsage, "-o OUT is required"},
 		{"create bad piece length", []string{"create", "-o", filepath.Join(dir, "x.torrent"), "--piece-length", "lots", dir}, exitUsage, "piece-length"},
 		{"tracker bad interval", []string{"tracker", "--interval", "0"}, exitUsage, "interval"},

@@ -436,3 +436,56 @@ func TestStop(t *testing.T) {
 	h.s.PieceHashed(done[0].Piece, true, nil, h.now)
 	assert.True(t, h.s.Have().Has(done[0].Piece))
 }
+
+// MaxOutstanding caps the requests in flight across all peers (a download
+// rate limit sets it): peers share the budget, a received block frees a
+// slot for its sender, and no request waits until it times out.
+func TestMaxOutstandingCapsAllPeers(t *testing.T) {
+	const budget = 20
+	h := newHarness(t, 128, 64<<10, nil, Config{MaxOutstanding: budget})
+	total := func() int {
+		n := 0
+		for _, id := range []PeerID{1, 2, 3} {
+			n += len(h.outstanding(id))
+		}
+		return n
+	}
+	h.seedPeer(1, false)
+	h.seedPeer(2, false)
+	h.seedPeer(3, false)
+	assert.Len(t, h.outstanding(1), DefaultMinQueue, "the first peer fills its pipeline")
+	assert.Equal(t, budget, total(), "the rest of the budget, and no more")
+	assert.Empty(t, h.outstanding(3))
+
+	// A block frees one slot; its sender takes it in its next batch.
+	for range refillBatch(DefaultMinQueue) {
+		h.block(1, h.outstanding(1)[0])
+	}
+	assert.Equal(t, budget, total())
+
+	// Delivered at the budget's pace (20 blocks every 2 s here), nothing
+	// times out and nobody is snubbed, over several timeouts' time.
+	for range 60 {
+		for _, id := range []PeerID{1, 2, 3} {
+			for _, b := range h.outstanding(id) {
+				h.block(id, b)
+			}
+		}
+		h.advance(2 * time.Second)
+		h.s.Tick(h.now)
+		require.LessOrEqual(t, total(), budget)
+		if h.s.Complete() {
+			break
+		}
+	}
+	assert.Empty(t, h.out.sent(1, wire.Cancel), "nothing timed out")
+	for _, id := range []PeerID{1, 2, 3} {
+		assert.False(t, h.s.peers[id].snubbed, "peer %d snubbed (%d reqs, waiting since %v, now %v)", id, len(h.s.peers[id].reqs), h.s.peers[id].waitingSince, h.now)
+	}
+
+	// Without a cap the three pipelines fill independently.
+	h2 := newHarness(t, 128, 64<<10, nil, Config{})
+	h2.seedPeer(1, false)
+	h2.seedPeer(2, false)
+	assert.Len(t, h2.outstanding(2), DefaultMinQueue)
+}

@@ -73,8 +73,13 @@ func (p *peer) requestsIn(i int) bool {
 	return false
 }
 
+// removeRequest drops p's request i; a peer left with none is no longer
+// keeping us waiting (an endgame duplicate another peer served, a reject).
 func (p *peer) removeRequest(i int) {
 	p.reqs = p.reqs[:i+copy(p.reqs[i:], p.reqs[i+1:])]
+	if len(p.reqs) == 0 {
+		p.waitingSince = time.Time{}
+	}
 }
 
 // maxLate bounds the requests remembered after giving up on them.

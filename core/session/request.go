@@ -1,6 +1,7 @@
 package session
 
 import (
+	"math"
 	"time"
 
 	"github.com/braid-bt/braid/core/bitfield"
@@ -76,6 +77,8 @@ func (s *Session) fill(p *peer, now time.Time) {
 		return
 	}
 	n -= len(p.reqs)
+	room := s.globalRoom()
+	n = min(n, room)
 	if n <= 0 {
 		return
 	}
@@ -90,8 +93,8 @@ func (s *Session) fill(p *peer, now time.Time) {
 		// Beyond the target (within the peer's limit): blocks a stream
 		// is waiting for, asked of one other peer so far, get a second
 		// copy from this one.
-		room := s.queueLimit(p) - len(p.reqs) - fresh
-		s.picks = s.pk.PickUrgent(has, min(urgentCopies, room), p.skip, s.picks)
+		spare := min(s.queueLimit(p)-len(p.reqs), room) - fresh
+		s.picks = s.pk.PickUrgent(has, min(urgentCopies, spare), p.skip, s.picks)
 	}
 	if len(s.picks) == 0 {
 		return
@@ -112,6 +115,19 @@ func (s *Session) fill(p *peer, now time.Time) {
 	if p.waitingSince.IsZero() && !p.peerChoking {
 		p.waitingSince = now
 	}
+}
+
+// globalRoom is how many more requests Config.MaxOutstanding allows
+// (unbounded without it).
+func (s *Session) globalRoom() int {
+	if s.cfg.MaxOutstanding <= 0 {
+		return math.MaxInt
+	}
+	n := s.cfg.MaxOutstanding
+	for _, q := range s.order {
+		n -= len(q.reqs)
+	}
+	return n
 }
 
 func (s *Session) refillAll(now time.Time) {

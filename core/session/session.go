@@ -91,9 +91,14 @@ type Config struct {
 	// in endgame) and gets no regular unchoke slot while we download.
 	SnubTimeout time.Duration
 	// MinQueue and MaxQueue bound the adaptive request pipeline per peer
-	// [4, 500]. The target is rate×1 s/16 KiB + 2 blocks, also capped by the
-	// peer's reqq (250 when it does not say).
+	// [16, 500]. The target is rate×3 s/16 KiB + 2 blocks, also capped by
+	// the peer's reqq (250 when it does not say).
 	MinQueue, MaxQueue int
+	// MaxOutstanding caps the requests outstanding across all peers
+	// (0: none). Under a download rate limit it is a few seconds' worth of
+	// blocks at that rate: deeper pipelines would wait behind the limit
+	// past RequestTimeout and mark peers snubbed for our own throttling.
+	MaxOutstanding int
 	// MaxPeerRequests is how many requests one peer may have queued with us
 	// [500]; advertise it as reqq. Enforced when Out is an UploadQueue.
 	MaxPeerRequests int
