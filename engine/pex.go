@@ -45,8 +45,9 @@ func (t *Torrent) sendPEX(now time.Time) {
 		return
 	}
 	type known struct {
-		id session.PeerID
-		ap netip.AddrPort
+		id    session.PeerID
+		ap    netip.AddrPort
+		flags byte
 	}
 	connected := make([]known, 0, len(t.peers))
 	for id, p := range t.peers {
@@ -63,7 +64,7 @@ func (t *Torrent) sendPEX(now time.Time) {
 			}
 			ap = netip.AddrPortFrom(ap.Addr(), uint16(eh.Port))
 		}
-		connected = append(connected, known{id, ap})
+		connected = append(connected, known{id, ap, pexFlags(p, t.sess.PeerSeed(id))})
 	}
 	for id, p := range t.peers {
 		eh := t.sess.PeerExtHandshake(id)
@@ -75,15 +76,34 @@ func (t *Torrent) sendPEX(now time.Time) {
 			continue
 		}
 		others := make([]netip.AddrPort, 0, len(connected))
+		flags := make([]byte, 0, len(connected))
 		for _, k := range connected {
 			if k.id != id { // never tell a peer about itself
 				others = append(others, k.ap)
+				flags = append(flags, k.flags)
 			}
 		}
-		m, ok := t.pexOut.Message(int(id), others, now)
+		m, ok := t.pexOut.Message(int(id), others, flags, now)
 		if !ok {
 			continue
 		}
 		p.queueMessage(&wire.Message{Type: wire.Extended, ExtID: uint8(theirID), Payload: wire.AppendPEX(nil, m)})
 	}
+}
+
+// pexFlags describes a connected peer to others (BEP 11): reached over
+// uTP (libtorrent then dials it over uTP), reached by our own dial (so it
+// accepts connections), a seed.
+func pexFlags(p *peerConn, seed bool) byte {
+	var f byte
+	if p.transport == "utp" {
+		f |= wire.PEXUTP
+	}
+	if p.outgoing {
+		f |= wire.PEXReachable
+	}
+	if seed {
+		f |= wire.PEXSeed
+	}
+	return f
 }

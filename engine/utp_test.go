@@ -145,3 +145,9 @@ func TestDialFallsBackToUTP(t *testing.T) {
 		assert.Empty(t, r.utpDials)
 	})
 }
+
+func TestPEXFlags(t *testing.T) {
+	assert.Equal(t, wire.PEXUTP|wire.PEXReachable, pexFlags(&peerConn{transport: "utp", outgoing: true}, false))
+	assert.Equal(t, wire.PEXSeed, pexFlags(&peerConn{transport: "tcp"}, true))
+	assert.Zero(t, pexFlags(&peerConn{transport: "webrtc"}, false))
+}

@@ -29,11 +29,12 @@ func NewOutbox() *Outbox {
 
 // Message returns what to send peer now, given the addresses of the peers
 // we are connected to (exclude peer's own; only addresses others can dial
-// belong here). Added keeps the order of connected, Dropped is sorted;
-// AddedFlags are zero. false: nothing changed since the last message, or
-// the last one was less than SendInterval ago. A returned message counts
-// as sent.
-func (o *Outbox) Message(peer int, connected []netip.AddrPort, now time.Time) (wire.PEXMsg, bool) {
+// belong here) and, when flags is not nil, each one's BEP 11 flags
+// (wire.PEXUTP and so on; flags[i] goes with connected[i]). Added keeps the
+// order of connected, Dropped is sorted. false: nothing changed since the
+// last message, or the last one was less than SendInterval ago. A returned
+// message counts as sent.
+func (o *Outbox) Message(peer int, connected []netip.AddrPort, flags []byte, now time.Time) (wire.PEXMsg, bool) {
 	st := o.peers[peer]
 	if st == nil {
 		st = &outPeer{told: map[netip.AddrPort]struct{}{}}
@@ -44,7 +45,7 @@ func (o *Outbox) Message(peer int, connected []netip.AddrPort, now time.Time) (w
 	}
 	current := make(map[netip.AddrPort]struct{}, len(connected))
 	var m wire.PEXMsg
-	for _, ap := range connected {
+	for i, ap := range connected {
 		ap = normalize(ap)
 		if !usable(ap) {
 			continue
@@ -55,6 +56,11 @@ func (o *Outbox) Message(peer int, connected []netip.AddrPort, now time.Time) (w
 		current[ap] = struct{}{}
 		if _, ok := st.told[ap]; !ok && len(m.Added) < MaxAdded {
 			m.Added = append(m.Added, ap)
+			var f byte
+			if i < len(flags) {
+				f = flags[i]
+			}
+			m.AddedFlags = append(m.AddedFlags, f)
 		}
 	}
 	for ap := range st.told {
@@ -75,7 +81,9 @@ func (o *Outbox) Message(peer int, connected []netip.AddrPort, now time.Time) (w
 	for _, ap := range m.Dropped {
 		delete(st.told, ap)
 	}
-	m.AddedFlags = make([]byte, len(m.Added))
+	if m.AddedFlags == nil {
+		m.AddedFlags = []byte{}
+	}
 	st.last, st.sent = now, true
 	return m, true
 }

@@ -31,23 +31,23 @@ func TestOutboxDiffs(t *testing.T) {
 	o := NewOutbox()
 	a, b, c := addr("1.1.1.1:1"), addr("[2001:db8::2]:2"), addr("3.3.3.3:3")
 
-	m, ok := o.Message(7, []netip.AddrPort{a, b}, t0)
+	m, ok := o.Message(7, []netip.AddrPort{a, b}, nil, t0)
 	require.True(t, ok, "the first message goes at once")
 	assert.Equal(t, []netip.AddrPort{a, b}, m.Added)
 	assert.Equal(t, []byte{0, 0}, m.AddedFlags)
 	assert.Empty(t, m.Dropped)
 
-	_, ok = o.Message(7, []netip.AddrPort{a, c}, t0.Add(SendInterval-time.Nanosecond))
+	_, ok = o.Message(7, []netip.AddrPort{a, c}, nil, t0.Add(SendInterval-time.Nanosecond))
 	assert.False(t, ok, "too soon")
 
-	m, ok = o.Message(7, []netip.AddrPort{a, c}, t0.Add(SendInterval))
+	m, ok = o.Message(7, []netip.AddrPort{a, c}, nil, t0.Add(SendInterval))
 	require.True(t, ok)
 	assert.Equal(t, []netip.AddrPort{c}, m.Added)
 	assert.Equal(t, []netip.AddrPort{b}, m.Dropped)
 
-	_, ok = o.Message(7, []netip.AddrPort{c, a}, t0.Add(3*SendInterval))
+	_, ok = o.Message(7, []netip.AddrPort{c, a}, nil, t0.Add(3*SendInterval))
 	assert.False(t, ok, "nothing new")
-	m, ok = o.Message(7, nil, t0.Add(3*SendInterval))
+	m, ok = o.Message(7, nil, nil, t0.Add(3*SendInterval))
 	require.True(t, ok, "a quiet minute does not delay the next change")
 	assert.Empty(t, m.Added)
 	assert.Equal(t, []netip.AddrPort{a, c}, m.Dropped, "sorted")
@@ -56,18 +56,18 @@ func TestOutboxDiffs(t *testing.T) {
 func TestOutboxPerPeerAndForget(t *testing.T) {
 	o := NewOutbox()
 	list := addrs(0, 3)
-	_, ok := o.Message(1, nil, t0)
+	_, ok := o.Message(1, nil, nil, t0)
 	require.False(t, ok, "nothing to say")
-	m, ok := o.Message(1, list, t0.Add(time.Second))
+	m, ok := o.Message(1, list, nil, t0.Add(time.Second))
 	require.True(t, ok, "an empty first call does not start the clock")
 	assert.Len(t, m.Added, 3)
 
-	m, ok = o.Message(2, list, t0.Add(time.Second))
+	m, ok = o.Message(2, list, nil, t0.Add(time.Second))
 	require.True(t, ok, "each peer has its own view")
 	assert.Len(t, m.Added, 3)
 
 	o.Forget(1)
-	m, ok = o.Message(1, list, t0.Add(2*time.Second))
+	m, ok = o.Message(1, list, nil, t0.Add(2*time.Second))
 	require.True(t, ok, "a forgotten peer starts over")
 	assert.Equal(t, list, m.Added)
 }
@@ -78,21 +78,21 @@ func TestOutboxCaps(t *testing.T) {
 	var got []netip.AddrPort
 	now := t0
 	for i := range 3 {
-		m, ok := o.Message(1, first, now)
+		m, ok := o.Message(1, first, nil, now)
 		require.True(t, ok, "message %d", i)
 		assert.LessOrEqual(t, len(m.Added), MaxAdded)
 		got = append(got, m.Added...)
 		now = now.Add(SendInterval)
 	}
 	assert.Equal(t, first, got, "the rest follows in order")
-	_, ok := o.Message(1, first, now)
+	_, ok := o.Message(1, first, nil, now)
 	assert.False(t, ok)
 
 	// All gone: drops come 50 at a time, sorted, alongside new adds.
 	second := addrs(1000, 10)
 	var dropped []netip.AddrPort
 	for i := range 3 {
-		m, ok := o.Message(1, second, now)
+		m, ok := o.Message(1, second, nil, now)
 		require.True(t, ok, "message %d", i)
 		assert.LessOrEqual(t, len(m.Dropped), MaxDropped)
 		assert.True(t, slices.IsSortedFunc(m.Dropped, netip.AddrPort.Compare))
@@ -114,7 +114,7 @@ func TestOutboxFilters(t *testing.T) {
 		addr("0.0.0.0:1"), addr("[::]:1"), addr("224.0.0.1:1"), addr("1.2.3.4:0"), {},
 		addr("[fe80::1%eth0]:7"), addr("[fe80::1]:7"), addr("169.254.1.1:8"),
 	}
-	m, ok := o.Message(1, in, t0)
+	m, ok := o.Message(1, in, nil, t0)
 	require.True(t, ok)
 	assert.Equal(t, []netip.AddrPort{addr("1.2.3.4:5"), addr("169.254.1.1:8")}, m.Added)
 }
@@ -159,14 +159,14 @@ func TestOutboxConverges(t *testing.T) {
 				ap := pool[r.IntN(len(pool))]
 				connected[ap] = !connected[ap]
 			}
-			if m, ok := o.Message(1, list(), now); ok {
+			if m, ok := o.Message(1, list(), nil, now); ok {
 				apply(m)
 			}
 			now = now.Add(time.Duration(r.IntN(90)) * time.Second)
 		}
 		for range 20 {
 			now = now.Add(SendInterval)
-			if m, ok := o.Message(1, list(), now); ok {
+			if m, ok := o.Message(1, list(), nil, now); ok {
 				apply(m)
 			}
 		}
@@ -224,21 +224,32 @@ func BenchmarkOutboxMessage(b *testing.B) {
 		if i%2 == 1 {
 			list = c
 		}
-		o.Message(i%50, list, now)
+		o.Message(i%50, list, nil, now)
 		now = now.Add(SendInterval)
 	}
 }
 
 func ExampleOutbox() {
 	o := NewOutbox()
-	m, _ := o.Message(1, []netip.AddrPort{netip.MustParseAddrPort("10.0.0.2:6881")}, t0)
+	m, _ := o.Message(1, []netip.AddrPort{netip.MustParseAddrPort("10.0.0.2:6881")}, nil, t0)
 	fmt.Println(m.Added)
-	_, ok := o.Message(1, nil, t0.Add(time.Second))
+	_, ok := o.Message(1, nil, nil, t0.Add(time.Second))
 	fmt.Println(ok)
-	m, _ = o.Message(1, nil, t0.Add(time.Minute))
+	m, _ = o.Message(1, nil, nil, t0.Add(time.Minute))
 	fmt.Println(m.Dropped)
 	// Output:
 	// [10.0.0.2:6881]
 	// false
 	// [10.0.0.2:6881]
+}
+
+// Flags travel with their addresses, past skipped and duplicate entries.
+func TestOutboxFlags(t *testing.T) {
+	o := NewOutbox()
+	a, b, c := addr("1.1.1.1:1"), addr("2.2.2.2:2"), addr("3.3.3.3:3")
+	bad := addr("0.0.0.0:0")
+	m, ok := o.Message(1, []netip.AddrPort{bad, a, a, b, c}, []byte{0xff, wire.PEXUTP, 0, wire.PEXSeed | wire.PEXReachable}, t0)
+	require.True(t, ok)
+	assert.Equal(t, []netip.AddrPort{a, b, c}, m.Added)
+	assert.Equal(t, []byte{wire.PEXUTP, wire.PEXSeed | wire.PEXReachable, 0}, m.AddedFlags, "c has no flags byte: zero")
 }
