@@ -83,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 		// uTP takes the TCP listener's port number over UDP, as other
 		// clients do; without it (a taken port, a build without cgo) peers
 		// are reached over TCP alone.
-		u, err := plat.listenUTP(c.addr, cfg.Logger)
+		u, err := plat.listenUTP(udpAddr(cfg.ListenAddr, c.addr), cfg.Logger)
 		if err != nil {
 			cfg.Logger.Warn("uTP disabled", "err", err)
 		} else {
@@ -98,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 		if dhtAddr == "" {
 			dhtAddr = cfg.ListenAddr
 			if c.addr != "" {
-				dhtAddr = c.addr // the port the TCP listener got
+				dhtAddr = udpAddr(cfg.ListenAddr, c.addr) // the port the TCP listener got
 			}
 			if c.utp != nil {
 				// One UDP port for uTP and the DHT: what a router forwards
@@ -478,6 +478,22 @@ func (c *Client) PortMapping() (pm PortMapping, ok bool) {
 		return PortMapping{}, false
 	}
 	return c.ports.Status(), true
+}
+
+// udpAddr is where the UDP sockets (uTP, the DHT) listen: the host the
+// user gave for the TCP listener and the port it got. Not the listener's
+// own address: a listener on ":6881" reports "[::]:6881", which would put
+// the DHT on IPv6 alone, away from the IPv4 mainline DHT.
+func udpAddr(listenAddr, tcpAddr string) string {
+	host, _, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return tcpAddr
+	}
+	_, port, err := net.SplitHostPort(tcpAddr)
+	if err != nil {
+		return tcpAddr
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // udpPorts are the UDP ports to forward: uTP's and the DHT's (one port

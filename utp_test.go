@@ -4,12 +4,14 @@ package braid_test
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/dht"
 )
 
 // A leecher that names the seeder as a uTP peer downloads over uTP, in
@@ -70,4 +72,35 @@ func nonZero(m map[string]int) map[string]int {
 		}
 	}
 	return out
+}
+
+// A listener on all interfaces (":0", the CLI's ":6881") reports "[::]"
+// as its host; the UDP port beside it must still be IPv4 (or both): the
+// mainline DHT and most uTP peers are IPv4. Over 127.0.0.1 a uTP dial and
+// a DHT node reach this client.
+func TestWildcardListenIsReachableOverIPv4UDP(t *testing.T) {
+	fx := makeFixture(t, 32<<10, 300_000)
+	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) {
+		c.ListenAddr, c.NoPortMapping, c.NoWebRTC, c.NoDHT = ":0", true, true, false
+	})
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+	_, port, err := net.SplitHostPort(seeder.ListenAddr())
+	require.NoError(t, err)
+	v4 := net.JoinHostPort("127.0.0.1", port)
+
+	node, err := dht.New(dht.Config{Addr: "127.0.0.1:0", BootstrapNodes: []string{v4}, NoBootstrap: true})
+	require.NoError(t, err)
+	defer node.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, node.Bootstrap(ctx), "the client's DHT answers on IPv4")
+
+	dir := t.TempDir()
+	leecher := transportClient(t, dir, func(c *braid.Config) { c.NoWebRTC = true })
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers("utp://"+v4))
+	require.NoError(t, err)
+	waitDone(t, lt, 30*time.Second)
+	requireSameFiles(t, fx, dir)
 }
