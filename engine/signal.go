@@ -189,7 +189,7 @@ func (e *Engine) handshakeConn(c net.Conn, ih [20]byte) (pendingConn, error) {
 	return e.readTheirs(c, ih)
 }
 
-// closedEarly: the peer ended the connection before its handshake (as
+// errClosedEarly: the peer ended the connection before its handshake (as
 // peers that require encryption do on a plain one).
 type errClosedEarly struct{ err error }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"time"
 )
 
 // utpScheme marks a peer address dialled over uTP only.
@@ -19,12 +20,19 @@ func encryptable(transport string) bool { return transport == "tcp" || transport
 
 var errNoUTP = errors.New("uTP is not enabled")
 
+// utpConnectTimeout bounds a uTP connection attempt. Nothing tells a uTP
+// dialler that nobody listens (libutp sees no ICMP), so a stale peer costs
+// the whole wait; four seconds leave room for two lost SYNs.
+const utpConnectTimeout = 4 * time.Second
+
 // dial opens a connection over addr's transport.
 func (e *Engine) dial(ctx context.Context, addr string) (net.Conn, error) {
 	if hp, ok := cutUTP(addr); ok {
 		if e.cfg.DialUTP == nil {
 			return nil, errNoUTP
 		}
+		ctx, cancel := context.WithTimeout(ctx, utpConnectTimeout)
+		defer cancel()
 		return e.cfg.DialUTP(ctx, hp)
 	}
 	return e.cfg.Dial(ctx, addr)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/stretchr/testify/assert"
@@ -126,6 +127,20 @@ func TestDialFallsBackToUTP(t *testing.T) {
 		require.Len(t, heads, 2)
 		assert.NotEqual(t, wire.Protocol, heads[0], "MSE first")
 		assert.Equal(t, wire.Protocol, heads[1], "then plain")
+	})
+	t.Run("uTP connect is bounded on its own", func(t *testing.T) {
+		r := newDialRig(t, refused, peer)
+		var deadline time.Time
+		r.e.cfg.DialUTP = func(ctx context.Context, addr string) (net.Conn, error) {
+			deadline, _ = ctx.Deadline()
+			return nil, context.DeadlineExceeded
+		}
+		start := time.Now()
+		_, err := r.e.dialPeer(context.Background(), ih, "10.0.0.1:6881")
+		require.Error(t, err)
+		require.False(t, deadline.IsZero())
+		assert.LessOrEqual(t, deadline.Sub(start), utpConnectTimeout+time.Second,
+			"a silent UDP port costs the connect timeout, not the whole handshake timeout")
 	})
 	t.Run("wrong torrent is not retried", func(t *testing.T) {
 		r := newDialRig(t, nil, peer)
