@@ -27,6 +27,9 @@ var (
 	ErrInvalidTorrent  = errors.New("invalid torrent")
 	ErrUnknownField    = errors.New("unknown field")
 	ErrClosed          = errors.New("client closed")
+	// ErrNoSuchFile: WithFiles named a file the torrent does not have (or
+	// one of its padding files).
+	ErrNoSuchFile = errors.New("no such file in the torrent")
 	// ErrQuota wraps storage quota errors (the browser's IndexedDB is full).
 	ErrQuota = persist.ErrQuota
 )

@@ -156,6 +156,7 @@ func (c *Client) PeerID() [20]byte { return c.peerID }
 type DownloadOption func(*downloadOptions)
 
 type downloadOptions struct {
+	files    []int // WithFiles; nil: every file (or a magnet's so=)
 	peers    []string
 	trackers []string
 	dir      string
@@ -171,6 +172,16 @@ func WithTrackers(urls ...string) DownloadOption {
 // WithPeers dials these peers ("host:port") besides any the trackers name.
 func WithPeers(addrs ...string) DownloadOption {
 	return func(o *downloadOptions) { o.peers = append(o.peers, addrs...) }
+}
+
+// WithFiles downloads only these files, by their index in the torrent (as
+// ListFiles and `braid info` number them); the rest are left alone, but
+// for the bytes of pieces they share with a chosen file. It takes the
+// place of a magnet's so= list. For a torrent whose file list is known,
+// an index it does not have (or a padding file's) fails with
+// ErrNoSuchFile.
+func WithFiles(indexes ...int) DownloadOption {
+	return func(o *downloadOptions) { o.files = append(o.files, indexes...) }
 }
 
 // WithDir saves this torrent's data under dir instead of Config.DataDir.
@@ -246,6 +257,12 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	var o downloadOptions
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.files != nil {
+		if err := checkFiles(src.info, o.files); err != nil {
+			return nil, err
+		}
+		src.selectOnly = o.files
 	}
 	ih := InfoHash(src.ih)
 	c.mu.Lock()
@@ -535,4 +552,21 @@ func (c *Client) closeSockets() {
 	if c.ln != nil {
 		_ = c.ln.Close()
 	}
+}
+
+// checkFiles refuses file indexes info does not have, or that name padding
+// (unknown until a magnet's metadata arrives: nil info passes).
+func checkFiles(info *metainfo.Info, files []int) error {
+	if info == nil {
+		return nil
+	}
+	for _, i := range files {
+		if i < 0 || i >= len(info.Files) {
+			return fmt.Errorf("%w: file %d (it has %d, numbered from 0)", ErrNoSuchFile, i, len(info.Files))
+		}
+		if info.Files[i].Padding {
+			return fmt.Errorf("%w: file %d is padding", ErrNoSuchFile, i)
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/core/metainfo"
 )
 
 type downloadFlags struct {
@@ -24,6 +26,7 @@ type downloadFlags struct {
 	noDHT, verbose        bool
 	uploadRate            string
 	downloadRate          string
+	only                  string
 	encryption            string
 	dhtBootstrap          string
 	wsListen              string
@@ -52,6 +55,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
 	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
 	fs.StringVar(&f.downloadRate, "download-rate", "", "cap download to `RATE` bytes per second (e.g. 5MiB)")
+	fs.StringVar(&f.only, "only", "", "download only these files, by index as 'braid info' lists them: `LIST` like 0,2,4-6")
 	fs.StringVar(&f.encryption, "encryption", "enabled", "TCP peer encryption (MSE): `enabled` (plain or encrypted), required or disabled")
 	fs.StringVar(&f.wsListen, "ws-listen", "", "also accept peers over WebSocket on `ADDR` (browsers dial ws://ADDR/)")
 	fs.Var(&f.wsTrackers, "ws-tracker", "join the WebRTC swarm through this WebSocket tracker `URL` (repeatable)")
@@ -102,6 +106,14 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	if cfg.Encryption, err = braid.ParseEncryption(f.encryption); err != nil {
 		return usagef("%s: --encryption: %v", name, err)
 	}
+	opts := []braid.DownloadOption{braid.WithPeers(f.peers...)}
+	if flagSet(fs, "only") {
+		files, err := metainfo.ParseFileList(f.only)
+		if err != nil {
+			return usagef("%s: --only: %v", name, err)
+		}
+		opts = append(opts, braid.WithFiles(files...))
+	}
 	if f.verbose {
 		cfg.Logger = newStderrLogger(stderr)
 	}
@@ -111,7 +123,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	}
 	defer c.Close()
 	rep := newReporter(stdout, stderr, f.json, f.quiet)
-	t, err := c.Download(ctx, pos[0], braid.WithPeers(f.peers...))
+	t, err := c.Download(ctx, pos[0], opts...)
 	if err != nil {
 		return err
 	}
@@ -244,4 +256,11 @@ func checkPeerAddr(addr string) error {
 		return fmt.Errorf("port %q: want 1-65535", port)
 	}
 	return nil
+}
+
+// flagSet reports whether the command line gave flag name (even empty).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

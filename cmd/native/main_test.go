@@ -135,3 +135,32 @@ func TestCheckPeerAddr(t *testing.T) {
 		require.Error(t, checkPeerAddr(bad), bad)
 	}
 }
+
+// --only takes BEP 53 lists and refuses what the torrent does not have,
+// in one line, before any download starts.
+func TestOnlyFlag(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "share")
+	require.NoError(t, os.MkdirAll(src, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.txt"), []byte("aaa"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "b.txt"), []byte("bbb"), 0o644))
+	tor := filepath.Join(dir, "share.torrent")
+	code, _, stderr := runCLI(t, "", "create", "-o", tor, src)
+	require.Equal(t, exitOK, code, stderr)
+	base := []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--no-webrtc", "--dir", dir, "--state-dir", filepath.Join(dir, "state")}
+	for _, tc := range []struct {
+		only string
+		code int
+		msg  string
+	}{
+		{"x", exitUsage, "--only: file index \"x\" is not a number"},
+		{"3-1", exitUsage, "reversed"},
+		{"", exitUsage, "--only"},
+		{"0,5", exitFailure, "no such file in the torrent: file 5 (it has 2"},
+	} {
+		code, _, stderr := runCLI(t, "", append(base, "--only", tc.only, tor)...)
+		require.Equal(t, tc.code, code, "--only %q: %s", tc.only, stderr)
+		require.Contains(t, stderr, tc.msg)
+		require.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+	}
+}

@@ -72,3 +72,17 @@ func expandSpans(spans []span) []int {
 	}
 	return out
 }
+
+// ParseFileList reads a list of file indices in BEP 53's so= form
+// ("0,2,4-6", as `braid download --only` takes it): every index once,
+// sorted.
+func ParseFileList(s string) ([]int, error) {
+	if s == "" {
+		return nil, errors.New("no file index given")
+	}
+	spans, err := parseSelect(s, nil)
+	if err != nil {
+		return nil, err
+	}
+	return expandSpans(spans), nil
+}

@@ -1,0 +1,64 @@
+//go:build !js
+
+package braid_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-bt/braid"
+)
+
+// WithFiles downloads the chosen files only: they arrive whole, the other
+// file gets at most the bytes of the pieces it shares with them, and the
+// torrent completes when the chosen files do. Indexes the torrent does not
+// have are refused before anything starts.
+func TestWithFiles(t *testing.T) {
+	const piece = 32 << 10
+	fx := makeFixture(t, piece, 300_000, 500_000, 200_001)
+	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	dir := t.TempDir()
+	leecher := transportClient(t, dir, func(c *braid.Config) { c.NoWebRTC = true })
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent,
+		braid.WithPeers(seeder.ListenAddr()), braid.WithFiles(0, 2))
+	require.NoError(t, err)
+	waitDone(t, lt, 30*time.Second)
+
+	for _, rel := range []string{"content/first.bin", "content/sub/c.bin"} {
+		got, err := os.ReadFile(filepath.Join(dir, rel))
+		require.NoError(t, err)
+		require.Equal(t, fx.files[filepath.FromSlash(rel)], got, rel)
+	}
+	skipped, err := os.ReadFile(filepath.Join(dir, "content", "sub", "b.bin"))
+	if err == nil {
+		want := fx.files[filepath.Join("content", "sub", "b.bin")]
+		// Real bytes only in the two pieces b.bin shares with a or c.
+		n := 0
+		for i := range skipped {
+			if i < len(want) && skipped[i] == want[i] && skipped[i] != 0 {
+				n++
+			}
+		}
+		assert.LessOrEqual(t, n, 2*piece, "b.bin holds more than its shared pieces")
+	}
+	stats, err := leecher.Stats(fx.ih, "fetched")
+	require.NoError(t, err)
+	assert.LessOrEqual(t, stats["fetched"].(int64), int64(300_000+200_001+4*piece), "unchosen pieces were fetched")
+
+	other := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC = true })
+	for _, bad := range [][]int{{3}, {-1}, {0, 7}} {
+		_, err := other.DownloadBytes(context.Background(), fx.torrent, braid.WithFiles(bad...))
+		require.ErrorIs(t, err, braid.ErrNoSuchFile, "%v", bad)
+	}
+	assert.Empty(t, other.List(), "a refused download leaves nothing behind")
+}
