@@ -62,3 +62,35 @@ func TestWithFiles(t *testing.T) {
 	}
 	assert.Empty(t, other.List(), "a refused download leaves nothing behind")
 }
+
+// The choice of files is in the resume record: a torrent stopped and added
+// again without WithFiles keeps it, and stays complete without fetching
+// the file it was told to leave.
+func TestWithFilesSurvivesRestart(t *testing.T) {
+	fx := makeFixture(t, 32<<10, 300_000, 500_000, 200_001)
+	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	dir, state := t.TempDir(), t.TempDir()
+	cfg := func(c *braid.Config) { c.NoWebRTC, c.StateDir = true, state }
+	leecher := transportClient(t, dir, cfg)
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent,
+		braid.WithPeers(seeder.ListenAddr()), braid.WithFiles(1))
+	require.NoError(t, err)
+	waitDone(t, lt, 30*time.Second)
+	require.NoError(t, leecher.Close())
+
+	again := transportClient(t, dir, cfg)
+	at, err := again.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	waitDone(t, at, 30*time.Second)
+	time.Sleep(time.Second) // a restored "everything" would be fetching now
+	stats, err := again.Stats(fx.ih, "fetched", "progress")
+	require.NoError(t, err)
+	assert.Zero(t, stats["fetched"], "the unchosen files were fetched after the restart")
+	got, err := os.ReadFile(filepath.Join(dir, "content", "sub", "b.bin"))
+	require.NoError(t, err)
+	require.Equal(t, fx.files[filepath.Join("content", "sub", "b.bin")], got)
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/persist"
 )
 
@@ -38,7 +39,14 @@ func (t *Torrent) buildRecord() *persist.Record {
 	}
 	prios := make([]int, len(t.info.Files))
 	for i := range prios {
-		prios[i] = 1
+		switch {
+		case t.sess != nil:
+			prios[i] = int(t.sess.FilePriority(i))
+		case t.spec.Record != nil && len(t.spec.Record.FilePriorities) == len(prios):
+			prios[i] = t.spec.Record.FilePriorities[i]
+		default:
+			prios[i] = int(picker.PriorityNormal)
+		}
 	}
 	r.FilePriorities = prios
 	return r

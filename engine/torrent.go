@@ -431,7 +431,8 @@ func (t *Torrent) startSession(now time.Time) {
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
 	t.startHave = nil
-	if len(t.spec.SelectOnly) > 0 {
+	switch rec := t.spec.Record; {
+	case len(t.spec.SelectOnly) > 0:
 		sel := make(map[int]bool, len(t.spec.SelectOnly))
 		for _, f := range t.spec.SelectOnly {
 			sel[f] = true
@@ -439,6 +440,14 @@ func (t *Torrent) startSession(now time.Time) {
 		for f := range t.info.Files {
 			if !sel[f] {
 				t.sess.SetFilePriority(f, picker.PriorityNone)
+			}
+		}
+	case rec != nil && len(rec.FilePriorities) == len(t.info.Files):
+		// The choice of files made when the torrent was added outlives a
+		// restart; a value no priority has counts as normal.
+		for f, pr := range rec.FilePriorities {
+			if pr >= int(picker.PriorityNone) && pr <= int(picker.PriorityNow) && picker.Priority(pr) != picker.PriorityNormal {
+				t.sess.SetFilePriority(f, picker.Priority(pr))
 			}
 		}
 	}
