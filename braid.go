@@ -94,7 +94,8 @@ type Config struct {
 	NoListen   bool
 	// NoUTP stops Braid accepting and dialling uTP (BEP 29) peers. Otherwise
 	// the listener's port is also a UDP port for uTP, which the DHT
-	// shares, and a peer whose TCP port refuses is tried over uTP. Builds
+	// shares, and a peer that takes TCP but closes it before the handshake
+	// is tried over uTP. Builds
 	// without cgo have no uTP.
 	NoUTP bool
 	// NoPortMapping stops Braid asking the router (UPnP IGD, NAT-PMP) to

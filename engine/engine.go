@@ -61,8 +61,8 @@ type Config struct {
 	// builds), "ws://..." over WebSocket.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// DialUTP opens an outgoing uTP connection to "host:port" (nil: no
-	// uTP). A peer whose TCP port refuses is tried over uTP; a "utp://"
-	// address is dialled over uTP only.
+	// uTP). A peer that takes TCP but closes it before the handshake is
+	// tried over uTP; a "utp://" address is dialled over uTP only.
 	DialUTP func(ctx context.Context, addr string) (net.Conn, error)
 	// Signal starts the signalling client of a WebSocket tracker (WebRTC
 	// peers); nil ignores WebSocket trackers.
@@ -266,15 +266,18 @@ func (e *Engine) handshake(ih [20]byte) wire.Handshake {
 // TCP the Encryption policy decides between plain and MSE: by default a
 // peer that closes our plain handshake unanswered is dialled again with
 // MSE at once (clients that require encryption do that). A peer that
-// refuses or closes TCP is tried over uTP in the time left: clients set
-// to uTP only (or behind a firewall that lets only UDP in) take it.
+// takes the TCP connection but closes it before the handshakes are through
+// is tried over uTP in the time left: clients set to uTP only do that. A
+// refused TCP dial is not: that is how a stale tracker entry answers, and
+// a uTP dial to it would wait out its connect timeout in a dial slot.
 func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.HandshakeTimeout)
 	defer cancel()
 	transport := transportOf(addr)
 	pc, err := e.dialStream(ctx, ih, addr)
-	if err != nil && transport == "tcp" && e.cfg.DialUTP != nil && !errors.Is(err, errSelf) &&
-		!errors.Is(err, errWrongTorrent) && ctx.Err() == nil {
+	var df *dialFailed
+	if err != nil && transport == "tcp" && e.cfg.DialUTP != nil && !errors.As(err, &df) &&
+		!errors.Is(err, errSelf) && !errors.Is(err, errWrongTorrent) && ctx.Err() == nil {
 		e.cfg.Logger.Debug("TCP failed; dialling uTP", "addr", addr, "err", err)
 		transport = "utp"
 		pc, err = e.dialStream(ctx, ih, UTPAddr(addr))
@@ -313,7 +316,7 @@ func (e *Engine) dialStream(ctx context.Context, ih [20]byte, addr string) (pend
 func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, addr string, encrypt bool) (pendingConn, error) {
 	c, err := e.dial(ctx, addr)
 	if err != nil {
-		return pendingConn{}, err
+		return pendingConn{}, &dialFailed{err}
 	}
 	if !encrypt {
 		return e.handshakeConn(c, ih)

@@ -20,6 +20,13 @@ func encryptable(transport string) bool { return transport == "tcp" || transport
 
 var errNoUTP = errors.New("uTP is not enabled")
 
+// dialFailed: no connection was made (refused, unreachable, timed out),
+// as opposed to one made and then closed.
+type dialFailed struct{ err error }
+
+func (d *dialFailed) Error() string { return d.err.Error() }
+func (d *dialFailed) Unwrap() error { return d.err }
+
 // utpConnectTimeout bounds a uTP connection attempt. Nothing tells a uTP
 // dialler that nobody listens (libutp sees no ICMP), so a stale peer costs
 // the whole wait; four seconds leave room for two lost SYNs.

@@ -60,19 +60,19 @@ func TestDialFallsBackToUTP(t *testing.T) {
 	peer := wire.Handshake{InfoHash: ih, PeerID: [20]byte{2}}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 
-	t.Run("TCP refused", func(t *testing.T) {
+	t.Run("TCP refused: a stale entry, not retried over uTP", func(t *testing.T) {
 		r := newDialRig(t, refused, peer)
-		pc, err := r.e.dialPeer(context.Background(), ih, "10.0.0.1:6881")
-		require.NoError(t, err)
-		assert.Equal(t, "utp", pc.transport)
-		assert.Equal(t, "10.0.0.1:6881", pc.addr, "the candidate keeps its address")
-		assert.Equal(t, []string{"10.0.0.1:6881"}, r.utpDials)
+		_, err := r.e.dialPeer(context.Background(), ih, "10.0.0.1:6881")
+		require.ErrorIs(t, err, syscall.ECONNREFUSED)
+		assert.Empty(t, r.utpDials)
 	})
 	t.Run("TCP closed unanswered", func(t *testing.T) {
 		r := newDialRig(t, nil, peer)
 		pc, err := r.e.dialPeer(context.Background(), ih, "10.0.0.1:6881")
 		require.NoError(t, err)
 		assert.Equal(t, "utp", pc.transport)
+		assert.Equal(t, "10.0.0.1:6881", pc.addr, "the candidate keeps its address")
+		assert.Equal(t, []string{"10.0.0.1:6881"}, r.utpDials)
 		assert.Equal(t, 1, r.tcpDials)
 	})
 	t.Run("utp:// dials uTP only", func(t *testing.T) {
@@ -129,7 +129,7 @@ func TestDialFallsBackToUTP(t *testing.T) {
 		assert.Equal(t, wire.Protocol, heads[1], "then plain")
 	})
 	t.Run("uTP connect is bounded on its own", func(t *testing.T) {
-		r := newDialRig(t, refused, peer)
+		r := newDialRig(t, nil, peer) // TCP closed unanswered: uTP is tried
 		var deadline time.Time
 		r.e.cfg.DialUTP = func(ctx context.Context, addr string) (net.Conn, error) {
 			deadline, _ = ctx.Deadline()

@@ -8,7 +8,8 @@ import (
 
 // libtorrent set to uTP only (no TCP either way): Braid downloads from it
 // and seeds to it, dialling and dialled. Braid dials "host:port" peers
-// over TCP first, so its own dials also prove the fallback to uTP.
+// over TCP first, and libtorrent takes the connection and closes it, so
+// Braid's own dials also prove the fallback to uTP.
 func TestUTPLibtorrent(t *testing.T) {
 	cases := []struct {
 		pairCase
