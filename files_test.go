@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/persist"
 )
 
 // WithFiles downloads the chosen files only: they arrive whole, the other
@@ -93,4 +94,34 @@ func TestWithFilesSurvivesRestart(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "content", "sub", "b.bin"))
 	require.NoError(t, err)
 	require.Equal(t, fx.files[filepath.Join("content", "sub", "b.bin")], got)
+}
+
+// A record whose file priorities are out of range (a damaged or foreign
+// record) is used without them: no panic, every file fetched.
+func TestRecordWithStrayPriorities(t *testing.T) {
+	fx := makeFixture(t, 32<<10, 100_000, 100_000)
+	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	dir, state := t.TempDir(), t.TempDir()
+	cfg := func(c *braid.Config) { c.NoWebRTC, c.StateDir = true, state }
+	first := transportClient(t, dir, cfg)
+	_, err = first.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	require.NoError(t, first.Close())
+
+	store, err := persist.NewFileStateStore(state)
+	require.NoError(t, err)
+	rec, err := store.Load(fx.ih)
+	require.NoError(t, err)
+	rec.FilePriorities = []int{100, -3}
+	require.NoError(t, store.Save(rec))
+
+	again := transportClient(t, dir, cfg)
+	at, err := again.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	waitDone(t, at, 30*time.Second)
+	requireSameFiles(t, fx, dir)
 }
