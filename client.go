@@ -111,7 +111,10 @@ func New(cfg Config) (*Client, error) {
 			cfg.Logger.Warn("DHT disabled", "err", err)
 		} else {
 			c.dht = d
-			ecfg.DHT = d
+			if v6 := c.openDHT6(cfg, dhtAddr); v6 != nil {
+				c.dht = dualDHT{v4: d, v6: v6}
+			}
+			ecfg.DHT = c.dht
 		}
 	}
 	if !cfg.NoPortMapping && ln.l != nil {
@@ -511,6 +514,27 @@ func udpAddr(listenAddr, tcpAddr string) string {
 		return tcpAddr
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// openDHT6 starts the IPv6 DHT (BEP 32) beside the IPv4 one when the
+// listener is on every interface (no host given, as the CLI's ":6881"), on
+// the same port number; nil when not wanted or IPv6 is not there.
+func (c *Client) openDHT6(cfg Config, dhtAddr string) dhtNode {
+	host, _, err := net.SplitHostPort(cfg.ListenAddr)
+	if err != nil || host != "" || cfg.DHTAddr != "" || c.addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(dhtAddr)
+	if err != nil {
+		return nil
+	}
+	d, err := c.plat.openDHT(net.JoinHostPort("::", port), nil, cfg.DHTBootstrap,
+		filepath.Join(cfg.StateDir, "dht6.dat"), cfg.Logger)
+	if err != nil {
+		cfg.Logger.Debug("no IPv6 DHT", "err", err)
+		return nil
+	}
+	return d
 }
 
 // udpPorts are the UDP ports to forward: uTP's and the DHT's (one port

@@ -75,9 +75,9 @@ func nonZero(m map[string]int) map[string]int {
 }
 
 // A listener on all interfaces (":0", the CLI's ":6881") reports "[::]"
-// as its host; the UDP port beside it must still be IPv4 (or both): the
-// mainline DHT and most uTP peers are IPv4. Over 127.0.0.1 a uTP dial and
-// a DHT node reach this client.
+// as its host; the UDP port beside it must still be IPv4: the mainline DHT
+// and most uTP peers are IPv4. Over 127.0.0.1 a uTP dial and a DHT node
+// reach this client, and over ::1 its IPv6 DHT.
 func TestWildcardListenIsReachableOverIPv4UDP(t *testing.T) {
 	fx := makeFixture(t, 32<<10, 300_000)
 	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) {
@@ -96,6 +96,18 @@ func TestWildcardListenIsReachableOverIPv4UDP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, node.Bootstrap(ctx), "the client's DHT answers on IPv4")
+
+	// Beside it runs an IPv6 DHT on the same port number (BEP 32), where
+	// this machine has IPv6.
+	if pc, err := net.ListenPacket("udp6", "[::1]:0"); err == nil {
+		pc.Close()
+		node6, err := dht.New(dht.Config{Addr: "[::1]:0", BootstrapNodes: []string{net.JoinHostPort("::1", port)}, NoBootstrap: true})
+		require.NoError(t, err)
+		defer node6.Close()
+		require.NoError(t, node6.Bootstrap(ctx), "the client's IPv6 DHT answers")
+	} else {
+		t.Logf("no IPv6 loopback here (%v): the IPv6 DHT is not checked", err)
+	}
 
 	dir := t.TempDir()
 	leecher := transportClient(t, dir, func(c *braid.Config) { c.NoWebRTC = true })
