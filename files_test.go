@@ -23,10 +23,7 @@ import (
 func TestWithFiles(t *testing.T) {
 	const piece = 32 << 10
 	fx := makeFixture(t, piece, 300_000, 500_000, 200_001)
-	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
-	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
-	require.NoError(t, err)
-	waitDone(t, st, 30*time.Second)
+	seeder := seedFixture(t, fx)
 
 	dir := t.TempDir()
 	leecher := transportClient(t, dir, func(c *braid.Config) { c.NoWebRTC = true })
@@ -69,13 +66,10 @@ func TestWithFiles(t *testing.T) {
 // the file it was told to leave.
 func TestWithFilesSurvivesRestart(t *testing.T) {
 	fx := makeFixture(t, 32<<10, 300_000, 500_000, 200_001)
-	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
-	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
-	require.NoError(t, err)
-	waitDone(t, st, 30*time.Second)
+	seeder := seedFixture(t, fx)
 
 	dir, state := t.TempDir(), t.TempDir()
-	cfg := func(c *braid.Config) { c.NoWebRTC, c.StateDir = true, state }
+	cfg := withState(state)
 	leecher := transportClient(t, dir, cfg)
 	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent,
 		braid.WithPeers(seeder.ListenAddr()), braid.WithFiles(1))
@@ -100,15 +94,12 @@ func TestWithFilesSurvivesRestart(t *testing.T) {
 // record) is used without them: no panic, every file fetched.
 func TestRecordWithStrayPriorities(t *testing.T) {
 	fx := makeFixture(t, 32<<10, 100_000, 100_000)
-	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
-	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
-	require.NoError(t, err)
-	waitDone(t, st, 30*time.Second)
+	seeder := seedFixture(t, fx)
 
 	dir, state := t.TempDir(), t.TempDir()
-	cfg := func(c *braid.Config) { c.NoWebRTC, c.StateDir = true, state }
+	cfg := withState(state)
 	first := transportClient(t, dir, cfg)
-	_, err = first.DownloadBytes(context.Background(), fx.torrent)
+	_, err := first.DownloadBytes(context.Background(), fx.torrent)
 	require.NoError(t, err)
 	require.NoError(t, first.Close())
 
@@ -124,4 +115,10 @@ func TestRecordWithStrayPriorities(t *testing.T) {
 	require.NoError(t, err)
 	waitDone(t, at, 30*time.Second)
 	requireSameFiles(t, fx, dir)
+}
+
+// withState makes a client keep its records in state, so a second client
+// with it resumes what the first saved.
+func withState(state string) func(*braid.Config) {
+	return func(c *braid.Config) { c.NoWebRTC, c.StateDir = true, state }
 }
