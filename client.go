@@ -540,8 +540,15 @@ func (c *Client) openDHT6(cfg Config, dhtAddr string) dhtNode {
 // udpPorts are the UDP ports to forward: uTP's and the DHT's (one port
 // when they share it).
 func (c *Client) udpPorts(dhtAddr string) []int {
+	var addrs []string
+	if c.utp != nil {
+		addrs = append(addrs, c.utp.Addr().String())
+	}
+	if c.dht != nil {
+		addrs = append(addrs, dhtAddr)
+	}
 	var ports []int
-	for _, addr := range []string{c.utpAddr(), c.dhtAddr(dhtAddr)} {
+	for _, addr := range addrs {
 		if _, p, err := net.SplitHostPort(addr); err == nil {
 			if n, err := strconv.Atoi(p); err == nil && n > 0 && !slices.Contains(ports, n) {
 				ports = append(ports, n)
@@ -549,20 +556,6 @@ func (c *Client) udpPorts(dhtAddr string) []int {
 		}
 	}
 	return ports
-}
-
-func (c *Client) utpAddr() string {
-	if c.utp == nil {
-		return ""
-	}
-	return c.utp.Addr().String()
-}
-
-func (c *Client) dhtAddr(addr string) string {
-	if c.dht == nil {
-		return ""
-	}
-	return addr
 }
 
 // closeSockets releases the listeners New opened before it failed.
