@@ -105,17 +105,26 @@ func countOpen(conns []net.Conn) int {
 	return int(open.Load())
 }
 
+// downloadingVictim starts a Braid downloading c from a seeder capped at
+// uploadRate (so the download lasts through a storm) and returns once
+// data flows.
+func downloadingVictim(t *testing.T, c *content, uploadRate int64) (*braid.Client, *braid.Torrent, string) {
+	t.Helper()
+	seeder, _ := startSeeder(t, c, braid.Config{UploadRate: uploadRate})
+	victim, tor, dir := startVictim(t, c, braid.Config{}, seeder.ListenAddr())
+	require.True(t, eventually(10*time.Second, func() bool {
+		return stat[int64](t, victim, c.ih, "downloaded") > 0
+	}), "the download did not start")
+	return victim, tor, dir
+}
+
 // TestConnectionStorm opens thousands of silent connections at once to a
 // Braid that is downloading: it must refuse what exceeds its limits, keep
 // answering its API, keep downloading, and give everything back after.
 func TestConnectionStorm(t *testing.T) {
 	n := stormSize(t)
 	c := makeContent(t, "storm.bin", 16<<20, 256<<10, 3)
-	seeder, _ := startSeeder(t, c, braid.Config{UploadRate: 4 << 20})
-	victim, tor, dir := startVictim(t, c, braid.Config{}, seeder.ListenAddr())
-	require.True(t, eventually(10*time.Second, func() bool {
-		return stat[int64](t, victim, c.ih, "downloaded") > 0
-	}), "the download did not start")
+	victim, tor, dir := downloadingVictim(t, c, 4<<20)
 
 	baseG := numGoroutine()
 	baseHeap := heapInuse()

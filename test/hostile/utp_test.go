@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/engine"
 	"github.com/braid-bt/braid/transport/utp"
 	"github.com/stretchr/testify/require"
@@ -20,11 +19,7 @@ func TestUTPStorm(t *testing.T) {
 	t.Parallel()
 	const n = 400
 	c := makeContent(t, "utpstorm.bin", 8<<20, 256<<10, 5)
-	seeder, _ := startSeeder(t, c, braid.Config{UploadRate: 2 << 20})
-	victim, tor, dir := startVictim(t, c, braid.Config{}, seeder.ListenAddr())
-	require.True(t, eventually(10*time.Second, func() bool {
-		return stat[int64](t, victim, c.ih, "downloaded") > 0
-	}), "the download did not start")
+	victim, tor, dir := downloadingVictim(t, c, 2<<20)
 	baseG := numGoroutine()
 
 	attacker, err := utp.Listen("udp4", stormIP+":0", nil)
