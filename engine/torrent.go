@@ -708,7 +708,7 @@ func (t *Torrent) closeAllPeers() {
 // of "ip:port" (or "utp://ip:port"), the host of a "ws://host:port/" URL, and the whole address
 // otherwise ("webrtc:<peer id>" peers have no address to share).
 func hostOf(addr string) string {
-	addr, _ = cutUTP(addr)
+	addr, _ = SplitUTP(addr)
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		return ap.Addr().Unmap().String()
 	}

@@ -34,7 +34,7 @@ const utpConnectTimeout = 4 * time.Second
 
 // dial opens a connection over addr's transport.
 func (e *Engine) dial(ctx context.Context, addr string) (net.Conn, error) {
-	if hp, ok := cutUTP(addr); ok {
+	if hp, ok := SplitUTP(addr); ok {
 		if e.cfg.DialUTP == nil {
 			return nil, errNoUTP
 		}
@@ -45,13 +45,13 @@ func (e *Engine) dial(ctx context.Context, addr string) (net.Conn, error) {
 	return e.cfg.Dial(ctx, addr)
 }
 
-// cutUTP returns the "host:port" of a "utp://host:port" address (the
-// scheme in any case).
-func cutUTP(addr string) (string, bool) {
+// SplitUTP returns the "host:port" of a "utp://host:port" address (the
+// scheme in any case) and true; any other address unchanged and false.
+func SplitUTP(addr string) (string, bool) {
 	if len(addr) >= len(utpScheme) && strings.EqualFold(addr[:len(utpScheme)], utpScheme) {
 		return addr[len(utpScheme):], true
 	}
 	return addr, false
 }
 
-func isUTP(addr string) bool { _, ok := cutUTP(addr); return ok }
+func isUTP(addr string) bool { _, ok := SplitUTP(addr); return ok }

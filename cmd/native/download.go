@@ -17,6 +17,7 @@ import (
 
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/engine"
 )
 
 type downloadFlags struct {
@@ -244,10 +245,7 @@ func checkPeerAddr(addr string) error {
 		}
 		return nil
 	}
-	hostport := addr
-	if strings.HasPrefix(l, "utp://") {
-		hostport = addr[len("utp://"):]
-	}
+	hostport, _ := engine.SplitUTP(addr)
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil || host == "" {
 		return errors.New("want HOST:PORT, utp://HOST:PORT or a ws:// URL")
