@@ -8,9 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"runtime"
 	"time"
+
+	"github.com/braid-bt/braid/internal/atomicfile"
 )
 
 // loadState reads the state file. A missing file is a first start; a
@@ -54,7 +54,7 @@ func (n *Node) saveState() error {
 	}
 	n.saveMu.Lock()
 	defer n.saveMu.Unlock()
-	if err := writeFileAtomic(n.cfg.StateFile, b); err != nil {
+	if err := atomicfile.Write(n.cfg.StateFile, b, 0o600); err != nil {
 		return fmt.Errorf("dht: save state: %w", err)
 	}
 	return nil
@@ -102,45 +102,4 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("dht: %s larger than %d bytes: %w", path, limit, ErrBadState)
 	}
 	return b, nil
-}
-
-// writeFileAtomic replaces path so that a crash leaves the old or the new
-// content, never a torn file: temp file in the same directory, fsync,
-// rename, fsync the directory.
-func writeFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmpName := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return err
-	}
-	ok = true
-	if runtime.GOOS == "windows" { // directories cannot be fsynced there
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -13,12 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/braid-bt/braid/internal/atomicfile"
 )
 
-const (
-	recordSuffix = ".resume"
-	tempInfix    = ".resume.tmp-"
-)
+const recordSuffix = ".resume"
 
 // FileStateStore keeps each record in <dir>/<hex info hash>.resume, replaced
 // atomically so a record survives kill -9 or power loss at any moment.
@@ -44,60 +43,22 @@ func (s *FileStateStore) path(ih [20]byte) string {
 	return filepath.Join(s.dir, hex.EncodeToString(ih[:])+recordSuffix)
 }
 
-// Save writes a temp file in the same directory, fsyncs it, renames it over
-// the record and fsyncs the directory. Temp files left by a crash are removed.
+// Save replaces the record atomically (see atomicfile.Write). Temp files a
+// crashed Save left are removed first.
 func (s *FileStateStore) Save(r *Record) error {
 	b, err := EncodeRecord(r)
 	if err != nil {
 		return err
 	}
 	ih, _ := r.InfoHashArray()
-	name := hex.EncodeToString(ih[:])
+	p := s.path(ih)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.removeStaleTemps(name)
-
-	tmp, err := os.CreateTemp(s.dir, name+tempInfix+"*")
-	if err != nil {
-		return fmt.Errorf("persist: save %s: %w", name, err)
-	}
-	tmpName := tmp.Name()
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("persist: save %s: %w", tmpName, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("persist: save %s: fsync: %w", tmpName, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("persist: save %s: %w", tmpName, err)
-	}
-	final := s.path(ih)
-	if err := os.Rename(tmpName, final); err != nil {
-		return fmt.Errorf("persist: save %s: %w", final, err)
-	}
-	done = true
-	if err := syncDir(s.dir); err != nil {
-		return fmt.Errorf("persist: save %s: fsync dir: %w", final, err)
+	atomicfile.RemoveTemps(p)
+	if err := atomicfile.Write(p, b, 0o600); err != nil {
+		return fmt.Errorf("persist: save %s: %w", hex.EncodeToString(ih[:]), err)
 	}
 	return nil
-}
-
-// removeStaleTemps deletes temp files a crashed Save left for this record.
-func (s *FileStateStore) removeStaleTemps(name string) {
-	matches, err := filepath.Glob(filepath.Join(s.dir, name+tempInfix+"*"))
-	if err != nil {
-		return
-	}
-	for _, m := range matches {
-		os.Remove(m)
-	}
 }
 
 // Load reads and validates the record. A torn or garbage file yields an
@@ -130,15 +91,15 @@ func (s *FileStateStore) Load(infoHash [20]byte) (*Record, error) {
 func (s *FileStateStore) Delete(infoHash [20]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.removeStaleTemps(hex.EncodeToString(infoHash[:]))
 	p := s.path(infoHash)
+	atomicfile.RemoveTemps(p)
 	if err := os.Remove(p); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return fmt.Errorf("persist: delete record: %w", err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := atomicfile.SyncDir(s.dir); err != nil {
 		return fmt.Errorf("persist: delete %s: fsync dir: %w", p, err)
 	}
 	return nil

@@ -13,7 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/atomicfile"
 )
+
+// tempInfix names the temp files of a record's write:
+// <hex info hash>.resume.tmp-<random>.
+const tempInfix = recordSuffix + atomicfile.TempInfix
 
 func TestFileStateStore(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state", "nested")

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/braid-bt/braid/core/benc"
 )
 
 // FileSpec is one file to put in a new torrent.
@@ -50,19 +52,19 @@ func Create(o CreateOptions, content io.Reader) ([]byte, error) {
 		b := []byte{'l'}
 		for _, f := range info.Files {
 			var fd dict
-			fd.add("length", appendInt(nil, f.Length))
-			fd.add("path", appendStrings(nil, f.Path))
+			fd.add("length", benc.AppendInt(nil, f.Length))
+			fd.add("path", benc.AppendStrings(nil, f.Path))
 			b = fd.append(b)
 		}
 		d.add("files", append(b, 'e'))
 	} else {
-		d.add("length", appendInt(nil, info.Length))
+		d.add("length", benc.AppendInt(nil, info.Length))
 	}
-	d.add("name", appendString(nil, info.Name))
-	d.add("piece length", appendInt(nil, info.PieceLength))
-	d.add("pieces", appendString(nil, string(pieces)))
+	d.add("name", benc.AppendString(nil, info.Name))
+	d.add("piece length", benc.AppendInt(nil, info.PieceLength))
+	d.add("pieces", benc.AppendString(nil, string(pieces)))
 	if info.Private {
-		d.add("private", appendInt(nil, 1))
+		d.add("private", benc.AppendInt(nil, 1))
 	}
 
 	m := MetaInfo{

@@ -3,7 +3,8 @@ package metainfo
 import (
 	"fmt"
 	"sort"
-	"strconv"
+
+	"github.com/braid-bt/braid/core/benc"
 )
 
 // Marshal encodes m as a .torrent file. The info dict is written from
@@ -28,7 +29,7 @@ func (m *MetaInfo) Marshal() ([]byte, error) {
 		announce = first
 	}
 	if announce != "" {
-		d.add("announce", appendString(nil, announce))
+		d.add("announce", benc.AppendString(nil, announce))
 	}
 	if urls > 1 || urls == 1 && first != announce {
 		var b []byte
@@ -37,22 +38,22 @@ func (m *MetaInfo) Marshal() ([]byte, error) {
 			if len(tier) == 0 {
 				continue
 			}
-			b = appendStrings(b, tier)
+			b = benc.AppendStrings(b, tier)
 		}
 		d.add("announce-list", append(b, 'e'))
 	}
 	if m.Comment != "" {
-		d.add("comment", appendString(nil, m.Comment))
+		d.add("comment", benc.AppendString(nil, m.Comment))
 	}
 	if m.CreatedBy != "" {
-		d.add("created by", appendString(nil, m.CreatedBy))
+		d.add("created by", benc.AppendString(nil, m.CreatedBy))
 	}
 	if m.CreationDate != 0 {
-		d.add("creation date", appendInt(nil, m.CreationDate))
+		d.add("creation date", benc.AppendInt(nil, m.CreationDate))
 	}
 	d.add("info", m.InfoBytes)
 	if len(m.URLList) > 0 {
-		d.add("url-list", appendStrings(nil, m.URLList))
+		d.add("url-list", benc.AppendStrings(nil, m.URLList))
 	}
 	return d.append(nil), nil
 }
@@ -69,28 +70,8 @@ func (d *dict) append(b []byte) []byte {
 	sort.Slice(d.entries, func(i, j int) bool { return d.entries[i].key < d.entries[j].key })
 	b = append(b, 'd')
 	for _, e := range d.entries {
-		b = appendString(b, e.key)
+		b = benc.AppendString(b, e.key)
 		b = append(b, e.val...)
-	}
-	return append(b, 'e')
-}
-
-func appendString(b []byte, s string) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, ':')
-	return append(b, s...)
-}
-
-func appendInt(b []byte, n int64) []byte {
-	b = append(b, 'i')
-	b = strconv.AppendInt(b, n, 10)
-	return append(b, 'e')
-}
-
-func appendStrings(b []byte, ss []string) []byte {
-	b = append(b, 'l')
-	for _, s := range ss {
-		b = appendString(b, s)
 	}
 	return append(b, 'e')
 }

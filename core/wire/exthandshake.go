@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/braid-bt/braid/core/benc"
 )
 
 // MaxExtHandshake bounds the BEP 10 handshake payload; real ones are a few
@@ -135,7 +136,7 @@ func bencodeString(raw []byte) (string, error) {
 // always present; other keys only when set (non-zero, non-empty).
 func (e *ExtHandshake) Encode() []byte {
 	b := []byte{'d'}
-	b = appendString(b, "m")
+	b = benc.AppendString(b, "m")
 	b = append(b, 'd')
 	names := make([]string, 0, len(e.M))
 	for name := range e.M {
@@ -143,37 +144,25 @@ func (e *ExtHandshake) Encode() []byte {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		b = appendString(b, name)
-		b = appendInt(b, int64(e.M[name]))
+		b = benc.AppendString(b, name)
+		b = benc.AppendInt(b, int64(e.M[name]))
 	}
 	b = append(b, 'e')
 	// Keys in byte order: m, metadata_size, p, reqq, v, yourip.
 	if e.MetadataSize > 0 {
-		b = appendInt(appendString(b, "metadata_size"), int64(e.MetadataSize))
+		b = benc.AppendInt(benc.AppendString(b, "metadata_size"), int64(e.MetadataSize))
 	}
 	if e.Port > 0 {
-		b = appendInt(appendString(b, "p"), int64(e.Port))
+		b = benc.AppendInt(benc.AppendString(b, "p"), int64(e.Port))
 	}
 	if e.ReqQ > 0 {
-		b = appendInt(appendString(b, "reqq"), int64(e.ReqQ))
+		b = benc.AppendInt(benc.AppendString(b, "reqq"), int64(e.ReqQ))
 	}
 	if e.V != "" {
-		b = appendString(appendString(b, "v"), e.V)
+		b = benc.AppendString(benc.AppendString(b, "v"), e.V)
 	}
 	if len(e.YourIP) > 0 {
-		b = appendString(appendString(b, "yourip"), string(e.YourIP))
+		b = benc.AppendString(benc.AppendString(b, "yourip"), string(e.YourIP))
 	}
-	return append(b, 'e')
-}
-
-func appendString(b []byte, s string) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, ':')
-	return append(b, s...)
-}
-
-func appendInt(b []byte, n int64) []byte {
-	b = append(b, 'i')
-	b = strconv.AppendInt(b, n, 10)
 	return append(b, 'e')
 }

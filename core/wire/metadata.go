@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/braid-bt/braid/core/benc"
 )
 
 // MetadataPieceSize is the BEP 9 piece size: the info dictionary travels
@@ -142,10 +144,10 @@ func MetadataPieceLen(totalSize, piece int) (int, bool) {
 // Data are written for data messages only.
 func AppendMetadataMsg(dst []byte, m MetadataMsg) []byte {
 	dst = append(dst, 'd')
-	dst = appendInt(appendString(dst, "msg_type"), int64(m.Type))
-	dst = appendInt(appendString(dst, "piece"), int64(m.Piece))
+	dst = benc.AppendInt(benc.AppendString(dst, "msg_type"), int64(m.Type))
+	dst = benc.AppendInt(benc.AppendString(dst, "piece"), int64(m.Piece))
 	if m.Type == MetadataData {
-		dst = appendInt(appendString(dst, "total_size"), int64(m.TotalSize))
+		dst = benc.AppendInt(benc.AppendString(dst, "total_size"), int64(m.TotalSize))
 		dst = append(dst, 'e')
 		return append(dst, m.Data...)
 	}

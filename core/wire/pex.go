@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/braid-bt/braid/core/benc"
 )
 
 // MaxPEXPeers bounds each list of a ut_pex message. BEP 11 asks senders
@@ -160,7 +162,7 @@ func AppendPEX(dst []byte, m PEXMsg) []byte {
 		{"added", added}, {"added.f", addedF}, {"added6", added6}, {"added6.f", added6F},
 		{"dropped", dropped}, {"dropped6", dropped6},
 	} {
-		dst = appendString(appendString(dst, kv.key), string(kv.val))
+		dst = benc.AppendString(benc.AppendString(dst, kv.key), string(kv.val))
 	}
 	return append(dst, 'e')
 }

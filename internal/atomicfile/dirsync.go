@@ -1,6 +1,6 @@
-//go:build !js && !windows
+//go:build !windows
 
-package persist
+package atomicfile
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 	"syscall"
 )
 
-// syncDir makes a rename or unlink in dir durable.
-func syncDir(dir string) error {
+// SyncDir makes a rename, creation or unlink in dir durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
