@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/tracker"
 )
 
@@ -23,12 +24,12 @@ func (t *Torrent) startAnnouncer() {
 		Status: func() (int64, int64, int64) {
 			return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
 		},
-		OnPeers: func(peers []netip.AddrPort) {
-			addrs := make([]string, 0, len(peers))
-			for _, p := range peers {
+		OnPeers: func(found []netip.AddrPort) {
+			addrs := make([]string, 0, len(found))
+			for _, p := range found {
 				addrs = append(addrs, p.String())
 			}
-			go t.post(evPeers{addrs: addrs})
+			go t.post(evPeers{addrs: addrs, source: peers.FromTracker})
 		},
 		OnError: func(url string, err error) {
 			t.e.cfg.Logger.Debug("tracker", "url", url, "err", err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/wire"
 )
 
@@ -42,12 +43,12 @@ func (t *Torrent) runDHT() {
 			actx, acancel := context.WithTimeout(ctx, 2*time.Minute)
 			ch, err := d.Announce(actx, t.ih, int(t.e.cfg.Port), false)
 			if err == nil {
-				for peers := range ch {
-					addrs := make([]string, 0, len(peers))
-					for _, p := range peers {
+				for found := range ch {
+					addrs := make([]string, 0, len(found))
+					for _, p := range found {
 						addrs = append(addrs, p.String())
 					}
-					if !t.post(evPeers{addrs: addrs}) {
+					if !t.post(evPeers{addrs: addrs, source: peers.FromDHT}) {
 						acancel()
 						return
 					}
@@ -79,7 +80,7 @@ func (t *Torrent) onPortMessage(p *peerConn, port uint16) {
 	if d == nil || port == 0 {
 		return
 	}
-	_ = d.AddNode(net.JoinHostPort(hostOf(p.addr), strconv.Itoa(int(port))))
+	_ = d.AddNode(net.JoinHostPort(peers.HostOf(p.addr), strconv.Itoa(int(port))))
 }
 
 // sendPort tells a DHT-capable peer where our DHT node listens.

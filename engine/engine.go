@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/braid-bt/braid/core/peers"
 	"golang.org/x/time/rate"
 )
 
@@ -167,7 +168,7 @@ func (e *Engine) Serve(l net.Listener, transport string) {
 				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			ip := hostOf(c.RemoteAddr().String())
+			ip := peers.HostOf(c.RemoteAddr().String())
 			if e.conns.Load()+e.inbound.Load() >= int64(e.cfg.MaxConns) ||
 				e.inbound.Load() >= DefaultMaxInboundPending || !e.admitPending(ip) {
 				_ = c.Close()

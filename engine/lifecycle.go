@@ -136,6 +136,7 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 			t.sess.Stop(now)
 		}
 		t.stopping = true
+		t.book.Halt()
 		// Flush Cancel/NotInterested before closing: peers drop us cleanly.
 		for _, p := range t.peers {
 			p.signal()

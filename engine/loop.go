@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/metadata"
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
 )
@@ -37,8 +38,11 @@ type (
 		sums  []uint64 // of a piece that failed: session.BlockSums
 		err   error
 	}
-	evPeers struct{ addrs []string }
-	evCmd   struct {
+	evPeers struct {
+		addrs  []string
+		source peers.Source
+	}
+	evCmd struct {
 		fn   func()
 		done chan struct{}
 	}
@@ -83,6 +87,7 @@ func (t *Torrent) fail(err error) {
 		t.errv.Store(err)
 	}
 	t.state.Store(StateError)
+	t.book.Halt()
 	t.e.cfg.Logger.Error("torrent stopped", "name", t.Name(), "err", err)
 }
 
@@ -106,7 +111,7 @@ func (t *Torrent) run() {
 	t.startAnnouncer()
 	t.runDHT()
 	for _, a := range t.spec.Peers {
-		t.addCandidate(a)
+		t.book.Add(a, peers.FromUser, now)
 	}
 	t.fillPeers(now)
 
@@ -193,11 +198,10 @@ func (t *Torrent) handle(ev event) {
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			t.e.cfg.Logger.Debug("peer closed", "addr", p.addr, "transport", p.transport, "err", ev.err)
 			t.dropPeer(p)
-			t.onPeerClosed(p.addr, ev.err, now)
 			if t.sess == nil {
 				t.metaClosed(p)
 			} else {
-				t.rememberListener(p)
+				t.rememberListener(p, now)
 				t.sess.RemovePeer(p.id, now)
 			}
 			t.fillPeers(now)
@@ -217,7 +221,7 @@ func (t *Torrent) handle(ev event) {
 		t.publish(now)
 	case evPeers:
 		for _, a := range ev.addrs {
-			t.addCandidate(a)
+			t.book.Add(a, ev.source, now)
 		}
 		t.fillPeers(now)
 	case evCmd:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/braid-bt/braid/core/metadata"
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
 )
@@ -115,7 +116,7 @@ func (t *Torrent) onMetadataMsg(p *peerConn, mp *metaPeer, payload []byte, now t
 			t.e.cfg.Logger.Debug("metadata piece", "addr", p.addr, "err", err)
 			for id, q := range t.peers {
 				if t.fetcher.Banned(int(id)) {
-					t.banned[hostOf(q.addr)] = true
+					t.book.Ban(peers.HostOf(q.addr))
 					t.dropPeer(q)
 					t.metaClosed(q)
 				}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
@@ -117,23 +118,18 @@ func (o *torrentOut) ClosePeer(id session.PeerID, reason error) {
 	if !ok {
 		return
 	}
-	if errors.Is(reason, session.ErrBanned) {
-		host := hostOf(p.addr)
-		t.banned[host] = true
-		for a := range t.candidates {
-			if hostOf(a) == host {
-				delete(t.candidates, a)
-			}
-		}
+	switch {
+	case errors.Is(reason, session.ErrBanned):
+		t.book.Ban(peers.HostOf(p.addr))
 		t.e.cfg.Logger.Info("banned peer", "addr", p.addr, "reason", reason)
-	} else {
+	case errors.Is(reason, session.ErrBothSeeds):
+		t.book.Closed(peers.ConnID(id), peers.BothSeeds, t.e.clock.Now())
+		fallthrough
+	default:
 		t.e.cfg.Logger.Debug("closing peer", "addr", p.addr, "reason", reason)
 	}
 	// The session has forgotten the peer; only the connection remains.
 	t.dropPeer(p)
-	if !errors.Is(reason, session.ErrBanned) {
-		t.onPeerClosed(p.addr, reason, t.e.clock.Now())
-	}
 }
 
 // Extended receives extension messages (metadata exchange and PEX come later).

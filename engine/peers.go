@@ -6,49 +6,35 @@ package engine
 import (
 	"time"
 
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/session"
 )
 
 func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
-	if pc.outgoing {
-		t.dialing--
-	}
-	host := hostOf(pc.addr)
-	_, dup := t.byAddr[pc.addr]
-	if id, same := t.byID[pc.hs.PeerID]; same {
-		// Two peers that connect to each other at once meet twice. Each
-		// side sees the two connections in its own order, so "keep the
-		// first" could close both; keeping the one the lower peer id
-		// initiated makes both sides keep the same one. (Over WebRTC both
-		// have the same address, so this also decides same-address pairs.)
-		dup = false
-		if old := t.peers[id]; old != nil && old.initiator != pc.initiator && pc.initiator == t.weDialLower(pc.hs.PeerID) {
-			t.e.cfg.Logger.Debug("replacing duplicate connection", "old", old.addr, "new", pc.addr)
-			t.dropPeer(old)
-			if t.sess == nil {
-				t.metaClosed(old)
-			} else {
-				t.sess.RemovePeer(old.id, now)
-			}
-		} else {
-			dup = true
-		}
-	}
-	if t.stopping || dup || t.banned[host] || len(t.peers) >= t.e.cfg.MaxPeersPerTorrent ||
-		t.e.conns.Load() >= int64(t.e.cfg.MaxConns) || t.State() == StateError {
-		t.e.cfg.Logger.Debug("connection refused", "addr", pc.addr, "stopping", t.stopping, "duplicate", dup,
-			"banned", t.banned[host], "peers", len(t.peers), "state", t.State())
+	id := t.nextID + 1
+	v := t.book.Connected(peers.Conn{
+		ID: peers.ConnID(id), Addr: pc.addr, PeerID: pc.hs.PeerID,
+		Outgoing: pc.outgoing, Initiator: pc.initiator,
+	}, t.e.cfg.MaxConns-int(t.e.conns.Load()), now)
+	if !v.Accept {
+		t.e.cfg.Logger.Debug("connection refused", "addr", pc.addr, "reason", v.Reason,
+			"peers", len(t.peers), "state", t.State())
 		_ = pc.conn.Close()
 		return
 	}
-	if c, ok := t.candidates[pc.addr]; ok {
-		c.fails = 0
+	if old := t.peers[session.PeerID(v.Old)]; v.Replaces && old != nil {
+		t.e.cfg.Logger.Debug("replacing duplicate connection", "old", old.addr, "new", pc.addr)
+		t.dropPeer(old)
+		if t.sess == nil {
+			t.metaClosed(old)
+		} else {
+			t.sess.RemovePeer(old.id, now)
+		}
 	}
-	t.nextID++
-	p := newPeerConn(t, t.nextID, pc)
+	t.nextID = id
+	p := newPeerConn(t, id, pc)
 	t.peers[p.id] = p
 	t.numPeers.Store(int64(len(t.peers)))
-	t.byAddr[p.addr] = p.id
 	t.idsMu.Lock()
 	t.byID[pc.hs.PeerID] = p.id
 	t.idsMu.Unlock()
@@ -83,16 +69,17 @@ func (t *Torrent) connectedTo(id [20]byte) bool {
 	return ok
 }
 
+// dropPeer closes a connection; the book schedules its address's next
+// dial as after a lost connection (see peers.Lost) unless told otherwise
+// first.
 func (t *Torrent) dropPeer(p *peerConn) {
 	if _, ok := t.peers[p.id]; !ok {
 		return
 	}
+	t.book.Closed(peers.ConnID(p.id), peers.Lost, t.e.clock.Now())
 	t.pexOut.Forget(int(p.id))
 	delete(t.peers, p.id)
 	t.numPeers.Store(int64(len(t.peers)))
-	if t.byAddr[p.addr] == p.id {
-		delete(t.byAddr, p.addr)
-	}
 	if t.byID[p.hs.PeerID] == p.id {
 		t.idsMu.Lock()
 		delete(t.byID, p.hs.PeerID)

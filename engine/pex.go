@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
 )
@@ -32,8 +33,9 @@ func (t *Torrent) onExtended(id session.PeerID, extID uint8, payload []byte) {
 		if err != nil {
 			return
 		}
-		for _, a := range t.pexIn.Accept(int(id), m, t.e.clock.Now()) {
-			t.addCandidate(a.String())
+		now := t.e.clock.Now()
+		for _, a := range t.pexIn.Accept(int(id), m, now) {
+			t.book.Add(a.String(), peers.FromPEX, now)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/braid-bt/braid/core/bitfield"
 	"github.com/braid-bt/braid/core/metadata"
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/persist"
@@ -115,27 +116,24 @@ type Torrent struct {
 	req2        [20]byte     // MSE's HASH('req2', info hash), to find us by
 
 	// Owned by the loop.
-	fetcher    *metadata.Fetcher
-	meta       map[session.PeerID]*metaPeer
-	pexIn      *pex.Inbox
-	pexOut     *pex.Outbox
-	startHave  *bitfield.Bitfield
-	sess       *session.Session
-	peers      map[session.PeerID]*peerConn
-	byAddr     map[string]session.PeerID
-	byID       map[[20]byte]session.PeerID // written under idsMu, for connectedTo
-	nextID     session.PeerID
-	candidates map[string]*candidate
-	dialing    int
-	banned     map[string]bool
-	lastSave   time.Time
-	baseUp     int64
-	baseDown   int64
-	stopping   bool
-	halt       bool // a disk error stopped the torrent; wind down after this event
-	savedHave  int  // what the last saved record held
-	savedUp    int64
-	savedDown  int64
+	fetcher   *metadata.Fetcher
+	meta      map[session.PeerID]*metaPeer
+	pexIn     *pex.Inbox
+	pexOut    *pex.Outbox
+	startHave *bitfield.Bitfield
+	sess      *session.Session
+	peers     map[session.PeerID]*peerConn
+	byID      map[[20]byte]session.PeerID // written under idsMu, for connectedTo
+	nextID    session.PeerID
+	book      *peers.Book
+	lastSave  time.Time
+	baseUp    int64
+	baseDown  int64
+	stopping  bool
+	halt      bool // a disk error stopped the torrent; wind down after this event
+	savedHave int  // what the last saved record held
+	savedUp   int64
+	savedDown int64
 
 	dw     *diskWriter // started by the first received block
 	msgBuf *[]byte     // the message being handled; WriteBlock takes it
@@ -156,9 +154,8 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		e: e, ih: spec.InfoHash, info: spec.Info, infoAtStart: spec.Info, spec: spec, storage: spec.Storage,
 		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
 		checked: make(chan struct{}), completed: make(chan struct{}), gone: make(chan struct{}),
-		peers: make(map[session.PeerID]*peerConn), byAddr: make(map[string]session.PeerID),
-		byID:       make(map[[20]byte]session.PeerID),
-		candidates: make(map[string]*candidate), banned: make(map[string]bool),
+		peers: make(map[session.PeerID]*peerConn), byID: make(map[[20]byte]session.PeerID),
+		book:    peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent}),
 		addedAt: e.clock.Now(), req2: mse.Req2(spec.InfoHash),
 		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(),
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,7 +82,7 @@ func TestDialFallsBackToUTP(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "utp", pc.transport)
 		assert.Zero(t, r.tcpDials)
-		assert.Equal(t, "10.0.0.1", hostOf(pc.addr), "banning takes the host")
+		assert.Equal(t, "10.0.0.1", peers.HostOf(pc.addr), "banning takes the host")
 		assert.Equal(t, "utp", transportOf("UTP://10.0.0.1:6881"), "the scheme in any case")
 	})
 	t.Run("not after ourselves", func(t *testing.T) {
