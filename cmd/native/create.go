@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/atomicfile"
 )
 
 const createSynopsis = "braid create -o OUT [--announce URL]... [--piece-length BYTES] [--webseed URL]... [--private] PATH"
@@ -74,7 +75,7 @@ func runCreate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("create: the new torrent does not parse: %w", err)
 	}
-	if err := writeFileAtomic(*out, data); err != nil {
+	if err := atomicfile.Write(*out, data, 0o644); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	fmt.Fprintf(stdout, "created %s: %s, %d files, %s, %d pieces of %s, info hash %x\n",
@@ -189,27 +190,4 @@ func (m *multiFileReader) Close() {
 	if m.cur != nil {
 		_ = m.cur.Close()
 	}
-}
-
-// writeFileAtomic writes via a temporary file and rename, so a crash never
-// leaves half a .torrent behind.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".braid-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
