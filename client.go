@@ -51,7 +51,6 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("open state directory: %w", err)
 	}
 	c := &Client{cfg: cfg, state: state, plat: plat, peerID: newPeerID(), torrents: make(map[InfoHash]*Torrent)}
-	engine.SetVersion(semver)
 	ecfg := engine.Config{
 		PeerID:             c.peerID,
 		MaxPeersPerTorrent: cfg.MaxPeersPerTorrent,
@@ -63,6 +62,7 @@ func New(cfg Config) (*Client, error) {
 		HashWorkers:        plat.hashWorkers(),
 		Dial:               plat.dial,
 		Logger:             cfg.Logger,
+		Version:            semver,
 		NoClassicTrackers:  !plat.classicTrackers(),
 	}
 	if !cfg.NoWebRTC {

@@ -20,7 +20,8 @@ import (
 // for candidate bookkeeping and connection admission.
 func bareTorrent(t *testing.T, peerID byte, named ...string) *Torrent {
 	t.Helper()
-	e := &Engine{cfg: Config{PeerID: [20]byte{peerID}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	e := &Engine{cfg: Config{PeerID: [20]byte{peerID}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		clock: NewFakeClock(time.Now())}
 	e.cfg.setDefaults()
 	tor := &Torrent{
 		e: e, spec: Spec{Peers: named},

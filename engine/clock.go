@@ -5,23 +5,77 @@ import (
 	"time"
 )
 
-// clock is one 1 s ticker shared by every torrent loop. A thousand idle
-// torrents with their own tickers wake the runtime a thousand times a
-// second at scattered moments; one ticker fanning out wakes it once.
-type clock struct {
+// Clock is the engine's one source of time: "now" for every decision a
+// torrent makes, and the tick that drives the torrent loops. The wall
+// clock is the default; tests give the engine a FakeClock and move time
+// themselves, so timers, back-off and record saves run on their command.
+type Clock interface {
+	Now() time.Time
+	// Subscribe returns a channel of ticks and the function that ends them.
+	// A busy subscriber skips ticks; it is never blocked on.
+	Subscribe() (<-chan time.Time, func())
+}
+
+// wallDeadline is a socket deadline d from now. Sockets keep the
+// operating system's time, whatever clock the engine decides by.
+func wallDeadline(d time.Duration) time.Time { return time.Now().Add(d) }
+
+// fanout hands each tick to every subscriber without blocking on any.
+type fanout struct {
 	mu   sync.Mutex
 	subs map[chan time.Time]struct{}
+}
+
+func (f *fanout) Subscribe() (<-chan time.Time, func()) {
+	ch := make(chan time.Time, 1)
+	f.mu.Lock()
+	if f.subs == nil {
+		f.subs = make(map[chan time.Time]struct{})
+	}
+	f.subs[ch] = struct{}{}
+	f.mu.Unlock()
+	return ch, func() {
+		f.mu.Lock()
+		delete(f.subs, ch)
+		f.mu.Unlock()
+	}
+}
+
+func (f *fanout) send(now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		select {
+		case ch <- now:
+		default: // a busy loop skips a tick, as a time.Ticker would
+		}
+	}
+}
+
+func (f *fanout) subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
+}
+
+// wallClock is one ticker shared by every torrent loop. A thousand idle
+// torrents with their own tickers wake the runtime a thousand times a
+// second at scattered moments; one ticker fanning out wakes it once.
+type wallClock struct {
+	fanout
 	stop chan struct{}
 	once sync.Once
 }
 
-func newClock(every time.Duration) *clock {
-	c := &clock{subs: make(map[chan time.Time]struct{}), stop: make(chan struct{})}
+func newWallClock(every time.Duration) *wallClock {
+	c := &wallClock{stop: make(chan struct{})}
 	go c.run(every)
 	return c
 }
 
-func (c *clock) run(every time.Duration) {
+func (c *wallClock) Now() time.Time { return time.Now() }
+
+func (c *wallClock) run(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -29,29 +83,40 @@ func (c *clock) run(every time.Duration) {
 		case <-c.stop:
 			return
 		case now := <-t.C:
-			c.mu.Lock()
-			for ch := range c.subs {
-				select {
-				case ch <- now:
-				default: // a busy loop skips a tick, as a time.Ticker would
-				}
-			}
-			c.mu.Unlock()
+			c.send(now)
 		}
 	}
 }
 
-// subscribe returns a channel of ticks and the function that ends them.
-func (c *clock) subscribe() (<-chan time.Time, func()) {
-	ch := make(chan time.Time, 1)
-	c.mu.Lock()
-	c.subs[ch] = struct{}{}
-	c.mu.Unlock()
-	return ch, func() {
-		c.mu.Lock()
-		delete(c.subs, ch)
-		c.mu.Unlock()
-	}
+func (c *wallClock) close() { c.once.Do(func() { close(c.stop) }) }
+
+// FakeClock is a Clock that moves only when told: tests of the engine's
+// timing (back-off, periodic saves) run in no real time.
+type FakeClock struct {
+	fanout
+	mu  sync.Mutex
+	now time.Time
 }
 
-func (c *clock) close() { c.once.Do(func() { close(c.stop) }) }
+// NewFakeClock starts a fake clock at start.
+func NewFakeClock(start time.Time) *FakeClock { return &FakeClock{now: start} }
+
+// Now is the fake time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the time by d and ticks once.
+func (c *FakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	now := c.now
+	c.mu.Unlock()
+	c.send(now)
+}
+
+// Subscribers is how many loops listen for ticks (a test waits for its
+// torrent's loop to be running).
+func (c *FakeClock) Subscribers() int { return c.subscribers() }

@@ -7,11 +7,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestClockFansOutAndUnsubscribes(t *testing.T) {
-	c := newClock(5 * time.Millisecond)
+func TestWallClockFansOutAndUnsubscribes(t *testing.T) {
+	c := newWallClock(5 * time.Millisecond)
 	defer c.close()
-	a, stopA := c.subscribe()
-	b, stopB := c.subscribe()
+	a, stopA := c.Subscribe()
+	b, stopB := c.Subscribe()
 	defer stopB()
 	for _, ch := range []<-chan time.Time{a, b} {
 		select {
@@ -33,7 +33,26 @@ func TestClockFansOutAndUnsubscribes(t *testing.T) {
 		t.Fatal("tick after unsubscribe")
 	default:
 	}
-	c.mu.Lock()
-	require.Len(t, c.subs, 1)
-	c.mu.Unlock()
+	require.Equal(t, 1, c.subscribers())
+}
+
+func TestFakeClockMovesOnlyWhenTold(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := NewFakeClock(start)
+	ticks, stop := c.Subscribe()
+	defer stop()
+	require.Equal(t, start, c.Now())
+	select {
+	case <-ticks:
+		t.Fatal("a fake clock ticked by itself")
+	case <-time.After(20 * time.Millisecond):
+	}
+	c.Advance(3 * time.Second)
+	require.Equal(t, start.Add(3*time.Second), c.Now())
+	require.Equal(t, start.Add(3*time.Second), <-ticks)
+	// A subscriber that has not read its tick is skipped, not waited for.
+	c.Advance(time.Second)
+	c.Advance(time.Second)
+	require.Equal(t, start.Add(4*time.Second), <-ticks)
+	require.Equal(t, 1, c.Subscribers())
 }

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"errors"
-	"sync/atomic"
-	"time"
 
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
@@ -134,7 +132,7 @@ func (o *torrentOut) ClosePeer(id session.PeerID, reason error) {
 	// The session has forgotten the peer; only the connection remains.
 	t.dropPeer(p)
 	if !errors.Is(reason, session.ErrBanned) {
-		t.onPeerClosed(p.addr, reason, time.Now())
+		t.onPeerClosed(p.addr, reason, t.e.clock.Now())
 	}
 }
 
@@ -146,7 +144,7 @@ func (o *torrentOut) Extended(id session.PeerID, extID uint8, payload []byte) {
 // Completed runs when every wanted piece is verified.
 func (o *torrentOut) Completed() {
 	t := (*Torrent)(o)
-	t.markComplete(time.Now(), true)
+	t.markComplete(t.e.clock.Now(), true)
 }
 
 // readBlock reads upload data for a writer goroutine.
@@ -165,7 +163,7 @@ func (t *Torrent) readBlock(dst []byte, piece, begin int) error {
 func (t *Torrent) extHandshake() []byte {
 	eh := wire.ExtHandshake{
 		M:    map[string]int{"ut_metadata": extMetadata},
-		V:    "Braid " + *versionString.Load(),
+		V:    clientName(t.e.cfg.Version),
 		Port: int(t.e.cfg.Port),
 		ReqQ: 500,
 	}
@@ -177,18 +175,6 @@ func (t *Torrent) extHandshake() []byte {
 	}
 	return eh.Encode()
 }
-
-// versionString is set by the root package, by every New while other
-// clients' torrents may be reading it.
-var versionString atomic.Pointer[string]
-
-func init() {
-	v := "0.1.0"
-	versionString.Store(&v)
-}
-
-// SetVersion records the client version advertised in extension handshakes.
-func SetVersion(v string) { versionString.Store(&v) }
 
 // torrentOut is also the session's UploadQueue: queued uploads stay bounded
 // and cancellable.
@@ -216,4 +202,12 @@ func (o *torrentOut) DropBlocks(id session.PeerID, dst []picker.Block) []picker.
 		return p.dropBlocks(dst)
 	}
 	return dst
+}
+
+// clientName is what our extension handshake calls us (BEP 10 "v").
+func clientName(version string) string {
+	if version == "" {
+		return "Braid"
+	}
+	return "Braid " + version
 }

@@ -117,7 +117,7 @@ func (p *peerConn) readLoop() {
 	for {
 		bufp := getBuf()
 		var m wire.Message
-		_ = p.conn.SetReadDeadline(time.Now().Add(readIdleTimeout))
+		_ = p.conn.SetReadDeadline(wallDeadline(readIdleTimeout))
 		m, *bufp, err = wire.ReadMessage(p.conn, *bufp, lim)
 		if err != nil {
 			putBuf(bufp)
@@ -186,7 +186,7 @@ func (p *peerConn) writeLoop() {
 					return
 				}
 			}
-			_ = p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			_ = p.conn.SetWriteDeadline(wallDeadline(writeTimeout))
 			if _, err := bufs.WriteTo(p.conn); err != nil {
 				p.t.e.cfg.Logger.Debug("write to peer", "addr", p.addr, "err", err)
 				p.close()

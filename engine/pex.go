@@ -32,7 +32,7 @@ func (t *Torrent) onExtended(id session.PeerID, extID uint8, payload []byte) {
 		if err != nil {
 			return
 		}
-		for _, a := range t.pexIn.Accept(int(id), m, time.Now()) {
+		for _, a := range t.pexIn.Accept(int(id), m, t.e.clock.Now()) {
 			t.addCandidate(a.String())
 		}
 	}

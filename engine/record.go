@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/braid-bt/braid/core/picker"
@@ -52,26 +53,38 @@ func (t *Torrent) buildRecord() *persist.Record {
 	return r
 }
 
-// saveRecord writes the resume record. Data is synced first so that a
-// record never claims a piece the disk might not hold after a crash.
+// saveRecord refreshes the resume record from the loop (periodically, on
+// completion, after a disk error).
 func (t *Torrent) saveRecord(now time.Time) {
 	t.lastSave = now
-	if t.spec.State == nil || t.sess == nil {
+	if t.sess == nil {
 		return
+	}
+	rec := t.buildRecord()
+	if err := t.writeRecord(rec); err != nil {
+		t.e.cfg.Logger.Warn("resume record", "name", t.Name(), "err", err)
+		return
+	}
+	if rec != nil {
+		t.savedHave, t.savedUp, t.savedDown = t.sess.Have().Count(), rec.Uploaded, rec.Downloaded
+	}
+}
+
+// writeRecord is the one way a resume record reaches the state store,
+// for periodic saves, StopAndSerialize and shutdown alike: the data is
+// synced first, so a record never claims a piece the disk might not hold
+// after a crash; the store then writes the record atomically.
+func (t *Torrent) writeRecord(rec *persist.Record) error {
+	if rec == nil || t.spec.State == nil {
+		return nil
 	}
 	if s, ok := t.storage.(interface{ Sync() error }); ok {
 		if err := s.Sync(); err != nil {
-			t.e.cfg.Logger.Warn("sync data", "err", err)
-			return
+			return fmt.Errorf("sync data: %w", err)
 		}
 	}
-	rec := t.buildRecord()
-	if rec == nil {
-		return
-	}
 	if err := t.spec.State.Save(rec); err != nil {
-		t.e.cfg.Logger.Warn("save resume record", "err", err)
-		return
+		return fmt.Errorf("save resume record: %w", err)
 	}
-	t.savedHave, t.savedUp, t.savedDown = t.sess.Have().Count(), rec.Uploaded, rec.Downloaded
+	return nil
 }

@@ -180,7 +180,7 @@ func (e *Engine) AddConn(ih [20]byte, c net.Conn, transport string, remoteID [20
 // handshakeConn sends our handshake on c, reads and checks the peer's, and
 // closes c on any failure.
 func (e *Engine) handshakeConn(c net.Conn, ih [20]byte) (pendingConn, error) {
-	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
+	_ = c.SetDeadline(wallDeadline(e.cfg.HandshakeTimeout))
 	ours := e.handshake(ih)
 	if _, err := c.Write(ours.Append(nil)); err != nil {
 		_ = c.Close()
@@ -215,7 +215,7 @@ var errWrongTorrent = errors.New("handshake: wrong info hash")
 // readTheirs reads and checks the peer's handshake after ours was sent,
 // closing c on any failure.
 func (e *Engine) readTheirs(c net.Conn, ih [20]byte) (pendingConn, error) {
-	_ = c.SetDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
+	_ = c.SetDeadline(wallDeadline(e.cfg.HandshakeTimeout))
 	var buf [wire.HandshakeLen]byte
 	if n, err := io.ReadFull(c, buf[:]); err != nil {
 		_ = c.Close()

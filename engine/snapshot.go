@@ -40,7 +40,7 @@ func (t *Torrent) Snapshot() Snapshot {
 			if t.sess == nil {
 				return
 			}
-			now := time.Now()
+			now := t.e.clock.Now()
 			s.Stats = t.sess.Stats(now)
 			s.Peers = t.sess.Peers(now)
 			for i := range s.FileDone {

@@ -32,7 +32,7 @@ func (t *Torrent) startWebSeeds() {
 		hs.PeerID = sha1.Sum([]byte("webseed " + u))
 		a := &webSeedAdapter{t: t, c: c, conn: theirs, numPieces: t.info.NumPieces()}
 		go a.run(t.e.ctx)
-		t.onConnected(pendingConn{conn: ours, addr: u, transport: "webseed", hs: hs}, time.Now())
+		t.onConnected(pendingConn{conn: ours, addr: u, transport: "webseed", hs: hs}, t.e.clock.Now())
 	}
 }
 
@@ -51,7 +51,7 @@ type webSeedAdapter struct {
 func (a *webSeedAdapter) write(m *wire.Message) error {
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
-	_ = a.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_ = a.conn.SetWriteDeadline(wallDeadline(writeTimeout))
 	_, err := a.conn.Write(wire.AppendMessage(nil, m))
 	return err
 }
@@ -122,7 +122,7 @@ func (a *webSeedAdapter) serve(ctx context.Context) {
 			}
 			continue
 		}
-		for !a.c.Usable(time.Now()) {
+		for !a.c.Usable(a.t.e.clock.Now()) {
 			select {
 			case <-ctx.Done():
 				return

@@ -1,0 +1,169 @@
+// Handshakes: the incoming side (plain or MSE, which names the torrent)
+// and the outgoing dial (plain, MSE, and the fallback from TCP to uTP).
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/transport/tcp/mse"
+)
+
+// acceptPeer runs the incoming handshake: theirs first (it names the
+// torrent), then ours. A TCP peer may wrap it in MSE (see Encryption).
+func (e *Engine) acceptPeer(c net.Conn, transport string) {
+	defer e.inbound.Add(-1)
+	_ = c.SetDeadline(wallDeadline(e.cfg.HandshakeTimeout))
+	hs, c, err := e.readIncoming(c, transport)
+	if err != nil {
+		e.cfg.Logger.Debug("incoming handshake", "addr", c.RemoteAddr().String(), "err", err)
+		_ = c.Close()
+		return
+	}
+	t := e.torrent(hs.InfoHash)
+	if t == nil || hs.PeerID == e.cfg.PeerID {
+		e.cfg.Logger.Debug("incoming connection refused", "addr", c.RemoteAddr().String(), "known torrent", t != nil)
+		_ = c.Close()
+		return
+	}
+	ours := e.handshake(hs.InfoHash)
+	if _, err := c.Write(ours.Append(nil)); err != nil {
+		_ = c.Close()
+		return
+	}
+	_ = c.SetDeadline(time.Time{})
+	pc := pendingConn{conn: c, addr: c.RemoteAddr().String(), transport: transport, hs: hs}
+	if !t.post(evConnected{pc: pc}) {
+		_ = c.Close()
+	}
+}
+
+// readIncoming reads an incoming peer's handshake, first running the
+// receiver's side of MSE when a TCP peer starts with one. It returns the
+// connection to go on with (the encrypted stream, if any).
+func (e *Engine) readIncoming(c net.Conn, transport string) (wire.Handshake, net.Conn, error) {
+	var buf [wire.HandshakeLen]byte
+	head := buf[:len(protocolHeader)]
+	if _, err := io.ReadFull(c, head); err != nil {
+		return wire.Handshake{}, c, err
+	}
+	plain := string(head) == protocolHeader
+	switch {
+	case plain && encryptable(transport) && e.cfg.Encryption == EncryptionRequired:
+		return wire.Handshake{}, c, errPlainRefused
+	case !plain && encryptable(transport) && e.cfg.Encryption != EncryptionDisabled:
+		sc, _, method, err := mse.Accept(c, head, e.torrentByReq2, e.cfg.Encryption.allowed())
+		if err != nil {
+			return wire.Handshake{}, c, fmt.Errorf("encrypted: %w", err)
+		}
+		e.cfg.Logger.Debug("incoming MSE", "addr", c.RemoteAddr().String(), "method", method)
+		c = sc
+		head = buf[:0]
+	}
+	if _, err := io.ReadFull(c, buf[len(head):]); err != nil {
+		return wire.Handshake{}, c, err
+	}
+	hs, err := wire.ParseHandshake(buf[:])
+	return hs, c, err
+}
+
+func (e *Engine) handshake(ih [20]byte) wire.Handshake {
+	hs := wire.Handshake{InfoHash: ih, PeerID: e.cfg.PeerID}
+	hs.SetExtended()
+	hs.SetFast()
+	if e.cfg.DHT != nil {
+		hs.SetDHT()
+	}
+	return hs
+}
+
+// dialPeer connects and runs the outgoing handshake (ours first). Over
+// TCP the Encryption policy decides between plain and MSE: by default a
+// peer that closes our plain handshake unanswered is dialled again with
+// MSE at once (clients that require encryption do that). A peer that
+// takes the TCP connection but closes it before the handshakes are through
+// is tried over uTP in the time left: clients set to uTP only do that. A
+// refused TCP dial is not: that is how a stale tracker entry answers, and
+// a uTP dial to it would wait out its connect timeout in a dial slot.
+func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.HandshakeTimeout)
+	defer cancel()
+	transport := transportOf(addr)
+	pc, err := e.dialStream(ctx, ih, addr)
+	var df *dialFailed
+	if err != nil && transport == "tcp" && e.cfg.DialUTP != nil && !errors.As(err, &df) &&
+		!errors.Is(err, errSelf) && !errors.Is(err, errWrongTorrent) && ctx.Err() == nil {
+		e.cfg.Logger.Debug("TCP failed; dialling uTP", "addr", addr, "err", err)
+		transport = "utp"
+		pc, err = e.dialStream(ctx, ih, UTPAddr(addr))
+	}
+	if err != nil {
+		if errors.Is(err, errSelf) {
+			return pendingConn{}, err
+		}
+		return pendingConn{}, fmt.Errorf("%s: %w", addr, err)
+	}
+	pc.addr, pc.transport, pc.outgoing, pc.initiator = addr, transport, true, true
+	return pc, nil
+}
+
+// dialStream dials addr once, or twice when the Encryption policy allows
+// both: over TCP plain first and MSE when the peer closes the plain
+// handshake; over uTP MSE first and plain when the peer closes that.
+// (Clients that require encryption close a plain TCP handshake at once,
+// but over uTP libtorrent leaves it unanswered until the timeout, and a
+// client taking only uTP may well require encryption.)
+func (e *Engine) dialStream(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
+	transport := transportOf(addr)
+	if !encryptable(transport) {
+		return e.dialOnce(ctx, ih, addr, false)
+	}
+	encrypt := e.cfg.Encryption == EncryptionRequired || (e.cfg.Encryption == EncryptionEnabled && transport == "utp")
+	pc, err := e.dialOnce(ctx, ih, addr, encrypt)
+	if err != nil && e.cfg.Encryption == EncryptionEnabled && closedEarly(err) {
+		e.cfg.Logger.Debug("handshake closed; dialling again", "addr", addr, "encrypted", !encrypt)
+		pc, err = e.dialOnce(ctx, ih, addr, !encrypt)
+	}
+	return pc, err
+}
+
+// dialOnce dials addr and runs the handshake, plain or inside MSE.
+func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, addr string, encrypt bool) (pendingConn, error) {
+	c, err := e.dial(ctx, addr)
+	if err != nil {
+		return pendingConn{}, &dialFailed{err}
+	}
+	if !encrypt {
+		return e.handshakeConn(c, ih)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(d)
+	}
+	ours := e.handshake(ih)
+	sc, method, err := mse.Initiate(c, ih, e.cfg.Encryption.allowed(), ours.Append(nil))
+	if err != nil {
+		_ = c.Close()
+		return pendingConn{}, fmt.Errorf("%w: %w", errMSEFailed, err)
+	}
+	e.cfg.Logger.Debug("outgoing MSE", "addr", addr, "method", method)
+	return e.readTheirs(sc, ih)
+}
+
+// transportOf names the transport an address is dialled over.
+func transportOf(addr string) string {
+	switch {
+	case IsSignalURL(addr):
+		return "websocket" // a ws:// peer URL: the peer wire inside WebSocket messages
+	case isUTP(addr):
+		return "utp"
+	}
+	return "tcp"
+}
+
+var errSelf = errors.New("connected to ourselves")
