@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/braid-bt/braid/core/metadata"
 	"github.com/braid-bt/braid/core/pex"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
@@ -28,11 +27,11 @@ func bareTorrent(t *testing.T, peerID byte, named ...string) *Torrent {
 		events: make(chan event, 64), quit: make(chan struct{}),
 		peers: map[session.PeerID]*peerConn{}, byAddr: map[string]session.PeerID{},
 		byID: map[[20]byte]session.PeerID{}, candidates: map[string]*candidate{},
-		banned: map[string]bool{}, meta: map[session.PeerID]*metaPeer{},
-		fetcher: metadata.NewFetcher([20]byte{1}),
-		pexIn:   pex.NewInbox(), pexOut: pex.NewOutbox(),
+		banned: map[string]bool{},
+		pexIn:  pex.NewInbox(), pexOut: pex.NewOutbox(),
 	}
 	tor.state.Store(StateMetadata)
+	tor.startMetadata()
 	t.Cleanup(func() {
 		close(tor.quit)
 		for _, p := range tor.peers {
@@ -118,7 +117,7 @@ func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
 				assert.Equal(t, me == low, p.initiator, "me %d, outgoing first %v: keep the lower id's dial", me, outgoingFirst)
 				assert.Equal(t, p.id, tor.byID[them])
 			}
-			assert.Len(t, tor.meta, 1)
+			assert.EqualValues(t, 1, tor.metaPeers.Load())
 		}
 	}
 }

@@ -25,6 +25,7 @@ func (t *Torrent) startSession(now time.Time) {
 		MaxOutstanding: maxOutstanding(t.e.cfg.DownloadRate),
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
+	t.phase = (*sessionPhase)(t)
 	t.startHave = nil
 	switch rec := t.spec.Record; {
 	case len(t.spec.SelectOnly) > 0:
@@ -115,16 +116,12 @@ func (t *Torrent) shutdown() {
 // writes the resume record and ends the torrent. ctx bounds the tracker step.
 func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 	ran := t.do(func() {
-		now := t.e.clock.Now()
-		if t.sess != nil {
-			t.sess.Stop(now)
-		}
+		t.phase.Stop(t.e.clock.Now())
 		t.stopping = true
 		// Flush Cancel/NotInterested before closing: peers drop us cleanly.
 		for _, p := range t.peers {
 			p.signal()
 		}
-		t.publish(now)
 	})
 	t.quitOnce.Do(func() { close(t.quit) })
 	<-t.loopDone // the loop has ended: its state may be read
