@@ -34,9 +34,13 @@ type Client struct {
 	wsURL  string
 	wsL    listener
 
+	// mu guards only what it names: no file or network I/O happens under
+	// it. The running torrents are the engine's registry.
 	mu       sync.Mutex
-	torrents map[InfoHash]*Torrent
+	starting map[InfoHash]chan struct{} // torrents a start is opening
 	closed   bool
+
+	beforeStorage func(InfoHash) // tests: runs as a start opens storage
 }
 
 // New starts a client: it opens the state directory and the peer listener.
@@ -50,7 +54,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state directory: %w", err)
 	}
-	c := &Client{cfg: cfg, state: state, plat: plat, peerID: newPeerID(), torrents: make(map[InfoHash]*Torrent)}
+	c := &Client{cfg: cfg, state: state, plat: plat, peerID: newPeerID(), starting: make(map[InfoHash]chan struct{})}
 	ecfg := engine.Config{
 		PeerID:             c.peerID,
 		MaxPeersPerTorrent: cfg.MaxPeersPerTorrent,
@@ -268,25 +272,21 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		src.selectOnly = o.files
 	}
 	ih := InfoHash(src.ih)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, ErrClosed
-	}
-	if t, ok := c.torrents[ih]; ok {
-		switch t.t.State() {
-		case engine.StateStopped:
-		case engine.StateError:
-			// Stopped by an error (a full disk, say): adding it again is
-			// how a user retries. Save what it has, then start afresh.
-			sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-			_ = t.t.StopAndSerialize(sctx)
-			cancel()
-			delete(c.torrents, ih)
-		default:
-			return t, nil
+	for {
+		running, wait, err := c.claim(ih)
+		if running != nil || err != nil {
+			return running, err
+		}
+		if wait == nil {
+			break // ours to start
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
+	defer c.unclaim(ih)
 	rec, recStatus := c.loadRecord(ih)
 	if src.info == nil && rec != nil {
 		// A magnet we met before: its record carries the info dictionary.
@@ -308,12 +308,18 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
 		SelectOnly: src.selectOnly, Trusted: o.trusted && src.info != nil,
+		Handle: func(et *engine.Torrent) any {
+			return &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
+		},
 		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {
 			st, err := c.plat.openStorage(savePath, src.ih, info)
 			return st.storage, st.hasData, err
 		},
 	}
 	if src.info != nil {
+		if c.beforeStorage != nil {
+			c.beforeStorage(ih)
+		}
 		st, err := c.plat.openStorage(savePath, src.ih, src.info)
 		if err != nil {
 			return nil, err
@@ -327,9 +333,55 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		}
 		return nil, fmt.Errorf("start torrent: %w", err)
 	}
-	t := &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
-	c.torrents[ih] = t
-	return t, nil
+	return et.Handle().(*Torrent), nil
+}
+
+// claim decides what a start of ih does, under the client's lock but
+// with no I/O under it: return the running torrent; wait (for another
+// start of ih, for the previous copy leaving, or for a failed copy to be
+// stopped); or, with neither, start it (unclaim when done).
+func (c *Client) claim(ih InfoHash) (running *Torrent, wait <-chan struct{}, err error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	if ch, ok := c.starting[ih]; ok {
+		c.mu.Unlock()
+		return nil, ch, nil
+	}
+	if gone := c.eng.Departing(ih); gone != nil {
+		c.mu.Unlock()
+		return nil, gone, nil
+	}
+	et, ok := c.eng.Torrent(ih)
+	if ok && et.State() != engine.StateError {
+		c.mu.Unlock()
+		return et.Handle().(*Torrent), nil, nil
+	}
+	done := make(chan struct{})
+	c.starting[ih] = done
+	c.mu.Unlock()
+	if ok {
+		// Stopped by an error (a full disk, say): adding it again is how
+		// a user retries. Save what it has, then start afresh.
+		sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		_ = et.StopAndSerialize(sctx)
+		cancel()
+		c.unclaim(ih)
+		return nil, done, nil // closed: look again
+	}
+	return nil, nil, nil
+}
+
+// unclaim ends a start of ih, waking whoever waits on it.
+func (c *Client) unclaim(ih InfoHash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, ok := c.starting[ih]; ok {
+		delete(c.starting, ih)
+		close(ch)
+	}
 }
 
 // loadRecord returns the torrent's resume record; a torn or corrupt record
@@ -352,13 +404,11 @@ func (c *Client) loadRecord(ih InfoHash) (*persist.Record, RecordStatus) {
 }
 
 func (c *Client) lookup(ih InfoHash) (*Torrent, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.torrents[ih]
+	et, ok := c.eng.Torrent(ih)
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", ih, ErrTorrentNotFound)
 	}
-	return t, nil
+	return et.Handle().(*Torrent), nil
 }
 
 // Torrent returns an active torrent.
@@ -366,11 +416,10 @@ func (c *Client) Torrent(ih InfoHash) (*Torrent, error) { return c.lookup(ih) }
 
 // List returns the info hashes of all active torrents, sorted.
 func (c *Client) List() []InfoHash {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]InfoHash, 0, len(c.torrents))
-	for ih := range c.torrents {
-		out = append(out, ih)
+	ts := c.eng.Torrents()
+	out := make([]InfoHash, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, InfoHash(t.InfoHash()))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
@@ -397,10 +446,11 @@ func (c *Client) Remove(ih InfoHash, opts ...RemoveOption) error {
 	if err != nil {
 		return c.removeSaved(ih, o.deleteData)
 	}
-	c.mu.Lock()
-	delete(c.torrents, ih)
-	c.mu.Unlock()
-	return t.t.Remove(o.deleteData)
+	if err := t.t.Remove(o.deleteData); !errors.Is(err, engine.ErrLeaving) {
+		return err
+	}
+	// Another call was stopping it, and has saved its record.
+	return c.removeSaved(ih, o.deleteData)
 }
 
 // removeSaved removes a stopped torrent known only from its resume record
@@ -440,11 +490,8 @@ const stopTimeout = 5 * time.Second
 // `stopped`), writes its resume record and forgets it. A torrent that is not
 // running is not an error: it returns nil.
 func (c *Client) StopAndSerialize(ih InfoHash) error {
-	c.mu.Lock()
-	t, ok := c.torrents[ih]
-	delete(c.torrents, ih)
-	c.mu.Unlock()
-	if !ok {
+	t, err := c.lookup(ih)
+	if err != nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)

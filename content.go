@@ -131,9 +131,7 @@ func (c *Client) Saved() ([]SavedTorrent, error) {
 				s.Name = info.Name
 			}
 		}
-		c.mu.Lock()
-		_, s.Active = c.torrents[s.InfoHash]
-		c.mu.Unlock()
+		_, s.Active = c.eng.Torrent(s.InfoHash)
 		out = append(out, s)
 	}
 	return out, nil

@@ -201,38 +201,9 @@ func (e *Engine) releasePending(ip string) {
 		delete(e.pendingIP, ip)
 	}
 }
-func (e *Engine) torrent(ih [20]byte) *Torrent {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.torrents[ih]
-}
 
-// Torrent returns an active torrent.
-func (e *Engine) Torrent(ih [20]byte) (*Torrent, bool) {
-	t := e.torrent(ih)
-	return t, t != nil
-}
-
-// Torrents lists active torrents.
-func (e *Engine) Torrents() []*Torrent {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]*Torrent, 0, len(e.torrents))
-	for _, t := range e.torrents {
-		out = append(out, t)
-	}
-	return out
-}
-
-func (e *Engine) forget(t *Torrent) {
-	e.mu.Lock()
-	if e.torrents[t.ih] == t {
-		delete(e.torrents, t.ih)
-	}
-	e.mu.Unlock()
-}
-
-// Close stops accepting, stops every torrent without serializing and waits.
+// Close stops accepting, stops every torrent (saving its record, without
+// telling trackers) and waits.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {

@@ -100,21 +100,37 @@ func (t *Torrent) markComplete(now time.Time, announce bool) {
 // shutdown ends the loop and saves the record as a stop would, without
 // telling trackers (engine close).
 func (t *Torrent) shutdown() {
-	t.quitOnce.Do(func() { close(t.quit) })
-	<-t.loopDone
+	if !t.leave() {
+		<-t.gone // another call is stopping it
+		return
+	}
+	t.endLoop()
 	t.stopAnnouncer(context.Background(), false)
-	t.e.forget(t)
 	if t.sess != nil { // the loop has ended: its state may be read
 		if err := t.writeRecord(t.buildRecord()); err != nil {
 			t.e.cfg.Logger.Warn("resume record at shutdown", "name", t.Name(), "err", err)
 		}
 	}
 	t.closeStorage()
+	t.departed()
+}
+
+// endLoop stops the torrent's loop and waits for it; its state may then
+// be read from any one goroutine.
+func (t *Torrent) endLoop() {
+	t.quitOnce.Do(func() { close(t.quit) })
+	<-t.loopDone
 }
 
 // StopAndSerialize stops requests, closes peers, tells trackers we stopped,
-// writes the resume record and ends the torrent. ctx bounds the tracker step.
+// writes the resume record and ends the torrent. ctx bounds the tracker
+// step. A torrent another call is already stopping is waited for.
 func (t *Torrent) StopAndSerialize(ctx context.Context) error {
+	if !t.leave() {
+		<-t.gone
+		return nil
+	}
+	defer t.departed()
 	ran := t.do(func() {
 		t.phase.Stop(t.e.clock.Now())
 		t.stopping = true
@@ -123,15 +139,14 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 			p.signal()
 		}
 	})
-	t.quitOnce.Do(func() { close(t.quit) })
-	<-t.loopDone // the loop has ended: its state may be read
-	if !ran && t.sess == nil {
-		t.shutdown() // stopped during checking: nothing learnt to save
+	t.endLoop()
+	if !ran && t.sess == nil { // stopped during checking: nothing learnt to save
+		t.stopAnnouncer(context.Background(), false)
+		t.closeStorage()
 		return t.Err()
 	}
 	annErr := t.stopAnnouncer(ctx, true)
 	t.state.Store(StateStopped)
-	t.e.forget(t)
 	err := t.writeRecord(t.buildRecord())
 	t.closeStorage()
 	if annErr != nil {
@@ -140,14 +155,18 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 	return err
 }
 
-// Remove ends the torrent, deletes its resume record and, if asked, its data.
+// Remove ends the torrent, deletes its resume record and, if asked, its
+// data. ErrLeaving: another call was already stopping it (then waited for).
 func (t *Torrent) Remove(deleteData bool) error {
-	t.quitOnce.Do(func() { close(t.quit) })
-	<-t.loopDone
+	if !t.leave() {
+		<-t.gone
+		return ErrLeaving
+	}
+	defer t.departed()
+	t.endLoop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = t.stopAnnouncer(ctx, true)
-	t.e.forget(t)
 	t.state.Store(StateStopped)
 	var errs []error
 	if t.spec.State != nil {

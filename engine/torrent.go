@@ -59,6 +59,9 @@ type Spec struct {
 	OpenStorage func(info *metainfo.Info) (st persist.Storage, hasData bool, err error)
 	// SelectOnly limits the download to these file indices (BEP 53 so=).
 	SelectOnly []int
+	// Handle, if set, makes the value Torrent.Handle returns; it runs once,
+	// before the torrent can be found in the registry.
+	Handle func(*Torrent) any
 }
 
 // CheckResult reports the start-up verification of data on disk.
@@ -89,6 +92,10 @@ type Torrent struct {
 	annDone     chan struct{}
 	annMu       sync.Mutex
 	signals     *signalSet
+	userHandle  any
+	leaving     atomic.Bool   // stopping: not listed, not found
+	gone        chan struct{} // closed when a leaving torrent is done
+	goneOnce    sync.Once
 	addedAt     time.Time
 
 	// Read by other goroutines.
@@ -146,7 +153,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	t := &Torrent{
 		e: e, ih: spec.InfoHash, info: spec.Info, infoAtStart: spec.Info, spec: spec, storage: spec.Storage,
 		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
-		checked: make(chan struct{}), completed: make(chan struct{}),
+		checked: make(chan struct{}), completed: make(chan struct{}), gone: make(chan struct{}),
 		peers: make(map[session.PeerID]*peerConn), byAddr: make(map[string]session.PeerID),
 		byID:       make(map[[20]byte]session.PeerID),
 		candidates: make(map[string]*candidate), banned: make(map[string]bool),
@@ -168,6 +175,9 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		t.setLength(spec.Info)
 	} else {
 		t.left.Store(1) // unknown until the metadata arrives; not zero, which means "seed"
+	}
+	if spec.Handle != nil {
+		t.userHandle = spec.Handle(t)
 	}
 	e.torrents[spec.InfoHash] = t
 	go t.run()

@@ -8,13 +8,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/braid-bt/braid/internal/testfixtures"
 	"github.com/braid-bt/braid/tracker/wsproto"
 )
 
 // FuzzWSHandle feeds frames straight to the signalling hub (no sockets):
 // it must never panic, and its books must stay consistent.
 func FuzzWSHandle(f *testing.F) {
-	frames, _ := filepath.Glob("wsproto/testdata/frames/*.json")
+	frames, err := filepath.Glob(testfixtures.Path("wsframes", "*.json"))
+	if err != nil || len(frames) == 0 {
+		f.Fatalf("no seed frames in testdata/wsframes: %v", err)
+	}
 	for _, p := range frames {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)

@@ -8,13 +8,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/braid-bt/braid/internal/testfixtures"
 )
 
-// TestRealFrames decodes frames captured between WebTorrent 2.8.5 peers and
-// bittorrent-tracker 11.2.3, and checks that re-encoding keeps every field
-// Braid knows (the same JSON minus unknown keys).
+// TestRealFrames decodes the frames in the top-level testdata/wsframes,
+// captured between WebTorrent 2.8.5 peers and bittorrent-tracker 11.2.3,
+// and checks that re-encoding keeps every field Braid knows (the same JSON
+// minus unknown keys).
 func TestRealFrames(t *testing.T) {
-	files, err := filepath.Glob("testdata/frames/*.json")
+	files, err := filepath.Glob(testfixtures.Path("wsframes", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {
@@ -36,7 +39,7 @@ func TestRealFrames(t *testing.T) {
 			assert.Equal(t, want, got)
 		})
 	}
-	m, err := Decode(mustRead(t, "testdata/frames/answer.json"))
+	m, err := Decode(mustRead(t, testfixtures.Path("wsframes", "answer.json")))
 	require.NoError(t, err)
 	require.NotNil(t, m.Answer)
 	require.NotNil(t, m.ToPeerID)
@@ -44,7 +47,7 @@ func TestRealFrames(t *testing.T) {
 	assert.Equal(t, "answer", m.Answer.Type)
 	assert.Equal(t, "-WW0208-", string(m.ToPeerID[:8]))
 
-	m, err = Decode(mustRead(t, "testdata/frames/seeder-offers.json"))
+	m, err = Decode(mustRead(t, testfixtures.Path("wsframes", "seeder-offers.json")))
 	require.NoError(t, err)
 	assert.Len(t, m.Offers, 5)
 	require.NotNil(t, m.NumWant)
