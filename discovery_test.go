@@ -50,6 +50,25 @@ func TestMagnetFetchesMetadataThenData(t *testing.T) {
 	waitDone(t, again, 30*time.Second)
 }
 
+// TestMagnetStorageFailureStopsTheTorrent: the info dictionary arrives but
+// its data cannot be stored (the download directory is a file). The
+// torrent stops with that error; the client keeps running.
+func TestMagnetStorageFailureStopsTheTorrent(t *testing.T) {
+	fx := makeFixture(t, 16<<10, 100_000)
+	seeder := seedFixture(t, fx)
+	notDir := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(notDir, []byte("x"), 0o644))
+	leecher := newTestClient(t, notDir)
+	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%s&dn=content&x.pe=%s", fx.ih, seeder.ListenAddr())
+	lt, err := leecher.Download(context.Background(), magnet)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return lt.State() == "error" }, 30*time.Second, 20*time.Millisecond)
+	require.Error(t, lt.Err())
+	st, err := leecher.Stats(lt.InfoHash(), "state")
+	require.NoError(t, err, "the client still answers")
+	require.Equal(t, "error", st["state"])
+}
+
 func TestMagnetStatsWhileFetchingMetadata(t *testing.T) {
 	c := newTestClient(t, t.TempDir())
 	ih := "0123456789abcdef0123456789abcdef01234567"

@@ -25,6 +25,7 @@ func (t *Torrent) startSession(now time.Time) {
 		MaxOutstanding: maxOutstanding(t.e.cfg.DownloadRate),
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
+	t.phase = (*sessionPhase)(t)
 	t.startHave = nil
 	switch rec := t.spec.Record; {
 	case len(t.spec.SelectOnly) > 0:
@@ -131,17 +132,13 @@ func (t *Torrent) StopAndSerialize(ctx context.Context) error {
 	}
 	defer t.departed()
 	ran := t.do(func() {
-		now := t.e.clock.Now()
-		if t.sess != nil {
-			t.sess.Stop(now)
-		}
+		t.phase.Stop(t.e.clock.Now())
 		t.stopping = true
 		t.book.Halt()
 		// Flush Cancel/NotInterested before closing: peers drop us cleanly.
 		for _, p := range t.peers {
 			p.signal()
 		}
-		t.publish(now)
 	})
 	t.endLoop()
 	if !ran && t.sess == nil { // stopped during checking: nothing learnt to save

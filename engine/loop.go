@@ -8,9 +8,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/braid-bt/braid/core/metadata"
 	"github.com/braid-bt/braid/core/peers"
-	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
 )
 
@@ -105,8 +103,7 @@ func (t *Torrent) run() {
 		t.startSession(now)
 		t.closeChecked()
 	} else {
-		t.fetcher = metadata.NewFetcher(t.ih)
-		t.meta = make(map[session.PeerID]*metaPeer)
+		t.startMetadata()
 	}
 	t.startAnnouncer()
 	t.runDHT()
@@ -143,7 +140,7 @@ func (t *Torrent) run() {
 		if t.halt {
 			t.halt = false
 			now := t.e.clock.Now()
-			t.sess.Stop(now)
+			t.phase.Stop(now)
 			t.closeAllPeers()
 			t.saveRecord(now)
 		}
@@ -184,11 +181,7 @@ func (t *Torrent) handle(ev event) {
 			if ev.msg.Type == wire.Port && !ev.msg.KeepAlive {
 				t.onPortMessage(p, ev.msg.Port)
 			}
-			if t.sess == nil {
-				t.metaMessage(p, &ev.msg, now)
-			} else {
-				t.sess.Message(p.id, &ev.msg, now)
-			}
+			t.phase.Message(p, &ev.msg, now)
 		}
 		if t.msgBuf != nil {
 			putBuf(t.msgBuf)
@@ -198,22 +191,14 @@ func (t *Torrent) handle(ev event) {
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			t.e.cfg.Logger.Debug("peer closed", "addr", p.addr, "transport", p.transport, "err", ev.err)
 			t.dropPeer(p)
-			if t.sess == nil {
-				t.metaClosed(p)
-			} else {
-				t.rememberListener(p, now)
-				t.sess.RemovePeer(p.id, now)
-			}
+			t.phase.PeerClosed(p, now)
 			t.fillPeers(now)
 		}
 	case evConnected:
 		t.onConnected(ev.pc, now)
 	case evDialFailed:
 		t.onDialFailed(ev.addr, ev.err, now)
-	case evHashed:
-		if t.sess == nil {
-			return
-		}
+	case evHashed: // only the session hashes pieces
 		if ev.err != nil && !errors.Is(ev.err, errHasherClosed) {
 			t.e.cfg.Logger.Debug("hash read", "piece", ev.piece, "err", ev.err)
 		}
@@ -231,18 +216,8 @@ func (t *Torrent) handle(ev event) {
 }
 
 func (t *Torrent) onTick(now time.Time) {
-	if t.sess == nil {
-		t.requestMetadata(now)
-		t.fillPeers(now)
-		return
-	}
-	t.sess.Tick(now)
-	t.sendPEX(now)
-	t.publish(now)
+	t.phase.Tick(now)
 	t.fillPeers(now)
-	if now.Sub(t.lastSave) >= recordEvery && t.recordChanged() {
-		t.saveRecord(now)
-	}
 }
 
 // recordChanged reports whether a periodic save would write anything new:
@@ -252,11 +227,9 @@ func (t *Torrent) recordChanged() bool {
 		t.downloaded.Load() != t.savedDown
 }
 
-// publish copies counters other goroutines (trackers, stats) read.
+// publish copies counters other goroutines (trackers, stats) read; the
+// session counts them.
 func (t *Torrent) publish(now time.Time) {
-	if t.sess == nil {
-		return
-	}
 	st := t.sess.Stats(now)
 	t.uploaded.Store(t.baseUp + st.Uploaded)
 	t.downloaded.Store(t.baseDown + st.Downloaded)

@@ -25,11 +25,7 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	if old := t.peers[session.PeerID(v.Old)]; v.Replaces && old != nil {
 		t.e.cfg.Logger.Debug("replacing duplicate connection", "old", old.addr, "new", pc.addr)
 		t.dropPeer(old)
-		if t.sess == nil {
-			t.metaClosed(old)
-		} else {
-			t.sess.RemovePeer(old.id, now)
-		}
+		t.phase.RemovePeer(old, now)
 	}
 	t.nextID = id
 	p := newPeerConn(t, id, pc)
@@ -40,11 +36,7 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 	t.idsMu.Unlock()
 	t.e.conns.Add(1)
 	p.start()
-	if t.sess == nil {
-		t.metaConnected(p)
-	} else {
-		t.addToSession(p, now)
-	}
+	t.phase.AddPeer(p, now)
 	t.sendPort(p) // after the bitfield, which must come first
 }
 
@@ -93,8 +85,6 @@ func (t *Torrent) closeAllPeers() {
 	now := t.e.clock.Now()
 	for _, p := range t.peers {
 		t.dropPeer(p)
-		if t.sess != nil {
-			t.sess.RemovePeer(p.id, now)
-		}
+		t.phase.RemovePeer(p, now)
 	}
 }

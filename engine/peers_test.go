@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/braid-bt/braid/core/metadata"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
 	"github.com/braid-bt/braid/core/session"
@@ -29,11 +28,11 @@ func bareTorrent(t *testing.T, peerID byte) *Torrent {
 	tor := &Torrent{
 		e: e, events: make(chan event, 64), quit: make(chan struct{}),
 		peers: map[session.PeerID]*peerConn{}, byID: map[[20]byte]session.PeerID{},
-		book: peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent}),
-		meta: map[session.PeerID]*metaPeer{}, fetcher: metadata.NewFetcher([20]byte{1}),
+		book:  peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent}),
 		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(),
 	}
 	tor.state.Store(StateMetadata)
+	tor.startMetadata()
 	t.Cleanup(func() {
 		close(tor.quit)
 		for _, p := range tor.peers {
@@ -82,7 +81,7 @@ func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
 				assert.Equal(t, me == low, p.initiator, "me %d, outgoing first %v: keep the lower id's dial", me, outgoingFirst)
 				assert.Equal(t, p.id, tor.byID[them])
 			}
-			assert.Len(t, tor.meta, 1)
+			assert.Equal(t, 1, tor.phase.(*metaPhase).ph.NumPeers(), "the metadata phase has the one peer")
 			assert.Equal(t, 1, tor.book.NumConns())
 			assert.Equal(t, 0, tor.book.NumDialing())
 		}

@@ -43,7 +43,7 @@ func (t *Torrent) onExtended(id session.PeerID, extID uint8, payload []byte) {
 // sendPEX tells each PEX-capable peer which peers we are connected to, at
 // most once a minute per peer (the Outbox paces and diffs).
 func (t *Torrent) sendPEX(now time.Time) {
-	if t.info == nil || t.info.Private || len(t.peers) < 2 {
+	if t.info.Private || len(t.peers) < 2 {
 		return
 	}
 	type known struct {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/bitfield"
-	"github.com/braid-bt/braid/core/metadata"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
@@ -116,8 +115,7 @@ type Torrent struct {
 	req2        [20]byte     // MSE's HASH('req2', info hash), to find us by
 
 	// Owned by the loop.
-	fetcher   *metadata.Fetcher
-	meta      map[session.PeerID]*metaPeer
+	phase     phase // the metadata phase, then the session's
 	pexIn     *pex.Inbox
 	pexOut    *pex.Outbox
 	startHave *bitfield.Bitfield

@@ -13,6 +13,11 @@
 // is fetched from a single peer, honest-looking ones first, so the next
 // failure proves who lied and that peer is banned. An honest peer is never
 // banned.
+//
+// The Phase wraps a Fetcher into a magnet's whole metadata phase: it
+// greets peers, reads their extension handshakes, sends requests and
+// rejects, closes peers that break the protocol or lie, and remembers
+// what each peer says it has until the info dictionary is known.
 package metadata
 
 import (
@@ -62,7 +67,8 @@ var (
 	// ErrUnknownPeer: data from a peer never added (or removed).
 	ErrUnknownPeer = errors.New("metadata: unknown peer")
 	// ErrBanned: data from a peer banned for sending a copy that failed
-	// the hash; the engine may drop it.
+	// the hash; the engine may drop it. A Phase closes such a peer with a
+	// reason wrapping ErrBanned.
 	ErrBanned = errors.New("metadata: peer banned")
 )
 
