@@ -30,15 +30,8 @@ func (t *Torrent) runDHT() {
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithCancel(t.e.ctx)
+		ctx, cancel := t.quitContext()
 		defer cancel()
-		go func() {
-			select {
-			case <-t.quit:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		for {
 			actx, acancel := context.WithTimeout(ctx, 2*time.Minute)
 			ch, err := d.Announce(actx, t.ih, int(t.e.cfg.Port), false)

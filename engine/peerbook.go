@@ -5,7 +5,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -37,15 +36,8 @@ func (t *Torrent) fillPeers(now time.Time) {
 		t.e.halfOpen.Add(1)
 		go func(addr string) {
 			defer t.e.halfOpen.Add(-1)
-			ctx, cancel := context.WithCancel(t.e.ctx)
+			ctx, cancel := t.quitContext()
 			defer cancel()
-			go func() {
-				select {
-				case <-t.quit:
-					cancel()
-				case <-ctx.Done():
-				}
-			}()
 			pc, err := t.e.dialPeer(ctx, t.ih, addr)
 			if err != nil {
 				t.post(evDialFailed{addr: addr, err: err})

@@ -252,3 +252,17 @@ func (t *Torrent) setLength(info *metainfo.Info) {
 // FilesLength is the size of the torrent's files in bytes, without BEP
 // 47 padding (0 until a magnet's metadata arrives).
 func (t *Torrent) FilesLength() int64 { return t.filesLen.Load() }
+
+// quitContext is a context that ends when the torrent quits or the engine
+// closes, for the torrent's own goroutines (dials, DHT lookups).
+func (t *Torrent) quitContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(t.e.ctx)
+	go func() {
+		select {
+		case <-t.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
