@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/dht"
 	"github.com/braid-bt/braid/engine"
 	"github.com/braid-bt/braid/persist"
 )
@@ -112,7 +113,7 @@ func New(cfg Config) (*Client, error) {
 		} else {
 			c.dht = d
 			if v6 := c.openDHT6(cfg, dhtAddr); v6 != nil {
-				c.dht = dualDHT{v4: d, v6: v6}
+				c.dht = dht.Dual{V4: d, V6: v6}
 			}
 			ecfg.DHT = c.dht
 		}
