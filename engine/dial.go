@@ -4,21 +4,15 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
-	"time"
+
+	"github.com/braid-bt/braid/transport"
 )
 
-// utpScheme marks a peer address dialled over uTP only.
-const utpScheme = "utp://"
-
-// UTPAddr names the peer at "host:port" to be dialled over uTP.
-func UTPAddr(hostport string) string { return utpScheme + hostport }
-
-// encryptable: MSE runs on the byte-stream transports (TCP and uTP), not
-// inside WebSocket or WebRTC, which have their own (or none).
-func encryptable(transport string) bool { return transport == "tcp" || transport == "utp" }
-
-var errNoUTP = errors.New("uTP is not enabled")
+// errNoTransport: no configured transport dials the address (a uTP peer
+// with uTP off, a TCP peer in the browser).
+var errNoTransport = errors.New("no transport dials this address")
 
 // dialFailed: no connection was made (refused, unreachable, timed out),
 // as opposed to one made and then closed.
@@ -27,31 +21,42 @@ type dialFailed struct{ err error }
 func (d *dialFailed) Error() string { return d.err.Error() }
 func (d *dialFailed) Unwrap() error { return d.err }
 
-// utpConnectTimeout bounds a uTP connection attempt. Nothing tells a uTP
-// dialler that nobody listens (libutp sees no ICMP), so a stale peer costs
-// the whole wait; four seconds leave room for two lost SYNs.
-const utpConnectTimeout = 4 * time.Second
-
-// dial opens a connection over addr's transport.
-func (e *Engine) dial(ctx context.Context, addr string) (net.Conn, error) {
-	if hp, ok := SplitUTP(addr); ok {
-		if e.cfg.DialUTP == nil {
-			return nil, errNoUTP
+// dialerFor is the first configured transport that dials addr, and the
+// address it dials.
+func (e *Engine) dialerFor(addr string) (transport.Dialer, string, error) {
+	for _, t := range e.cfg.Transports {
+		if d, ok := t.(transport.Dialer); ok {
+			if daddr, ok := d.DialAddr(addr); ok {
+				return d, daddr, nil
+			}
 		}
-		ctx, cancel := context.WithTimeout(ctx, utpConnectTimeout)
+	}
+	return nil, "", errNoTransport
+}
+
+// dial opens a connection over d, within the transport's own connect
+// timeout if it has one.
+func (e *Engine) dial(ctx context.Context, d transport.Dialer, addr string) (net.Conn, error) {
+	if t := d.Traits().ConnectTimeout; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
-		return e.cfg.DialUTP(ctx, hp)
 	}
-	return e.cfg.Dial(ctx, addr)
+	return d.Dial(ctx, addr)
 }
 
-// SplitUTP returns the "host:port" of a "utp://host:port" address (the
-// scheme in any case) and true; any other address unchanged and false.
-func SplitUTP(addr string) (string, bool) {
-	if len(addr) >= len(utpScheme) && strings.EqualFold(addr[:len(utpScheme)], utpScheme) {
-		return addr[len(utpScheme):], true
+// withoutScheme is the "host:port" of a "scheme://host:port" peer address
+// (a uTP peer's, say), and any other address unchanged (a URL with a path
+// included).
+func withoutScheme(addr string) string {
+	_, rest, ok := strings.Cut(addr, "://")
+	if !ok {
+		return addr
 	}
-	return addr, false
+	if _, port, err := net.SplitHostPort(rest); err == nil {
+		if _, err := strconv.ParseUint(port, 10, 16); err == nil {
+			return rest
+		}
+	}
+	return addr
 }
-
-func isUTP(addr string) bool { _, ok := SplitUTP(addr); return ok }

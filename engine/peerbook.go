@@ -48,7 +48,7 @@ func (t *Torrent) weDialLower(theirs [20]byte) bool {
 // of "ip:port" (or "utp://ip:port"), the host of a "ws://host:port/" URL, and the whole address
 // otherwise ("webrtc:<peer id>" peers have no address to share).
 func hostOf(addr string) string {
-	addr, _ = SplitUTP(addr)
+	addr = withoutScheme(addr)
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		return ap.Addr().Unmap().String()
 	}
