@@ -59,10 +59,11 @@ npm-deps:
 	fi
 
 # The browser-only code under Node: IndexedDB storage (fake-indexeddb), the
-# WebRTC data channel (@roamhq/wrtc), fetch, and the JavaScript bridge.
+# browser's node, the WebRTC data channel (@roamhq/wrtc), fetch, and the
+# JavaScript bridge.
 wasm-browser: npm-deps
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-node-exec.sh" \
-		./persist/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/ ./internal/piecehash/
+		./persist/ ./node/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/ ./internal/piecehash/
 
 # Browser tests: headless Chromium, WebTorrent in Node, in a private network namespace.
 e2e: build

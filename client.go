@@ -5,34 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"path/filepath"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/engine"
+	"github.com/braid-bt/braid/node"
 	"github.com/braid-bt/braid/persist"
 )
 
 // Client runs torrents. Its methods are safe for concurrent use.
 type Client struct {
 	cfg    Config
+	node   *node.Node // the engine and what it needs: listeners, DHT, storage
 	eng    *engine.Engine
 	state  persist.StateStore
-	plat   platform
 	peerID [20]byte
-	addr   string
-	dht    dhtNode
-	utp    utpSocket    // nil without uTP
-	ports  portMapper   // nil when no mapping was attempted
-	ln     net.Listener // nil with NoListen
-	wsURL  string
-	wsL    listener
 
 	// mu guards only what it names: no file or network I/O happens under
 	// it. The running torrents are the engine's registry.
@@ -49,112 +39,36 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	plat := newPlatform()
-	state, err := plat.openState(cfg.StateDir)
+	peerID := newPeerID()
+	n, err := node.New(node.Config{
+		Engine: engine.Config{
+			PeerID:             peerID,
+			MaxPeersPerTorrent: cfg.MaxPeersPerTorrent,
+			MaxConns:           cfg.MaxConns,
+			TrackerMinInterval: cfg.TrackerMinInterval,
+			UploadRate:         cfg.UploadRate,
+			DownloadRate:       cfg.DownloadRate,
+			Encryption:         cfg.Encryption,
+			Version:            semver,
+		},
+		StateDir: cfg.StateDir, ListenAddr: cfg.ListenAddr, NoListen: cfg.NoListen, NoUTP: cfg.NoUTP,
+		NoPortMapping: cfg.NoPortMapping, NoDHT: cfg.NoDHT, DHTAddr: cfg.DHTAddr, DHTBootstrap: cfg.DHTBootstrap,
+		WSListenAddr: cfg.WSListenAddr, NoWebRTC: cfg.NoWebRTC, WSTrackers: cfg.WSTrackers,
+		ICEServers: cfg.ICEServers, RTCLoopback: cfg.RTCLoopback, Logger: cfg.Logger,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open state directory: %w", err)
+		return nil, err
 	}
-	c := &Client{cfg: cfg, state: state, plat: plat, peerID: newPeerID(), starting: make(map[InfoHash]chan struct{})}
-	ecfg := engine.Config{
-		PeerID:             c.peerID,
-		MaxPeersPerTorrent: cfg.MaxPeersPerTorrent,
-		MaxConns:           cfg.MaxConns,
-		TrackerMinInterval: cfg.TrackerMinInterval,
-		UploadRate:         cfg.UploadRate,
-		DownloadRate:       cfg.DownloadRate,
-		Encryption:         cfg.Encryption,
-		HashWorkers:        plat.hashWorkers(),
-		Dial:               plat.dial,
-		Logger:             cfg.Logger,
-		Version:            semver,
-		NoClassicTrackers:  !plat.classicTrackers(),
-	}
-	if !cfg.NoWebRTC {
-		ecfg.Signal = plat.signaller(cfg)
-		ecfg.SignalTrackers = cfg.WSTrackers
-	}
-	var ln listener
-	if !cfg.NoListen {
-		ln, err = plat.listen(cfg.ListenAddr)
-		if err != nil {
-			return nil, err
-		}
-		c.addr = ln.l.Addr().String()
-		ecfg.Port = ln.port
-		c.ln = ln.l
-	}
-	if ln.l != nil && !cfg.NoUTP {
-		// uTP takes the TCP listener's port number over UDP, as other
-		// clients do; without it (a taken port, a build without cgo) peers
-		// are reached over TCP alone.
-		u, err := plat.listenUTP(udpAddr(cfg.ListenAddr, c.addr), cfg.Logger)
-		if err != nil {
-			cfg.Logger.Warn("uTP disabled", "err", err)
-		} else {
-			c.utp = u
-			ecfg.DialUTP = u.Dial
-		}
-	}
-	var dhtAddr string
-	if !cfg.NoDHT {
-		var shared net.PacketConn
-		dhtAddr = cfg.DHTAddr
-		if dhtAddr == "" {
-			dhtAddr = cfg.ListenAddr
-			if c.addr != "" {
-				dhtAddr = udpAddr(cfg.ListenAddr, c.addr) // the port the TCP listener got
-			}
-			if c.utp != nil {
-				// One UDP port for uTP and the DHT: what a router forwards
-				// and what peers learn from either.
-				dhtAddr, shared = c.utp.Addr().String(), c.utp.PacketConn()
-			}
-		}
-		d, err := plat.openDHT(dhtAddr, shared, cfg.DHTBootstrap, filepath.Join(cfg.StateDir, "dht.dat"), cfg.Logger)
-		if err != nil {
-			cfg.Logger.Warn("DHT disabled", "err", err)
-		} else {
-			c.dht = d
-			if v6 := c.openDHT6(cfg, dhtAddr); v6 != nil {
-				c.dht = dualDHT{v4: d, v6: v6}
-			}
-			ecfg.DHT = c.dht
-		}
-	}
-	if !cfg.NoPortMapping && ln.l != nil {
-		c.ports = plat.mapPorts(cfg.ListenAddr, int(ln.port), c.udpPorts(dhtAddr), cfg.Logger)
-	}
-	if cfg.WSListenAddr != "" {
-		wl, err := plat.listenWS(cfg.WSListenAddr)
-		if err != nil {
-			c.closeSockets()
-			return nil, err
-		}
-		c.wsURL = wl.url
-		c.wsL = wl
-	}
-	c.eng = engine.New(ecfg)
-	if ln.l != nil {
-		c.eng.Serve(ln.l, ln.transport)
-	}
-	if c.wsL.l != nil {
-		c.eng.Serve(c.wsL.l, c.wsL.transport)
-	}
-	if c.utp != nil {
-		c.eng.Serve(c.utp, utpTransport)
-	}
-	return c, nil
+	return &Client{cfg: cfg, node: n, eng: n.Engine(), state: n.State(), peerID: peerID,
+		starting: make(map[InfoHash]chan struct{})}, nil
 }
 
-// utpTransport names uTP peers in stats.
-const utpTransport = "utp"
-
 // ListenAddr is the address peers can reach this client on ("" if none).
-func (c *Client) ListenAddr() string { return c.addr }
+func (c *Client) ListenAddr() string { return c.node.ListenAddr() }
 
 // WSURL is the ws:// URL browsers can dial this client's peers on ("" if
 // Config.WSListenAddr is unset).
-func (c *Client) WSURL() string { return c.wsURL }
+func (c *Client) WSURL() string { return c.node.WSURL() }
 
 // PeerID is this client's peer id.
 func (c *Client) PeerID() [20]byte { return c.peerID }
@@ -212,7 +126,10 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 			urlList: m.WebSeeds, peers: m.Peers, selectOnly: m.SelectOnly,
 		}, opts)
 	}
-	data, err := c.plat.readTorrentFile(src)
+	data, err := c.node.ReadTorrentFile(src)
+	if errors.Is(err, metainfo.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -312,19 +229,18 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 			return &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
 		},
 		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {
-			st, err := c.plat.openStorage(savePath, src.ih, info)
-			return st.storage, st.hasData, err
+			return c.node.OpenStorage(savePath, src.ih, info)
 		},
 	}
 	if src.info != nil {
 		if c.beforeStorage != nil {
 			c.beforeStorage(ih)
 		}
-		st, err := c.plat.openStorage(savePath, src.ih, src.info)
+		st, hasData, err := c.node.OpenStorage(savePath, src.ih, src.info)
 		if err != nil {
 			return nil, err
 		}
-		spec.Storage, spec.CheckAll = st.storage, st.hasData
+		spec.Storage, spec.CheckAll = st, hasData
 	}
 	et, err := c.eng.AddTorrent(spec)
 	if err != nil {
@@ -466,11 +382,11 @@ func (c *Client) removeSaved(ih InfoHash, deleteData bool) error {
 			if dir == "" {
 				dir = c.cfg.DataDir
 			}
-			if st, oerr := c.plat.openStorage(dir, ih, info); oerr == nil {
-				if d, ok := st.storage.(interface{ DeleteData() error }); ok {
+			if st, _, oerr := c.node.OpenStorage(dir, ih, info); oerr == nil {
+				if d, ok := st.(interface{ DeleteData() error }); ok {
 					err = d.DeleteData()
 				}
-				_ = st.storage.Close()
+				_ = st.Close()
 				if err != nil {
 					return fmt.Errorf("remove %s: delete data: %w", ih, err)
 				}
@@ -517,22 +433,15 @@ func (c *Client) StopAllAndSerialize() error {
 	return errors.Join(errs...)
 }
 
-// Close stops every torrent, serializing each, and releases the listener.
+// Close stops every torrent, serializing each, then the node: the DHT,
+// the listeners, the router's forwards.
 func (c *Client) Close() error {
 	err := c.StopAllAndSerialize()
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
-	if c.dht != nil {
-		// Before the engine closes the listeners: the DHT may share uTP's
-		// socket, and saves its routing table while it still works.
-		_ = c.dht.Close()
-	}
-	if cerr := c.eng.Close(); cerr != nil && err == nil {
+	if cerr := c.node.Close(); cerr != nil && err == nil {
 		err = cerr
-	}
-	if c.ports != nil {
-		c.ports.Close() // removes the router's forwards
 	}
 	return err
 }
@@ -541,81 +450,8 @@ func (c *Client) Close() error {
 // is false when no mapping was attempted (NoPortMapping, no listener, a
 // loopback listener, the browser).
 func (c *Client) PortMapping() (pm PortMapping, ok bool) {
-	if c.ports == nil {
-		return PortMapping{}, false
-	}
-	return c.ports.Status(), true
-}
-
-// udpAddr is where the UDP sockets (uTP, the DHT) listen: the host the
-// user gave for the TCP listener and the port it got. Not the listener's
-// own address: a listener on ":6881" reports "[::]:6881", which would put
-// the DHT on IPv6 alone, away from the IPv4 mainline DHT.
-func udpAddr(listenAddr, tcpAddr string) string {
-	host, _, err := net.SplitHostPort(listenAddr)
-	if err != nil {
-		return tcpAddr
-	}
-	_, port, err := net.SplitHostPort(tcpAddr)
-	if err != nil {
-		return tcpAddr
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// openDHT6 starts the IPv6 DHT (BEP 32) beside the IPv4 one when the
-// listener is on every interface (no host given, as the CLI's ":6881"), on
-// the same port number; nil when not wanted or IPv6 is not there.
-func (c *Client) openDHT6(cfg Config, dhtAddr string) dhtNode {
-	host, _, err := net.SplitHostPort(cfg.ListenAddr)
-	if err != nil || host != "" || cfg.DHTAddr != "" || c.addr == "" {
-		return nil
-	}
-	_, port, err := net.SplitHostPort(dhtAddr)
-	if err != nil {
-		return nil
-	}
-	d, err := c.plat.openDHT(net.JoinHostPort("::", port), nil, cfg.DHTBootstrap,
-		filepath.Join(cfg.StateDir, "dht6.dat"), cfg.Logger)
-	if err != nil {
-		cfg.Logger.Debug("no IPv6 DHT", "err", err)
-		return nil
-	}
-	return d
-}
-
-// udpPorts are the UDP ports to forward: uTP's and the DHT's (one port
-// when they share it).
-func (c *Client) udpPorts(dhtAddr string) []int {
-	var addrs []string
-	if c.utp != nil {
-		addrs = append(addrs, c.utp.Addr().String())
-	}
-	if c.dht != nil {
-		addrs = append(addrs, dhtAddr)
-	}
-	var ports []int
-	for _, addr := range addrs {
-		if _, p, err := net.SplitHostPort(addr); err == nil {
-			if n, err := strconv.Atoi(p); err == nil && n > 0 && !slices.Contains(ports, n) {
-				ports = append(ports, n)
-			}
-		}
-	}
-	return ports
-}
-
-// closeSockets releases the listeners New opened before it failed.
-func (c *Client) closeSockets() {
-	if c.dht != nil {
-		_ = c.dht.Close()
-	}
-	if c.utp != nil {
-		_ = c.utp.Close()
-	}
-	if c.ln != nil {
-		_ = c.ln.Close()
-	}
+	m, ok := c.node.PortMapping()
+	return PortMapping(m), ok
 }
 
 // checkFiles refuses file indexes info does not have, or that name padding

@@ -310,18 +310,3 @@ func TestReadFileAtWaitsForData(t *testing.T) {
 	_, err = lt.ReadFileAt(ctx, 2, buf, 0)
 	require.Error(t, err, "no such file")
 }
-
-// Port mapping is asked for only when outside peers could reach the
-// listener: never on loopback, never with NoPortMapping. (The mapping
-// itself is tested against fake UPnP and NAT-PMP gateways in portmap.)
-func TestPortMappingOnlyForReachableListeners(t *testing.T) {
-	c := newTestClient(t, t.TempDir()) // 127.0.0.1:0
-	_, ok := c.PortMapping()
-	require.False(t, ok, "a loopback listener asked the router for a port")
-	c2, err := braid.New(braid.Config{DataDir: t.TempDir(), StateDir: t.TempDir(), ListenAddr: ":0",
-		NoPortMapping: true, NoDHT: true})
-	require.NoError(t, err)
-	defer c2.Close()
-	_, ok = c2.PortMapping()
-	require.False(t, ok, "NoPortMapping asked the router for a port")
-}

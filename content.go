@@ -87,19 +87,19 @@ func (c *Client) Seed(ctx context.Context, files []SeedFile, o SeedOptions) (*To
 	if err != nil {
 		return nil, nil, fmt.Errorf("seed: %w", err)
 	}
-	st, err := c.plat.openStorage(c.cfg.DataDir, mi.InfoHash, mi.Info)
+	st, _, err := c.node.OpenStorage(c.cfg.DataDir, mi.InfoHash, mi.Info)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seed: %w", err)
 	}
 	off := int64(0)
 	for _, f := range files {
-		if _, err := st.storage.WriteAt(f.Data, off); err != nil {
-			_ = st.storage.Close()
+		if _, err := st.WriteAt(f.Data, off); err != nil {
+			_ = st.Close()
 			return nil, nil, fmt.Errorf("seed: store %s: %w", f.Path[len(f.Path)-1], err)
 		}
 		off += int64(len(f.Data))
 	}
-	if err := st.storage.Close(); err != nil {
+	if err := st.Close(); err != nil {
 		return nil, nil, fmt.Errorf("seed: store: %w", err)
 	}
 	t, err := c.DownloadBytes(ctx, raw, func(o *downloadOptions) { o.trusted = true })

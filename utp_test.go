@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-bt/braid"
-	"github.com/braid-bt/braid/dht"
 )
 
 // A leecher that names the seeder as a uTP peer downloads over uTP, in
@@ -75,9 +74,9 @@ func nonZero(m map[string]int) map[string]int {
 }
 
 // A listener on all interfaces (":0", the CLI's ":6881") reports "[::]"
-// as its host; the UDP port beside it must still be IPv4: the mainline DHT
-// and most uTP peers are IPv4. Over 127.0.0.1 a uTP dial and a DHT node
-// reach this client, and over ::1 its IPv6 DHT.
+// as its host; the uTP port beside it is still IPv4 (most uTP peers are):
+// a leecher reaches it over 127.0.0.1. (That its DHT answers over IPv4
+// and IPv6 is node's TestWildcardListenIsReachableOverIPv4UDP.)
 func TestWildcardListenIsReachableOverIPv4UDP(t *testing.T) {
 	fx := makeFixture(t, 32<<10, 300_000)
 	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) {
@@ -89,25 +88,6 @@ func TestWildcardListenIsReachableOverIPv4UDP(t *testing.T) {
 	_, port, err := net.SplitHostPort(seeder.ListenAddr())
 	require.NoError(t, err)
 	v4 := net.JoinHostPort("127.0.0.1", port)
-
-	node, err := dht.New(dht.Config{Addr: "127.0.0.1:0", BootstrapNodes: []string{v4}, NoBootstrap: true})
-	require.NoError(t, err)
-	defer node.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, node.Bootstrap(ctx), "the client's DHT answers on IPv4")
-
-	// Beside it runs an IPv6 DHT on the same port number (BEP 32), where
-	// this machine has IPv6.
-	if pc, err := net.ListenPacket("udp6", "[::1]:0"); err == nil {
-		pc.Close()
-		node6, err := dht.New(dht.Config{Addr: "[::1]:0", BootstrapNodes: []string{net.JoinHostPort("::1", port)}, NoBootstrap: true})
-		require.NoError(t, err)
-		defer node6.Close()
-		require.NoError(t, node6.Bootstrap(ctx), "the client's IPv6 DHT answers")
-	} else {
-		t.Logf("no IPv6 loopback here (%v): the IPv6 DHT is not checked", err)
-	}
 
 	dir := t.TempDir()
 	leecher := transportClient(t, dir, func(c *braid.Config) { c.NoWebRTC = true })

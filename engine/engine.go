@@ -15,6 +15,8 @@ import (
 
 	"github.com/braid-bt/braid/core/peers"
 	"golang.org/x/time/rate"
+
+	"github.com/braid-bt/braid/transport"
 )
 
 // Defaults for the limits a serious client needs against hostile swarms.
@@ -51,20 +53,17 @@ type Config struct {
 	// second (0: unlimited). Each torrent then keeps only a few seconds'
 	// worth of requests outstanding (session.Config.MaxOutstanding).
 	DownloadRate int64
-	// Encryption is the MSE policy for TCP peers (default: enabled).
+	// Encryption is the MSE policy for peers of the transports MSE runs
+	// over (transport.Traits.MSE: TCP, uTP; default: enabled).
 	Encryption Encryption
 	// DHT finds peers without trackers (nil: no DHT).
 	DHT DHT
-	// Dial opens an outgoing peer connection: "host:port" over TCP (native
-	// builds), "ws://..." over WebSocket.
-	Dial func(ctx context.Context, addr string) (net.Conn, error)
-	// DialUTP opens an outgoing uTP connection to "host:port" (nil: no
-	// uTP). A peer that takes TCP but closes it before the handshake is
-	// tried over uTP; a "utp://" address is dialled over uTP only.
-	DialUTP func(ctx context.Context, addr string) (net.Conn, error)
-	// Signal starts the signalling client of a WebSocket tracker (WebRTC
-	// peers); nil ignores WebSocket trackers.
-	Signal func(SignalSpec) (Signaller, error)
+	// Transports are the wires peers are reached over. The engine accepts
+	// peers on every transport.Acceptor (and closes it when it closes),
+	// dials a peer address over the first transport.Dialer that takes it,
+	// and meets peers through the first transport.Signalled on the
+	// torrents' WebSocket trackers (none: those trackers are ignored).
+	Transports []transport.Transport
 	// SignalTrackers are WebSocket trackers every public torrent joins.
 	SignalTrackers []string
 	// NoClassicTrackers ignores HTTP and UDP trackers: the browser, whose
@@ -120,11 +119,12 @@ type Engine struct {
 
 	mu        sync.Mutex
 	torrents  map[[20]byte]*Torrent
-	listeners []net.Listener
+	listeners []transport.Acceptor
 	closed    bool
 }
 
-// New starts an engine. Listeners are added with Serve.
+// New starts an engine, accepting peers on the configured transports that
+// accept them.
 func New(cfg Config) *Engine {
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -144,14 +144,19 @@ func New(cfg Config) *Engine {
 	if cfg.DownloadRate > 0 {
 		e.download = rate.NewLimiter(rate.Limit(cfg.DownloadRate), downloadBurst)
 	}
+	for _, t := range cfg.Transports {
+		if a, ok := t.(transport.Acceptor); ok {
+			e.serve(a)
+		}
+	}
 	return e
 }
 
 // PeerID is this engine's BitTorrent peer id.
 func (e *Engine) PeerID() [20]byte { return e.cfg.PeerID }
 
-// Serve accepts peers on l until the engine closes. transport names it in stats.
-func (e *Engine) Serve(l net.Listener, transport string) {
+// serve accepts peers on l until the engine closes.
+func (e *Engine) serve(l transport.Acceptor) {
 	e.mu.Lock()
 	e.listeners = append(e.listeners, l)
 	e.mu.Unlock()
@@ -177,7 +182,7 @@ func (e *Engine) Serve(l net.Listener, transport string) {
 			e.inbound.Add(1)
 			go func() {
 				defer e.releasePending(ip)
-				e.acceptPeer(c, transport)
+				e.acceptPeer(c, l)
 			}()
 		}
 	}()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/transport"
 )
 
 // event is anything the loop reacts to.
@@ -51,6 +52,7 @@ type pendingConn struct {
 	conn      net.Conn
 	addr      string
 	transport string
+	traits    transport.Traits
 	outgoing  bool // we dialled it (counts against our dials in progress)
 	initiator bool // our side opened it: we dialled, or made the WebRTC offer
 	hs        wire.Handshake

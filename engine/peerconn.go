@@ -11,6 +11,7 @@ import (
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/transport"
 	"golang.org/x/time/rate"
 )
 
@@ -46,6 +47,7 @@ type peerConn struct {
 	conn      net.Conn
 	addr      string
 	transport string
+	traits    transport.Traits
 	outgoing  bool
 	initiator bool
 	hs        wire.Handshake
@@ -61,7 +63,7 @@ type peerConn struct {
 
 func newPeerConn(t *Torrent, id session.PeerID, pc pendingConn) *peerConn {
 	return &peerConn{
-		id: id, t: t, conn: pc.conn, addr: pc.addr, transport: pc.transport,
+		id: id, t: t, conn: pc.conn, addr: pc.addr, transport: pc.transport, traits: pc.traits,
 		outgoing: pc.outgoing, initiator: pc.initiator, hs: pc.hs,
 		wake: make(chan struct{}, 1), closed: make(chan struct{}),
 	}

@@ -95,10 +95,10 @@ func TestSimultaneousWebRTCKeepsTheLowerOfferersChannel(t *testing.T) {
 		for _, offeredFirst := range []bool{false, true} {
 			tor := bareTorrent(t, me)
 			them := [20]byte{3 - me}
-			addr := SignalTransport + ":" + string(rune('0'+3-me))
+			addr := "webrtc:" + string(rune('0'+3-me))
 			conns := []pendingConn{
-				{addr: addr, transport: SignalTransport, initiator: true, hs: wire.Handshake{PeerID: them}},
-				{addr: addr, transport: SignalTransport, initiator: false, hs: wire.Handshake{PeerID: them}},
+				{addr: addr, transport: "webrtc", initiator: true, hs: wire.Handshake{PeerID: them}},
+				{addr: addr, transport: "webrtc", initiator: false, hs: wire.Handshake{PeerID: them}},
 			}
 			if !offeredFirst {
 				conns[0], conns[1] = conns[1], conns[0]

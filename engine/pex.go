@@ -98,7 +98,7 @@ func (t *Torrent) sendPEX(now time.Time) {
 // accepts connections), a seed.
 func pexFlags(p *peerConn, seed bool) byte {
 	var f byte
-	if p.transport == "utp" {
+	if p.traits.PEXUTP {
 		f |= wire.PEXUTP
 	}
 	if p.outgoing {

@@ -14,30 +14,8 @@ import (
 
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/braid-bt/braid/tracker"
+	"github.com/braid-bt/braid/transport"
 )
-
-// Signaller finds peers through a signalling channel (a WebTorrent
-// WebSocket tracker) and hands over connections whose data channel is open.
-// Run blocks until ctx ends, telling the tracker it stopped on the way out.
-type Signaller interface {
-	Run(ctx context.Context)
-	Completed()
-}
-
-// SignalSpec is what a Signaller gets from a torrent.
-type SignalSpec struct {
-	URL              string
-	InfoHash, PeerID [20]byte
-	// Stats reports uploaded, downloaded and left bytes for announces.
-	Stats func() (uploaded, downloaded, left int64)
-	// Want says whether the torrent has room for more peers.
-	Want func() bool
-	// OnConn receives an open connection; the engine runs the handshake.
-	OnConn func(c net.Conn, remotePeerID [20]byte)
-	// Connected reports a peer id already connected (by any transport), so
-	// no second connection to it is negotiated.
-	Connected func(remotePeerID [20]byte) bool
-}
 
 // IsSignalURL reports whether a tracker URL is a WebSocket (signalling)
 // tracker rather than an HTTP or UDP one.
@@ -73,7 +51,7 @@ type signalStatus interface {
 // signalSet runs a torrent's signallers.
 type signalSet struct {
 	urls   []string
-	list   []Signaller
+	list   []transport.Signaller
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -82,7 +60,8 @@ type signalSet struct {
 // (and per engine-wide one), unless the torrent is private or the engine
 // has no signalling transport.
 func (t *Torrent) startSignallers(urls []string) {
-	if t.e.cfg.Signal == nil || t.private.Load() {
+	sig := t.e.signalled()
+	if sig == nil || t.private.Load() {
 		return
 	}
 	seen := map[string]bool{}
@@ -93,7 +72,7 @@ func (t *Torrent) startSignallers(urls []string) {
 			continue
 		}
 		seen[u] = true
-		s, err := t.e.cfg.Signal(SignalSpec{
+		s, err := sig.Signal(transport.SignalSpec{
 			URL: u, InfoHash: t.ih, PeerID: t.e.cfg.PeerID,
 			Stats: func() (int64, int64, int64) {
 				return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
@@ -102,7 +81,7 @@ func (t *Torrent) startSignallers(urls []string) {
 				return t.numPeers.Load() < int64(t.e.cfg.MaxPeersPerTorrent) &&
 					t.e.conns.Load() < int64(t.e.cfg.MaxConns)
 			},
-			OnConn:    func(c net.Conn, id [20]byte) { t.e.AddConn(t.ih, c, SignalTransport, id) },
+			OnConn:    func(c net.Conn, id [20]byte) { t.e.AddConn(t.ih, c, sig, id) },
 			Connected: t.connectedTo,
 		})
 		if err != nil {
@@ -148,13 +127,22 @@ func (t *Torrent) signalCompleted() {
 	}
 }
 
-// SignalTransport names peers that arrived through a signalling tracker.
-const SignalTransport = "webrtc"
+// signalled is the first transport that meets peers through signalling
+// trackers; nil if none.
+func (e *Engine) signalled() transport.Signalled {
+	for _, t := range e.cfg.Transports {
+		if s, ok := t.(transport.Signalled); ok {
+			return s
+		}
+	}
+	return nil
+}
 
-// AddConn adopts an established connection to a peer of torrent ih (a
-// WebRTC data channel, say): it sends our handshake, reads theirs and adds
-// the peer. Both sides may send first, so two Braid peers meet fine.
-func (e *Engine) AddConn(ih [20]byte, c net.Conn, transport string, remoteID [20]byte) {
+// AddConn adopts an established connection to a peer of torrent ih that
+// arrived over via (a WebRTC data channel, say): it sends our handshake,
+// reads theirs and adds the peer, named "<transport>:<hex peer id>". Both
+// sides may send first, so two Braid peers meet fine.
+func (e *Engine) AddConn(ih [20]byte, c net.Conn, via transport.Transport, remoteID [20]byte) {
 	t := e.torrent(ih)
 	if t == nil {
 		_ = c.Close()
@@ -163,11 +151,11 @@ func (e *Engine) AddConn(ih [20]byte, c net.Conn, transport string, remoteID [20
 	go func() {
 		pc, err := e.handshakeConn(c, ih)
 		if err != nil {
-			e.cfg.Logger.Debug("handshake", "transport", transport, "err", err)
+			e.cfg.Logger.Debug("handshake", "transport", via.Name(), "err", err)
 			return
 		}
-		pc.transport = transport
-		pc.addr = transport + ":" + hex.EncodeToString(remoteID[:])
+		pc.transport, pc.traits = via.Name(), via.Traits()
+		pc.addr = via.Name() + ":" + hex.EncodeToString(remoteID[:])
 		if i, ok := c.(interface{ Initiator() bool }); ok {
 			pc.initiator = i.Initiator()
 		}

@@ -32,7 +32,7 @@ func (t *Torrent) startWebSeeds() {
 		hs.PeerID = sha1.Sum([]byte("webseed " + u))
 		a := &webSeedAdapter{t: t, c: c, conn: theirs, numPieces: t.info.NumPieces()}
 		go a.run(t.e.ctx)
-		t.onConnected(pendingConn{conn: ours, addr: u, transport: "webseed", hs: hs}, t.e.clock.Now())
+		t.onConnected(pendingConn{conn: ours, addr: u, transport: webseed.Name, hs: hs}, t.e.clock.Now())
 	}
 }
 

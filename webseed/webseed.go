@@ -26,6 +26,9 @@ import (
 	"github.com/braid-bt/braid/core/metainfo"
 )
 
+// Name labels web seeds among a torrent's peers in stats.
+const Name = "webseed"
+
 // Sentinel errors; errors from this package wrap at most one of them.
 var (
 	// ErrUnsupportedScheme: the web seed URL is not http:// or https://.

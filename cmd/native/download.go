@@ -17,7 +17,7 @@ import (
 
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
-	"github.com/braid-bt/braid/engine"
+	"github.com/braid-bt/braid/transport/utp"
 )
 
 type downloadFlags struct {
@@ -245,7 +245,7 @@ func checkPeerAddr(addr string) error {
 		}
 		return nil
 	}
-	hostport, _ := engine.SplitUTP(addr)
+	hostport, _ := utp.SplitAddr(addr)
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil || host == "" {
 		return errors.New("want HOST:PORT, utp://HOST:PORT or a ws:// URL")

@@ -27,9 +27,6 @@ import (
 	alog "github.com/anacrolix/log"
 )
 
-// Name identifies this transport in stats.
-const Name = "utp"
-
 // Available reports whether this build carries uTP (it needs cgo).
 const Available = true
 

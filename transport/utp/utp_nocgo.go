@@ -8,9 +8,6 @@ import (
 	"net"
 )
 
-// Name identifies this transport in stats.
-const Name = "utp"
-
 // Available reports whether this build carries uTP: it needs cgo, and
 // this build has none, so peers are reached over TCP only.
 const Available = false

@@ -2,9 +2,12 @@ package webrtc
 
 import "encoding/hex"
 
+// Name identifies this transport in stats.
+const Name = "webrtc"
+
 // Network is what Addr.Network reports, so logs and stats can tell WebRTC
 // peers from TCP ones.
-const Network = "webrtc"
+const Network = Name
 
 // Addr names a WebRTC peer by its BitTorrent peer id: a data channel has no
 // useful IP address of its own (ICE may pick any candidate pair).

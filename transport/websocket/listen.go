@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"nhooyr.io/websocket"
+
+	"github.com/braid-bt/braid/transport"
 )
 
 // Handshake bounds for a Listener; see ListenConfig.
@@ -129,6 +131,15 @@ func listenURL(a net.Addr) string {
 	}
 	return "ws://" + net.JoinHostPort(host, port) + "/"
 }
+
+// A Listener is a transport.Acceptor.
+var _ transport.Acceptor = (*Listener)(nil)
+
+// Name is "websocket".
+func (*Listener) Name() string { return Name }
+
+// Traits: none (no MSE inside WebSocket messages).
+func (*Listener) Traits() transport.Traits { return transport.Traits{} }
 
 // URL is the ws:// URL of this listener, e.g. "ws://127.0.0.1:6882/".
 func (l *Listener) URL() string { return l.url }

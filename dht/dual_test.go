@@ -1,4 +1,4 @@
-package braid
+package dht
 
 import (
 	"context"
@@ -45,12 +45,12 @@ func collectPeers(t *testing.T, ch <-chan []netip.AddrPort) []netip.AddrPort {
 	return all
 }
 
-func TestDualDHT(t *testing.T) {
+func TestDual(t *testing.T) {
 	p4 := netip.MustParseAddrPort("10.0.0.1:6881")
 	p6 := netip.MustParseAddrPort("[2001:db8::1]:6881")
 	v4 := &fakeDHT{batches: [][]netip.AddrPort{{p4}}, addr: netip.MustParseAddrPort("0.0.0.0:7000")}
 	v6 := &fakeDHT{batches: [][]netip.AddrPort{{p6}}}
-	d := dualDHT{v4: v4, v6: v6}
+	d := Dual{V4: v4, V6: v6}
 
 	ch, err := d.Announce(context.Background(), [20]byte{1}, 7000, false)
 	require.NoError(t, err)

@@ -1,0 +1,26 @@
+package websocket
+
+import (
+	"context"
+	"net"
+
+	"github.com/braid-bt/braid/transport"
+)
+
+// Dialer dials WebSocket peers at ws:// and wss:// URLs: a
+// transport.Dialer, natively and in the browser.
+type Dialer struct{}
+
+var _ transport.Dialer = Dialer{}
+
+// Name is "websocket".
+func (Dialer) Name() string { return Name }
+
+// Traits: none (no MSE inside WebSocket messages; wss:// is TLS).
+func (Dialer) Traits() transport.Traits { return transport.Traits{} }
+
+// DialAddr takes ws:// and wss:// URLs, dialled as they are.
+func (Dialer) DialAddr(addr string) (string, bool) { return addr, IsURL(addr) }
+
+// Dial connects to the peer at a ws:// or wss:// URL (see the package's Dial).
+func (Dialer) Dial(ctx context.Context, rawURL string) (net.Conn, error) { return Dial(ctx, rawURL) }
