@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,20 +21,106 @@ import (
 	"github.com/braid-bt/braid/transport/utp"
 )
 
-type downloadFlags struct {
+// clientFlags are the flags of every command that runs a client: download,
+// seed and the interactive loop.
+type clientFlags struct {
 	dir, stateDir, listen string
 	peers                 listFlag
-	seed, quiet, json     bool
 	noDHT, verbose        bool
 	uploadRate            string
 	downloadRate          string
-	only                  string
 	encryption            string
 	dhtBootstrap          string
 	wsListen              string
 	wsTrackers, stun      listFlag
 	rtcLoopback, noWebRTC bool
 	noPortMapping, noUTP  bool
+}
+
+// register defines the client flags on fs.
+func (f *clientFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dir, "dir", ".", "directory to save data in (also for a torrent whose resume record names another)")
+	fs.StringVar(&f.stateDir, "state-dir", ".braid/state", "directory for resume records")
+	fs.StringVar(&f.listen, "listen", ":6881", "address to accept peers on (port 0 picks one)")
+	fs.Var(&f.peers, "peer", "dial this peer `HOST:PORT` directly (utp://HOST:PORT: over uTP only; repeatable)")
+	fs.BoolVar(&f.noDHT, "no-dht", false, "do not use the DHT")
+	fs.StringVar(&f.dhtBootstrap, "dht-bootstrap", "", "comma-separated `HOST:PORT` DHT nodes to bootstrap from (default: the public routers)")
+	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
+	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
+	fs.StringVar(&f.downloadRate, "download-rate", "", "cap download to `RATE` bytes per second (e.g. 5MiB)")
+	fs.StringVar(&f.encryption, "encryption", "enabled", "TCP peer encryption (MSE): `enabled` (plain or encrypted), required or disabled")
+	fs.StringVar(&f.wsListen, "ws-listen", "", "also accept peers over WebSocket on `ADDR` (browsers dial ws://ADDR/)")
+	fs.Var(&f.wsTrackers, "ws-tracker", "join the WebRTC swarm through this WebSocket tracker `URL` (repeatable)")
+	fs.Var(&f.stun, "stun", "STUN server `URL` for WebRTC, e.g. stun:stun.example.org:3478 (repeatable)")
+	fs.BoolVar(&f.rtcLoopback, "rtc-loopback", false, "let WebRTC use loopback addresses (peers on this machine)")
+	fs.BoolVar(&f.noWebRTC, "no-webrtc", false, "ignore WebSocket trackers (no WebRTC peers)")
+	fs.BoolVar(&f.noPortMapping, "no-port-mapping", false, "do not ask the router (UPnP, NAT-PMP) to forward the listening ports")
+	fs.BoolVar(&f.noUTP, "no-utp", false, "do not accept or dial uTP peers (TCP only)")
+}
+
+// config checks the client flags and returns the client's configuration;
+// name prefixes usage errors.
+func (f *clientFlags) config(name string, stderr io.Writer) (braid.Config, error) {
+	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
+		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
+		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping, NoUTP: f.noUTP}
+	for _, u := range f.wsTrackers {
+		if l := strings.ToLower(u); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
+			return cfg, usagef("%s: --ws-tracker %q: want a ws:// or wss:// URL", name, u)
+		}
+	}
+	for _, p := range f.peers {
+		if err := checkPeerAddr(p); err != nil {
+			return cfg, usagef("%s: --peer %q: %v", name, p, err)
+		}
+	}
+	if f.dhtBootstrap != "" {
+		cfg.DHTBootstrap = strings.Split(f.dhtBootstrap, ",")
+	}
+	var err error
+	if f.uploadRate != "" {
+		if cfg.UploadRate, err = parseSize(f.uploadRate); err != nil {
+			return cfg, usagef("%s: --upload-rate: %v", name, err)
+		}
+	}
+	if f.downloadRate != "" {
+		if cfg.DownloadRate, err = parseSize(f.downloadRate); err != nil {
+			return cfg, usagef("%s: --download-rate: %v", name, err)
+		}
+	}
+	if cfg.Encryption, err = braid.ParseEncryption(f.encryption); err != nil {
+		return cfg, usagef("%s: --encryption: %v", name, err)
+	}
+	if f.verbose {
+		cfg.Logger = newStderrLogger(stderr)
+	}
+	return cfg, nil
+}
+
+// dirOption is the download option of a --dir the user typed: the data
+// goes there even when a resume record names another place (Braid checks
+// what is there and fetches the rest). Without --dir, nil: a record's
+// place is kept.
+func (f *clientFlags) dirOption(fs *flag.FlagSet) (braid.DownloadOption, error) {
+	if !flagSet(fs, "dir") {
+		return nil, nil
+	}
+	abs, err := filepath.Abs(f.dir)
+	if err != nil {
+		return nil, fmt.Errorf("--dir %s: %w", f.dir, err)
+	}
+	return braid.WithDir(abs), nil
+}
+
+type downloadFlags struct {
+	clientFlags
+	seed, quiet, json bool
+	only              string
+}
+
+// interruptContext is cancelled by Ctrl-C or SIGTERM.
+var interruptContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
@@ -44,27 +131,11 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	}
 	fs := newFlagSet(name)
 	var f downloadFlags
-	fs.StringVar(&f.dir, "dir", ".", "directory to save data in")
-	fs.StringVar(&f.stateDir, "state-dir", ".braid/state", "directory for resume records")
-	fs.StringVar(&f.listen, "listen", ":6881", "address to accept peers on (port 0 picks one)")
-	fs.Var(&f.peers, "peer", "dial this peer `HOST:PORT` directly (utp://HOST:PORT: over uTP only; repeatable)")
+	f.register(fs)
 	fs.BoolVar(&f.seed, "seed", seedOnly, "keep seeding after the download completes")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per line (machine-readable)")
-	fs.BoolVar(&f.noDHT, "no-dht", false, "do not use the DHT")
-	fs.StringVar(&f.dhtBootstrap, "dht-bootstrap", "", "comma-separated `HOST:PORT` DHT nodes to bootstrap from (default: the public routers)")
-	fs.BoolVar(&f.verbose, "verbose", false, "log diagnostics to stderr")
-	fs.StringVar(&f.uploadRate, "upload-rate", "", "cap upload to `RATE` bytes per second (e.g. 5MiB)")
-	fs.StringVar(&f.downloadRate, "download-rate", "", "cap download to `RATE` bytes per second (e.g. 5MiB)")
 	fs.StringVar(&f.only, "only", "", "download only these files, by index as 'braid info' lists them: `LIST` like 0,2,4-6")
-	fs.StringVar(&f.encryption, "encryption", "enabled", "TCP peer encryption (MSE): `enabled` (plain or encrypted), required or disabled")
-	fs.StringVar(&f.wsListen, "ws-listen", "", "also accept peers over WebSocket on `ADDR` (browsers dial ws://ADDR/)")
-	fs.Var(&f.wsTrackers, "ws-tracker", "join the WebRTC swarm through this WebSocket tracker `URL` (repeatable)")
-	fs.Var(&f.stun, "stun", "STUN server `URL` for WebRTC, e.g. stun:stun.example.org:3478 (repeatable)")
-	fs.BoolVar(&f.rtcLoopback, "rtc-loopback", false, "let WebRTC use loopback addresses (peers on this machine)")
-	fs.BoolVar(&f.noWebRTC, "no-webrtc", false, "ignore WebSocket trackers (no WebRTC peers)")
-	fs.BoolVar(&f.noPortMapping, "no-port-mapping", false, "do not ask the router (UPnP, NAT-PMP) to forward the listening ports")
-	fs.BoolVar(&f.noUTP, "no-utp", false, "do not accept or dial uTP peers (TCP only)")
 	pos, err := parseArgs(fs, args, stdout, synopsis)
 	if err != nil {
 		return err
@@ -75,39 +146,18 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	if seedOnly {
 		f.seed = true
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
-		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
-		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping, NoUTP: f.noUTP}
-	for _, u := range f.wsTrackers {
-		if l := strings.ToLower(u); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
-			return usagef("%s: --ws-tracker %q: want a ws:// or wss:// URL", name, u)
-		}
-	}
-	for _, p := range f.peers {
-		if err := checkPeerAddr(p); err != nil {
-			return usagef("%s: --peer %q: %v", name, p, err)
-		}
-	}
-	if f.dhtBootstrap != "" {
-		cfg.DHTBootstrap = strings.Split(f.dhtBootstrap, ",")
-	}
-	if f.uploadRate != "" {
-		if cfg.UploadRate, err = parseSize(f.uploadRate); err != nil {
-			return usagef("%s: --upload-rate: %v", name, err)
-		}
-	}
-	if f.downloadRate != "" {
-		if cfg.DownloadRate, err = parseSize(f.downloadRate); err != nil {
-			return usagef("%s: --download-rate: %v", name, err)
-		}
-	}
-	if cfg.Encryption, err = braid.ParseEncryption(f.encryption); err != nil {
-		return usagef("%s: --encryption: %v", name, err)
+	cfg, err := f.config(name, stderr)
+	if err != nil {
+		return err
 	}
 	opts := []braid.DownloadOption{braid.WithPeers(f.peers...)}
+	dirOpt, err := f.dirOption(fs)
+	if err != nil {
+		return err
+	}
+	if dirOpt != nil {
+		opts = append(opts, dirOpt)
+	}
 	if flagSet(fs, "only") {
 		files, err := metainfo.ParseFileList(f.only)
 		if err != nil {
@@ -115,9 +165,8 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 		}
 		opts = append(opts, braid.WithFiles(files...))
 	}
-	if f.verbose {
-		cfg.Logger = newStderrLogger(stderr)
-	}
+	ctx, stop := interruptContext()
+	defer stop()
 	c, err := braid.New(cfg)
 	if err != nil {
 		return err
@@ -129,6 +178,11 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 		return err
 	}
 	rep.listening(c.ListenAddr(), c.WSURL())
+	if dirOpt == nil && t.RecordStatus() == braid.RecordOK {
+		if g, err := c.Get(t.InfoHash(), "save_path"); err == nil && !sameDir(g["save_path"].(string), f.dir) {
+			rep.savePath(g["save_path"].(string))
+		}
+	}
 	start := time.Now()
 	// A magnet fetches its metadata first, and any torrent checks its data:
 	// report progress meanwhile, and fail early if no tracker answers.
@@ -261,4 +315,11 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// sameDir reports whether a and b name the same directory.
+func sameDir(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
 }

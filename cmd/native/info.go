@@ -16,12 +16,15 @@ func peerPrefix() string   { return braid.Version() }
 
 func runInfo(args []string, stdout io.Writer) error {
 	fs := newFlagSet("info")
-	pos, err := parseArgs(fs, args, stdout, "braid info TORRENT")
+	pos, err := parseArgs(fs, args, stdout, "braid info TORRENT|MAGNET")
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("info: want exactly one torrent")
+	}
+	if strings.HasPrefix(strings.ToLower(pos[0]), "magnet:") {
+		return magnetInfo(pos[0], stdout)
 	}
 	fi, err := os.Stat(pos[0])
 	if err != nil {
@@ -84,6 +87,54 @@ func runInfo(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  %12d  %s\n", f.Length, p)
 	}
 	return nil
+}
+
+// magnetInfo shows what a magnet link holds. Its file list (and size) is
+// in the info dictionary, which only peers can give.
+func magnetInfo(uri string, stdout io.Writer) error {
+	m, err := metainfo.ParseMagnet(uri)
+	if err != nil {
+		return usagef("info: %s", strings.TrimPrefix(err.Error(), "metainfo: "))
+	}
+	name := m.Name
+	if name == "" {
+		name = "(none given)"
+	}
+	fmt.Fprintf(stdout, "magnet link\n")
+	fmt.Fprintf(stdout, "name:         %s\n", name)
+	fmt.Fprintf(stdout, "info hash:    %x\n", m.InfoHash)
+	for _, tr := range m.Trackers {
+		fmt.Fprintf(stdout, "tracker:      %s\n", tr)
+	}
+	for _, p := range m.Peers {
+		fmt.Fprintf(stdout, "peer:         %s\n", p)
+	}
+	for _, u := range m.WebSeeds {
+		fmt.Fprintf(stdout, "web seed:     %s\n", u)
+	}
+	if m.SelectOnly != nil {
+		fmt.Fprintf(stdout, "selected:     files %s only\n", formatIndices(m.SelectOnly))
+	}
+	fmt.Fprintf(stdout, "files:        known only once the metadata is fetched from peers ('braid download' fetches it)\n")
+	return nil
+}
+
+// formatIndices writes sorted file indices as a list with ranges: 0,2,4-6.
+func formatIndices(idx []int) string {
+	var parts []string
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", idx[i], idx[j]))
+		} else {
+			parts = append(parts, fmt.Sprint(idx[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
 }
 
 // unwrapPathError drops the *PathError wrapper: the path is already said.

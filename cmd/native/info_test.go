@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/anacrolix/torrent/bencode"
@@ -31,4 +32,42 @@ func TestInfoLeavesPaddingOut(t *testing.T) {
 	require.Contains(t, stdout, "files:        2 (and 1 padding files, not shown)")
 	require.Contains(t, stdout, "padded/b.bin")
 	require.NotContains(t, stdout, ".pad")
+}
+
+// braid info of a magnet shows what the link holds and says the file list
+// needs the metadata; a malformed magnet is one usage error line.
+func TestInfoOfMagnet(t *testing.T) {
+	hash := "0123456789abcdef0123456789abcdef01234567"
+	magnet := "magnet:?xt=urn:btih:" + strings.ToUpper(hash) + "&dn=My+Photos" +
+		"&tr=udp%3A%2F%2Ftracker.example%3A6969&tr=http%3A%2F%2Ft2.example%2Fannounce" +
+		"&x.pe=10.0.0.5:6881&ws=http%3A%2F%2Fseed.example%2Fphotos&so=0,2,4-6"
+	code, stdout, stderr := runCLI(t, "", "info", magnet)
+	require.Equal(t, exitOK, code, stderr)
+	for _, want := range []string{
+		"name:         My Photos\n",
+		"info hash:    " + hash + "\n",
+		"tracker:      udp://tracker.example:6969\n",
+		"tracker:      http://t2.example/announce\n",
+		"peer:         10.0.0.5:6881\n",
+		"web seed:     http://seed.example/photos\n",
+		"selected:     files 0,2,4-6 only\n",
+		"files:        known only once the metadata is fetched",
+	} {
+		require.Contains(t, stdout, want)
+	}
+
+	for _, bad := range []string{"magnet:?dn=no-hash", "magnet:?xt=urn:btih:1234", "magnet:nothing"} {
+		code, stdout, stderr := runCLI(t, "", "info", bad)
+		require.Equal(t, exitUsage, code, bad)
+		require.Empty(t, stdout)
+		require.Contains(t, stderr, "magnet")
+		require.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+		require.NotContains(t, stderr, "no such file")
+	}
+}
+
+func TestFormatIndices(t *testing.T) {
+	require.Equal(t, "0,2,4-6", formatIndices([]int{0, 2, 4, 5, 6}))
+	require.Equal(t, "7", formatIndices([]int{7}))
+	require.Equal(t, "1-2,9-10", formatIndices([]int{1, 2, 9, 10}))
 }

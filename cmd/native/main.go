@@ -13,17 +13,20 @@ import (
 const usage = `braid — a BitTorrent client
 
 usage:
-  braid                        interactive loop (add, list, stats, files, remove, stop, quit)
+  braid [flags]                interactive loop (add, list, stats, files, remove, stop, quit);
+                               it takes the client flags of download (--dir, --state-dir,
+                               --listen, --no-dht, --peer, ...)
   braid download [flags] SRC   download a .torrent; Ctrl-C stops and saves state
   braid seed [flags] TORRENT   verify existing data and seed it
   braid create -o OUT [--announce URL]... [--piece-length BYTES] [--webseed URL]... PATH
-  braid info SRC               show a torrent's metainfo
+  braid info SRC               show a torrent's metainfo, or what a magnet link holds
   braid tracker [flags]        run a tracker (HTTP, UDP and WebSocket/WebRTC) for local swarms
   braid web [flags]            serve the browser client (make web builds it)
   braid demo                   a self-contained local swarm: tracker, seeder, downloader
   braid version                print the version
 
-Run 'braid COMMAND -h' for a command's flags.
+Run 'braid COMMAND -h' for a command's flags. The interactive loop takes
+those of 'braid download -h' but --seed, --quiet, --json and --only.
 `
 
 // exit codes: 0 done, 1 runtime failure, 2 usage error.
@@ -54,7 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}()
 	var err error
 	if len(args) == 0 {
-		err = runREPL(stdin, stdout, stderr)
+		err = runREPL(nil, stdin, stdout, stderr)
 	} else {
 		cmd, rest := args[0], args[1:]
 		switch cmd {
@@ -77,7 +80,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 		default:
-			err = usagef("unknown command %q (run 'braid help')", cmd)
+			if strings.HasPrefix(cmd, "-") {
+				err = runREPL(args, stdin, stdout, stderr) // braid [flags]
+			} else {
+				err = usagef("unknown command %q (run 'braid help')", cmd)
+			}
 		}
 	}
 	if err == nil || errors.Is(err, flag.ErrHelp) {

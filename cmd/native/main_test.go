@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/stretchr/testify/require"
 )
@@ -113,18 +112,17 @@ func TestInteractiveLoop(t *testing.T) {
 	tor := filepath.Join(dir, "s.torrent")
 	code, _, stderr := runCLI(t, "", "create", "-o", tor, src)
 	require.Equal(t, exitOK, code, stderr)
-	replConfig = braid.Config{ListenAddr: "127.0.0.1:0", NoDHT: true}
 	// The loop keeps its state under the working directory, like the CLI.
 	wd, _ := os.Getwd()
 	require.NoError(t, os.Chdir(dir))
 	defer os.Chdir(wd)
 	script := strings.Join([]string{"help", "add " + tor, "list", "stats 1 name progress", "files 1",
 		"stats 9", "bogus", "stop 1", "list", "quit"}, "\n") + "\n"
-	code, stdout, stderr := runCLI(t, script)
+	code, stdout, stderr := runCLI(t, script, "--no-dht", "--listen", "127.0.0.1:0")
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stdout, "added share")
 	require.Contains(t, stdout, "share/a.bin")
-	require.Contains(t, stdout, `"share"`)
+	require.Contains(t, stdout, "name         share\n")
 	require.Contains(t, stdout, "stopped; state saved")
 	require.Contains(t, stderr, "no torrent number 9")
 	require.Contains(t, stderr, `unknown command "bogus"`)

@@ -4,19 +4,22 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/braid-bt/braid"
 )
 
 const replHelp = `commands:
-  add TORRENT [DIR]          start downloading (and then seeding) a torrent
+  add TORRENT [DIR]          start downloading (and then seeding) a torrent or magnet
   list                       list torrents with their number, progress and state
-  stats N|HASH [FIELD...]    show statistics (fields: see 'fields')
+  stats N|HASH [FIELD...] [--raw]  show statistics (fields: see 'fields'; --raw: exact
+                             numbers as JSON, bytes and bytes per second)
   fields                     list the statistics fields
   files N|HASH               list a torrent's files
   stop N|HASH                stop a torrent and save its state
@@ -24,21 +27,48 @@ const replHelp = `commands:
   quit                       stop every torrent, save state and exit
 `
 
-// replConfig configures the interactive loop's client; tests turn the
-// public DHT off.
-var replConfig = braid.Config{ListenAddr: ":6881", DHTBootstrap: braid.DefaultDHTBootstrap}
+const replSynopsis = "braid [flags]    (the interactive loop; 'help' in it lists its commands)"
+
+// repl is the interactive loop's state: its client and the flags it was
+// started with.
+type repl struct {
+	c      *braid.Client
+	fs     *flag.FlagSet
+	peers  []string
+	dirOpt braid.DownloadOption // a typed --dir; nil without one
+	out    io.Writer
+}
 
 // runREPL is the interactive loop: a line-based shell over the Client API.
-func runREPL(stdin io.Reader, stdout, stderr io.Writer) error {
-	c, err := braid.New(replConfig)
+// It takes the client flags of the download command.
+func runREPL(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("interactive loop")
+	var f clientFlags
+	f.register(fs)
+	pos, err := parseArgs(fs, args, stdout, replSynopsis)
 	if err != nil {
-		cfg := replConfig
-		cfg.ListenAddr = ":0" // 6881 taken: any port will do
-		c, err = braid.New(cfg)
-		if err != nil {
-			return err
-		}
+		return err
 	}
+	if len(pos) > 0 {
+		return usagef("unknown command %q (run 'braid help'; a command's flags follow it: braid COMMAND [flags])", pos[0])
+	}
+	cfg, err := f.config("interactive loop", stderr)
+	if err != nil {
+		return err
+	}
+	dirOpt, err := f.dirOption(fs)
+	if err != nil {
+		return err
+	}
+	c, err := braid.New(cfg)
+	if err != nil && !flagSet(fs, "listen") {
+		cfg.ListenAddr = ":0" // the default port is taken: any port will do
+		c, err = braid.New(cfg)
+	}
+	if err != nil {
+		return err
+	}
+	r := &repl{c: c, fs: fs, peers: f.peers, dirOpt: dirOpt, out: stdout}
 	fmt.Fprintf(stdout, "braid %s — type 'help' for commands; listening on %s\n", braid.Release(), c.ListenAddr())
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 4096), 1<<20)
@@ -54,7 +84,7 @@ func runREPL(stdin io.Reader, stdout, stderr io.Writer) error {
 		if fields[0] == "quit" || fields[0] == "exit" {
 			break
 		}
-		if err := replCommand(c, fields, stdout); err != nil {
+		if err := r.command(fields); err != nil {
 			fmt.Fprintf(stderr, "error: %s\n", oneLine(err.Error()))
 		}
 	}
@@ -62,18 +92,42 @@ func runREPL(stdin io.Reader, stdout, stderr io.Writer) error {
 	return c.Close()
 }
 
-func replCommand(c *braid.Client, args []string, out io.Writer) error {
+// help lists the commands, then the flags the loop takes and those it was
+// started with.
+func (r *repl) help() {
+	fmt.Fprint(r.out, replHelp)
+	fmt.Fprint(r.out, "\nflags, given when starting the loop (braid [flags]):\n")
+	r.fs.SetOutput(r.out)
+	r.fs.PrintDefaults()
+	r.fs.SetOutput(io.Discard)
+	var set []string
+	r.fs.Visit(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			set = append(set, "--"+f.Name+"="+f.Value.String())
+		} else {
+			set = append(set, "--"+f.Name+" "+f.Value.String())
+		}
+	})
+	if len(set) > 0 {
+		fmt.Fprintf(r.out, "\nthis loop was started with: %s\n", strings.Join(set, " "))
+	}
+}
+
+func (r *repl) command(args []string) error {
+	c, out := r.c, r.out
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "help", "?":
-		fmt.Fprint(out, replHelp)
+		r.help()
 	case "add":
 		if len(rest) < 1 || len(rest) > 2 {
 			return fmt.Errorf("usage: add TORRENT [DIR]")
 		}
-		var opts []braid.DownloadOption
+		opts := []braid.DownloadOption{braid.WithPeers(r.peers...)}
 		if len(rest) == 2 {
 			opts = append(opts, braid.WithDir(rest[1]))
+		} else if r.dirOpt != nil {
+			opts = append(opts, r.dirOpt)
 		}
 		t, err := c.Download(context.Background(), rest[0], opts...)
 		if err != nil {
@@ -93,11 +147,20 @@ func replCommand(c *braid.Client, args []string, out io.Writer) error {
 	case "fields":
 		fmt.Fprintln(out, strings.Join(braid.StatsFields(), " "))
 	case "stats":
-		ih, err := pickTorrent(c, rest)
+		raw := false
+		var names []string
+		for _, a := range rest {
+			if a == "--raw" || a == "-raw" {
+				raw = true
+			} else {
+				names = append(names, a)
+			}
+		}
+		ih, err := pickTorrent(c, names)
 		if err != nil {
 			return err
 		}
-		st, err := c.Stats(ih, rest[1:]...)
+		st, err := c.Stats(ih, names[1:]...)
 		if err != nil {
 			return err
 		}
@@ -107,8 +170,12 @@ func replCommand(c *braid.Client, args []string, out io.Writer) error {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			b, _ := json.Marshal(st[k])
-			fmt.Fprintf(out, "%-12s %s\n", k, b)
+			if raw {
+				b, _ := json.Marshal(st[k])
+				fmt.Fprintf(out, "%-12s %s\n", k, b)
+			} else {
+				fmt.Fprintf(out, "%-12s %s\n", k, humanStat(k, st[k]))
+			}
 		}
 	case "files":
 		ih, err := pickTorrent(c, rest)
@@ -120,7 +187,7 @@ func replCommand(c *braid.Client, args []string, out io.Writer) error {
 			return err
 		}
 		for _, f := range fs {
-			fmt.Fprintf(out, "%3d  %6.1f%%  %12d  %s\n", f.Index, 100*f.Progress, f.Length, f.Path)
+			fmt.Fprintf(out, "%3d  %6.1f%%  %10s  %s\n", f.Index, 100*f.Progress, humanBytes(float64(f.Length)), f.Path)
 		}
 	case "stop":
 		ih, err := pickTorrent(c, rest)
@@ -173,4 +240,86 @@ func pickTorrent(c *braid.Client, args []string) (braid.InfoHash, error) {
 	default:
 		return braid.InfoHash{}, fmt.Errorf("%s matches %d torrents; give more of the hash", args[0], len(found))
 	}
+}
+
+// byteFields are the statistics counted in bytes.
+var byteFields = map[string]bool{"downloaded": true, "bytes_size": true, "left": true,
+	"uploaded": true, "fetched": true, "wasted": true}
+
+// humanStat renders a statistic for people: sizes in KiB, MiB, GiB,
+// rates per second, progress as a percent, times as durations.
+func humanStat(field string, v any) string {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return "-"
+		}
+		return x
+	case braid.Speed:
+		return fmt.Sprintf("↓ %s/s ↑ %s/s", humanBytes(x.Download), humanBytes(x.Upload))
+	case braid.Pieces:
+		return fmt.Sprintf("%d of %d", x.Have, x.Total)
+	case int64:
+		if byteFields[field] {
+			return humanBytes(float64(x))
+		}
+		return strconv.FormatInt(x, 10)
+	case float64:
+		switch field {
+		case "progress":
+			return fmt.Sprintf("%.1f%%", 100*x)
+		case "eta":
+			if x < 0 {
+				return "unknown"
+			}
+			return humanDuration(x)
+		case "ratio":
+			return fmt.Sprintf("%.2f", x)
+		}
+	case map[string]int:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %d", k, x[k]))
+		}
+		if len(parts) == 0 {
+			return "-"
+		}
+		return strings.Join(parts, ", ")
+	case []braid.TrackerInfo:
+		parts := make([]string, 0, len(x))
+		for _, tr := range x {
+			switch {
+			case tr.Error != "":
+				parts = append(parts, fmt.Sprintf("%s (error: %s)", tr.URL, tr.Error))
+			case tr.LastAnnounce.IsZero():
+				parts = append(parts, fmt.Sprintf("%s (not yet answered)", tr.URL))
+			default:
+				parts = append(parts, fmt.Sprintf("%s (%d peers, %s ago)", tr.URL, tr.Peers, humanDuration(time.Since(tr.LastAnnounce).Seconds())))
+			}
+		}
+		if len(parts) == 0 {
+			return "-"
+		}
+		return strings.Join(parts, "; ")
+	case map[string]any:
+		if field == "resume" {
+			return fmt.Sprintf("record %v, %v pieces checked on start: %v good, %v bad", x["record"], x["checked"], x["valid"], x["invalid"])
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// humanDuration rounds seconds to a duration people read: 1m20s, 2h5m0s.
+func humanDuration(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	if d < time.Second {
+		return "0s"
+	}
+	return d.Round(time.Second).String()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -100,6 +101,19 @@ func (r *reporter) resume(t *braid.Torrent) {
 	if cr.Checked > 0 {
 		r.logf("%s: checked %d pieces on disk: %d good, %d to fetch again", t.Name(), cr.Checked, cr.Valid, cr.Invalid)
 	}
+}
+
+// savePath says where the data is when a resume record, not --dir, chose
+// the place.
+func (r *reporter) savePath(dir string) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if r.json {
+		r.emit(map[string]any{"type": "save_path", "path": dir, "from": "resume record"})
+		return
+	}
+	r.logf("data in %s (from the resume record; --dir DIR puts it in DIR instead)", dir)
 }
 
 func (r *reporter) warn(msg string) {
