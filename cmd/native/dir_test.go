@@ -173,17 +173,7 @@ func TestDirBeatsResumeRecord(t *testing.T) {
 	require.Contains(t, stdout, "complete, 0 B fetched")
 
 	// With --dir B, B gets the data from a seeder; A is left alone.
-	seeder, err := braid.New(braid.Config{DataDir: fx.src, StateDir: filepath.Join(root, "seeder-state"),
-		ListenAddr: "127.0.0.1:0", NoDHT: true, NoWebRTC: true, NoPortMapping: true})
-	require.NoError(t, err)
-	defer seeder.Close()
-	st, err := seeder.Download(context.Background(), fx.torrent)
-	require.NoError(t, err)
-	select {
-	case <-st.Completed():
-	case <-time.After(20 * time.Second):
-		t.Fatal("the seeder did not verify its data")
-	}
+	seeder := startSeeder(t, fx, root)
 	code, stdout, stderr = runCLI(t, "", append(append([]string{"download"}, local...), "--dir", b, "--peer", seeder.ListenAddr(), fx.torrent)...)
 	require.Equal(t, exitOK, code, stderr)
 	require.NotContains(t, stdout, "0 B fetched")
@@ -201,4 +191,21 @@ func TestDirBeatsResumeRecord(t *testing.T) {
 	require.NotContains(t, seed.out.String(), "seeding;")
 	require.NotContains(t, seed.out.String(), "complete")
 	require.Equal(t, empty, recordSavePath(t, state, fx.ih))
+}
+
+// startSeeder seeds the fixture from its source folder over loopback.
+func startSeeder(t *testing.T, fx dirFixture, root string) *braid.Client {
+	t.Helper()
+	seeder, err := braid.New(braid.Config{DataDir: fx.src, StateDir: filepath.Join(root, "seeder-state"),
+		ListenAddr: "127.0.0.1:0", NoDHT: true, NoWebRTC: true, NoPortMapping: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = seeder.Close() })
+	st, err := seeder.Download(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	select {
+	case <-st.Completed():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the seeder did not verify its data")
+	}
+	return seeder
 }

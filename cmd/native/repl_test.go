@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -20,17 +19,7 @@ func TestLoopTakesFlags(t *testing.T) {
 	fx := makeDirFixture(t)
 	root := t.TempDir()
 	x, y := filepath.Join(root, "x"), filepath.Join(root, "y")
-	seeder, err := braid.New(braid.Config{DataDir: fx.src, StateDir: filepath.Join(root, "seeder-state"),
-		ListenAddr: "127.0.0.1:0", NoDHT: true, NoWebRTC: true, NoPortMapping: true})
-	require.NoError(t, err)
-	defer seeder.Close()
-	st, err := seeder.Download(context.Background(), fx.torrent)
-	require.NoError(t, err)
-	select {
-	case <-st.Completed():
-	case <-time.After(20 * time.Second):
-		t.Fatal("the seeder did not verify its data")
-	}
+	seeder := startSeeder(t, fx, root)
 
 	in, feed := io.Pipe()
 	out, errw := &syncBuffer{}, &syncBuffer{}
