@@ -337,6 +337,9 @@ func (s *Server) Save() error { return s.st.save() }
 // some files are unwanted, the wanted ones (by torrent file index).
 func (s *Server) options(dir string, unwanted []int, files []fileInfo) []braid.DownloadOption {
 	var opts []braid.DownloadOption
+	if len(s.cfg.Peers) > 0 {
+		opts = append(opts, braid.WithPeers(s.cfg.Peers...))
+	}
 	if dir != "" {
 		opts = append(opts, braid.WithDir(dir))
 	}
@@ -486,12 +489,14 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 			}
 			e.Files = append(e.Files, fileInfo{Index: i, Path: p, Length: f.Length})
 		}
+		distinct := map[int]bool{}
 		for _, u := range unwanted {
 			if u < 0 || u >= len(e.Files) {
 				return nil, argErr(fmt.Sprintf("invalid argument \"files-unwanted\": file %d (the torrent has %d)", u, len(e.Files)))
 			}
+			distinct[u] = true
 		}
-		if len(s.options("", unwanted, e.Files)) == 0 && len(unwanted) > 0 {
+		if len(distinct) > 0 && len(distinct) == len(e.Files) {
 			return nil, argErr("invalid argument \"files-unwanted\": every file is unwanted")
 		}
 		e.Unwanted = unwanted

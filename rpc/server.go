@@ -55,6 +55,9 @@ type Config struct {
 	// AllowedHosts are Host header names accepted besides loopback names
 	// and IP addresses.
 	AllowedHosts []string
+	// Peers are dialled for every torrent (as "host:port"), besides any
+	// the trackers name.
+	Peers []string
 	// Session describes the client for session-get.
 	Session SessionInfo
 	// OnClose runs (once, on its own goroutine) after session-close has
