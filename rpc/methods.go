@@ -251,10 +251,12 @@ func (s *Server) remember(e entry) {
 		x.Downloaded, _ = st["fetched"].(int64)
 		x.Error, _ = st["error"].(string)
 		if len(files) > 0 {
-			x.Files = x.Files[:0]
-			for _, f := range files {
-				x.Files = append(x.Files, fileInfo{Index: f.Index, Path: f.Path, Length: f.Length, Done: f.Downloaded})
+			// A new slice: copies of the entry handed out earlier share the old one.
+			fs := make([]fileInfo, len(files))
+			for i, f := range files {
+				fs[i] = fileInfo{Index: f.Index, Path: f.Path, Length: f.Length, Done: f.Downloaded}
 			}
+			x.Files = fs
 		}
 	})
 }
