@@ -92,6 +92,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("daemon: settings: %w", err)
 	}
+	if fi, err := os.Stat(*configFile); err == nil && settings.RPCPassword != "" && fi.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the settings file holds the RPC password and others may read it: chmod 600 it", "file", *configFile)
+	}
 	if v := os.Getenv("BRAID_RPC_USERNAME"); v != "" {
 		settings.RPCUsername = v
 	}
