@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +19,39 @@ import (
 	"github.com/braid-bt/braid/internal/braidbin"
 	"github.com/stretchr/testify/require"
 )
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	builtBin  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// daemonBinary builds bin/braid once for the tests that run it as a process.
+func daemonBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := braidbin.RepoRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		if buildDir, buildErr = os.MkdirTemp("", "braid-daemon-test"); buildErr != nil {
+			return
+		}
+		builtBin, buildErr = braidbin.Build(root, buildDir)
+	})
+	require.NoError(t, buildErr)
+	return builtBin
+}
 
 // freeLoopbackPort returns a TCP port that was free a moment ago.
 func freeLoopbackPort(t *testing.T) int {
@@ -69,11 +103,8 @@ func (d *daemonProc) stop(t *testing.T) {
 func TestDaemonWithTransmissionRemote(t *testing.T) {
 	remote, err := exec.LookPath("transmission-remote")
 	require.NoError(t, err, "transmission-remote is needed (Debian package transmission-cli)")
-	root, err := braidbin.RepoRoot()
-	require.NoError(t, err)
 	work := t.TempDir()
-	bin, err := braidbin.Build(root, work)
-	require.NoError(t, err)
+	bin := daemonBinary(t)
 
 	// A Braid seeder on loopback.
 	seedDir := filepath.Join(work, "seed")
@@ -185,4 +216,51 @@ func TestDaemonRefusesOpenRPCWithoutCredentials(t *testing.T) {
 	code, _, stderr = runCLI(t, "", "daemon", "stray")
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, stderr, "unexpected argument")
+}
+
+// TestDaemonCredentials: a username from the settings file and a password
+// from the environment are required of every client.
+func TestDaemonCredentials(t *testing.T) {
+	remote, err := exec.LookPath("transmission-remote")
+	require.NoError(t, err, "transmission-remote is needed (Debian package transmission-cli)")
+	bin := daemonBinary(t)
+	work := t.TempDir()
+	settings := filepath.Join(work, "settings.json")
+	require.NoError(t, os.WriteFile(settings, []byte(`{"rpc-username":"alice"}`), 0o600))
+	rpcAddr := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t))
+	d := &daemonProc{cmd: exec.Command(bin, "daemon", "--rpc", rpcAddr, "--config", settings, "--dir", work,
+		"--state-dir", filepath.Join(work, "state"), "--listen", "127.0.0.1:0", "--no-dht", "--no-port-mapping"),
+		stderr: &syncBuffer{}, done: make(chan error, 1)}
+	d.cmd.Env = append(os.Environ(), "BRAID_RPC_PASSWORD=pw-from-env")
+	d.cmd.Stderr = d.stderr
+	require.NoError(t, d.cmd.Start())
+	go func() { d.done <- d.cmd.Wait() }()
+	defer func() {
+		if d.cmd.ProcessState == nil {
+			_ = d.cmd.Process.Kill()
+		}
+	}()
+	tr := func(a ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, remote, append([]string{rpcAddr}, a...)...).CombinedOutput()
+		return string(out), err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := tr("-n", "alice:pw-from-env", "-l")
+		if err == nil {
+			require.Contains(t, out, "Sum:")
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "RPC not up: %s\n%s", out, d.stderr.String())
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, err := tr("-l")
+	require.Error(t, err, "no credentials: %s", out)
+	require.Contains(t, out, "401")
+	out, err = tr("-n", "alice:wrong", "-l")
+	require.Error(t, err, "wrong password: %s", out)
+	require.Contains(t, out, "401")
+	d.stop(t)
 }
