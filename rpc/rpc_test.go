@@ -449,6 +449,17 @@ func TestAddPausedByFilenameWithUnwantedFiles(t *testing.T) {
 	added = nil
 	require.Equal(t, "success", f.call(t, "torrent-add", map[string]any{"filename": "magnet:?xt=urn:btih:" + braid.InfoHash(mi.InfoHash).String()}, &added))
 	require.Contains(t, added, "torrent-duplicate")
+
+	// A stopped torrent is removed with its data too.
+	require.Equal(t, "success", f.call(t, "torrent-stop", nil, nil))
+	require.Empty(t, f.c.List())
+	require.FileExists(t, filepath.Join(other, "part", "a.bin"))
+	require.Equal(t, "success", f.call(t, "torrent-remove", map[string]any{"ids": []any{1}, "delete-local-data": true}, nil))
+	require.Empty(t, f.get(t, []string{"id"}, nil))
+	require.NoFileExists(t, filepath.Join(other, "part", "a.bin"))
+	saved, err := f.c.Saved()
+	require.NoError(t, err)
+	require.Empty(t, saved, "the resume record is gone")
 }
 
 func TestCorruptStateFileRefused(t *testing.T) {
