@@ -307,6 +307,12 @@ func (s *Server) resume(e entry) error {
 	if err != nil {
 		return err
 	}
+	if e.Dir == "" { // adopted: the record names the place
+		if g, err := s.c.Get(e.Hash, "save_path"); err == nil {
+			dir, _ := g["save_path"].(string)
+			s.st.update(e.ID, func(x *entry) { x.Dir = dir })
+		}
+	}
 	s.watch(e.ID, t)
 	return nil
 }
@@ -314,10 +320,23 @@ func (s *Server) resume(e entry) error {
 // Resume starts every torrent the state knows that the user did not
 // stop; it is how the daemon comes back after a restart. A torrent that
 // fails to start is logged and reported by torrent-get's error fields.
+//
+// Torrents with a resume record the state does not know (left by
+// `braid download` in the same state directory, say) are adopted: they get
+// the next ids and start.
 func (s *Server) Resume() {
 	s.st.mu.Lock()
 	s.st.sessions++
 	s.st.mu.Unlock()
+	saved, err := s.c.Saved()
+	if err != nil {
+		s.log.Warn("list resume records", "err", err)
+	}
+	for _, sv := range saved {
+		if _, known := s.st.byInfoHash(sv.InfoHash); !known {
+			s.st.add(entry{Hash: sv.InfoHash, Name: sv.Name, AddedDate: time.Now().Unix()})
+		}
+	}
 	for _, e := range s.st.all() {
 		if e.Paused {
 			continue

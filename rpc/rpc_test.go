@@ -482,3 +482,25 @@ func TestIsLoopbackAddr(t *testing.T) {
 		require.False(t, IsLoopbackAddr(a), a)
 	}
 }
+
+// TestResumeAdoptsRecords: a torrent with a resume record the daemon state
+// does not know (from `braid download`, say) is resumed with an id.
+func TestResumeAdoptsRecords(t *testing.T) {
+	f := newFixture(t, nil)
+	raw, _ := makeTorrent(t, f.dir, "adopt", true)
+	tor, err := f.c.DownloadBytes(t.Context(), raw, braid.WithDir(f.dir))
+	require.NoError(t, err)
+	require.NoError(t, f.c.StopAndSerialize(tor.InfoHash()))
+	require.Empty(t, f.c.List())
+
+	f.srv.Resume()
+	require.Equal(t, []braid.InfoHash{tor.InfoHash()}, f.c.List())
+	ts := f.get(t, []string{"id", "name", "hashString", "downloadDir"}, nil)
+	require.Len(t, ts, 1)
+	require.EqualValues(t, 1, ts[0]["id"])
+	require.Equal(t, "adopt", ts[0]["name"])
+	require.Equal(t, f.dir, ts[0]["downloadDir"])
+	data, err := os.ReadFile(f.state)
+	require.NoError(t, err)
+	require.Contains(t, string(data), tor.InfoHash().String(), "adopted into the state file")
+}
