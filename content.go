@@ -138,10 +138,11 @@ func (c *Client) Saved() ([]SavedTorrent, error) {
 }
 
 // Resume starts a torrent from its resume record alone (the record keeps
-// the info dictionary and trackers).
-func (c *Client) Resume(ctx context.Context, ih InfoHash) (*Torrent, error) {
+// the info dictionary and trackers). Options apply as to Download (a
+// daemon passes WithFiles to keep a file choice).
+func (c *Client) Resume(ctx context.Context, ih InfoHash, opts ...DownloadOption) (*Torrent, error) {
 	if _, err := c.state.Load(ih); err != nil {
 		return nil, fmt.Errorf("resume %s: %w", ih, ErrTorrentNotFound)
 	}
-	return c.Download(ctx, "magnet:?xt=urn:btih:"+ih.String())
+	return c.Download(ctx, "magnet:?xt=urn:btih:"+ih.String(), opts...)
 }

@@ -21,6 +21,8 @@ const module = "github.com/braid-bt/braid"
 func layer(pkg string) int {
 	switch {
 	case strings.HasPrefix(pkg, "cmd/"):
+		return 8
+	case pkg == "rpc":
 		return 7
 	case pkg == ".":
 		return 6

@@ -23,6 +23,8 @@ usage:
   braid tracker [flags]        run a tracker (HTTP, UDP and WebSocket/WebRTC) for local swarms
   braid web [flags]            serve the browser client (make web builds it)
   braid demo                   a self-contained local swarm: tracker, seeder, downloader
+  braid daemon [flags]         long-running node driven over Transmission's RPC
+                               (--rpc ADDR, default 127.0.0.1:9091; --config FILE)
   braid version                print the version
 
 Run 'braid COMMAND -h' for a command's flags. The interactive loop takes
@@ -75,6 +77,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			err = runWeb(rest, stdout)
 		case "demo":
 			err = runDemo(rest, stdout, stderr)
+		case "daemon":
+			err = runDaemon(rest, stdout, stderr)
 		case "version", "--version", "-v":
 			fmt.Fprintf(stdout, "braid %s (peer id prefix %s)\n", semverString(), peerPrefix())
 		case "help", "-h", "--help":

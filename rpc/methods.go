@@ -1,0 +1,721 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/atomicfile"
+)
+
+// startTimeout bounds starting one torrent (opening its storage).
+const startTimeout = 30 * time.Second
+
+type response struct {
+	Result    string          `json:"result"`
+	Arguments map[string]any  `json:"arguments"`
+	Tag       json.RawMessage `json:"tag,omitempty"`
+	closing   bool
+}
+
+// argErr is an answer to bad arguments: nothing was changed.
+type argErr string
+
+func (e argErr) Error() string { return string(e) }
+
+type args map[string]json.RawMessage
+
+func (a args) has(k string) bool {
+	v, ok := a[k]
+	return ok && string(v) != "null"
+}
+
+func (a args) str(k string) (string, bool, error) {
+	if !a.has(k) {
+		return "", false, nil
+	}
+	var s string
+	if err := json.Unmarshal(a[k], &s); err != nil {
+		return "", false, argErr(fmt.Sprintf("invalid argument %q: want a string", k))
+	}
+	return s, true, nil
+}
+
+func (a args) boolean(k string) (bool, error) {
+	if !a.has(k) {
+		return false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(a[k], &b); err == nil {
+		return b, nil
+	}
+	var n float64 // Transmission accepts 0 and 1 too
+	if err := json.Unmarshal(a[k], &n); err == nil && (n == 0 || n == 1) {
+		return n == 1, nil
+	}
+	return false, argErr(fmt.Sprintf("invalid argument %q: want a boolean", k))
+}
+
+func (a args) ints(k string) ([]int, error) {
+	if !a.has(k) {
+		return nil, nil
+	}
+	var out []int
+	if err := json.Unmarshal(a[k], &out); err != nil {
+		return nil, argErr(fmt.Sprintf("invalid argument %q: want an array of integers", k))
+	}
+	return out, nil
+}
+
+func (a args) strs(k string) ([]string, bool, error) {
+	if !a.has(k) {
+		return nil, false, nil
+	}
+	var out []string
+	if err := json.Unmarshal(a[k], &out); err != nil {
+		return nil, false, argErr(fmt.Sprintf("invalid argument %q: want an array of strings", k))
+	}
+	return out, true, nil
+}
+
+// exec runs one request body.
+func (s *Server) exec(r *http.Request, body []byte) response {
+	resp := response{Result: "success", Arguments: map[string]any{}}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		resp.Result = "no method name"
+		return resp
+	}
+	if t, ok := top["tag"]; ok {
+		var n json.Number
+		if json.Unmarshal(t, &n) == nil {
+			resp.Tag = json.RawMessage(n.String())
+		}
+	}
+	var method string
+	if err := json.Unmarshal(top["method"], &method); err != nil || method == "" {
+		resp.Result = "no method name"
+		return resp
+	}
+	a := args{}
+	if raw, ok := top["arguments"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &a); err != nil {
+			resp.Result = "invalid argument \"arguments\": want an object"
+			return resp
+		}
+	}
+	h, ok := s.methods()[method]
+	if !ok {
+		resp.Result = "method name not recognized"
+		return resp
+	}
+	out, err := h(r.Context(), a)
+	if err != nil {
+		resp.Result = err.Error()
+		return resp
+	}
+	if out != nil {
+		resp.Arguments = out
+	}
+	resp.closing = method == "session-close"
+	return resp
+}
+
+type handler func(ctx context.Context, a args) (map[string]any, error)
+
+func (s *Server) methods() map[string]handler {
+	return map[string]handler{
+		"session-get":   s.sessionGet,
+		"session-set":   s.sessionSet,
+		"session-stats": s.sessionStats,
+		"session-close": func(context.Context, args) (map[string]any, error) { return nil, nil },
+		"torrent-add":   s.torrentAdd,
+		"torrent-get":   s.torrentGet,
+		"torrent-start": func(ctx context.Context, a args) (map[string]any, error) {
+			return s.each(a, s.start)
+		},
+		"torrent-start-now": func(ctx context.Context, a args) (map[string]any, error) {
+			return s.each(a, s.start)
+		},
+		"torrent-stop": func(ctx context.Context, a args) (map[string]any, error) {
+			return s.each(a, s.stop)
+		},
+		"torrent-verify": func(ctx context.Context, a args) (map[string]any, error) {
+			return s.each(a, s.verify)
+		},
+		"torrent-remove": s.torrentRemove,
+	}
+}
+
+// selectIDs resolves the ids argument: absent (or "recently-active"):
+// every torrent; a number; a hash string; or an array of numbers and hash
+// strings. Ids that name no torrent are skipped, as Transmission does.
+func (s *Server) selectIDs(a args) ([]entry, error) {
+	if !a.has("ids") {
+		return s.st.all(), nil
+	}
+	raw := bytes.TrimSpace(a["ids"])
+	var list []json.RawMessage
+	if len(raw) > 0 && raw[0] == '[' {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, argErr("invalid argument \"ids\": want a number, a hash string or an array of them")
+		}
+	} else {
+		var str string
+		if json.Unmarshal(raw, &str) == nil && str == "recently-active" {
+			return s.st.all(), nil
+		}
+		list = []json.RawMessage{raw}
+	}
+	var out []entry
+	seen := map[int]bool{}
+	for _, item := range list {
+		var e entry
+		var ok bool
+		var n int
+		var h string
+		switch {
+		case json.Unmarshal(item, &n) == nil:
+			e, ok = s.st.get(n)
+		case json.Unmarshal(item, &h) == nil:
+			ih, err := braid.ParseInfoHash(strings.ToLower(h))
+			if err == nil {
+				e, ok = s.st.byInfoHash(ih)
+			}
+		default:
+			return nil, argErr("invalid argument \"ids\": want a number, a hash string or an array of them")
+		}
+		if ok && !seen[e.ID] {
+			seen[e.ID] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// each runs f on every selected torrent; the first error is the answer
+// (after the others ran).
+func (s *Server) each(a args, f func(e entry) error) (map[string]any, error) {
+	es, err := s.selectIDs(a)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, e := range es {
+		if err := f(e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.st.save(); err != nil {
+		errs = append(errs, fmt.Errorf("save daemon state: %w", err))
+	}
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return nil, nil
+}
+
+// active returns the running torrent of e, or nil.
+func (s *Server) active(e entry) *braid.Torrent {
+	t, err := s.c.Torrent(e.Hash)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+// remember stores what a stopped torrent will still report.
+func (s *Server) remember(e entry) {
+	st, err := s.c.Stats(e.Hash, "name", "bytes_size", "left", "uploaded", "fetched", "error")
+	if err != nil {
+		return
+	}
+	files, _ := s.c.ListFiles(e.Hash)
+	s.st.update(e.ID, func(x *entry) {
+		x.Name, _ = st["name"].(string)
+		x.TotalSize, _ = st["bytes_size"].(int64)
+		x.Left, _ = st["left"].(int64)
+		x.Uploaded, _ = st["uploaded"].(int64)
+		x.Downloaded, _ = st["fetched"].(int64)
+		x.Error, _ = st["error"].(string)
+		if len(files) > 0 {
+			// A new slice: copies of the entry handed out earlier share the old one.
+			fs := make([]fileInfo, len(files))
+			for i, f := range files {
+				fs[i] = fileInfo{Index: f.Index, Path: f.Path, Length: f.Length, Done: f.Downloaded}
+			}
+			x.Files = fs
+		}
+	})
+}
+
+func (s *Server) stop(e entry) error {
+	if s.active(e) != nil {
+		s.remember(e)
+		if err := s.c.StopAndSerialize(e.Hash); err != nil {
+			s.log.Warn("stop", "info_hash", e.Hash.String(), "err", err)
+		}
+	}
+	s.st.update(e.ID, func(x *entry) { x.Paused = true })
+	return nil
+}
+
+func (s *Server) start(e entry) error {
+	if t := s.active(e); t != nil && t.State() != "error" {
+		s.st.update(e.ID, func(x *entry) { x.Paused = false })
+		return nil
+	}
+	if err := s.resume(e); err != nil {
+		s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
+		return err
+	}
+	s.st.update(e.ID, func(x *entry) { x.Paused = false; x.Error = "" })
+	return nil
+}
+
+// verify checks the torrent's data: a running torrent is stopped and
+// started again, which verifies every recorded piece on disk.
+func (s *Server) verify(e entry) error {
+	if s.active(e) == nil {
+		return nil
+	}
+	s.remember(e)
+	if err := s.c.StopAndSerialize(e.Hash); err != nil {
+		return err
+	}
+	return s.resume(e)
+}
+
+// resume starts a torrent from its resume record with the daemon's
+// choices for it (directory, wanted files).
+func (s *Server) resume(e entry) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	t, err := s.c.Resume(ctx, e.Hash, s.options(e.Dir, e.Unwanted, e.Files)...)
+	if err != nil {
+		return err
+	}
+	if e.Dir == "" { // adopted: the record names the place
+		if g, err := s.c.Get(e.Hash, "save_path"); err == nil {
+			dir, _ := g["save_path"].(string)
+			s.st.update(e.ID, func(x *entry) { x.Dir = dir })
+		}
+	}
+	s.watch(e.ID, t)
+	return nil
+}
+
+// Resume starts every torrent the state knows that the user did not
+// stop; it is how the daemon comes back after a restart. A torrent that
+// fails to start is logged and reported by torrent-get's error fields.
+//
+// Torrents with a resume record the state does not know (left by
+// `braid download` in the same state directory, say) are adopted: they get
+// the next ids and start.
+func (s *Server) Resume() {
+	s.st.mu.Lock()
+	s.st.sessions++
+	s.st.mu.Unlock()
+	saved, err := s.c.Saved()
+	if err != nil {
+		s.log.Warn("list resume records", "err", err)
+	}
+	for _, sv := range saved {
+		if _, known := s.st.byInfoHash(sv.InfoHash); !known {
+			s.st.add(entry{Hash: sv.InfoHash, Name: sv.Name, AddedDate: time.Now().Unix()})
+		}
+	}
+	for _, e := range s.st.all() {
+		if e.Paused {
+			continue
+		}
+		if err := s.resume(e); err != nil {
+			s.log.Warn("resume", "info_hash", e.Hash.String(), "err", err)
+			s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
+		}
+	}
+	if err := s.st.save(); err != nil {
+		s.log.Warn("save daemon state", "err", err)
+	}
+}
+
+// Save writes the daemon state file.
+func (s *Server) Save() error { return s.st.save() }
+
+// options are the download options of a torrent: its directory and, when
+// some files are unwanted, the wanted ones (by torrent file index).
+func (s *Server) options(dir string, unwanted []int, files []fileInfo) []braid.DownloadOption {
+	var opts []braid.DownloadOption
+	if len(s.cfg.Peers) > 0 {
+		opts = append(opts, braid.WithPeers(s.cfg.Peers...))
+	}
+	if dir != "" {
+		opts = append(opts, braid.WithDir(dir))
+	}
+	if len(unwanted) > 0 && len(files) > 0 {
+		skip := map[int]bool{}
+		for _, u := range unwanted {
+			skip[u] = true
+		}
+		var want []int
+		for i, f := range files {
+			if !skip[i] {
+				want = append(want, f.Index)
+			}
+		}
+		if len(want) > 0 {
+			opts = append(opts, braid.WithFiles(want...))
+		}
+	}
+	return opts
+}
+
+// watch notes the date a torrent completes.
+func (s *Server) watch(id int, t *braid.Torrent) {
+	go func() {
+		select {
+		case <-t.Completed():
+			done := false
+			s.st.update(id, func(x *entry) {
+				if x.DoneDate == 0 {
+					x.DoneDate, done = time.Now().Unix(), true
+				}
+			})
+			if done {
+				if err := s.st.save(); err != nil {
+					s.log.Warn("save daemon state", "err", err)
+				}
+			}
+		case <-t.Stopped():
+		}
+	}()
+}
+
+func (s *Server) torrentRemove(_ context.Context, a args) (map[string]any, error) {
+	del, err := a.boolean("delete-local-data")
+	if err != nil {
+		return nil, err
+	}
+	return s.each(a, func(e entry) error {
+		err := s.c.Remove(e.Hash, braid.DeleteData(del))
+		if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
+			return err
+		}
+		s.st.remove(e.ID)
+		return nil
+	})
+}
+
+// readTorrentFile reads a local .torrent, bounded.
+func readTorrentFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, metainfo.MaxTorrentSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > metainfo.MaxTorrentSize {
+		return nil, metainfo.ErrTooLarge
+	}
+	return data, nil
+}
+
+func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error) {
+	filename, hasFile, err := a.str("filename")
+	if err != nil {
+		return nil, err
+	}
+	meta, hasMeta, err := a.str("metainfo")
+	if err != nil {
+		return nil, err
+	}
+	dir, hasDir, err := a.str("download-dir")
+	if err != nil {
+		return nil, err
+	}
+	paused, err := a.boolean("paused")
+	if err != nil {
+		return nil, err
+	}
+	unwanted, err := a.ints("files-unwanted")
+	if err != nil {
+		return nil, err
+	}
+	labels, _, err := a.strs("labels")
+	if err != nil {
+		return nil, err
+	}
+	if hasDir {
+		if !filepath.IsAbs(dir) {
+			return nil, argErr("download directory path is not absolute")
+		}
+		dir = filepath.Clean(dir)
+	} else {
+		dir = s.st.downloadDir()
+	}
+	var (
+		data   []byte
+		magnet *metainfo.Magnet
+	)
+	switch {
+	case hasMeta:
+		raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(meta), ""))
+		if err != nil {
+			return nil, argErr("invalid or corrupt torrent file")
+		}
+		data = raw
+	case hasFile && strings.HasPrefix(strings.ToLower(filename), "magnet:"):
+		if magnet, err = metainfo.ParseMagnet(filename); err != nil {
+			return nil, argErr("invalid or corrupt torrent file")
+		}
+	case hasFile && (strings.HasPrefix(strings.ToLower(filename), "http://") || strings.HasPrefix(strings.ToLower(filename), "https://")):
+		return nil, argErr("torrent URLs are not supported: give a path, a magnet link or metainfo")
+	case hasFile:
+		if data, err = readTorrentFile(filename); err != nil {
+			return nil, argErr(fmt.Sprintf("invalid or corrupt torrent file (%v)", err))
+		}
+	default:
+		return nil, argErr("no filename or metainfo specified")
+	}
+	e := entry{Dir: dir, AddedDate: time.Now().Unix(), Labels: labels, Paused: paused}
+	if data != nil {
+		mi, err := metainfo.Parse(data)
+		if err != nil {
+			return nil, argErr("invalid or corrupt torrent file")
+		}
+		e.Hash, e.Name = braid.InfoHash(mi.InfoHash), mi.Info.Name
+		e.TotalSize, e.Left = mi.Info.Length, mi.Info.Length
+		for i, f := range mi.Info.Files {
+			if f.Padding {
+				continue
+			}
+			p := path.Join(f.Path...)
+			if mi.Info.MultiFile {
+				p = path.Join(mi.Info.Name, p)
+			}
+			e.Files = append(e.Files, fileInfo{Index: i, Path: p, Length: f.Length})
+		}
+		distinct := map[int]bool{}
+		for _, u := range unwanted {
+			if u < 0 || u >= len(e.Files) {
+				return nil, argErr(fmt.Sprintf("invalid argument \"files-unwanted\": file %d (the torrent has %d)", u, len(e.Files)))
+			}
+			distinct[u] = true
+		}
+		if len(distinct) > 0 && len(distinct) == len(e.Files) {
+			return nil, argErr("invalid argument \"files-unwanted\": every file is unwanted")
+		}
+		e.Unwanted = unwanted
+	} else {
+		e.Hash, e.Name = braid.InfoHash(magnet.InfoHash), magnet.Name
+		if e.Name == "" {
+			e.Name = e.Hash.String()
+		}
+	}
+	if old, ok := s.st.byInfoHash(e.Hash); ok {
+		return map[string]any{"torrent-duplicate": map[string]any{"id": old.ID, "name": s.nameOf(old), "hashString": old.Hash.String()}}, nil
+	}
+	id, ok := s.st.add(e)
+	if !ok {
+		old, _ := s.st.get(id)
+		return map[string]any{"torrent-duplicate": map[string]any{"id": id, "name": s.nameOf(old), "hashString": e.Hash.String()}}, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	opts := s.options(dir, e.Unwanted, e.Files)
+	var t *braid.Torrent
+	if data != nil {
+		t, err = s.c.DownloadBytes(sctx, data, opts...)
+	} else {
+		t, err = s.c.Download(sctx, filename, opts...)
+	}
+	if err != nil {
+		s.st.remove(id)
+		return nil, fmt.Errorf("add torrent: %w", err)
+	}
+	e.ID = id
+	if paused {
+		s.remember(e)
+		if err := s.c.StopAndSerialize(e.Hash); err != nil {
+			s.log.Warn("stop", "info_hash", e.Hash.String(), "err", err)
+		}
+	} else {
+		s.watch(id, t)
+	}
+	if err := s.st.save(); err != nil {
+		return nil, fmt.Errorf("save daemon state: %w", err)
+	}
+	return map[string]any{"torrent-added": map[string]any{"id": id, "name": t.Name(), "hashString": e.Hash.String()}}, nil
+}
+
+// nameOf is a torrent's current name.
+func (s *Server) nameOf(e entry) string {
+	if t := s.active(e); t != nil {
+		return t.Name()
+	}
+	return e.Name
+}
+
+// sessionFields are session-get's answers.
+func (s *Server) sessionFields() map[string]any {
+	si := s.cfg.Session
+	enc := si.Encryption
+	if enc == "" {
+		enc = "preferred"
+	}
+	kb := func(v int64) int64 { return v / 1000 }
+	return map[string]any{
+		"version":                   braid.Release() + " (Braid)",
+		"rpc-version":               RPCVersion,
+		"rpc-version-minimum":       RPCVersionMinimum,
+		"rpc-version-semver":        rpcVersionSemver,
+		"session-id":                s.sessionID,
+		"download-dir":              s.st.downloadDir(),
+		"config-dir":                si.ConfigDir,
+		"peer-port":                 si.PeerPort,
+		"peer-port-random-on-start": false,
+		"port-forwarding-enabled":   si.PortForwarding,
+		"dht-enabled":               si.DHT,
+		"utp-enabled":               si.UTP,
+		"pex-enabled":               true,
+		"lpd-enabled":               false,
+		"encryption":                enc,
+		"speed-limit-down":          kb(si.SpeedLimitDown),
+		"speed-limit-down-enabled":  si.SpeedLimitDown > 0,
+		"speed-limit-up":            kb(si.SpeedLimitUp),
+		"speed-limit-up-enabled":    si.SpeedLimitUp > 0,
+		"alt-speed-enabled":         false,
+		"peer-limit-per-torrent":    si.PeerLimitPerTorrent,
+		"peer-limit-global":         si.PeerLimitGlobal,
+		"start-added-torrents":      true,
+		"download-queue-enabled":    false,
+		"seed-queue-enabled":        false,
+		"seedRatioLimited":          false,
+		"incomplete-dir-enabled":    false,
+		"rename-partial-files":      false,
+		"blocklist-enabled":         false,
+		"units": map[string]any{
+			"speed-units": []string{"kB/s", "MB/s", "GB/s", "TB/s"}, "speed-bytes": 1000,
+			"size-units": []string{"kB", "MB", "GB", "TB"}, "size-bytes": 1000,
+			"memory-units": []string{"KiB", "MiB", "GiB", "TiB"}, "memory-bytes": 1024,
+		},
+	}
+}
+
+func (s *Server) sessionGet(_ context.Context, a args) (map[string]any, error) {
+	fields, has, err := a.strs("fields")
+	if err != nil {
+		return nil, err
+	}
+	all := s.sessionFields()
+	if !has || len(fields) == 0 {
+		return all, nil
+	}
+	out := map[string]any{}
+	for _, f := range fields {
+		if v, ok := all[f]; ok {
+			out[f] = v
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) sessionSet(_ context.Context, a args) (map[string]any, error) {
+	dir, has, err := a.str("download-dir")
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		return nil, nil // other settings are not yet changeable: ignored, as unknown keys are
+	}
+	if !filepath.IsAbs(dir) {
+		return nil, argErr("download directory path is not absolute")
+	}
+	dir = filepath.Clean(dir)
+	if s.cfg.SettingsFile != "" {
+		if err := rewriteSettings(s.cfg.SettingsFile, "download-dir", dir); err != nil {
+			return nil, fmt.Errorf("save settings: %w", err)
+		}
+	}
+	s.st.setDownloadDir(dir)
+	return nil, nil
+}
+
+// rewriteSettings sets key in the settings JSON file, keeping its other
+// keys, atomically.
+func rewriteSettings(file, key string, value any) error {
+	m := map[string]any{}
+	data, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(data, &m); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	m[key] = value
+	out, err := json.MarshalIndent(m, "", "    ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(file, append(out, '\n'), 0o600)
+}
+
+func (s *Server) sessionStats(_ context.Context, _ args) (map[string]any, error) {
+	var active, paused int
+	var down, up float64
+	var upBytes, downBytes int64
+	es := s.st.all()
+	for _, e := range es {
+		if s.active(e) == nil {
+			paused++
+			upBytes += e.Uploaded
+			downBytes += e.Downloaded
+			continue
+		}
+		active++
+		st, err := s.c.Stats(e.Hash, "speed", "uploaded", "fetched")
+		if err != nil {
+			continue
+		}
+		sp, _ := st["speed"].(braid.Speed)
+		down += sp.Download
+		up += sp.Upload
+		u, _ := st["uploaded"].(int64)
+		d, _ := st["fetched"].(int64)
+		upBytes += u
+		downBytes += d
+	}
+	s.st.mu.Lock()
+	sessions := s.st.sessions
+	s.st.mu.Unlock()
+	secs := int64(time.Since(s.started).Seconds())
+	stats := func(n int) map[string]any {
+		return map[string]any{"uploadedBytes": upBytes, "downloadedBytes": downBytes,
+			"filesAdded": len(es), "sessionCount": n, "secondsActive": secs}
+	}
+	return map[string]any{
+		"activeTorrentCount": active, "pausedTorrentCount": paused, "torrentCount": len(es),
+		"downloadSpeed": int64(down), "uploadSpeed": int64(up),
+		"cumulative-stats": stats(max(sessions, 1)), "current-stats": stats(1),
+	}, nil
+}

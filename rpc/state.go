@@ -1,0 +1,216 @@
+package rpc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"sync"
+
+	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/internal/atomicfile"
+)
+
+// maxStateFile bounds the daemon state file read at start.
+const maxStateFile = 256 << 20
+
+// entry is what the daemon keeps of one torrent besides its resume
+// record: its RPC id, whether the user stopped it, labels, and the last
+// known figures of a stopped torrent (which has no live statistics).
+type entry struct {
+	ID        int            `json:"id"`
+	Hash      braid.InfoHash `json:"hash"`
+	Paused    bool           `json:"paused"`
+	Labels    []string       `json:"labels,omitempty"`
+	Dir       string         `json:"dir"`
+	AddedDate int64          `json:"added_date"`
+	DoneDate  int64          `json:"done_date,omitempty"`
+	Unwanted  []int          `json:"unwanted,omitempty"`
+
+	// Last known, for a stopped torrent.
+	Name       string     `json:"name"`
+	TotalSize  int64      `json:"total_size"`
+	Left       int64      `json:"left"`
+	Uploaded   int64      `json:"uploaded"`
+	Downloaded int64      `json:"downloaded"`
+	Files      []fileInfo `json:"files,omitempty"`
+	Error      string     `json:"error,omitempty"`
+}
+
+// fileInfo is one file of a stopped torrent, as last seen.
+type fileInfo struct {
+	Index  int    `json:"index"`
+	Path   string `json:"path"`
+	Length int64  `json:"length"`
+	Done   int64  `json:"done"`
+}
+
+type stateFile struct {
+	Version  int      `json:"version"`
+	NextID   int      `json:"next_id"`
+	Sessions int      `json:"sessions"`
+	Torrents []*entry `json:"torrents"`
+}
+
+// store holds the entries. mu guards the maps only: the state file is
+// written under writeMu, which nothing but saving takes.
+type store struct {
+	path    string
+	writeMu sync.Mutex
+
+	mu       sync.Mutex
+	nextID   int
+	sessions int
+	dir      string // the default download directory
+	byID     map[int]*entry
+	byHash   map[braid.InfoHash]*entry
+}
+
+func loadStore(path, dir string) (*store, error) {
+	s := &store{path: path, nextID: 1, dir: dir, byID: map[int]*entry{}, byHash: map[braid.InfoHash]*entry{}}
+	if path == "" {
+		return s, nil
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("daemon state %s: %w", path, err)
+	}
+	if fi.Size() > maxStateFile {
+		return nil, fmt.Errorf("daemon state %s: larger than %d bytes", path, maxStateFile)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("daemon state %s: %w", path, err)
+	}
+	var sf stateFile
+	if err := json.Unmarshal(data, &sf); err != nil {
+		return nil, fmt.Errorf("daemon state %s: %w", path, err)
+	}
+	s.sessions = sf.Sessions
+	if sf.NextID > s.nextID {
+		s.nextID = sf.NextID
+	}
+	for _, e := range sf.Torrents {
+		if e == nil || e.ID <= 0 {
+			continue
+		}
+		if _, dup := s.byID[e.ID]; dup {
+			continue
+		}
+		if _, dup := s.byHash[e.Hash]; dup {
+			continue
+		}
+		s.byID[e.ID], s.byHash[e.Hash] = e, e
+		if e.ID >= s.nextID {
+			s.nextID = e.ID + 1
+		}
+	}
+	return s, nil
+}
+
+// save writes the state file atomically. The snapshot is taken under mu,
+// the write happens under writeMu only.
+func (s *store) save() error {
+	if s.path == "" {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	sf := stateFile{Version: 1, NextID: s.nextID, Sessions: s.sessions}
+	for _, e := range s.byID {
+		c := *e
+		sf.Torrents = append(sf.Torrents, &c)
+	}
+	s.mu.Unlock()
+	sort.Slice(sf.Torrents, func(i, j int) bool { return sf.Torrents[i].ID < sf.Torrents[j].ID })
+	data, err := json.MarshalIndent(sf, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(s.path, data, 0o600)
+}
+
+// get returns a copy of the entry with that id.
+func (s *store) get(id int) (entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byID[id]
+	if !ok {
+		return entry{}, false
+	}
+	return *e, true
+}
+
+// byInfoHash returns a copy of the entry of ih.
+func (s *store) byInfoHash(ih braid.InfoHash) (entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byHash[ih]
+	if !ok {
+		return entry{}, false
+	}
+	return *e, true
+}
+
+// add records a new torrent and returns its id; ok is false (with the
+// existing entry's id) when ih is already known.
+func (s *store) add(e entry) (id int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, dup := s.byHash[e.Hash]; dup {
+		return old.ID, false
+	}
+	e.ID = s.nextID
+	s.nextID++
+	s.byID[e.ID], s.byHash[e.Hash] = &e, &e
+	return e.ID, true
+}
+
+// update changes the entry of id (if it is still there).
+func (s *store) update(id int, f func(e *entry)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.byID[id]; ok {
+		f(e)
+	}
+}
+
+// remove forgets the entry of id.
+func (s *store) remove(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.byID[id]; ok {
+		delete(s.byHash, e.Hash)
+		delete(s.byID, id)
+	}
+}
+
+// all returns copies of every entry, by id.
+func (s *store) all() []entry {
+	s.mu.Lock()
+	out := make([]entry, 0, len(s.byID))
+	for _, e := range s.byID {
+		out = append(out, *e)
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (s *store) downloadDir() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dir
+}
+
+func (s *store) setDownloadDir(d string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dir = d
+}
