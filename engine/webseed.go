@@ -166,7 +166,9 @@ func (a *webSeedAdapter) serve(ctx context.Context) {
 				return
 			case <-a.wake:
 			case <-time.After(keepAliveEvery):
-				// Our side drops silent peers; an idle web seed says it lives.
+				// Our side drops silent peers; an idle web seed says it
+				// lives, and lets go of kept files and an open body.
+				a.c.Close()
 				if a.write(&wire.Message{KeepAlive: true}) != nil {
 					return
 				}
