@@ -1,9 +1,13 @@
 package webseed
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -149,4 +153,34 @@ func TestRangeIgnoredTruncatedBody(t *testing.T) {
 	assert.Equal(t, "disabled", st.State)
 	assert.Contains(t, st.Reason, "body ended after 49162 of 98304 bytes")
 	assert.Equal(t, int32(2), rec.n.Load(), "the open body broke, a new request was made: %q", rec.requests())
+}
+
+// Concurrent fetches from a server that ignores Range all get their bytes,
+// whether files are kept or bodies opened and replaced.
+func TestRangeIgnoredConcurrent(t *testing.T) {
+	const pl = 16 << 10
+	tt := makeTorrent(t, "many", false, pl,
+		testFile{[]string{"x"}, randomBytes(61, 9*pl+3)},
+		testFile{[]string{"y"}, randomBytes(62, 5*pl)},
+	)
+	for _, wholeMax := range []int64{MaxWholeFile, pl} {
+		c := newClient(t, serve(t, ignoreRange(tt.root)).URL, tt.info, Options{})
+		c.wholeMax = wholeMax
+		var wg sync.WaitGroup
+		errs := make([]error, tt.info.NumPieces())
+		for p := range tt.info.NumPieces() {
+			wg.Go(func() {
+				got, err := c.FetchPiece(context.Background(), p, nil)
+				if err == nil && !bytes.Equal(got, tt.piece(p)) {
+					err = errors.New("wrong bytes")
+				}
+				errs[p] = err
+			})
+		}
+		wg.Wait()
+		for p, err := range errs {
+			assert.NoError(t, err, "piece %d, whole files up to %d bytes", p, wholeMax)
+		}
+		c.Close()
+	}
 }
