@@ -99,6 +99,14 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 		}
 		return out
 	},
+	"webseeds": func(t *Torrent, s *snapshot) any {
+		sts := t.t.WebSeeds()
+		out := make([]WebSeedInfo, len(sts))
+		for i, st := range sts {
+			out[i] = WebSeedInfo{URL: st.URL, State: st.State, Reason: st.Reason, IgnoresRange: st.IgnoresRange}
+		}
+		return out
+	},
 	"verified_on_start": func(t *Torrent, s *snapshot) any { return s.Check.Valid },
 	"resume": func(t *Torrent, s *snapshot) any {
 		return map[string]any{"record": string(t.record), "checked": s.Check.Checked, "valid": s.Check.Valid, "invalid": s.Check.Invalid}
@@ -248,6 +256,16 @@ type PeerInfo struct {
 	UploadRate   float64 `json:"upload_rate"`
 	Progress     float64 `json:"progress"`
 	Seed         bool    `json:"seed"`
+}
+
+// WebSeedInfo is one web seed's state: "ok", "backing off" (after a
+// failure) or "disabled" (the server lacks the files, lies about their
+// length or served bad pieces), with the reason.
+type WebSeedInfo struct {
+	URL          string `json:"url"`
+	State        string `json:"state"`
+	Reason       string `json:"reason,omitempty"`
+	IgnoresRange bool   `json:"ignores_range,omitempty"` // answers Range requests with whole files
 }
 
 // TrackerInfo is one tracker's last outcome.

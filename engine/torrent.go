@@ -93,6 +93,7 @@ type Torrent struct {
 	annDone     chan struct{}
 	annMu       sync.Mutex
 	signals     *signalSet
+	webSeeds    webSeedList
 	userHandle  any
 	leaving     atomic.Bool   // stopping: not listed, not found
 	gone        chan struct{} // closed when a leaving torrent is done

@@ -26,6 +26,7 @@ func (t *Torrent) startWebSeeds() {
 			t.e.cfg.Logger.Debug("web seed", "url", u, "err", err)
 			continue
 		}
+		t.webSeeds.add(c)
 		ours, theirs := net.Pipe()
 		var hs wire.Handshake
 		hs.SetFast()
@@ -35,6 +36,36 @@ func (t *Torrent) startWebSeeds() {
 		t.onConnected(pendingConn{conn: ours, addr: u, transport: webseed.Name, hs: hs}, t.e.clock.Now())
 	}
 }
+
+// webSeedList is a torrent's web seed Clients, for stats.
+type webSeedList struct {
+	mu      sync.Mutex
+	clients []*webseed.Client
+}
+
+func (l *webSeedList) add(c *webseed.Client) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.clients = append(l.clients, c)
+}
+
+// WebSeeds reports the state of each web seed: working, backing off after
+// a failure, or disabled (the server lacks the files, lies about their
+// length, or served bad pieces), with the reason.
+func (t *Torrent) WebSeeds() []webseed.Status {
+	t.webSeeds.mu.Lock()
+	defer t.webSeeds.mu.Unlock()
+	now := t.e.clock.Now()
+	out := make([]webseed.Status, len(t.webSeeds.clients))
+	for i, c := range t.webSeeds.clients {
+		out[i] = c.Status(now)
+	}
+	return out
+}
+
+// maxNextChoices bounds the distinct pending pieces the Client chooses
+// among (the session keeps at most a few hundred blocks requested).
+const maxNextChoices = 512
 
 type webSeedAdapter struct {
 	t         *Torrent
@@ -97,25 +128,47 @@ func (a *webSeedAdapter) run(ctx context.Context) {
 	}
 }
 
-// serve fetches one piece at a time for the oldest pending request and
-// answers every pending request that piece covers.
+// serve fetches one piece at a time and answers every pending request
+// that piece covers. Requests for the last piece fetched are answered from
+// it; otherwise the Client picks among the pending pieces (the oldest, or
+// the order a server ignoring Range reads its files in). A disabled
+// Client ends the peer: the session then stops asking it.
 func (a *webSeedAdapter) serve(ctx context.Context) {
+	defer a.conn.Close()
+	defer a.c.Close() // its kept files and open body go with the peer
 	var data []byte
 	lastPiece := -1
+	var wanted []int
+	seen := map[int]bool{}
 	for {
+		piece := -1
 		a.mu.Lock()
-		var piece int = -1
-		if len(a.pending) > 0 {
-			piece = int(a.pending[0].Index)
+		wanted = wanted[:0]
+		clear(seen)
+		for _, r := range a.pending {
+			p := int(r.Index)
+			if p == lastPiece {
+				piece = p
+				break
+			}
+			if !seen[p] && len(wanted) < maxNextChoices {
+				seen[p] = true
+				wanted = append(wanted, p)
+			}
 		}
 		a.mu.Unlock()
+		if piece < 0 && len(wanted) > 0 {
+			piece = wanted[a.c.Next(wanted)]
+		}
 		if piece < 0 {
 			select {
 			case <-ctx.Done():
 				return
 			case <-a.wake:
 			case <-time.After(keepAliveEvery):
-				// Our side drops silent peers; an idle web seed says it lives.
+				// Our side drops silent peers; an idle web seed says it
+				// lives, and lets go of kept files and an open body.
+				a.c.Close()
 				if a.write(&wire.Message{KeepAlive: true}) != nil {
 					return
 				}
@@ -123,6 +176,10 @@ func (a *webSeedAdapter) serve(ctx context.Context) {
 			continue
 		}
 		for !a.c.Usable(a.t.e.clock.Now()) {
+			if a.c.Disabled() {
+				a.t.e.cfg.Logger.Info("web seed dropped", "url", a.c.URL(), "reason", a.c.Status(a.t.e.clock.Now()).Reason)
+				return
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -130,7 +187,7 @@ func (a *webSeedAdapter) serve(ctx context.Context) {
 			}
 		}
 		// Requests for a piece often trickle in after its fetch began:
-		// answer them from the last piece instead of fetching it again.
+		// they are answered from the last piece instead of fetching it again.
 		var err error
 		if piece != lastPiece {
 			data, err = a.c.FetchPiece(ctx, piece, data)

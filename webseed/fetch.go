@@ -19,7 +19,8 @@ import (
 // verified: the caller hashes them and calls ReportBadPiece on a mismatch.
 //
 // Failures (network errors, bad statuses, bad replies, Options.Timeout)
-// start a back-off; 404/410 disables the Client. Cancelling ctx is not the
+// start a back-off; 404/410 and replies whose lengths contradict the
+// torrent's (ErrShortBody, ErrLongBody, ErrWrongLength) disable the Client. Cancelling ctx is not the
 // server's fault and counts for nothing. While backing off or disabled,
 // FetchPiece fails at once with ErrBackingOff or ErrDisabled.
 func (c *Client) FetchPiece(ctx context.Context, piece int, dst []byte) ([]byte, error) {
@@ -63,17 +64,35 @@ func (c *Client) FetchPiece(ctx context.Context, piece int, dst []byte) ([]byte,
 	if fetched {
 		c.succeeded()
 	}
+	c.lastEnd.Store(end)
 	return buf, nil
 }
 
-// fetchSegment fills seg with the bytes of file f starting at off.
+// fetchSegment fills seg with the bytes of file f starting at off: from a
+// whole file kept in memory or an open body read in order, when the server
+// ignores Range and one of them covers off, else with a new request.
 func (c *Client) fetchSegment(ctx context.Context, f int, off int64, seg []byte) error {
+	if c.ignoresRange.Load() {
+		if done, err := c.fromBody(ctx, f, off, seg); done {
+			return err
+		}
+	}
+	return c.request(ctx, f, off, seg)
+}
+
+// request asks for bytes off..off+len(seg)-1 of file f and reads them into
+// seg. A server that ignores Range and sends the whole file (200) is used:
+// a small file is kept whole, a large one's body is left open, positioned
+// after seg, for the segments that follow.
+func (c *Client) request(ctx context.Context, f int, off int64, seg []byte) error {
 	fileLen := c.info.Files[f].Length
 	u := c.fileURL(f)
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	// The request outlives this call when its body stays open: it is
+	// cancelled by the watch while in use, and by closeBody after.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
+		cancel()
 		return fmt.Errorf("%s: %w: %w", clip(u), ErrBadURL, err)
 	}
 	last := off + int64(len(seg)) - 1
@@ -83,8 +102,13 @@ func (c *Client) fetchSegment(ctx context.Context, f int, off int64, seg []byte)
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	resp, err := c.do(req, fileLen+1) // readSegment reads at most fileLen+1 bytes
+	stop := c.watch(ctx, cancel)
+	resp, err := c.do(req, fileLen+1) // never more than fileLen+1 bytes are read
 	if err != nil {
+		cancel()
+		if why := stop(); why != nil {
+			err = why
+		}
 		// url.Error repeats method and URL; say it once.
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -92,61 +116,86 @@ func (c *Client) fetchSegment(ctx context.Context, f int, off int64, seg []byte)
 		}
 		return fmt.Errorf("%s: %w", clip(u), err)
 	}
-	defer resp.Body.Close()
-	if err := c.readSegment(resp, off, fileLen, seg); err != nil {
+	b, err := c.readSegment(resp, f, off, seg)
+	why := stop()
+	if err != nil || why != nil || b == nil {
+		_ = resp.Body.Close()
+		cancel()
+	}
+	switch {
+	case err != nil && why != nil:
+		return fmt.Errorf("%s: %w", clip(u), why)
+	case err != nil:
 		return fmt.Errorf("%s: %w", clip(u), err)
+	}
+	if b != nil && why == nil {
+		b.url, b.cancel = u, cancel
+		c.keepBody(b)
 	}
 	return nil
 }
 
-// readSegment checks the reply to a Range request for bytes off..off+len(seg)-1
-// of a file of fileLen bytes and reads them into seg.
-func (c *Client) readSegment(resp *http.Response, off, fileLen int64, seg []byte) error {
+// readSegment checks the reply to a Range request for bytes
+// off..off+len(seg)-1 of file f and reads them into seg. For a 200 it
+// also notes that the server ignores Range, and returns the open body of a
+// file larger than the whole-file limit (nil otherwise: the body is done).
+func (c *Client) readSegment(resp *http.Response, f int, off int64, seg []byte) (*body, error) {
+	fileLen := c.info.Files[f].Length
 	want := int64(len(seg))
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return fmt.Errorf("content encoding %q: %w", clip(ce), ErrBadResponse)
+		return nil, fmt.Errorf("content encoding %q: %w", clip(ce), ErrBadResponse)
 	}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		cr := resp.Header.Get("Content-Range")
 		first, last, total, err := ParseContentRange(cr)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if first != off || last != off+want-1 || (total >= 0 && total != fileLen) {
-			return fmt.Errorf("Content-Range %q, want bytes %d-%d/%d: %w", clip(cr), off, off+want-1, fileLen, ErrBadResponse)
+		if total >= 0 && total != fileLen {
+			return nil, fmt.Errorf("Content-Range %q says the file has %d bytes, the torrent %d: %w", clip(cr), total, fileLen, ErrWrongLength)
+		}
+		if first != off || last != off+want-1 {
+			return nil, fmt.Errorf("Content-Range %q, want bytes %d-%d/%d: %w", clip(cr), off, off+want-1, fileLen, ErrBadResponse)
 		}
 		if err := checkContentLength(resp.ContentLength, want); err != nil {
-			return err
+			return nil, err
 		}
 		if err := readFull(resp.Body, seg); err != nil {
-			return err
+			return nil, err
 		}
-		return expectEnd(resp.Body)
+		return nil, expectEnd(resp.Body)
 
 	case http.StatusOK:
-		// The server ignored Range and sends the whole file.
+		// The server ignored Range and sends the whole file: the segment
+		// is inside it, at off.
+		c.ignoresRange.Store(true)
 		if err := checkContentLength(resp.ContentLength, fileLen); err != nil {
-			return err
+			return nil, err
 		}
-		whole := off == 0 && want == fileLen
-		if !whole && fileLen > MaxSkip {
-			return fmt.Errorf("server ignored Range on a %d-byte file: %w", fileLen, ErrBadResponse)
+		if fileLen <= c.wholeMax {
+			whole := make([]byte, fileLen)
+			if err := readFull(resp.Body, whole); err != nil {
+				return nil, err
+			}
+			if err := expectEnd(resp.Body); err != nil {
+				return nil, err
+			}
+			copy(seg, whole[off:])
+			c.keepFile(f, whole)
+			return nil, nil
 		}
-		if skipped, err := io.CopyN(io.Discard, resp.Body, off); err != nil {
-			return bodyError(err, skipped, fileLen)
+		b := &body{file: f, rc: resp.Body}
+		if err := b.read(off, seg, fileLen); err != nil {
+			return nil, err
 		}
-		if err := readFull(resp.Body, seg); err != nil {
-			return err
+		if b.pos == fileLen {
+			return nil, nil // read to its end
 		}
-		rest := fileLen - off - want
-		if skipped, err := io.CopyN(io.Discard, resp.Body, rest); err != nil {
-			return bodyError(err, off+want+skipped, fileLen)
-		}
-		return expectEnd(resp.Body)
+		return b, nil
 
 	default:
-		return c.statusError(resp)
+		return nil, c.statusError(resp)
 	}
 }
 

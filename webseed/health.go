@@ -41,6 +41,7 @@ func (c *Client) ReportBadPiece(piece int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.badPieces++
+	c.lastErr = fmt.Errorf("piece %d failed its hash", piece)
 	if c.badPieces >= MaxBadPieces && c.disabled == nil {
 		c.disabled = fmt.Errorf("%d pieces failed their hash, the last %d", c.badPieces, piece)
 	}
@@ -61,11 +62,14 @@ func (c *Client) ready() error {
 	return nil
 }
 
-// failed records a failed fetch: 404/410 disables, anything else backs off.
+// failed records a failed fetch: 404/410 and length lies disable,
+// anything else backs off.
 func (c *Client) failed(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if errors.Is(err, ErrNotFound) && c.disabled == nil {
+	c.lastErr = err
+	if c.disabled == nil && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrShortBody) ||
+		errors.Is(err, ErrLongBody) || errors.Is(err, ErrWrongLength)) {
 		c.disabled = err
 	}
 	var se *statusError
@@ -95,4 +99,36 @@ func (c *Client) succeeded() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.failures = 0
+	c.lastErr = nil
+}
+
+// Status is a Client's state for stats.
+type Status struct {
+	URL string
+	// State is "ok", "backing off" or "disabled".
+	State string
+	// Reason says why the Client is disabled or backing off: the error
+	// that disabled it, or the last failure.
+	Reason string
+	// RetryAt is when the back-off ends (zero when none).
+	RetryAt time.Time
+	// IgnoresRange: the server answered a Range request with the whole file.
+	IgnoresRange bool
+}
+
+// Status reports the Client's state at now.
+func (c *Client) Status(now time.Time) Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := Status{URL: c.raw, State: "ok", IgnoresRange: c.ignoresRange.Load()}
+	switch {
+	case c.disabled != nil:
+		st.State, st.Reason = "disabled", c.disabled.Error()
+	case now.Before(c.retryAt):
+		st.State, st.RetryAt = "backing off", c.retryAt
+		if c.lastErr != nil {
+			st.Reason = c.lastErr.Error()
+		}
+	}
+	return st
 }

@@ -64,15 +64,15 @@ func TestResponses(t *testing.T) {
 			w.Header().Set("Content-Length", strconv.Itoa(len(want)))
 			w.WriteHeader(http.StatusPartialContent)
 			_, _ = w.Write(want[:8000]) // the server then drops the connection
-		}, ErrShortBody, false},
-		{"206 truncated, chunked", partial(cr, want[:8000], false), ErrShortBody, false},
-		{"206 empty", partial(cr, nil, false), ErrShortBody, false},
-		{"206 declared too short", partial(cr, want[:100], true), ErrShortBody, false},
-		{"206 declared too long", partial(cr, cat(want, []byte("x")), true), ErrLongBody, false},
-		{"206 over-long, chunked", partial(cr, cat(want, make([]byte, 1<<20)), false), ErrLongBody, false},
+		}, ErrShortBody, true},
+		{"206 truncated, chunked", partial(cr, want[:8000], false), ErrShortBody, true},
+		{"206 empty", partial(cr, nil, false), ErrShortBody, true},
+		{"206 declared too short", partial(cr, want[:100], true), ErrShortBody, true},
+		{"206 declared too long", partial(cr, cat(want, []byte("x")), true), ErrLongBody, true},
+		{"206 over-long, chunked", partial(cr, cat(want, make([]byte, 1<<20)), false), ErrLongBody, true},
 		{"206 wrong start", partial("bytes 0-16383/40000", want, true), ErrBadResponse, false},
 		{"206 wrong end", partial("bytes 16384-32768/40000", cat(want, []byte("x")), true), ErrBadResponse, false},
-		{"206 wrong total", partial("bytes 16384-32767/50000", want, true), ErrBadResponse, false},
+		{"206 wrong total", partial("bytes 16384-32767/50000", want, true), ErrWrongLength, true},
 		{"206 no Content-Range", partial("", want, true), ErrBadResponse, false},
 		{"206 garbage Content-Range", partial("bytes=16384-32767", want, true), ErrBadResponse, false},
 		{"206 multipart", partial("", []byte("--sep\r\n"), false), ErrBadResponse, false},
@@ -82,10 +82,10 @@ func TestResponses(t *testing.T) {
 		}, ErrBadResponse, false},
 		{"200 whole small file", whole(file, true), nil, false},
 		{"200 whole small file, chunked", whole(file, false), nil, false},
-		{"200 short", whole(file[:20000], false), ErrShortBody, false},
-		{"200 ends inside the piece", whole(file[:20000], true), ErrShortBody, false},
-		{"200 long", whole(cat(file, []byte("x")), false), ErrLongBody, false},
-		{"200 declared long", whole(cat(file, []byte("x")), true), ErrLongBody, false},
+		{"200 short", whole(file[:20000], false), ErrShortBody, true},
+		{"200 ends inside the piece", whole(file[:20000], true), ErrShortBody, true},
+		{"200 long", whole(cat(file, []byte("x")), false), ErrLongBody, true},
+		{"200 declared long", whole(cat(file, []byte("x")), true), ErrLongBody, true},
 		{"403", status(http.StatusForbidden), ErrBadStatus, false},
 		{"416", status(http.StatusRequestedRangeNotSatisfiable), ErrBadStatus, false},
 		{"500", status(http.StatusInternalServerError), ErrBadStatus, false},
@@ -104,26 +104,18 @@ func TestResponses(t *testing.T) {
 			}
 			require.ErrorIs(t, err, tc.wantErr)
 			assert.Nil(t, got)
+			st := c.Status(c.now())
+			assert.Equal(t, err.Error(), "webseed: piece 1: "+st.Reason)
+			if tc.disable {
+				assert.Equal(t, "disabled", st.State)
+			} else {
+				assert.Equal(t, "backing off", st.State)
+			}
 			assert.False(t, c.Usable(c.now()))
 			assert.Equal(t, tc.disable, c.Disabled())
 			assert.Equal(t, tc.disable, c.Usable(c.now().Add(MaxBackoff)) == false)
 		})
 	}
-}
-
-// A server that ignores Range is read past the piece only for small files.
-func TestIgnoredRangeOnLargeFile(t *testing.T) {
-	const pl = 1 << 20
-	tt := makeTorrent(t, "big", true, pl, testFile{data: randomBytes(21, MaxSkip+pl)})
-	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(tt.data)))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(tt.data)
-	}))
-	c := newClient(t, srv.URL, tt.info, Options{})
-	_, err := c.FetchPiece(t.Context(), 2, nil)
-	require.ErrorIs(t, err, ErrBadResponse)
-	assert.Contains(t, err.Error(), "ignored Range")
 }
 
 func TestRedirects(t *testing.T) {

@@ -6,6 +6,8 @@
 // and calls ReportBadPiece when the hash is wrong. Everything a server
 // sends is hostile: statuses, Content-Range, body lengths and redirects are
 // bounded and checked, and a misbehaving server is backed off from or
+// disabled. A server that ignores Range and sends whole files is read
+// from as it is (see body.go); one that lies about a file's length is
 // disabled.
 //
 // The engine's part: make one Client per url-list entry; fetch only pieces
@@ -21,6 +23,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
@@ -40,8 +43,8 @@ var (
 	ErrBadInfo = errors.New("unusable torrent info")
 	// ErrInvalidPiece: the piece index is out of range.
 	ErrInvalidPiece = errors.New("invalid piece index")
-	// ErrDisabled: the server lacks the files (404/410) or sent too many
-	// bad pieces; the Client will not be used again.
+	// ErrDisabled: the server lacks the files (404/410), lies about their
+	// length or sent too many bad pieces; the Client will not be used again.
 	ErrDisabled = errors.New("web seed disabled")
 	// ErrBackingOff: the Client is waiting after failures; see RetryAt.
 	ErrBackingOff = errors.New("web seed backing off")
@@ -50,13 +53,19 @@ var (
 	// ErrBadStatus: the server answered with a status other than 200/206
 	// (and other than 404/410).
 	ErrBadStatus = errors.New("unexpected HTTP status")
-	// ErrBadResponse: the reply does not carry the requested bytes (wrong
-	// Content-Range, ignored Range on a large file, content encoding).
+	// ErrBadResponse: the reply does not carry the requested bytes (a
+	// Content-Range for other bytes, content encoding).
 	ErrBadResponse = errors.New("bad web seed response")
-	// ErrShortBody: the body ended before the requested bytes.
+	// ErrShortBody: the body ended before the requested bytes, or its
+	// declared length is shorter. The server lies about its file's length:
+	// the Client is disabled.
 	ErrShortBody = errors.New("web seed body too short")
-	// ErrLongBody: the body holds more than the requested bytes.
+	// ErrLongBody: the body holds more than the requested bytes, or its
+	// declared length is longer. The Client is disabled.
 	ErrLongBody = errors.New("web seed body too long")
+	// ErrWrongLength: the server's Content-Range gives its file another
+	// length than the torrent's. The Client is disabled.
+	ErrWrongLength = errors.New("web seed file length differs from the torrent's")
 	// ErrTooManyRedirects: more than MaxRedirects redirects, or a loop.
 	ErrTooManyRedirects = errors.New("too many redirects")
 )
@@ -75,9 +84,12 @@ const (
 	// MaxBadPieces reported before the Client is disabled: a server with
 	// different content than the torrent wastes bandwidth forever.
 	MaxBadPieces = 3
-	// MaxSkip is the largest file whose whole body is read when a server
-	// ignores Range (answers 200), to reach a segment in its middle.
-	MaxSkip = 4 << 20
+	// MaxWholeFile is the largest file read once and kept whole when its
+	// server ignores Range (answers 200 with the whole file); a larger
+	// file's body is read forward, in order, and not kept.
+	MaxWholeFile = 4 << 20
+	// MaxKept bounds the bytes of whole files a Client keeps.
+	MaxKept = 16 << 20
 )
 
 // Options tunes a Client. The zero value is usable.
@@ -115,6 +127,18 @@ type Client struct {
 	badPieces int
 	retryAt   time.Time
 	disabled  error // why the Client is disabled; nil while enabled
+	lastErr   error // the last failure, nil after a success
+
+	// Replies of a server that ignores Range (body.go).
+	ignoresRange atomic.Bool
+	lastEnd      atomic.Int64 // torrent offset just after the last piece fetched
+	wholeMax     int64        // MaxWholeFile; tests lower it
+	keptMax      int64        // MaxKept; tests lower it
+	bodyMu       sync.Mutex
+	kept         map[int][]byte // file index -> whole content
+	keptOrder    []int          // kept files, oldest first
+	keptBytes    int64
+	open         *body // at most one open 200 body
 }
 
 // New makes a Client for the web seed rawURL (from the torrent's url-list)
@@ -146,6 +170,8 @@ func New(rawURL string, info *metainfo.Info, opts Options) (*Client, error) {
 		userAgent:   opts.UserAgent,
 		maxFailures: opts.MaxFailures,
 		now:         opts.Now,
+		wholeMax:    MaxWholeFile,
+		keptMax:     MaxKept,
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
