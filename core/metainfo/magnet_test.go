@@ -275,14 +275,16 @@ func magnetSeeds() map[string]string {
 			"&ws=https%3A%2F%2Fwebtorrent.io%2Ftorrents%2F",
 		"hybrid": "magnet:?xt=urn:btih:631a31dd0a46257d5078c0dee4e66e26f73e42ac" +
 			"&xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb&dn=bittorrent-v1-v2-hybrid-test",
-		"v2only":    "magnet:?xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb",
-		"peers":     "magnet:?xt=urn:btih:" + testHex + "&x.pe=10.0.0.1:6881&x.pe=[::1]:6881&x.pe=host.example:1&x.pe=bad",
-		"select":    "magnet:?xt=urn:btih:" + testHex + "&so=0,2,4-6&so=9-3",
-		"numbered":  "magnet:?xt.1=urn:btih:" + testHex + "&tr.1=udp://a:1&tr.2=udp://b:2&ws.1=http://w/",
-		"escapes":   "magnet:?xt=urn%3Abtih%3A" + testHex + "&dn=%E2%9C%93+ok%2",
-		"truncated": "magnet:?xt=urn:btih:" + testHex[:20],
-		"empty":     "",
-		"bare":      "magnet:?",
+		"v2only":     "magnet:?xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb",
+		"btmh-other": "magnet:?xt=urn:btmh:1114" + strings.Repeat("ab", 20) + "&xt=urn:btmh:1220" + strings.Repeat("CD", 32),
+		"btmh-bad":   "magnet:?xt=urn:btih:" + testHex + "&xt=urn:btmh:1220abc",
+		"peers":      "magnet:?xt=urn:btih:" + testHex + "&x.pe=10.0.0.1:6881&x.pe=[::1]:6881&x.pe=host.example:1&x.pe=bad",
+		"select":     "magnet:?xt=urn:btih:" + testHex + "&so=0,2,4-6&so=9-3",
+		"numbered":   "magnet:?xt.1=urn:btih:" + testHex + "&tr.1=udp://a:1&tr.2=udp://b:2&ws.1=http://w/",
+		"escapes":    "magnet:?xt=urn%3Abtih%3A" + testHex + "&dn=%E2%9C%93+ok%2",
+		"truncated":  "magnet:?xt=urn:btih:" + testHex[:20],
+		"empty":      "",
+		"bare":       "magnet:?",
 	}
 }
 

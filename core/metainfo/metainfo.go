@@ -37,9 +37,10 @@ const (
 	MaxPieceLength  = 64 << 20
 	MaxTrackers     = 1000 // announce URLs over all tiers
 	MaxWebSeeds     = 1000
-	// MaxFileTreeDepth bounds the nesting of a v2 file tree: directories
-	// above a file, the file included.
-	MaxFileTreeDepth = 128
+	// MaxFileTreeDepth bounds the components of a v2 file's path (its
+	// directories and its name); the bencode decoder's own nesting limit
+	// of 64 leaves room for little more.
+	MaxFileTreeDepth = 48
 	// MaxFileTreeNodes bounds the entries (files and directories) of a v2
 	// file tree.
 	MaxFileTreeNodes = 4 * MaxFiles

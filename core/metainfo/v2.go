@@ -77,7 +77,7 @@ func parseFileTree(name string, raw []byte) (files []FileV2, multi bool, err err
 // dir reads the directory dict at pos (path its components) and returns
 // the position after it.
 func (p *treeParser) dir(pos int, path []string) (int, error) {
-	if len(path) >= MaxFileTreeDepth {
+	if len(path) > MaxFileTreeDepth {
 		return 0, fmt.Errorf("deeper than %d: %w", MaxFileTreeDepth, ErrMalformed)
 	}
 	if pos >= len(p.b) || p.b[pos] != 'd' {
@@ -135,7 +135,7 @@ func (p *treeParser) file(pos int, path []string) (int, error) {
 	what := clip(strings.Join(path, "/"))
 	entries, err := dictEntries("file tree entry", p.b[pos:end])
 	if err != nil {
-		return 0, fmt.Errorf("%q: %w", what, err)
+		return 0, fmt.Errorf("%q: not a dictionary of length and pieces root: %w", what, ErrMalformed)
 	}
 	var length, root []byte
 	for _, e := range entries {
