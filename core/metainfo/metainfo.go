@@ -10,6 +10,7 @@ package metainfo
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/braid-bt/braid/core/merkle"
 )
@@ -96,6 +97,15 @@ type FileV2 struct {
 
 // HasV1 tells whether the info dict has v1 piece hashes (v1 or hybrid).
 func (i *Info) HasV1() bool { return len(i.Pieces) > 0 }
+
+// RequireV1 returns an error wrapping ErrUnsupported for a v2-only info
+// dict, for code that can verify pieces only by their v1 SHA-1.
+func (i *Info) RequireV1() error {
+	if i.HasV1() {
+		return nil
+	}
+	return fmt.Errorf("metainfo: v2-only torrent (BEP 52) without v1 piece hashes: %w", ErrUnsupported)
+}
 
 // HasV2 tells whether the info dict has a v2 file tree (v2 or hybrid).
 func (i *Info) HasV2() bool { return i.MetaVersion == MetaVersion2 }

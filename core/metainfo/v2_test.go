@@ -176,6 +176,7 @@ func TestParseV2Only(t *testing.T) {
 	assert.Equal(t, int64(81920), i.Length)
 	assert.Equal(t, 5, i.NumPieces())
 	assert.Equal(t, int64(66384), i.FilesLength())
+	assert.ErrorIs(t, i.RequireV1(), ErrUnsupported, "no SHA-1 to verify pieces by")
 
 	// ParseInfo reads the info dict alone (no piece layers there).
 	alone, err := ParseInfo(enc(info))
@@ -217,6 +218,7 @@ func TestParseHybridHandMade(t *testing.T) {
 	assert.True(t, m.Info.HasV2())
 	assert.Equal(t, sha1.Sum(enc(info)), m.InfoHash)
 	assert.Equal(t, sha256.Sum256(enc(info)), m.InfoHashV2)
+	assert.NoError(t, m.Info.RequireV1())
 	v2only, err := Parse(v2Torrent(v2Parts(t, "hy", 16384, files)))
 	require.NoError(t, err)
 	assert.Equal(t, v2only.Info.Files, m.Info.Files, "the same layout as Braid gives a v2-only torrent")
