@@ -5,10 +5,12 @@ import (
 	"sort"
 
 	"github.com/braid-bt/braid/core/benc"
+	"github.com/braid-bt/braid/core/merkle"
 )
 
 // Marshal encodes m as a .torrent file. The info dict is written from
 // InfoBytes unchanged so the info hash is preserved; Info is not consulted.
+// A v2 torrent's piece layers are written beside it.
 // Announce-list is left out when it would only repeat announce, and
 // announce defaults to its first URL, as mktorrent does.
 func (m *MetaInfo) Marshal() ([]byte, error) {
@@ -52,6 +54,17 @@ func (m *MetaInfo) Marshal() ([]byte, error) {
 		d.add("creation date", benc.AppendInt(nil, m.CreationDate))
 	}
 	d.add("info", m.InfoBytes)
+	if len(m.PieceLayers) > 0 {
+		var layers dict
+		for root, layer := range m.PieceLayers {
+			b := make([]byte, 0, len(layer)*merkle.HashSize)
+			for _, h := range layer {
+				b = append(b, h[:]...)
+			}
+			layers.add(string(root[:]), benc.AppendString(nil, string(b)))
+		}
+		d.add("piece layers", layers.append(nil))
+	}
 	if len(m.URLList) > 0 {
 		d.add("url-list", benc.AppendStrings(nil, m.URLList))
 	}

@@ -3,12 +3,15 @@ package metainfo
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/braid-bt/braid/core/merkle"
 )
 
 // Seed corpora live in testdata/fuzz/; TestWriteFuzzSeeds -update rewrites
@@ -18,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(mktorrentMulti)
 	f.Add(mktorrentSingle)
 	f.Add(libtorrentHybrid)
+	f.Add(v2Torrent(v2Parts(f, "v2", 16384, v2Files())))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
@@ -26,7 +30,22 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkInfo(t, m.Info)
-		require.Equal(t, sha1.Sum(m.InfoBytes), m.InfoHash)
+		if m.Info.HasV1() {
+			require.Equal(t, sha1.Sum(m.InfoBytes), m.InfoHash)
+		} else {
+			require.Zero(t, m.InfoHash)
+		}
+		if m.Info.HasV2() {
+			require.Equal(t, sha256.Sum256(m.InfoBytes), m.InfoHashV2)
+			for _, f := range m.Info.FilesV2 {
+				if f.Length > m.Info.PieceLength {
+					require.Len(t, m.PieceLayers[f.PiecesRoot], int((f.Length-1)/m.Info.PieceLength+1))
+				}
+			}
+		} else {
+			require.Zero(t, m.InfoHashV2)
+			require.Nil(t, m.PieceLayers)
+		}
 		require.True(t, bytes.Contains(data, m.InfoBytes), "info bytes come from the input")
 		for _, tier := range m.AnnounceList {
 			require.NotEmpty(t, tier)
@@ -41,6 +60,8 @@ func FuzzParse(f *testing.F) {
 		require.Equal(t, m.Tiers(), m2.Tiers())
 		require.Equal(t, m.URLList, m2.URLList)
 		require.Equal(t, m.Info, m2.Info)
+		require.Equal(t, m.InfoHashV2, m2.InfoHashV2)
+		require.Equal(t, m.PieceLayers, m2.PieceLayers)
 	})
 }
 
@@ -80,7 +101,34 @@ func checkInfo(t *testing.T, i *Info) {
 	require.Positive(t, i.Length)
 	require.NotEmpty(t, i.Files)
 	require.LessOrEqual(t, len(i.Files), MaxFiles)
-	require.Equal(t, len(i.Pieces), i.NumPieces())
+	if i.HasV1() {
+		require.Equal(t, len(i.Pieces), i.NumPieces())
+	} else {
+		require.True(t, i.HasV2(), "a torrent has v1 pieces or a v2 file tree")
+		require.Empty(t, i.Pieces)
+	}
+	if i.HasV2() {
+		_, ok := merkle.Log2(i.PieceLength)
+		require.True(t, ok)
+		var real []File
+		for _, f := range i.Files {
+			if !f.Padding {
+				real = append(real, f)
+			}
+		}
+		require.Len(t, real, len(i.FilesV2))
+		for k, f := range i.FilesV2 {
+			require.Equal(t, real[k].Path, f.Path)
+			require.Equal(t, real[k].Length, f.Length)
+			require.Equal(t, real[k].Offset, f.Offset)
+			require.LessOrEqual(t, len(f.Path), MaxFileTreeDepth)
+			if f.Length > 0 {
+				require.Zero(t, f.Offset%i.PieceLength, "a v2 file starts a piece")
+			}
+		}
+	} else {
+		require.Nil(t, i.FilesV2)
+	}
 	var off int64
 	for _, f := range i.Files {
 		require.Equal(t, off, f.Offset)
@@ -114,7 +162,7 @@ func checkInfo(t *testing.T, i *Info) {
 }
 
 // fuzzSeeds are real-world-like and malformed inputs for FuzzParse.
-func fuzzSeeds() map[string][]byte {
+func fuzzSeeds(t testing.TB) map[string][]byte {
 	hybrid := multiInfo().
 		set("files", []any{
 			fileEntry(10000, "a.txt"),
@@ -158,5 +206,14 @@ func fuzzSeeds() map[string][]byte {
 		"empty-dict":      []byte("de"),
 		"empty-info":      []byte("d4:infodee"),
 	}
+	files := v2Files()
+	v2info, v2layers := v2Parts(t, "v2", 16384, files)
+	seeds["v2-valid"] = v2Torrent(v2info, v2layers)
+	seeds["hybrid-valid"] = v2Torrent(hybridInfo(v2info, 16384, files), v2layers)
+	seeds["v2-single"] = v2Torrent(v2Parts(t, "one.bin", 32768, []v2File{{[]string{"one.bin"}, fixtureContent(7, 70000)}}))
+	seeds["v2-no-layers"] = v2Torrent(v2info, nil)
+	seeds["v2-bad-layer"] = v2Torrent(v2info, dic{{v2layers[0].k, "X" + v2layers[0].v.(string)[1:]}})
+	seeds["v2-file-and-dir"] = v2Torrent(v2info.set("file tree", dic{{"a", dic{{"", dic{{"length", 0}}}, {"b", dic{{"", dic{{"length", 0}}}}}}}}), nil)
+	seeds["v2-piece-length-3x"] = v2Torrent(v2info.set("piece length", 3*16384), v2layers)
 	return seeds
 }

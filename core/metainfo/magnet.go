@@ -10,7 +10,8 @@ import (
 )
 
 // ErrMalformedMagnet: a magnet link Braid cannot use. Every error from
-// ParseMagnet wraps it; a v2-only magnet also wraps ErrUnsupported.
+// ParseMagnet wraps it; a link whose only exact topics use hash functions
+// Braid does not know also wraps ErrUnsupported.
 var ErrMalformedMagnet = errors.New("malformed magnet link")
 
 // Limits on hostile magnet links, far above what real ones use.
@@ -22,7 +23,12 @@ const (
 
 // Magnet is a parsed magnet link (BEP 9, with BEP 53 select-only).
 type Magnet struct {
+	// InfoHash is the v1 info hash (btih); zero when the link names only
+	// a v2 one.
 	InfoHash [20]byte
+	// InfoHashV2 is the v2 info hash (btmh, BEP 52: SHA-256 multihash);
+	// zero when the link names none.
+	InfoHashV2 [32]byte
 	// Name is the display name (dn) until the info dictionary arrives,
 	// with control characters removed and invalid UTF-8 replaced.
 	Name string
@@ -43,9 +49,22 @@ func magnetErr(format string, args ...any) error {
 	return fmt.Errorf("metainfo: magnet: "+format+": %w", append(args, ErrMalformedMagnet)...)
 }
 
+// btmhSHA256 is the multihash prefix of a SHA-256 digest (function 0x12,
+// 32 bytes), the only one BEP 52 uses.
+const btmhSHA256 = "1220"
+
+// HasV1 tells whether the link names a v1 info hash: it does unless it
+// names only a v2 one.
+func (m *Magnet) HasV1() bool { return m.InfoHash != [20]byte{} || !m.HasV2() }
+
+// HasV2 tells whether the link names a v2 info hash.
+func (m *Magnet) HasV2() bool { return m.InfoHashV2 != [32]byte{} }
+
 // ParseMagnet reads a magnet URI. The first btih exact topic (40 hex or 32
-// base32 characters, any case) gives the info hash; v2 btmh topics are
-// ignored, and a link with only those is refused. A malformed btih, so=
+// base32 characters, any case) gives the v1 info hash, the first btmh one
+// ("1220" and 64 hex characters: a SHA-256 multihash) the v2 info hash; a
+// link needs at least one of them, and a btmh of another hash function is
+// skipped. A malformed btih or btmh, so=
 // list or percent escape in them is an error, while unusable tr, ws and
 // x.pe entries are skipped, and entries beyond MaxMagnetItems are dropped:
 // the link still names the torrent. Keys may carry a ".N" suffix (tr.1).
@@ -66,7 +85,7 @@ func ParseMagnet(uri string) (*Magnet, error) {
 	var (
 		m                      Magnet
 		haveHash, haveName     bool
-		haveV2                 bool
+		haveV2, otherV2        bool
 		selects                []span
 		seenTr, seenPe, seenWs = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	)
@@ -95,7 +114,14 @@ func ParseMagnet(uri string) (*Magnet, error) {
 					m.InfoHash, haveHash = h, true
 				}
 			case hasPrefixFold(v, "urn:btmh:"):
-				haveV2 = true
+				h, ok, err := decodeBTMH(v[len("urn:btmh:"):])
+				if err != nil {
+					return nil, magnetErr("xt %q: %v", clip(v), err)
+				}
+				otherV2 = otherV2 || !ok
+				if ok && !haveV2 {
+					m.InfoHashV2, haveV2 = h, true
+				}
 			}
 		case "dn":
 			if v, err := unescape(rawVal, true); err == nil && !haveName {
@@ -125,11 +151,11 @@ func ParseMagnet(uri string) (*Magnet, error) {
 			}
 		}
 	}
-	if !haveHash {
-		if haveV2 {
-			return nil, fmt.Errorf("metainfo: magnet: v2-only magnet not supported: %w: %w", ErrUnsupported, ErrMalformedMagnet)
+	if !haveHash && !haveV2 {
+		if otherV2 {
+			return nil, fmt.Errorf("metainfo: magnet: btmh of an unknown hash function: %w: %w", ErrUnsupported, ErrMalformedMagnet)
 		}
-		return nil, magnetErr("no urn:btih exact topic (xt)")
+		return nil, magnetErr("no urn:btih or urn:btmh exact topic (xt)")
 	}
 	m.SelectOnly = expandSpans(selects)
 	return &m, nil
@@ -188,6 +214,29 @@ func decodeBTIH(s string) ([20]byte, error) {
 		return h, fmt.Errorf("info hash of %d characters, want 40 hex or 32 base32", len(s))
 	}
 	return h, nil
+}
+
+// decodeBTMH reads a v2 info hash multihash: "1220" and 64 hex
+// characters. ok is false for a multihash of another function.
+func decodeBTMH(s string) (h [32]byte, ok bool, err error) {
+	if len(s) > 2*(4+255) || len(s)%2 != 0 {
+		return h, false, fmt.Errorf("multihash of %d characters", len(s))
+	}
+	raw := make([]byte, len(s)/2)
+	if _, err := hex.Decode(raw, []byte(s)); err != nil || len(raw) < 2 {
+		return h, false, errors.New("bad hex multihash")
+	}
+	if raw[0] != 0x12 {
+		return h, false, nil
+	}
+	if raw[1] != 32 || len(raw) != 2+32 {
+		return h, false, fmt.Errorf("SHA-256 multihash of %d bytes, want 32", len(raw)-2)
+	}
+	copy(h[:], raw[2:])
+	if h == [32]byte{} {
+		return h, false, errors.New("all-zero info hash")
+	}
+	return h, true, nil
 }
 
 // cleanName drops control characters (they could drive a terminal) and

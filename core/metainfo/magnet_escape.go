@@ -69,8 +69,18 @@ func escape(b *strings.Builder, s string) {
 // equal Magnet when m came from ParseMagnet.
 func (m *Magnet) String() string {
 	var b strings.Builder
-	b.WriteString("magnet:?xt=urn:btih:")
-	b.WriteString(hex.EncodeToString(m.InfoHash[:]))
+	b.WriteString("magnet:?")
+	if m.HasV1() {
+		b.WriteString("xt=urn:btih:")
+		b.WriteString(hex.EncodeToString(m.InfoHash[:]))
+		if m.HasV2() {
+			b.WriteString("&")
+		}
+	}
+	if m.HasV2() {
+		b.WriteString("xt=urn:btmh:" + btmhSHA256)
+		b.WriteString(hex.EncodeToString(m.InfoHashV2[:]))
+	}
 	if m.Name != "" {
 		b.WriteString("&dn=")
 		escape(&b, m.Name)

@@ -1,6 +1,7 @@
 package metainfo
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -75,9 +76,17 @@ func TestParseMagnet(t *testing.T) {
 				"&tr=udp://ok.example:1",
 			want: Magnet{InfoHash: h, Trackers: []string{"udp://ok.example:1"}},
 		},
-		"first btih wins, btmh and others ignored": {
+		"first btih and first btmh win, others ignored": {
 			uri: "magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32) + "&xt=urn:sha1:XYZ&xt.1=urn:btih:" + testHex +
-				"&xt.2=urn:btih:" + strings.Repeat("0", 40),
+				"&xt.2=urn:btih:" + strings.Repeat("0", 40) + "&xt.3=urn:btmh:1220" + strings.Repeat("cd", 32),
+			want: Magnet{InfoHash: h, InfoHashV2: [32]byte(bytes.Repeat([]byte{0xab}, 32))},
+		},
+		"btmh alone, upper-case hex": {
+			uri:  "magnet:?xt=urn:btmh:1220" + strings.Repeat("AB", 32),
+			want: Magnet{InfoHashV2: [32]byte(bytes.Repeat([]byte{0xab}, 32))},
+		},
+		"btmh of another hash function skipped": {
+			uri:  "magnet:?xt=urn:btmh:1114" + strings.Repeat("ab", 20) + "&xt=urn:btih:" + testHex,
 			want: Magnet{InfoHash: h},
 		},
 		"first dn wins, controls removed": {
@@ -140,11 +149,40 @@ func TestParseMagnetErrors(t *testing.T) {
 	}
 }
 
-func TestParseMagnetV2Only(t *testing.T) {
-	_, err := ParseMagnet("magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32) + "&dn=x")
+func TestParseMagnetV2(t *testing.T) {
+	v2 := strings.Repeat("ab", 32)
+	m, err := ParseMagnet("magnet:?xt=urn:btmh:1220" + v2 + "&dn=x")
+	require.NoError(t, err)
+	assert.Equal(t, v2, hex.EncodeToString(m.InfoHashV2[:]))
+	assert.Zero(t, m.InfoHash)
+	assert.True(t, m.HasV2())
+	assert.False(t, m.HasV1())
+	assert.Equal(t, "magnet:?xt=urn:btmh:1220"+v2+"&dn=x", m.String())
+
+	m, err = ParseMagnet("magnet:?xt=urn:btih:" + testHex + "&xt=urn:btmh:1220" + v2)
+	require.NoError(t, err)
+	assert.True(t, m.HasV1())
+	assert.True(t, m.HasV2())
+	assert.Equal(t, "magnet:?xt=urn:btih:"+testHex+"&xt=urn:btmh:1220"+v2, m.String())
+
+	// Only btmh topics of unknown hash functions: nothing Braid can use.
+	_, err = ParseMagnet("magnet:?xt=urn:btmh:1114" + strings.Repeat("ab", 20))
 	require.ErrorIs(t, err, ErrUnsupported)
 	require.ErrorIs(t, err, ErrMalformedMagnet)
-	assert.Contains(t, err.Error(), "v2-only magnet not supported")
+
+	for name, bad := range map[string]string{
+		"short":      "1220" + v2[:62],
+		"long":       "1220" + v2 + "ab",
+		"bad hex":    "1220" + strings.Repeat("zz", 32),
+		"odd length": "1220" + v2 + "a",
+		"wrong size": "1221" + v2,
+		"all zero":   "1220" + strings.Repeat("0", 64),
+		"empty":      "",
+		"huge":       strings.Repeat("ab", 300),
+	} {
+		_, err := ParseMagnet("magnet:?xt=urn:btih:" + testHex + "&xt=urn:btmh:" + bad)
+		assert.ErrorIs(t, err, ErrMalformedMagnet, name)
+	}
 }
 
 func TestParseMagnetBounds(t *testing.T) {
@@ -237,14 +275,16 @@ func magnetSeeds() map[string]string {
 			"&ws=https%3A%2F%2Fwebtorrent.io%2Ftorrents%2F",
 		"hybrid": "magnet:?xt=urn:btih:631a31dd0a46257d5078c0dee4e66e26f73e42ac" +
 			"&xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb&dn=bittorrent-v1-v2-hybrid-test",
-		"v2only":    "magnet:?xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb",
-		"peers":     "magnet:?xt=urn:btih:" + testHex + "&x.pe=10.0.0.1:6881&x.pe=[::1]:6881&x.pe=host.example:1&x.pe=bad",
-		"select":    "magnet:?xt=urn:btih:" + testHex + "&so=0,2,4-6&so=9-3",
-		"numbered":  "magnet:?xt.1=urn:btih:" + testHex + "&tr.1=udp://a:1&tr.2=udp://b:2&ws.1=http://w/",
-		"escapes":   "magnet:?xt=urn%3Abtih%3A" + testHex + "&dn=%E2%9C%93+ok%2",
-		"truncated": "magnet:?xt=urn:btih:" + testHex[:20],
-		"empty":     "",
-		"bare":      "magnet:?",
+		"v2only":     "magnet:?xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb",
+		"btmh-other": "magnet:?xt=urn:btmh:1114" + strings.Repeat("ab", 20) + "&xt=urn:btmh:1220" + strings.Repeat("CD", 32),
+		"btmh-bad":   "magnet:?xt=urn:btih:" + testHex + "&xt=urn:btmh:1220abc",
+		"peers":      "magnet:?xt=urn:btih:" + testHex + "&x.pe=10.0.0.1:6881&x.pe=[::1]:6881&x.pe=host.example:1&x.pe=bad",
+		"select":     "magnet:?xt=urn:btih:" + testHex + "&so=0,2,4-6&so=9-3",
+		"numbered":   "magnet:?xt.1=urn:btih:" + testHex + "&tr.1=udp://a:1&tr.2=udp://b:2&ws.1=http://w/",
+		"escapes":    "magnet:?xt=urn%3Abtih%3A" + testHex + "&dn=%E2%9C%93+ok%2",
+		"truncated":  "magnet:?xt=urn:btih:" + testHex[:20],
+		"empty":      "",
+		"bare":       "magnet:?",
 	}
 }
 

@@ -2,6 +2,7 @@ package metainfo
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"strings"
@@ -22,10 +23,13 @@ func Parse(data []byte) (*MetaInfo, error) {
 	}
 	m := &MetaInfo{}
 	var comment, commentUTF8 string
+	var pieceLayers []byte
 	for _, e := range entries {
 		switch e.key {
 		case "info":
 			m.InfoBytes = e.val
+		case "piece layers":
+			pieceLayers = e.val
 		case "announce":
 			m.Announce, _ = rawString(e.val)
 		case "announce-list":
@@ -56,7 +60,15 @@ func Parse(data []byte) (*MetaInfo, error) {
 	if m.Info, err = ParseInfo(m.InfoBytes); err != nil {
 		return nil, err
 	}
-	m.InfoHash = sha1.Sum(m.InfoBytes)
+	if m.Info.HasV1() {
+		m.InfoHash = sha1.Sum(m.InfoBytes)
+	}
+	if m.Info.HasV2() {
+		m.InfoHashV2 = sha256.Sum256(m.InfoBytes)
+		if m.PieceLayers, err = parsePieceLayers(pieceLayers, m.Info); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
@@ -137,7 +149,7 @@ func ParseInfo(infoBytes []byte) (*Info, error) {
 		name, nameUTF8         []byte
 		pieceLen, pieces       []byte
 		length, files, private []byte
-		metaVersion            []byte
+		metaVersion, fileTree  []byte
 	)
 	for _, e := range entries {
 		switch e.key {
@@ -157,15 +169,25 @@ func ParseInfo(infoBytes []byte) (*Info, error) {
 			private = e.val
 		case "meta version":
 			metaVersion = e.val
+		case "file tree":
+			fileTree = e.val
 		}
 	}
 
 	info := &Info{}
-	if pieces == nil && metaVersion != nil {
-		return nil, fmt.Errorf("metainfo: v2-only torrent (BEP 52) without v1 pieces: %w", ErrUnsupported)
+	if info.MetaVersion, err = parseMetaVersion(metaVersion); err != nil {
+		return nil, err
 	}
 	if info.PieceLength, err = parsePieceLength(pieceLen); err != nil {
 		return nil, err
+	}
+	if info.HasV2() {
+		if err := checkPieceLengthV2(info.PieceLength); err != nil {
+			return nil, err
+		}
+		if fileTree == nil {
+			return nil, fmt.Errorf("metainfo: meta version 2 without a file tree: %w", ErrMalformed)
+		}
 	}
 	if info.Name, err = parseName(name, nameUTF8); err != nil {
 		return nil, err
@@ -176,6 +198,15 @@ func ParseInfo(infoBytes []byte) (*Info, error) {
 			return nil, fmt.Errorf("metainfo: private: %w", err)
 		}
 		info.Private = p != 0
+	}
+
+	if info.HasV2() {
+		if info.FilesV2, info.MultiFile, err = parseFileTree(info.Name, fileTree); err != nil {
+			return nil, err
+		}
+		if pieces == nil {
+			return finishV2Only(info, length, files)
+		}
 	}
 
 	switch {
@@ -191,6 +222,7 @@ func ParseInfo(infoBytes []byte) (*Info, error) {
 		}
 		info.Files = []File{{Path: []string{info.Name}, Length: n}}
 		info.Length = n
+		info.MultiFile = false
 	case files != nil:
 		if info.Files, info.Length, err = parseFiles(info.Name, files); err != nil {
 			return nil, err
@@ -205,6 +237,27 @@ func ParseInfo(infoBytes []byte) (*Info, error) {
 
 	if info.Pieces, err = parsePieces(pieces, info.Length, info.PieceLength); err != nil {
 		return nil, err
+	}
+	if info.HasV2() {
+		if err := checkHybrid(info); err != nil {
+			return nil, err
+		}
+	}
+	return info, nil
+}
+
+// finishV2Only lays out a v2-only torrent's files; v1 file keys without v1
+// pieces are refused.
+func finishV2Only(info *Info, length, files []byte) (*Info, error) {
+	if length != nil || files != nil {
+		return nil, fmt.Errorf("metainfo: v1 file list without v1 pieces: %w", ErrMalformed)
+	}
+	var err error
+	if info.Files, info.Length, err = layoutV2(info.FilesV2, info.PieceLength); err != nil {
+		return nil, err
+	}
+	if info.Length == 0 {
+		return nil, fmt.Errorf("metainfo: torrent holds no data: %w", ErrMalformed)
 	}
 	return info, nil
 }

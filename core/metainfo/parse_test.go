@@ -229,7 +229,8 @@ func TestParseErrors(t *testing.T) {
 		{"length overflows int64", torrent(singleInfo().set("length", raw("i9223372036854775808e"))), ErrMalformed},
 		{"zero total length", torrent(singleInfo().set("length", 0).set("pieces", "")), ErrMalformed},
 		{"private is a string", torrent(singleInfo().set("private", "1")), ErrMalformed},
-		{"v2 only", torrent(singleInfo().set("pieces", nil).set("meta version", 2)), ErrUnsupported},
+		{"meta version 2 without file tree", torrent(singleInfo().set("pieces", nil).set("meta version", 2)), ErrMalformed},
+		{"meta version 3", torrent(singleInfo().set("meta version", 3)), ErrUnsupported},
 
 		{"files not a list", torrent(multiInfo().set("files", "x")), ErrMalformed},
 		{"empty file list", torrent(multiInfo().set("files", []any{})), ErrMalformed},
@@ -323,8 +324,9 @@ func TestValidatePathComponent(t *testing.T) {
 	}
 }
 
-// A libtorrent 2.0 hybrid torrent: v1 view with BEP 47 padding files,
-// v2 keys ("file tree", "meta version", "piece layers") ignored.
+// A libtorrent 2.0 hybrid torrent: v1 view with BEP 47 padding files; its
+// v2 keys ("file tree", "meta version", "piece layers") describe the same
+// files.
 func TestParseLibtorrentHybrid(t *testing.T) {
 	m, err := Parse(libtorrentHybrid)
 	require.NoError(t, err)

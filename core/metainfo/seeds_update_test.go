@@ -22,7 +22,10 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
 	}
-	for name, data := range fuzzSeeds() {
+	for name, data := range fileTreeSeeds() {
+		write("FuzzParseFileTree", name, data)
+	}
+	for name, data := range fuzzSeeds(t) {
 		write("FuzzParse", name, data)
 		if m, err := Parse(data); err == nil {
 			write("FuzzParseInfo", name, m.InfoBytes)

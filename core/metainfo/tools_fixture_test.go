@@ -2,6 +2,8 @@ package metainfo
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/internal/testfixtures"
 )
 
@@ -19,7 +22,7 @@ import (
 // While false, a v2-only torrent and a btmh-only magnet must be refused with
 // ErrUnsupported and an error naming v2; flip it when v2 support lands and
 // these tests then demand that both parse.
-const v2Supported = false
+const v2Supported = true
 
 // The tool-made torrents in the top-level testdata/torrents all describe
 // testdata/content/braid-tools with these settings (scripts/make-testdata.sh).
@@ -44,15 +47,33 @@ func TestToolTorrents(t *testing.T) {
 			if !tor.V1() {
 				v2only++
 				requireV2Refused(t, err)
-				return
+				if !v2Supported {
+					return
+				}
 			}
 			require.NoError(t, err, "made by %s", tor.MadeBy)
 			if tor.V2() {
-				hybrid++
+				if tor.V1() {
+					hybrid++
+				}
+				checkToolV2(t, tor, m)
 			} else {
 				v1++
+				assert.False(t, m.Info.HasV2())
+				assert.Zero(t, m.InfoHashV2, "no v2 hash without a file tree")
+				assert.Nil(t, m.Info.FilesV2)
+				assert.Nil(t, m.PieceLayers)
 			}
-			assert.Equal(t, tor.InfoHash, hexHash(m.InfoHash), "info hash %s reported", tor.HashReportedBy)
+			if !tor.V1() {
+				assert.Zero(t, m.InfoHash, "no v1 hash without v1 keys")
+				assert.False(t, m.Info.HasV1())
+				assert.Empty(t, m.Info.Pieces)
+			} else {
+				assert.True(t, m.Info.HasV1())
+			}
+			if tor.V1() {
+				assert.Equal(t, tor.InfoHash, hexHash(m.InfoHash), "info hash %s reported", tor.HashReportedBy)
+			}
 			assert.Equal(t, toolFixtureName, m.Info.Name)
 			assert.True(t, m.Info.MultiFile)
 			assert.False(t, m.Info.Private)
@@ -62,7 +83,9 @@ func TestToolTorrents(t *testing.T) {
 			assert.Equal(t, toolFixtureTracker, m.Tiers()[0][0])
 
 			checkToolFiles(t, tor, m.Info)
-			verifyPieces(t, m.Info, tor.Content)
+			if tor.V1() {
+				verifyPieces(t, m.Info, tor.Content)
+			}
 		})
 	}
 	// Each kind must be present, or the tests above prove less than they claim.
@@ -115,7 +138,7 @@ func checkToolFiles(t *testing.T, tor testfixtures.Torrent, info *Info) {
 	slices.SortFunc(got, func(a, b testfixtures.ContentFile) int { return strings.Compare(a.Path, b.Path) })
 	assert.Equal(t, want, got, "the torrent lists exactly the content's files and lengths")
 	if tor.V2() {
-		assert.Positive(t, pads, "a hybrid torrent aligns files with padding")
+		assert.Positive(t, pads, "a v2 or hybrid torrent aligns files with padding")
 		for i, f := range info.Files[:len(info.Files)-1] {
 			if !f.Padding {
 				assert.True(t, info.Files[i+1].Padding || (f.Offset+f.Length)%info.PieceLength == 0,
@@ -152,7 +175,7 @@ func verifyPieces(t *testing.T, info *Info, contentDir string) {
 }
 
 // TestToolMagnets parses every link of testdata/magnets.txt: each names the
-// info hash its torrent's tool reported; a btmh-only (v2) link is refused.
+// info hash(es) its torrent's tool reported, v1 (btih) and v2 (btmh).
 func TestToolMagnets(t *testing.T) {
 	magnets, err := testfixtures.Magnets()
 	require.NoError(t, err)
@@ -184,14 +207,23 @@ func TestToolMagnets(t *testing.T) {
 				requireV2Refused(t, err)
 				if !v2Supported {
 					require.ErrorIs(t, err, ErrMalformedMagnet)
+					return
 				}
-				return
+				assert.Zero(t, m.InfoHash, "a btmh-only link names no v1 hash")
+				assert.False(t, m.HasV1())
+			} else {
+				require.NoError(t, err, link.How)
+				assert.Equal(t, tor.InfoHash, hexHash(m.InfoHash), "info hash %s reported", tor.HashReportedBy)
 			}
-			require.NoError(t, err, link.How)
-			assert.Equal(t, tor.InfoHash, hexHash(m.InfoHash), "info hash %s reported", tor.HashReportedBy)
 			if tor.V2() {
-				kinds["hybrid"]++
-				require.Contains(t, link.URI, "xt=urn:btmh:1220"+tor.InfoHashV2, "hybrid links name both hashes")
+				if tor.V1() {
+					kinds["hybrid"]++
+					require.Contains(t, link.URI, "xt=urn:btmh:1220"+tor.InfoHashV2, "hybrid links name both hashes")
+				}
+				assert.True(t, m.HasV2())
+				assert.Equal(t, tor.InfoHashV2, hex.EncodeToString(m.InfoHashV2[:]), "v2 info hash %s reported", tor.HashReportedBy)
+			} else {
+				assert.Zero(t, m.InfoHashV2)
 			}
 			if strings.Contains(link.URI, "urn:btih:"+strings.ToUpper(tor.InfoHash)) || !strings.Contains(link.URI, tor.InfoHash) {
 				kinds["not lower-case hex"]++
@@ -212,4 +244,75 @@ func TestToolMagnets(t *testing.T) {
 	assert.Equal(t, 1, kinds["v2"], "one btmh-only link")
 	assert.Equal(t, 1, kinds["hybrid"], "one btih+btmh link")
 	assert.Equal(t, 2, kinds["not lower-case hex"], "upper-case hex and base32 links")
+}
+
+// checkToolV2 checks a v2 or hybrid torrent's v2 view against the tool's
+// report and the content: the v2 info hash, the file tree's files, each
+// pieces root recomputed from the file's blocks, and the piece layers.
+func checkToolV2(t *testing.T, tor testfixtures.Torrent, m *MetaInfo) {
+	t.Helper()
+	info := m.Info
+	assert.True(t, info.HasV2())
+	assert.Equal(t, MetaVersion2, info.MetaVersion)
+	assert.Equal(t, tor.InfoHashV2, hex.EncodeToString(m.InfoHashV2[:]), "v2 info hash %s reported", tor.HashReportedBy)
+	assert.Equal(t, sha256.Sum256(m.InfoBytes), m.InfoHashV2)
+	short := m.ShortInfoHashV2()
+	assert.Equal(t, m.InfoHashV2[:20], short[:])
+
+	content, err := tor.ContentFiles()
+	require.NoError(t, err)
+	var got []testfixtures.ContentFile
+	for _, f := range info.FilesV2 {
+		got = append(got, testfixtures.ContentFile{Path: strings.Join(f.Path, "/"), Length: f.Length})
+	}
+	slices.SortFunc(got, func(a, b testfixtures.ContentFile) int { return strings.Compare(a.Path, b.Path) })
+	assert.Equal(t, content, got, "the file tree lists exactly the content's files")
+
+	// The v1-style view holds the same files at the same offsets.
+	var real []File
+	for _, f := range info.Files {
+		if !f.Padding {
+			real = append(real, f)
+		}
+	}
+	require.Len(t, real, len(info.FilesV2))
+	layers := 0
+	for i, f := range info.FilesV2 {
+		assert.Equal(t, real[i].Path, f.Path)
+		assert.Equal(t, real[i].Offset, f.Offset)
+		data, err := os.ReadFile(filepath.Join(tor.Content, filepath.Join(f.Path...)))
+		require.NoError(t, err)
+		require.Len(t, data, int(f.Length))
+		if f.Length == 0 {
+			assert.Zero(t, f.PiecesRoot)
+			continue
+		}
+		assert.Zero(t, f.Offset%info.PieceLength, "%v starts a piece", f.Path)
+		var blocks []merkle.Hash
+		for off := 0; off < len(data); off += merkle.BlockSize {
+			blocks = append(blocks, merkle.BlockHash(data[off:min(off+merkle.BlockSize, len(data))]))
+		}
+		root, err := merkle.FileRoot(blocks)
+		require.NoError(t, err)
+		assert.Equal(t, root, f.PiecesRoot, "pieces root of %v as %s wrote it", f.Path, tor.MadeBy)
+		want, err := merkle.PieceLayer(blocks, info.PieceLength)
+		require.NoError(t, err)
+		if f.Length <= info.PieceLength {
+			assert.Nil(t, want)
+			assert.NotContains(t, m.PieceLayers, f.PiecesRoot)
+			continue
+		}
+		layers++
+		assert.Equal(t, want, m.PieceLayers[f.PiecesRoot], "piece layer of %v", f.Path)
+	}
+	assert.Positive(t, layers, "some file spans pieces, so piece layers are tested")
+	assert.Len(t, m.PieceLayers, layers)
+
+	// Rewriting keeps the v2 hash and the piece layers.
+	out, err := m.Marshal()
+	require.NoError(t, err)
+	again, err := Parse(out)
+	require.NoError(t, err)
+	assert.Equal(t, m.InfoHashV2, again.InfoHashV2)
+	assert.Equal(t, m.PieceLayers, again.PieceLayers)
 }

@@ -1,0 +1,229 @@
+package merkle
+
+// Tree is a file's whole Merkle tree, built from its block hashes, kept so
+// hashes and proofs can be served to peers. Only real nodes are stored;
+// padding nodes are the fixed PadHash of their layer.
+type Tree struct {
+	layers [][]Hash // layers[0] the leaves, layers[Height] the root
+}
+
+// NewTree builds the tree over a file's block hashes (at least one).
+func NewTree(leaves []Hash) (*Tree, error) {
+	if len(leaves) == 0 {
+		return nil, invalid("no leaves")
+	}
+	height := HeightFor(int64(len(leaves)))
+	if height > MaxHeight {
+		return nil, invalid("%d leaves: height over %d", len(leaves), MaxHeight)
+	}
+	t := &Tree{layers: make([][]Hash, height+1)}
+	t.layers[0] = append([]Hash(nil), leaves...)
+	for l := 1; l <= height; l++ {
+		below := t.layers[l-1]
+		pad := PadHash(l - 1)
+		cur := make([]Hash, (len(below)+1)/2)
+		for i := range cur {
+			right := pad
+			if 2*i+1 < len(below) {
+				right = below[2*i+1]
+			}
+			cur[i] = Parent(below[2*i], right)
+		}
+		t.layers[l] = cur
+	}
+	return t, nil
+}
+
+// Height is the root's layer: log2 of the padded leaf count.
+func (t *Tree) Height() int { return len(t.layers) - 1 }
+
+// Root is the file's pieces root.
+func (t *Tree) Root() Hash { return t.layers[len(t.layers)-1][0] }
+
+// NumLeaves is the number of real (block) leaves.
+func (t *Tree) NumLeaves() int { return len(t.layers[0]) }
+
+// Node is the hash at a layer and index of the padded tree: a stored node,
+// or the layer's PadHash beyond the real ones.
+func (t *Tree) Node(layer int, index int64) (Hash, error) {
+	if layer < 0 || layer > t.Height() {
+		return Hash{}, invalid("layer %d outside a tree of height %d", layer, t.Height())
+	}
+	if index < 0 || index >= int64(1)<<(t.Height()-layer) {
+		return Hash{}, invalid("index %d outside layer %d of a tree of height %d", index, layer, t.Height())
+	}
+	if nodes := t.layers[layer]; index < int64(len(nodes)) {
+		return nodes[index], nil
+	}
+	return PadHash(layer), nil
+}
+
+// Layer returns a copy of the real nodes of one layer (nil out of range).
+func (t *Tree) Layer(layer int) []Hash {
+	if layer < 0 || layer > t.Height() {
+		return nil
+	}
+	return append([]Hash(nil), t.layers[layer]...)
+}
+
+// PieceLayer is the file's piece layer for a piece length; nil when the
+// file is at most one piece (its root covers it).
+func (t *Tree) PieceLayer(pieceLength int64) ([]Hash, error) {
+	levels, err := PieceLevels(pieceLength)
+	if err != nil {
+		return nil, err
+	}
+	if t.NumLeaves() <= 1<<levels {
+		return nil, nil
+	}
+	return t.Layer(levels), nil
+}
+
+// Proof is the uncle hashes from the node at (layer, index) up to the
+// root: the sibling at each layer, lowest first.
+func (t *Tree) Proof(layer int, index int64) ([]Hash, error) {
+	if _, err := t.Node(layer, index); err != nil {
+		return nil, err
+	}
+	out := make([]Hash, 0, t.Height()-layer)
+	for l := layer; l < t.Height(); l++ {
+		sib, err := t.Node(l, index^1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sib)
+		index >>= 1
+	}
+	return out, nil
+}
+
+// VerifyProof reports whether node, at (layer, index) of a tree of the
+// given height, hashes up to root with uncles (lowest first, one per layer
+// from the node's up to just below the root).
+func VerifyProof(root, node Hash, layer int, index int64, uncles []Hash, height int) bool {
+	if height < 0 || height > MaxHeight || layer < 0 || layer > height ||
+		len(uncles) != height-layer || index < 0 || index >= int64(1)<<(height-layer) {
+		return false
+	}
+	return climb(node, index, uncles) == root
+}
+
+func climb(node Hash, index int64, uncles []Hash) Hash {
+	for _, u := range uncles {
+		if index&1 == 0 {
+			node = Parent(node, u)
+		} else {
+			node = Parent(u, node)
+		}
+		index >>= 1
+	}
+	return node
+}
+
+// Limits of a hash request (BEP 52 message 21), as other clients apply.
+const (
+	MinRequestLength = 2
+	MaxRequestLength = 8192
+)
+
+// Request is what a hash request, hashes and hash reject message (BEP 52
+// ids 21, 22, 23) name besides the pieces root: Length hashes of layer
+// BaseLayer from Index on, and proof hashes for ProofLayers ancestor layers
+// above the base. The first log2(Length)-1 of those are implied by the
+// base hashes; each further one adds the uncle of the subtree they form.
+type Request struct {
+	BaseLayer   int
+	Index       int64
+	Length      int
+	ProofLayers int
+}
+
+// Check validates the request against a file tree of the given height:
+// Length a power of two in [MinRequestLength, MaxRequestLength], Index a
+// multiple of Length inside the padded layer, and every proof layer below
+// the root.
+func (r Request) Check(height int) error {
+	if height < 0 || height > MaxHeight {
+		return invalid("tree height %d", height)
+	}
+	k, ok := Log2(int64(r.Length))
+	switch {
+	case !ok || r.Length < MinRequestLength || r.Length > MaxRequestLength:
+		return invalid("length %d: not a power of two in [%d, %d]", r.Length, MinRequestLength, MaxRequestLength)
+	case r.BaseLayer < 0 || r.BaseLayer > MaxHeight || r.BaseLayer+k > height:
+		return invalid("base layer %d with length %d outside a tree of height %d", r.BaseLayer, r.Length, height)
+	case r.Index < 0 || r.Index%int64(r.Length) != 0 || r.Index > int64(1)<<(height-r.BaseLayer)-int64(r.Length):
+		return invalid("index %d with length %d outside layer %d", r.Index, r.Length, r.BaseLayer)
+	case r.ProofLayers < 0 || r.ProofLayers > MaxHeight || r.BaseLayer+r.ProofLayers >= height:
+		return invalid("%d proof layers above layer %d reach past the root of height %d", r.ProofLayers, r.BaseLayer, height)
+	}
+	return nil
+}
+
+// NumUncles is how many proof hashes follow the base hashes. Check first.
+func (r Request) NumUncles() int {
+	k, _ := Log2(int64(r.Length))
+	return max(0, r.ProofLayers-(k-1))
+}
+
+// Hashes answers a request: the base hashes followed by the uncle hashes,
+// lowest first, as the hashes message carries them.
+func (t *Tree) Hashes(r Request) ([]Hash, error) {
+	if err := r.Check(t.Height()); err != nil {
+		return nil, err
+	}
+	out := make([]Hash, 0, r.Length+r.NumUncles())
+	for i := range int64(r.Length) {
+		h, err := t.Node(r.BaseLayer, r.Index+i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	k, _ := Log2(int64(r.Length))
+	layer, index := r.BaseLayer+k, r.Index>>k
+	for range r.NumUncles() {
+		sib, err := t.Node(layer, index^1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sib)
+		layer, index = layer+1, index>>1
+	}
+	return out, nil
+}
+
+// ProofTop hashes the answer to a request (base hashes then uncles) up as
+// far as its uncles go, and returns the node it proves with its place:
+// the caller compares it with a node it already trusts.
+func (r Request) ProofTop(height int, hashes []Hash) (node Hash, layer int, index int64, err error) {
+	if err := r.Check(height); err != nil {
+		return Hash{}, 0, 0, err
+	}
+	if want := r.Length + r.NumUncles(); len(hashes) != want {
+		return Hash{}, 0, 0, invalid("%d hashes, want %d", len(hashes), want)
+	}
+	k, _ := Log2(int64(r.Length))
+	sub, err := SubtreeRoot(hashes[:r.Length], r.BaseLayer, k)
+	if err != nil {
+		return Hash{}, 0, 0, err
+	}
+	uncles := hashes[r.Length:]
+	index = r.Index >> k
+	return climb(sub, index, uncles), r.BaseLayer + k + len(uncles), index >> len(uncles), nil
+}
+
+// VerifyHashes checks the answer to a request against the file's pieces
+// root: the uncles must reach it.
+func VerifyHashes(root Hash, height int, r Request, hashes []Hash) error {
+	top, layer, _, err := r.ProofTop(height, hashes)
+	switch {
+	case err != nil:
+		return err
+	case layer != height:
+		return invalid("proof reaches layer %d, not the root at %d", layer, height)
+	case top != root:
+		return invalid("hashes do not match the pieces root")
+	}
+	return nil
+}
