@@ -121,6 +121,10 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
 		}
+		if !m.HasV1() {
+			return nil, fmt.Errorf("%w: a v2-only magnet (urn:btmh): BitTorrent v2 swarms are not supported yet: %w",
+				ErrInvalidTorrent, metainfo.ErrUnsupported)
+		}
 		return c.start(ctx, torrentSource{
 			ih: m.InfoHash, name: m.Name, tiers: magnetTiers(m.Trackers),
 			urlList: m.WebSeeds, peers: m.Peers, selectOnly: m.SelectOnly,
@@ -182,6 +186,13 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	for _, f := range opts {
 		f(&o)
 	}
+	if src.info != nil {
+		// v2-only torrents parse, but their pieces verify by Merkle trees,
+		// which the engine does not do yet.
+		if err := src.info.RequireV1(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
+		}
+	}
 	if o.files != nil {
 		if err := checkFiles(src.info, o.files); err != nil {
 			return nil, err
@@ -207,7 +218,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	rec, recStatus := c.loadRecord(ih)
 	if src.info == nil && rec != nil {
 		// A magnet we met before: its record carries the info dictionary.
-		if info, err := metainfo.ParseInfo(rec.Info); err == nil {
+		if info, err := metainfo.ParseInfo(rec.Info); err == nil && info.HasV1() {
 			src.info, src.infoBytes, src.name = info, rec.Info, info.Name
 			if len(src.tiers) == 0 {
 				src.tiers = rec.Trackers

@@ -103,6 +103,9 @@ func (m *metaPhase) Done(infoBytes []byte, peers []metadata.Handoff) {
 // messages the metadata phase kept for it.
 func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now time.Time) error {
 	info, err := metainfo.ParseInfo(infoBytes)
+	if err == nil {
+		err = info.RequireV1() // v2 piece verification is not there yet
+	}
 	if err != nil {
 		return fmt.Errorf("metadata from peers: %w", err)
 	}

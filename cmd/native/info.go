@@ -43,7 +43,18 @@ func runInfo(args []string, stdout io.Writer) error {
 	}
 	in := mi.Info
 	fmt.Fprintf(stdout, "name:         %s\n", in.Name)
-	fmt.Fprintf(stdout, "info hash:    %x\n", mi.InfoHash)
+	if in.HasV1() {
+		fmt.Fprintf(stdout, "info hash:    %x\n", mi.InfoHash)
+	}
+	if in.HasV2() {
+		fmt.Fprintf(stdout, "info hash v2: %x\n", mi.InfoHashV2)
+	}
+	switch {
+	case !in.HasV1():
+		fmt.Fprintf(stdout, "version:      BitTorrent v2 only (BEP 52; Braid does not download these yet)\n")
+	case in.HasV2():
+		fmt.Fprintf(stdout, "version:      hybrid v1 + v2 (Braid joins the v1 swarm)\n")
+	}
 	pads := 0
 	for _, f := range in.Files {
 		if f.Padding {
@@ -102,7 +113,12 @@ func magnetInfo(uri string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "magnet link\n")
 	fmt.Fprintf(stdout, "name:         %s\n", name)
-	fmt.Fprintf(stdout, "info hash:    %x\n", m.InfoHash)
+	if m.HasV1() {
+		fmt.Fprintf(stdout, "info hash:    %x\n", m.InfoHash)
+	}
+	if m.HasV2() {
+		fmt.Fprintf(stdout, "info hash v2: %x\n", m.InfoHashV2)
+	}
 	for _, tr := range m.Trackers {
 		fmt.Fprintf(stdout, "tracker:      %s\n", tr)
 	}

@@ -71,3 +71,19 @@ func TestFormatIndices(t *testing.T) {
 	require.Equal(t, "7", formatIndices([]int{7}))
 	require.Equal(t, "1-2,9-10", formatIndices([]int{1, 2, 9, 10}))
 }
+
+// braid info shows a v2-only torrent's SHA-256 info hash (no v1 hash of
+// zeros) and says Braid does not download it yet; a hybrid shows both.
+func TestInfoOfV2Torrents(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "torrents")
+	code, stdout, stderr := runCLI(t, "", "info", filepath.Join(dir, "libtorrent-v2.torrent"))
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "info hash v2: dfa8d6b62c09dac2c7bc791a2dd7b741f067bc58a422c9e366a847afad5b35ed")
+	require.NotContains(t, stdout, "info hash:    ")
+	require.Contains(t, stdout, "v2 only")
+	code, stdout, stderr = runCLI(t, "", "info", filepath.Join(dir, "libtorrent-hybrid.torrent"))
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "info hash:    75afb1f476a1a9e1b8134a0fe2d0fb993366712e")
+	require.Contains(t, stdout, "info hash v2: 98b6c0166d74eb315d1dafef6acd468c19aed990d4b66887aee10a3befcf04df")
+	require.Contains(t, stdout, "hybrid")
+}
