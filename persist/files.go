@@ -127,6 +127,7 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 		s.files = append(s.files, diskFile{path: p, offset: off, length: f.Length, padding: f.Padding})
 		off += f.Length
 		if f.Padding {
+			s.states = append(s.states, FileState{Size: -1})
 			// Never stored: its path may repeat (libtorrent names padding
 			// files by their size) and needs no check on disk.
 			continue
@@ -144,23 +145,19 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 			}
 			dirPaths[d] = true
 		}
-		if err := s.checkOnDisk(p, seen); err != nil {
+		fi, err := s.checkOnDisk(p, seen)
+		if err != nil {
 			return nil, fmt.Errorf("persist: file %d: %w", i, err)
 		}
+		s.states = append(s.states, stateOf(fi))
 	}
 	if off != info.Length {
 		return nil, fmt.Errorf("persist: files total %d bytes, info says %d", off, info.Length)
 	}
 	s.total = off
-	s.states = make([]FileState, len(s.files))
+	// The checks above read every state: FileStates starts from them.
 	s.wgen = make([]uint64, len(s.files))
 	s.sgen = make([]uint64, len(s.files))
-	for i, df := range s.files {
-		s.states[i] = FileState{Size: -1}
-		if !df.padding {
-			s.wgen[i] = 1 // not read yet
-		}
-	}
 
 	if !s.readOnly {
 		for i, f := range s.files {
@@ -168,6 +165,7 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 				if err := s.createEmpty(i); err != nil {
 					return nil, err
 				}
+				s.wgen[i]++
 			}
 		}
 	}
@@ -228,12 +226,12 @@ func (s *FileStorage) mapPath(info *metainfo.Info, path []string) (string, error
 // checkOnDisk walks the existing components of p below dir and refuses a
 // symlink that resolves outside dir (or nowhere: creating through a dangling
 // link would write wherever it points) and a final entry that is not a
-// regular file. seen, when given, remembers the directories already walked
+// regular file; it returns the file's stat, nil when absent. seen, when given, remembers the directories already walked
 // (true: present), so a tree of many files costs one look per directory.
-func (s *FileStorage) checkOnDisk(p string, seen map[string]bool) error {
+func (s *FileStorage) checkOnDisk(p string, seen map[string]bool) (fs.FileInfo, error) {
 	rel, err := filepath.Rel(s.dir, p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, ErrUnsafePath)
+		return nil, fmt.Errorf("%s: %w", p, ErrUnsafePath)
 	}
 	cur := s.dir
 	comps := strings.Split(rel, string(filepath.Separator))
@@ -242,14 +240,14 @@ func (s *FileStorage) checkOnDisk(p string, seen map[string]bool) error {
 		present, known := seen[cur]
 		if !known {
 			if present, err = s.checkDir(cur); err != nil {
-				return err
+				return nil, err
 			}
 			if seen != nil {
 				seen[cur] = present
 			}
 		}
 		if !present {
-			return nil
+			return nil, nil
 		}
 	}
 	return s.checkFile(p)
@@ -276,25 +274,25 @@ func (s *FileStorage) checkDir(d string) (present bool, err error) {
 	return true, nil
 }
 
-// checkFile checks a file's own entry: absent, a regular file, or a
-// symlink to one inside dir.
-func (s *FileStorage) checkFile(p string) error {
+// checkFile checks a file's own entry: absent (nil stat), a regular file,
+// or a symlink to one inside dir (the stat of what it points at).
+func (s *FileStorage) checkFile(p string) (fs.FileInfo, error) {
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		if fi, err = s.followLink(p); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file (%v): %w", p, fi.Mode().Type(), ErrUnsafePath)
+		return nil, fmt.Errorf("%s is not a regular file (%v): %w", p, fi.Mode().Type(), ErrUnsafePath)
 	}
-	return nil
+	return fi, nil
 }
 
 // followLink resolves the symlink at p, refusing one that dangles or leads
@@ -383,7 +381,7 @@ func (s *FileStorage) open(i int, write bool) (*os.File, bool, fs.FileInfo, erro
 	if err := s.prepareDirs(df.path, write); err != nil {
 		return nil, false, nil, err
 	}
-	if err := s.checkFile(df.path); err != nil {
+	if _, err := s.checkFile(df.path); err != nil {
 		return nil, false, nil, err
 	}
 	if !write {
@@ -782,7 +780,7 @@ func (s *FileStorage) DeleteData() error {
 		if df.padding {
 			continue
 		}
-		if err := s.checkOnDisk(df.path, nil); err != nil {
+		if _, err := s.checkOnDisk(df.path, nil); err != nil {
 			// Reached through a bad link, or not a regular file as ours are.
 			errs = append(errs, fmt.Errorf("persist: delete %s: %w", df.path, err))
 			continue
@@ -812,6 +810,14 @@ func (s *FileStorage) DeleteData() error {
 	return errors.Join(errs...)
 }
 
+// stateOf is the FileState of a stat, nil for a missing file.
+func stateOf(fi fs.FileInfo) FileState {
+	if fi == nil {
+		return FileState{Size: -1}
+	}
+	return FileState{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+}
+
 // FileStates reports each file's size and modification time on disk; a
 // missing file, and a padding file (never stored), has Size -1. A file is
 // looked at again only after this storage has written to it: what others
@@ -832,10 +838,11 @@ func (s *FileStorage) FileStates() []FileState {
 	s.mu.Unlock()
 	got := make([]FileState, len(todo))
 	for k, st := range todo {
-		got[k] = FileState{Size: -1}
-		if fi, err := os.Stat(s.files[st.file].path); err == nil {
-			got[k] = FileState{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+		fi, err := os.Stat(s.files[st.file].path)
+		if err != nil {
+			fi = nil
 		}
+		got[k] = stateOf(fi)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
