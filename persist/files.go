@@ -661,12 +661,16 @@ func (s *FileStorage) WriteAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// syncWholeFrom is how many files written since the last Sync make Sync
+// flush their filesystem in one call (where the platform has one) instead
+// of fsyncing each.
+const syncWholeFrom = 16
+
 // Sync makes every write that completed before it durable: on Linux one
-// syncfs per filesystem holding files written since the last Sync, through
-// a handle already open when there is one; elsewhere an fsync of each such
-// file, including files whose handles the LRU has since closed. With
-// nothing written since the last Sync it does nothing. On failure the
-// files stay marked, for the next Sync.
+// syncfs per filesystem holding at least syncWholeFrom files written since
+// the last Sync, else an fsync of each such file, including files whose
+// handles the LRU has since closed. With nothing written since the last
+// Sync it does nothing. On failure the files stay marked, for the next Sync.
 func (s *FileStorage) Sync() error {
 	s.mu.Lock()
 	if s.closed {
@@ -683,26 +687,38 @@ func (s *FileStorage) Sync() error {
 	}
 	clear(s.dirty)
 	slices.Sort(idx)
-	// With syncfs, one file per filesystem, preferring one still open.
+	// A filesystem holding many written files is flushed whole, through a
+	// file still open if there is one; a few files are fsynced one by one,
+	// so a torrent of a few big files never waits for other programs' data.
 	type target struct {
 		file  int
 		whole bool
 	}
 	var targets []target
-	byDev := make(map[uint64]int) // filesystem -> position in targets
+	byDev := make(map[uint64][]int)
 	for _, i := range idx {
 		dev, known := s.devs[i]
 		if !syncByFilesystem || !known {
 			targets = append(targets, target{i, false})
 			continue
 		}
-		k, seen := byDev[dev]
-		if !seen {
-			byDev[dev] = len(targets)
-			targets = append(targets, target{i, true})
-		} else if s.cache.byIndex[i] != nil && s.cache.byIndex[targets[k].file] == nil {
-			targets[k].file = i
+		byDev[dev] = append(byDev[dev], i)
+	}
+	for _, files := range byDev {
+		if len(files) < syncWholeFrom {
+			for _, i := range files {
+				targets = append(targets, target{i, false})
+			}
+			continue
 		}
+		t := target{files[0], true}
+		for _, i := range files {
+			if s.cache.byIndex[i] != nil {
+				t.file = i
+				break
+			}
+		}
+		targets = append(targets, t)
 	}
 	s.mu.Unlock()
 

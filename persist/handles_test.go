@@ -202,7 +202,7 @@ func TestFileStorageDirectoriesCheckedOnce(t *testing.T) {
 
 func TestFileStorageSyncRule(t *testing.T) {
 	dir := t.TempDir()
-	info := manyFiles(12)
+	info := manyFiles(syncWholeFrom + 4)
 	s, err := OpenFiles(dir, info, FileOptions{MaxOpenFiles: 3})
 	require.NoError(t, err)
 	defer s.Close()
@@ -219,7 +219,7 @@ func TestFileStorageSyncRule(t *testing.T) {
 	require.NoError(t, s.Sync())
 	_, whole, single = c.snapshot()
 	if syncByFilesystem {
-		assert.Equal(t, 1, whole, "one filesystem, one syncfs")
+		assert.Equal(t, 1, whole, "many files on one filesystem, one syncfs")
 		assert.Zero(t, single)
 	} else {
 		assert.Zero(t, whole)
@@ -233,6 +233,17 @@ func TestFileStorageSyncRule(t *testing.T) {
 	require.NoError(t, s.Sync())
 	_, whole2, single2 := c.snapshot()
 	assert.Equal(t, whole+single, whole2+single2)
+
+	// A few files written: each is fsynced, the filesystem is left alone.
+	for _, f := range info.Files[:3] {
+		_, err = s.WriteAt([]byte{2}, f.Offset)
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Sync())
+	_, whole3, single3 := c.snapshot()
+	assert.Equal(t, whole2, whole3)
+	assert.Equal(t, single2+3, single3)
+	content[0], content[info.Files[1].Offset], content[info.Files[2].Offset] = 2, 2, 2
 
 	// A failed sync keeps the files marked for the next one.
 	_, err = s.WriteAt([]byte{1}, 0)
@@ -262,7 +273,7 @@ func TestFileStorageSyncPrefersOpenHandle(t *testing.T) {
 		t.Skip("syncs file by file here")
 	}
 	dir := t.TempDir()
-	info := manyFiles(8)
+	info := manyFiles(syncWholeFrom + 2)
 	s, err := OpenFiles(dir, info, FileOptions{MaxOpenFiles: 2})
 	require.NoError(t, err)
 	defer s.Close()
