@@ -876,6 +876,9 @@ def report(b, summ, m, started, took):
         "`bench/rtc-ceiling.mjs` then sends as many bytes over a bare data channel (a sender loop with "
         "back-pressure on `bufferedAmount`, a page that only counts bytes) from Node's `@roamhq/wrtc`, from "
         "Node framed like WebTorrent's seeder (`--like webtorrent`), and from a second Chromium.",
+        "- Many small files: `bench/smallfiles` writes the same tree every time (`-seed 1`), `lt.py create "
+        "--v1-only` makes the torrent with libtorrent's default piece size, one libtorrent seeder serves it "
+        "to Braid and to a libtorrent leecher, and each download is compared with the tree by `diff -r`.",
         "", "## Reproduce", "",
         "```sh",
         "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",
