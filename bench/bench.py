@@ -16,6 +16,10 @@ Scenarios, on 127.0.0.1 only, DHT/LSD/UPnP/uTP off everywhere:
               one WebTorrent seeder in Node and between two browser
               profiles; the bare data channel beside them (bench/
               rtc-ceiling.mjs: no BitTorrent); the size of web/braid.wasm
+  7 smallfiles  one libtorrent seeder -> Braid and libtorrent leechers, a
+              torrent of many small files in nested folders (bench/
+              smallfiles: 4,000 files of 1 B to 48 KiB, about 93 MiB; 300
+              in a smoke run) made by libtorrent (v1, pieces span files)
 Runs are interleaved (run 1 of every client, then run 2, ...); tables show
 the median and the min-max spread.
 """
@@ -87,6 +91,9 @@ def wait_listening(port, timeout):
 
 
 def same_file(a, b):
+    if os.path.isdir(a):
+        return os.path.isdir(b) and subprocess.run(["diff", "-r", "-q", a, b],
+                                                   stdout=subprocess.DEVNULL).returncode == 0
     return os.path.exists(b) and subprocess.run(["cmp", "-s", a, b]).returncode == 0
 
 
@@ -104,6 +111,7 @@ class Bench:
         self.failures = []
         self.scale = None
         self.browser = None
+        self.small = None  # the many-small-files tree: files, bytes
         if a.browser_size:
             self.browser_size = parse_size(a.browser_size)
         else:  # the browser clients hold the torrent in memory or IndexedDB
@@ -168,12 +176,12 @@ class Bench:
                            stdout=subprocess.DEVNULL)
         return t
 
-    def lt_seeder(self, torrent, tag):
+    def lt_seeder(self, torrent, tag, data_dir=None):
         port = free_port()
         dial = os.path.join(self.work, f"dial-{tag}.txt")
         open(dial, "w").close()
         p = Proc(self.name(f"lt-seed-{tag}"), [PY, os.path.join(HERE, "lt.py"), "seed", torrent,
-                                                os.path.dirname(self.payload), "--listen", f"127.0.0.1:{port}",
+                                                data_dir or os.path.dirname(self.payload), "--listen", f"127.0.0.1:{port}",
                                                 "--dial-file", dial], self.logs)
         p.addr, p.dial = f"127.0.0.1:{port}", dial
         return p
@@ -191,9 +199,11 @@ class Bench:
         return p
 
     # ---- one leecher ---------------------------------------------------
-    def leech(self, client, torrent, seeders, dial_files=(), seeder_procs=()):
+    def leech(self, client, torrent, seeders, dial_files=(), seeder_procs=(), payload=None):
         """Runs one leecher against seeders (addresses); returns the
-        finished Proc and whether its data is complete and correct."""
+        finished Proc and whether its data (payload: a file or a tree) is
+        complete and correct."""
+        payload = payload or self.payload
         for s in seeder_procs:
             if s.poll() is not None:
                 raise RuntimeError(f"seeder {s.name} exited with status {s.rc}; see {s.log.name}")
@@ -262,8 +272,8 @@ class Bench:
         p.busy = procs.machine_busy() - busy0
         for df in dial_files:
             open(df, "w").close()
-        out = os.path.join(d, os.path.basename(self.payload))
-        ok = not note and same_file(self.payload, out)
+        out = os.path.join(d, os.path.basename(payload))
+        ok = not note and same_file(payload, out)
         if ok and client != "transmission" and p.rc != 0:  # Transmission is stopped by its hook
             ok, note = False, f"exit status {p.rc}"
         if not ok and not note:
@@ -272,7 +282,7 @@ class Bench:
         os.sync()
         return p, ok, note
 
-    def row(self, scenario, client, piece, run, p, ok, note, **extra):
+    def row(self, scenario, client, piece, run, p, ok, note, size=None, **extra):
         secs = p.wall
         if client == "braid" and scenario != "upload":
             for _, line in p.tail(50):
@@ -282,7 +292,7 @@ class Bench:
                     except ValueError:
                         pass
         self.record(scenario=scenario, client=client, piece=piece, run=run, ok=ok, note=note,
-                    seconds=secs, mbps=self.size / secs / 1e6 if ok else 0.0, cpu=p.cpu(),
+                    seconds=secs, mbps=(size or self.size) / secs / 1e6 if ok else 0.0, cpu=p.cpu(),
                     rss_mib=p.peak_rss_mib(), other_cpu=p.busy - p.cpu() - extra.get("seeder_cpu", 0.0),
                     **extra)
 
@@ -309,6 +319,31 @@ class Bench:
                              seeder_rss_mib=s.peak_rss_mib(), leecher_cpu=p.cpu())
             for s in (bseed, seed):
                 s.stop()
+
+    def smallfiles_run(self):
+        n = 300 if self.smoke else 4000
+        src = self.fresh("small")
+        tree = os.path.join(src, "many")
+        log(f"7 smallfiles: writing {n} files of 1 B to 48 KiB")
+        out = subprocess.run([self.a.smallfiles, "-n", str(n), "-max", str(48 << 10), "-seed", "1", tree],
+                             check=True, capture_output=True, text=True).stdout
+        self.small = json.loads(out)
+        subprocess.run(["sh", "-c", 'find "$1" -type f -exec cat {} + >/dev/null', "sh", tree], check=True)
+        torrent = os.path.join(self.work, "many.torrent")
+        made = subprocess.run([PY, os.path.join(HERE, "lt.py"), "create", torrent, tree, "--v1-only"],
+                              check=True, capture_output=True, text=True).stdout
+        self.small.update(json.loads(made.splitlines()[-1]))
+        seed = self.lt_seeder(torrent, "small", data_dir=src)
+        try:
+            seed.wait_json(lambda o: o.get("type") == "ready", 60)
+            for run in range(1, self.runs + 1):
+                for c in ("braid", "libtorrent"):
+                    c0 = seed.cpu()
+                    p, ok, note = self.leech(c, torrent, [seed.addr], seeder_procs=[seed], payload=tree)
+                    self.row("smallfiles", c, 0, run, p, ok, note, size=self.small["bytes"],
+                             seeder_cpu=seed.cpu() - c0)
+        finally:
+            seed.stop()
 
     def swarm(self, n=20):
         piece = MiB
@@ -564,7 +599,8 @@ def overfetch(b, scenario):
                 f"(median; max {100 * max(extra):.1f}%): duplicate or discarded blocks."]
 
 
-SECTION_SCENARIO = {"1": "download", "2": "download", "3": "swarm", "4": "verify", "5": "scale", "6": "browser"}
+SECTION_SCENARIO = {"1": "download", "2": "download", "3": "swarm", "4": "verify", "5": "scale", "6": "browser",
+                    "7": "smallfiles"}
 
 
 def tables(b, summ):
@@ -665,7 +701,33 @@ def all_tables(b, summ):
     else:
         lines.append("not measured (failed; see the log)")
     lines += ["", "### 6. In the browser (headless Chromium, WebRTC on loopback)", ""] + browser_table(b)
+    lines += ["", "### 7. Many small files from one libtorrent seeder", ""] + smallfiles_table(b, summ)
     return lines
+
+
+def smallfiles_table(b, summ):
+    sm = b.small
+    if not sm or "pieces" not in sm:
+        return ["not measured (failed or not selected; see the log)"]
+    lines = [f"{sm['files']:,} files of 1 B to 48 KiB in nested folders, {sm['bytes'] / MiB:.1f} MiB, made by "
+             f"libtorrent as a v1 torrent: {sm['pieces']} pieces of {human(sm['piece_length'])}, most spanning "
+             "several files.", "",
+             "| leecher | ok | wall s | MB/s | CPU s | peak RSS MiB | seeder CPU s | speed ÷ libtorrent |",
+             "|---|---|---|---|---|---|---|---|"]
+    lt_s = summ.get(("smallfiles", "libtorrent", 0))
+    for c in ("braid", "libtorrent"):
+        s = summ.get(("smallfiles", c, 0))
+        if not s:
+            continue
+        if not s["ok"]:
+            lines.append(f"| {LABEL[c]} | 0/{s['runs']} | failed | | | | | |")
+            continue
+        ratio = ""
+        if c == "braid" and lt_s and lt_s["ok"]:
+            ratio = f"{s['mbps'][0] / lt_s['mbps'][0]:.2f}×"
+        lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
+                     f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} | {ratio} |")
+    return lines + interference(b, "smallfiles")
 
 
 def browser_table(b):
@@ -814,6 +876,9 @@ def report(b, summ, m, started, took):
         "`bench/rtc-ceiling.mjs` then sends as many bytes over a bare data channel (a sender loop with "
         "back-pressure on `bufferedAmount`, a page that only counts bytes) from Node's `@roamhq/wrtc`, from "
         "Node framed like WebTorrent's seeder (`--like webtorrent`), and from a second Chromium.",
+        "- Many small files: `bench/smallfiles` writes the same tree every time (`-seed 1`), `lt.py create "
+        "--v1-only` makes the torrent with libtorrent's default piece size, one libtorrent seeder serves it "
+        "to Braid and to a libtorrent leecher, and each download is compared with the tree by `diff -r`.",
         "", "## Reproduce", "",
         "```sh",
         "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",
@@ -851,9 +916,10 @@ def main():
     ap.add_argument("--braid", required=True)
     ap.add_argument("--sha1limit", required=True)
     ap.add_argument("--scale", required=True)
+    ap.add_argument("--smallfiles", required=True, help="the bench/smallfiles generator")
     ap.add_argument("--anacrolix", default="")
     ap.add_argument("--anacrolix-version", default="")
-    ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser")
+    ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser,smallfiles")
     ap.add_argument("--browser-size", default="", help="torrent size of the browser scenario")
     ap.add_argument("--quiet-wait", type=float, default=30.0,
                     help="seconds to wait before each run for other work to pause (0: never)")
@@ -874,13 +940,13 @@ def main():
     try:
         m["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         sc = a.scenarios.split(",")
-        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser"}
+        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser", "smallfiles"}
         if unknown:
             ap.error(f"--scenarios: unknown {','.join(sorted(unknown))}")
         if set(sc) & {"download", "swarm", "verify"}:
             b.make_payload()
         steps = [("download", b.download_and_upload), ("swarm", b.swarm), ("verify", b.verify),
-                 ("scale", b.scale_run), ("browser", b.browser_run)]
+                 ("scale", b.scale_run), ("browser", b.browser_run), ("smallfiles", b.smallfiles_run)]
         for name, fn in steps:
             if name not in sc:
                 continue

@@ -4,6 +4,7 @@
 lt.py seed    TORRENT DIR --listen HOST:PORT [--dial-file F]
 lt.py leech   TORRENT DIR --listen HOST:PORT [--peer HOST:PORT]...
 lt.py recheck TORRENT DIR --listen HOST:PORT
+lt.py create  TORRENT DIR [--v1-only]
 
 seed:    trusts the data (seed_mode), libtorrent's high_performance_seed
          settings; prints {"type":"ready"} once seeding, then runs until
@@ -15,6 +16,10 @@ leech:   downloads, prints {"type":"complete","seconds":S}, pauses (which
 recheck: adds the torrent over complete data with no resume data, forces a
          full recheck, prints {"type":"checked","seconds":S,"pieces":N} once
          every piece is verified, and exits 0 (1 if pieces are missing).
+
+create:  makes a torrent of the tree DIR (named after it) with libtorrent's
+         default piece size; --v1-only leaves out the v2 hashes and the
+         padding files that align each file to a piece, so pieces span files.
 
 Everything is loopback only: no DHT, LSD, UPnP, NAT-PMP or uTP.
 """
@@ -132,15 +137,31 @@ def recheck(a):
     return 1
 
 
+def create(a):
+    fs = lt.file_storage()
+    lt.add_files(fs, a.dir)
+    ct = lt.create_torrent(fs, 0, lt.create_torrent.v1_only if a.v1_only else 0)
+    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(a.dir)))
+    with open(a.torrent, "wb") as f:
+        f.write(lt.bencode(ct.generate()))
+    emit(type="created", files=fs.num_files(), pieces=ct.num_pieces(), piece_length=ct.piece_length())
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["seed", "leech", "recheck"])
+    p.add_argument("mode", choices=["seed", "leech", "recheck", "create"])
     p.add_argument("torrent")
     p.add_argument("dir")
-    p.add_argument("--listen", required=True)
+    p.add_argument("--listen")
+    p.add_argument("--v1-only", action="store_true")
     p.add_argument("--peer", action="append", default=[])
     p.add_argument("--dial-file")
     a = p.parse_args()
+    if a.mode == "create":
+        return create(a)
+    if not a.listen:
+        p.error("--listen is required")
     os.makedirs(a.dir, exist_ok=True)
     return {"seed": seed, "leech": leech, "recheck": recheck}[a.mode](a)
 

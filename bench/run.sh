@@ -11,7 +11,7 @@
 # Env: BENCH_SIZE (16MiB, 256MiB, 1GiB; default 1GiB), BENCH_RUNS (default 3),
 # BENCH_OUT (report dir), BENCH_WORKDIR (scratch, needs 3x BENCH_SIZE),
 # BENCH_KEEP=1 (keep the scratch dir and logs), BENCH_SCENARIOS
-# (download,swarm,verify,scale,browser), BENCH_BROWSER_SIZE (the browser
+# (download,swarm,verify,scale,browser,smallfiles), BENCH_BROWSER_SIZE (the browser
 # scenario's torrent: default BENCH_SIZE up to 64MiB, 2MiB with --smoke; it
 # needs root for its loopback-only network namespace), BENCH_CACHE (where
 # anacrolix/torrent is built), BENCH_QUIET_WAIT (seconds to wait before each run for other work on the
@@ -46,8 +46,9 @@ mkdir -p bin "$CACHE"
 $GO build -o bin/braid ./cmd/native
 $GO build -o bin/bench-sha1limit ./bench/sha1limit
 $GO build -o bin/bench-scale ./bench/scale
+$GO build -o bin/bench-smallfiles ./bench/smallfiles
 
-SCENARIOS=${BENCH_SCENARIOS:-download,swarm,verify,scale,browser}
+SCENARIOS=${BENCH_SCENARIOS:-download,swarm,verify,scale,browser,smallfiles}
 case ",$SCENARIOS," in
 *,browser,*)
 	# The browser client, and the browser tests' npm packages it is driven with.
@@ -105,7 +106,7 @@ cleanup() {
 trap cleanup EXIT
 
 args=(--size "$SIZE" --runs "$RUNS" --workdir "$WORK" --out "$OUT" --braid "$ROOT/bin/braid"
-	--sha1limit "$ROOT/bin/bench-sha1limit" --scale "$ROOT/bin/bench-scale"
+	--sha1limit "$ROOT/bin/bench-sha1limit" --scale "$ROOT/bin/bench-scale" --smallfiles "$ROOT/bin/bench-smallfiles"
 	--anacrolix "$ANA" --anacrolix-version "$ANA_VERSION"
 	--scenarios "$SCENARIOS" --browser-size "${BENCH_BROWSER_SIZE:-}")
 if [ "$SMOKE" = 1 ]; then

@@ -153,7 +153,9 @@ func (w *diskWriter) run() {
 
 // write stores one batch. Blocks are sorted by offset (stable, so a
 // rewritten block keeps its order) to merge neighbours that arrived
-// interleaved from several peers; hash requests follow the batch's data.
+// interleaved from several peers. A piece is handed to the hasher as soon
+// as the last of its blocks in the batch is written, not after the whole
+// batch, so the hasher reads it while its files are still open.
 func (w *diskWriter) write(batch []diskOp, closing bool) {
 	slices.SortStableFunc(batch, func(a, b diskOp) int {
 		if a.hash != b.hash {
@@ -167,26 +169,53 @@ func (w *diskWriter) write(batch []diskOp, closing bool) {
 		}
 		return cmp.Compare(a.off, b.off)
 	})
+	data := len(batch)
+	for data > 0 && batch[data-1].hash {
+		data--
+	}
+	hashes := batch[data:]
+	var ends []int // per hash request: where its piece's last block in the batch ends; -1 once handed over
+	if len(hashes) > 0 && !closing {
+		last := make(map[int]int, len(hashes))
+		for k, op := range batch[:data] {
+			last[op.piece] = k + 1
+		}
+		ends = make([]int, len(hashes))
+		for k, op := range hashes {
+			ends[k] = last[op.piece]
+		}
+	}
+	w.hashUpTo(hashes, ends, 0)
 	i := 0
-	for i < len(batch) && !batch[i].hash {
+	for i < data {
 		j := i + 1
 		size := len(batch[i].data)
-		for j < len(batch) && !batch[j].hash && batch[j].off == batch[j-1].off+int64(len(batch[j-1].data)) &&
+		for j < data && batch[j].off == batch[j-1].off+int64(len(batch[j-1].data)) &&
 			size+len(batch[j].data) <= writeRunBytes {
 			size += len(batch[j].data)
 			j++
 		}
 		w.writeRun(batch[i:j], size)
+		w.hashUpTo(hashes, ends, j)
 		i = j
+	}
+}
+
+// hashUpTo hands the hasher each piece of hashes whose blocks in the batch
+// are all written (they end at or before written). No piece is hashed once
+// a write has failed.
+func (w *diskWriter) hashUpTo(hashes []diskOp, ends []int, written int) {
+	if len(ends) == 0 {
+		return
 	}
 	w.mu.Lock()
 	failed := w.err != nil
 	w.mu.Unlock()
-	if failed || closing {
-		return
-	}
-	for _, op := range batch[i:] {
-		w.onHash(op.piece)
+	for k, op := range hashes {
+		if ends[k] >= 0 && ends[k] <= written && !failed {
+			ends[k] = -1
+			w.onHash(op.piece)
+		}
 	}
 }
 

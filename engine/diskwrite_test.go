@@ -285,3 +285,35 @@ func BenchmarkWriteBlocks(b *testing.B) {
 		}
 	})
 }
+
+// A piece goes to the hasher as soon as its own blocks are written, not
+// after the whole burst, so the hasher reads it while its files are open.
+func TestDiskWriterHashesEachPieceOnceWritten(t *testing.T) {
+	const blk = 16384
+	const pieceLen = writeRunBytes
+	disk := newMemDisk(3 * pieceLen)
+	var mu sync.Mutex
+	writesAtHash := map[int]int{}
+	w := newDiskWriter(disk, func(piece int) {
+		_, writes := disk.snapshot()
+		mu.Lock()
+		writesAtHash[piece] = len(writes)
+		mu.Unlock()
+	})
+	for piece := range 3 {
+		for k := range pieceLen / blk {
+			stageBlock(w, piece, pieceLen, k*blk, blk, byte(piece))
+		}
+		w.stage(diskOp{piece: piece, hash: true})
+	}
+	w.flush(nil)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(writesAtHash) == 3
+	}, 5*time.Second, time.Millisecond)
+	w.close()
+	assert.Equal(t, map[int]int{0: 1, 1: 2, 2: 3}, writesAtHash, "piece p hashed right after its run, before the next")
+	_, writes := disk.snapshot()
+	assert.Len(t, writes, 3)
+}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/braid-bt/braid/core/metainfo"
 )
@@ -51,10 +52,28 @@ type FileStorage struct {
 	total    int64
 	readOnly bool
 
-	mu     sync.Mutex
-	cache  *handleCache
-	dirty  map[int]bool // written since the last Sync
-	closed bool
+	// opener opens data files (openFile; tests count its calls); syncer
+	// flushes a file, or with whole set its filesystem (Sync).
+	opener func(name string, flag int, perm fs.FileMode) (*os.File, error)
+	syncer func(f *os.File, whole bool) error
+
+	mu    sync.Mutex
+	cache *handleCache
+	dirty map[int]bool // written since the last Sync
+	// devs is the filesystem of each file opened for writing (where the
+	// platform says), so Sync flushes each filesystem once.
+	devs map[int]uint64
+	// dirs holds the directories between dir and the files, dir included,
+	// that a file open found safe (checked or made): each is looked at once
+	// per storage, not on every open.
+	dirs map[string]bool
+	// opening marks the files a caller is opening or extending now.
+	opening map[int]chan struct{}
+	// states is FileStates' last answer per file; it is read again for a
+	// file only once a write has moved wgen past sgen.
+	states     []FileState
+	wgen, sgen []uint64
+	closed     bool
 }
 
 var _ Storage = (*FileStorage)(nil)
@@ -74,7 +93,12 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 		dir:      abs,
 		realDir:  resolveExisting(abs),
 		readOnly: opts.ReadOnly,
+		opener:   openFile,
+		syncer:   syncFile,
 		dirty:    make(map[int]bool),
+		devs:     make(map[int]uint64),
+		dirs:     make(map[string]bool),
+		opening:  make(map[int]chan struct{}),
 	}
 	max := opts.MaxOpenFiles
 	if max <= 0 {
@@ -90,6 +114,7 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 
 	filePaths := make(map[string]int, len(info.Files))
 	dirPaths := make(map[string]bool)
+	seen := make(map[string]bool) // directories checked by this open: true if present
 	var off int64
 	for i, f := range info.Files {
 		if f.Length < 0 || f.Offset != off || off > (1<<62)-f.Length {
@@ -98,6 +123,14 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 		p, err := s.mapPath(info, f.Path)
 		if err != nil {
 			return nil, fmt.Errorf("persist: file %d: %w", i, err)
+		}
+		s.files = append(s.files, diskFile{path: p, offset: off, length: f.Length, padding: f.Padding})
+		off += f.Length
+		if f.Padding {
+			s.states = append(s.states, FileState{Size: -1})
+			// Never stored: its path may repeat (libtorrent names padding
+			// files by their size) and needs no check on disk.
+			continue
 		}
 		if j, dup := filePaths[p]; dup {
 			return nil, fmt.Errorf("persist: files %d and %d share path %s: %w", j, i, p, ErrUnsafePath)
@@ -112,16 +145,19 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 			}
 			dirPaths[d] = true
 		}
-		if err := s.checkOnDisk(p); err != nil {
+		fi, err := s.checkOnDisk(p, seen)
+		if err != nil {
 			return nil, fmt.Errorf("persist: file %d: %w", i, err)
 		}
-		s.files = append(s.files, diskFile{path: p, offset: off, length: f.Length, padding: f.Padding})
-		off += f.Length
+		s.states = append(s.states, stateOf(fi))
 	}
 	if off != info.Length {
 		return nil, fmt.Errorf("persist: files total %d bytes, info says %d", off, info.Length)
 	}
 	s.total = off
+	// The checks above read every state: FileStates starts from them.
+	s.wgen = make([]uint64, len(s.files))
+	s.sgen = make([]uint64, len(s.files))
 
 	if !s.readOnly {
 		for i, f := range s.files {
@@ -129,6 +165,7 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*FileStorage,
 				if err := s.createEmpty(i); err != nil {
 					return nil, err
 				}
+				s.wgen[i]++
 			}
 		}
 	}
@@ -189,48 +226,146 @@ func (s *FileStorage) mapPath(info *metainfo.Info, path []string) (string, error
 // checkOnDisk walks the existing components of p below dir and refuses a
 // symlink that resolves outside dir (or nowhere: creating through a dangling
 // link would write wherever it points) and a final entry that is not a
-// regular file. It runs before every open to keep the race window small.
-func (s *FileStorage) checkOnDisk(p string) error {
+// regular file; it returns the file's stat, nil when absent. seen, when given, remembers the directories already walked
+// (true: present), so a tree of many files costs one look per directory.
+func (s *FileStorage) checkOnDisk(p string, seen map[string]bool) (fs.FileInfo, error) {
 	rel, err := filepath.Rel(s.dir, p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, ErrUnsafePath)
+		return nil, fmt.Errorf("%s: %w", p, ErrUnsafePath)
 	}
 	cur := s.dir
 	comps := strings.Split(rel, string(filepath.Separator))
-	for i, c := range comps {
+	for _, c := range comps[:len(comps)-1] {
 		cur = filepath.Join(cur, c)
-		fi, err := os.Lstat(cur)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			target, err := filepath.EvalSymlinks(cur)
-			if err != nil {
-				return fmt.Errorf("%s is a dangling symlink: %w", cur, ErrUnsafePath)
+		present, known := seen[cur]
+		if !known {
+			if present, err = s.checkDir(cur); err != nil {
+				return nil, err
 			}
-			if !within(s.realDir, target) {
-				return fmt.Errorf("%s is a symlink to %s outside %s: %w", cur, target, s.dir, ErrUnsafePath)
+			if seen != nil {
+				seen[cur] = present
 			}
-			if fi, err = os.Stat(cur); err != nil {
+		}
+		if !present {
+			return nil, nil
+		}
+	}
+	return s.checkFile(p)
+}
+
+// checkDir checks one directory below dir whose parent is known to be
+// safe: absent, a directory, or a symlink to a directory inside dir.
+func (s *FileStorage) checkDir(d string) (present bool, err error) {
+	fi, err := os.Lstat(d)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = s.followLink(d); err != nil {
+			return false, err
+		}
+	}
+	if !fi.IsDir() {
+		return false, &fs.PathError{Op: "open", Path: d, Err: syscall.ENOTDIR}
+	}
+	return true, nil
+}
+
+// checkFile checks a file's own entry: absent (nil stat), a regular file,
+// or a symlink to one inside dir (the stat of what it points at).
+func (s *FileStorage) checkFile(p string) (fs.FileInfo, error) {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = s.followLink(p); err != nil {
+			return nil, err
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%v): %w", p, fi.Mode().Type(), ErrUnsafePath)
+	}
+	return fi, nil
+}
+
+// followLink resolves the symlink at p, refusing one that dangles or leads
+// outside dir, and returns what it points at.
+func (s *FileStorage) followLink(p string) (fs.FileInfo, error) {
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s is a dangling symlink: %w", p, ErrUnsafePath)
+	}
+	if !within(s.realDir, target) {
+		return nil, fmt.Errorf("%s is a symlink to %s outside %s: %w", p, target, s.dir, ErrUnsafePath)
+	}
+	return os.Stat(p)
+}
+
+// prepareDirs checks, and with create makes, the directories from dir down
+// to file p's parent. Each is looked at once per storage: one found safe
+// is remembered, so later opens of files in it go straight to the file.
+// A symlink planted where a directory was not yet seen is refused as at
+// open. Without create it stops at the first missing directory.
+func (s *FileStorage) prepareDirs(p string, create bool) error {
+	var todo []string
+	s.mu.Lock()
+	for d := filepath.Dir(p); !s.dirs[d]; d = filepath.Dir(d) {
+		todo = append(todo, d)
+		if d == s.dir || !within(s.dir, d) {
+			break
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range slices.Backward(todo) {
+		if d == s.dir {
+			if !create {
+				continue // dir itself is the user's; not checked, as at open
+			}
+			if err := os.MkdirAll(d, 0o755); err != nil {
 				return err
 			}
+		} else {
+			present, err := s.checkDir(d)
+			if err != nil {
+				return err
+			}
+			if !present {
+				if !create {
+					return nil
+				}
+				if err := os.Mkdir(d, 0o755); errors.Is(err, fs.ErrExist) {
+					// Made by someone else meanwhile: check what it is.
+					if present, err = s.checkDir(d); err == nil && !present {
+						err = &fs.PathError{Op: "mkdir", Path: d, Err: fs.ErrNotExist}
+					}
+					if err != nil {
+						return err
+					}
+				} else if err != nil {
+					return err
+				}
+			}
 		}
-		if i == len(comps)-1 && !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s is not a regular file (%v): %w", cur, fi.Mode().Type(), ErrUnsafePath)
-		}
+		s.mu.Lock()
+		s.dirs[d] = true
+		s.mu.Unlock()
 	}
 	return nil
 }
 
 func (s *FileStorage) createEmpty(i int) error {
 	p := s.files[i].path
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := s.prepareDirs(p, true); err != nil {
 		return fmt.Errorf("persist: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := s.opener(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("persist: %w", err)
 	}
@@ -239,113 +374,197 @@ func (s *FileStorage) createEmpty(i int) error {
 
 // open opens file i: for writing it creates the file and its directories and
 // extends it, sparsely, to its length; for reading a missing file is an
-// error wrapping fs.ErrNotExist. Called with s.mu held.
-func (s *FileStorage) open(i int, write bool) (*os.File, bool, error) {
+// error wrapping fs.ErrNotExist. A file opened for writing comes with its
+// stat. Runs without s.mu: the checks and the open are file I/O.
+func (s *FileStorage) open(i int, write bool) (*os.File, bool, fs.FileInfo, error) {
 	df := &s.files[i]
-	if err := s.checkOnDisk(df.path); err != nil {
-		return nil, false, err
+	if err := s.prepareDirs(df.path, write); err != nil {
+		return nil, false, nil, err
+	}
+	if _, err := s.checkFile(df.path); err != nil {
+		return nil, false, nil, err
 	}
 	if !write {
 		if !s.readOnly {
 			// Read-write when allowed, so a later write reuses the handle.
-			f, err := os.OpenFile(df.path, os.O_RDWR, 0)
+			f, err := s.opener(df.path, os.O_RDWR, 0)
 			if err == nil {
-				return f, true, nil
+				return f, true, nil, nil
 			}
 			if !errors.Is(err, fs.ErrPermission) {
-				return nil, false, err
+				return nil, false, nil, err
 			}
 		}
-		f, err := os.Open(df.path)
-		return f, false, err
+		f, err := s.opener(df.path, os.O_RDONLY, 0)
+		return f, false, nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(df.path), 0o755); err != nil {
-		return nil, false, err
-	}
-	f, err := os.OpenFile(df.path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := s.opener(df.path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	if err := extend(f, df.length); err != nil {
+	fi, err := extend(f, df.length)
+	if err != nil {
 		f.Close()
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	return f, true, nil
+	return f, true, fi, nil
 }
 
 // extend grows a file to its length the first time it is opened for writing,
 // sparsely: no zeros are written.
-func extend(f *os.File, length int64) error {
+func extend(f *os.File, length int64) (fs.FileInfo, error) {
 	fi, err := f.Stat()
 	if err == nil && fi.Size() < length {
 		err = f.Truncate(length)
 	}
-	return err
+	return fi, err
+}
+
+// noteDevice remembers the filesystem of file i for Sync. s.mu held.
+func (s *FileStorage) noteDevice(i int, fi fs.FileInfo) {
+	if fi == nil {
+		return
+	}
+	if dev, ok := deviceOf(fi); ok {
+		s.devs[i] = dev
+	}
 }
 
 // acquire returns a referenced handle for file i; release it when done.
+// Each file has at most one handle in the cache, shared by reads, writes,
+// hashing and Sync; it is opened once and reused until the LRU evicts it.
+// Opening and extending run outside s.mu, one caller per file at a time:
+// others wait for it, so none sees a file created but not yet extended.
 func (s *FileStorage) acquire(i int, write bool) (*handle, error) {
 	if write && s.readOnly {
 		return nil, ErrReadOnly
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
+	for {
+		if s.closed {
+			s.mu.Unlock()
+			return nil, ErrClosed
+		}
+		h := s.cache.get(i)
+		if h != nil && (!write || h.writable && h.extended) {
+			h.refs++
+			s.mu.Unlock()
+			return h, nil
+		}
+		wait, busy := s.opening[i]
+		if !busy {
+			break
+		}
+		s.mu.Unlock()
+		<-wait
+		s.mu.Lock()
 	}
+	done := make(chan struct{})
+	s.opening[i] = done
+	h, toClose, err := s.reopenLocked(i, write)
+	delete(s.opening, i)
+	close(done)
+	s.mu.Unlock()
+	closeFiles(toClose)
+	return h, err
+}
+
+// reopenLocked gives file i a handle fit for write, extending the cached
+// one or opening the file. Called with s.mu held and s.opening[i] set;
+// the lock is let go around the file I/O. Returns files to close.
+func (s *FileStorage) reopenLocked(i int, write bool) (*handle, []*os.File, error) {
 	h := s.cache.get(i)
-	if h != nil && write && h.writable && !h.extended {
+	if h != nil && h.writable {
 		// Opened by a read; the first write extends the file first.
-		if err := extend(h.f, s.files[i].length); err != nil {
-			return nil, err
+		h.refs++
+		s.mu.Unlock()
+		fi, err := extend(h.f, s.files[i].length)
+		s.mu.Lock()
+		if err != nil {
+			h.refs--
+			if h.dropped && h.refs == 0 {
+				return nil, []*os.File{h.f}, err
+			}
+			return nil, nil, err
 		}
 		h.extended = true
+		s.noteDevice(i, fi)
+		return h, nil, nil
 	}
-	if h != nil && (h.writable || !write) {
-		h.refs++
-		if write {
-			s.dirty[i] = true
-		}
-		return h, nil
-	}
+	var toClose []*os.File
 	if h != nil {
-		s.drop(h) // read-only handle; reopen for writing
+		toClose = s.drop(h, toClose) // read-only handle; reopen for writing
 	}
-	f, writable, err := s.open(i, write)
+	s.mu.Unlock()
+	closeFiles(toClose)
+	toClose = nil
+	f, writable, fi, err := s.open(i, write)
+	s.mu.Lock()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if s.closed {
+		return nil, []*os.File{f}, ErrClosed
+	}
+	if write {
+		s.noteDevice(i, fi)
 	}
 	h = &handle{f: f, idx: i, writable: writable, extended: write, refs: 1}
 	for _, old := range s.cache.add(h) {
-		s.dropLocked(old)
+		toClose = s.dropLocked(old, toClose)
 	}
-	if write {
-		s.dirty[i] = true
-	}
-	return h, nil
+	return h, toClose, nil
 }
 
-func (s *FileStorage) release(h *handle) {
+// release ends a use of h; wrote marks file i written (for Sync and
+// FileStates) now that the write is done.
+func (s *FileStorage) release(h *handle) { s.releaseAfter(h, false) }
+
+func (s *FileStorage) releaseAfter(h *handle, wrote bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	if wrote {
+		s.dirty[h.idx] = true
+		s.wgen[h.idx]++
+	}
 	h.refs--
-	if h.dropped && h.refs == 0 {
+	last := h.dropped && h.refs == 0
+	s.mu.Unlock()
+	if last {
 		h.f.Close()
 	}
 }
 
-// drop removes h from the cache and closes it once unused. s.mu held.
-func (s *FileStorage) drop(h *handle) error {
+// drop removes h from the cache; its file joins toClose if unused, else
+// its last user closes it. s.mu held.
+func (s *FileStorage) drop(h *handle, toClose []*os.File) []*os.File {
 	s.cache.remove(h)
-	return s.dropLocked(h)
+	return s.dropLocked(h, toClose)
 }
 
-func (s *FileStorage) dropLocked(h *handle) error {
+func (s *FileStorage) dropLocked(h *handle, toClose []*os.File) []*os.File {
 	h.dropped = true
 	if h.refs == 0 {
-		return h.f.Close()
+		toClose = append(toClose, h.f)
 	}
-	return nil
+	return toClose
+}
+
+func closeFiles(files []*os.File) error {
+	var errs []error
+	for _, f := range files {
+		if err := f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("persist: close: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncFile flushes f, or with whole the filesystem holding it.
+func syncFile(f *os.File, whole bool) error {
+	if whole {
+		return syncFS(f)
+	}
+	return f.Sync()
 }
 
 // fileAt is the index of the first file holding byte off, skipping
@@ -433,7 +652,7 @@ func (s *FileStorage) WriteAt(p []byte, off int64) (int, error) {
 			return n, fmt.Errorf("persist: write: %w", err)
 		}
 		m, err := h.f.WriteAt(p[n:n+int(chunk)], fileOff)
-		s.release(h)
+		s.releaseAfter(h, true)
 		n += m
 		if err != nil {
 			return n, fmt.Errorf("persist: write: %w", err)
@@ -442,35 +661,84 @@ func (s *FileStorage) WriteAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// Sync fsyncs every file written since the last Sync, including files whose
-// handles the LRU has since closed.
+// syncWholeFrom is how many files written since the last Sync make Sync
+// flush their filesystem in one call (where the platform has one) instead
+// of fsyncing each.
+const syncWholeFrom = 16
+
+// Sync makes every write that completed before it durable: on Linux one
+// syncfs per filesystem holding at least syncWholeFrom files written since
+// the last Sync, else an fsync of each such file, including files whose
+// handles the LRU has since closed. With nothing written since the last
+// Sync it does nothing. On failure the files stay marked, for the next Sync.
 func (s *FileStorage) Sync() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	var idx []int
+	if len(s.dirty) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	idx := make([]int, 0, len(s.dirty))
 	for i := range s.dirty {
 		idx = append(idx, i)
 	}
 	clear(s.dirty)
-	s.mu.Unlock()
 	slices.Sort(idx)
+	// A filesystem holding many written files is flushed whole, through a
+	// file still open if there is one; a few files are fsynced one by one,
+	// so a torrent of a few big files never waits for other programs' data.
+	type target struct {
+		file  int
+		whole bool
+	}
+	var targets []target
+	byDev := make(map[uint64][]int)
+	for _, i := range idx {
+		dev, known := s.devs[i]
+		if !syncByFilesystem || !known {
+			targets = append(targets, target{i, false})
+			continue
+		}
+		byDev[dev] = append(byDev[dev], i)
+	}
+	for _, files := range byDev {
+		if len(files) < syncWholeFrom {
+			for _, i := range files {
+				targets = append(targets, target{i, false})
+			}
+			continue
+		}
+		t := target{files[0], true}
+		for _, i := range files {
+			if s.cache.byIndex[i] != nil {
+				t.file = i
+				break
+			}
+		}
+		targets = append(targets, t)
+	}
+	s.mu.Unlock()
 
 	var errs []error
-	for _, i := range idx {
-		h, err := s.acquire(i, false)
+	for _, t := range targets {
+		h, err := s.acquire(t.file, false)
 		if err == nil {
-			err = h.f.Sync()
+			err = s.syncer(h.f, t.whole)
 			s.release(h)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("persist: sync %s: %w", s.files[i].path, err))
-			s.mu.Lock()
-			s.dirty[i] = true
-			s.mu.Unlock()
+			errs = append(errs, fmt.Errorf("persist: sync %s: %w", s.files[t.file].path, err))
 		}
+	}
+	if len(errs) > 0 {
+		s.mu.Lock()
+		for _, i := range idx {
+			s.dirty[i] = true
+		}
+		s.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -479,22 +747,23 @@ func (s *FileStorage) Sync() error {
 // Data is not fsynced: call Sync first when durability matters.
 func (s *FileStorage) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	return s.closeAllLocked()
+	toClose := s.dropAllLocked()
+	s.mu.Unlock()
+	return closeFiles(toClose)
 }
 
-func (s *FileStorage) closeAllLocked() error {
-	var errs []error
+// dropAllLocked empties the cache and returns the files to close. s.mu held.
+func (s *FileStorage) dropAllLocked() []*os.File {
+	var toClose []*os.File
 	for _, h := range s.cache.all() {
-		if err := s.drop(h); err != nil {
-			errs = append(errs, fmt.Errorf("persist: close: %w", err))
-		}
+		toClose = s.drop(h, toClose)
 	}
-	return errors.Join(errs...)
+	return toClose
 }
 
 // DeleteData removes the torrent's files and then those of the torrent's
@@ -511,8 +780,15 @@ func (s *FileStorage) DeleteData() error {
 	if s.closed {
 		return ErrClosed
 	}
-	_ = s.closeAllLocked() // close errors don't matter for files about to go
+	_ = closeFiles(s.dropAllLocked()) // close errors don't matter for files about to go
 	clear(s.dirty)
+	clear(s.devs)
+	clear(s.dirs)
+	for i := range s.wgen {
+		if !s.files[i].padding {
+			s.wgen[i]++
+		}
+	}
 
 	var errs []error
 	dirs := make(map[string]bool)
@@ -520,7 +796,7 @@ func (s *FileStorage) DeleteData() error {
 		if df.padding {
 			continue
 		}
-		if err := s.checkOnDisk(df.path); err != nil {
+		if _, err := s.checkOnDisk(df.path, nil); err != nil {
 			// Reached through a bad link, or not a regular file as ours are.
 			errs = append(errs, fmt.Errorf("persist: delete %s: %w", df.path, err))
 			continue
@@ -550,19 +826,49 @@ func (s *FileStorage) DeleteData() error {
 	return errors.Join(errs...)
 }
 
-// FileStates reports each file's size and modification time on disk; a
-// missing file, and a padding file (never stored), has Size -1.
-func (s *FileStorage) FileStates() []FileState {
-	out := make([]FileState, len(s.files))
-	for i, df := range s.files {
-		fi, err := os.Stat(df.path)
-		if df.padding || err != nil {
-			out[i] = FileState{Size: -1}
-			continue
-		}
-		out[i] = FileState{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+// stateOf is the FileState of a stat, nil for a missing file.
+func stateOf(fi fs.FileInfo) FileState {
+	if fi == nil {
+		return FileState{Size: -1}
 	}
-	return out
+	return FileState{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+}
+
+// FileStates reports each file's size and modification time on disk; a
+// missing file, and a padding file (never stored), has Size -1. A file is
+// looked at again only after this storage has written to it: what others
+// do to a file meanwhile is seen by the next storage opened on it, which
+// is when a record's states are compared with the disk.
+func (s *FileStorage) FileStates() []FileState {
+	type stale struct {
+		file int
+		gen  uint64
+	}
+	var todo []stale
+	s.mu.Lock()
+	for i := range s.files {
+		if s.sgen[i] != s.wgen[i] {
+			todo = append(todo, stale{i, s.wgen[i]})
+		}
+	}
+	s.mu.Unlock()
+	got := make([]FileState, len(todo))
+	for k, st := range todo {
+		fi, err := os.Stat(s.files[st.file].path)
+		if err != nil {
+			fi = nil
+		}
+		got[k] = stateOf(fi)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, st := range todo {
+		s.states[st.file] = got[k]
+		if s.wgen[st.file] == st.gen {
+			s.sgen[st.file] = st.gen
+		}
+	}
+	return slices.Clone(s.states)
 }
 
 // Paths returns the absolute path of each file, in torrent order.
