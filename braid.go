@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/engine"
+	"github.com/braid-bt/braid/node"
 	"github.com/braid-bt/braid/persist"
 )
 
@@ -32,6 +33,9 @@ var (
 	ErrNoSuchFile = errors.New("no such file in the torrent")
 	// ErrQuota wraps storage quota errors (the browser's IndexedDB is full).
 	ErrQuota = persist.ErrQuota
+	// ErrBlocklist wraps every failure to load Config.Blocklist: a missing
+	// file, a failed download, a malformed line (named by its number).
+	ErrBlocklist = node.ErrBlocklist
 )
 
 // versionPrefix is Braid's BEP 20 peer id prefix: client "BD", version 0.0.0.1.
@@ -139,6 +143,16 @@ type Config struct {
 	// RTCLoopback lets WebRTC use loopback addresses: local demos and tests
 	// on one machine.
 	RTCLoopback bool
+	// Blocklist is an IP blocklist file, or natively an http:// or
+	// https:// URL to fetch it from (within 2 minutes and 64 MiB): P2P
+	// plaintext ("description:first-last"), eMule ipfilter.dat ("first -
+	// last , level , description"; level 128 and up allows) or bare
+	// ranges, IPv4 and IPv6, plain or gzip (package blocklist). Peers at
+	// blocked addresses are neither dialled nor accepted, on every
+	// transport whose peers have an IP, whoever named them (trackers, the
+	// DHT, PEX, WithPeers). A list that cannot be read or has a malformed
+	// line fails New (ErrBlocklist). Client.ReloadBlocklist reads it again.
+	Blocklist string
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }

@@ -29,7 +29,11 @@ type Pieces struct {
 var DefaultStatsFields = []string{"name", "speed", "downloaded", "bytes_size"}
 
 // statsFields computes each field from a snapshot. Byte counts are int64,
-// rates float64 bytes per second.
+// rates float64 bytes per second. "blocked" (int64) counts this torrent's
+// candidate addresses and dials the blocklist (Config.Blocklist) refused
+// and its connections closed when the list was reloaded; "client_blocked"
+// (int64) is the client's count (Client.Blocked), incoming connections
+// refused before their handshake named a torrent included.
 var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 	"info_hash": func(t *Torrent, s *snapshot) any { return t.InfoHash().String() },
 	"name":      func(t *Torrent, s *snapshot) any { return t.Name() },
@@ -108,6 +112,8 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 		return out
 	},
 	"verified_on_start": func(t *Torrent, s *snapshot) any { return s.Check.Valid },
+	"blocked":           func(t *Torrent, s *snapshot) any { return t.t.Blocked() },
+	"client_blocked":    func(t *Torrent, s *snapshot) any { return t.c.Blocked() },
 	"resume": func(t *Torrent, s *snapshot) any {
 		return map[string]any{"record": string(t.record), "checked": s.Check.Checked, "valid": s.Check.Valid, "invalid": s.Check.Invalid}
 	},

@@ -42,7 +42,14 @@ func (e *Engine) dial(ctx context.Context, d transport.Dialer, addr string) (net
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	return d.Dial(ctx, addr)
+	c, err := d.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.refuseDialled(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // withoutScheme is the "host:port" of a "scheme://host:port" peer address

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,14 @@ type Config struct {
 	// Version is the client version our extension handshakes advertise
 	// ("Braid 0.1.0"); empty: none.
 	Version string
+	// Blocked, if set, reports whether peers at an IP are refused (an IP
+	// blocklist; IPv4-mapped IPv6 is asked as IPv4). It is asked on every
+	// accept, before the handshake, and of every address before it is
+	// dialled (and of the IP a dialled host name reached); candidates
+	// from trackers, the DHT, PEX and the user it refuses are never
+	// remembered. It may change its answers (see DropBlocked) and must be
+	// safe for concurrent use.
+	Blocked func(netip.Addr) bool
 }
 
 func (c *Config) setDefaults() {
@@ -113,6 +122,7 @@ type Engine struct {
 	conns    atomic.Int64 // established peer connections, all torrents
 	halfOpen atomic.Int64 // our dials in progress
 	inbound  atomic.Int64 // incoming connections still handshaking
+	blocked  atomic.Int64 // connections and candidates Config.Blocked refused
 
 	pendingMu sync.Mutex
 	pendingIP map[string]int // incoming handshakes per remote IP
@@ -171,6 +181,10 @@ func (e *Engine) serve(l transport.Acceptor) {
 				}
 				e.cfg.Logger.Warn("accept", "err", err)
 				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			if e.refuseIncoming(c) {
+				_ = c.Close()
 				continue
 			}
 			ip := peers.HostOf(c.RemoteAddr().String())

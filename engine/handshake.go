@@ -98,6 +98,10 @@ func (e *Engine) handshake(ih [20]byte) wire.Handshake {
 // and a fallback dial to it would wait out its connect timeout in a dial
 // slot.
 func (e *Engine) dialPeer(ctx context.Context, ih [20]byte, addr string) (pendingConn, error) {
+	if e.blockedIP(addrIP(addr)) {
+		e.blocked.Add(1)
+		return pendingConn{}, fmt.Errorf("%s: %w", addr, &dialFailed{errBlocked})
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.HandshakeTimeout)
 	defer cancel()
 	d, daddr, err := e.dialerFor(addr)

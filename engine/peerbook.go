@@ -55,8 +55,12 @@ func (t *Torrent) fillPeers(now time.Time) {
 func (t *Torrent) onDialFailed(addr string, err error, now time.Time) {
 	t.e.cfg.Logger.Debug("dial failed", "addr", addr, "err", err)
 	f := peers.DialError
-	if errors.Is(err, errSelf) {
+	switch {
+	case errors.Is(err, errSelf):
 		f = peers.DialSelf
+	case errors.Is(err, errBlocked):
+		f = peers.DialBlocked
+		t.blocked.Add(1)
 	}
 	t.book.DialFailed(addr, f, now)
 }

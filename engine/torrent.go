@@ -110,6 +110,7 @@ type Torrent struct {
 	filesLen    atomic.Int64 // Info().FilesLength(), once the info is known
 	completedAt atomic.Int64
 	metaPeers   atomic.Int64 // connected peers while fetching metadata
+	blocked     atomic.Int64 // candidates and dials the blocklist refused
 	numPeers    atomic.Int64 // connected peers, for signallers deciding to offer
 	private     atomic.Bool  // BEP 27: no DHT, no PEX
 	idsMu       sync.RWMutex // the loop's writes to byID; others read under it
@@ -154,10 +155,10 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
 		checked: make(chan struct{}), completed: make(chan struct{}), gone: make(chan struct{}),
 		peers: make(map[session.PeerID]*peerConn), byID: make(map[[20]byte]session.PeerID),
-		book:    peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent}),
 		addedAt: e.clock.Now(), req2: mse.Req2(spec.InfoHash),
 		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(),
 	}
+	t.book = peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent, Blocked: t.bookFilter})
 	t.state.Store(StateChecking)
 	if spec.Info == nil {
 		t.state.Store(StateMetadata)

@@ -65,6 +65,12 @@ type Config struct {
 	// unset. Nil: UPnP IGD and NAT-PMP (package portmap) natively, nothing
 	// in the browser; tests pass a fake.
 	MapPorts func(tcpPort int, udpPorts []int) PortMapper
+	// Blocklist is an IP blocklist to refuse peers by (package
+	// blocklist's formats, plain or gzip): a file, or natively an http://
+	// or https:// URL (fetched within BlocklistFetchTimeout and
+	// MaxBlocklistDownload bytes). A list that cannot be read fails New,
+	// wrapping ErrBlocklist. ReloadBlocklist reads it again.
+	Blocklist string
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }
@@ -99,6 +105,8 @@ type Node struct {
 	wsURL string     // the WebSocket listener's URL; "" without one
 	dht   dht.Server // nil without a DHT
 	ports PortMapper // nil when no mapping was asked for
+	// blocks is the current IP blocklist (none without Config.Blocklist).
+	blocks blockHolder
 
 	closeOnce sync.Once
 	closeErr  error
@@ -173,6 +181,7 @@ func (n *Node) startEngine(ecfg engine.Config, ts []transport.Transport, hashWor
 		ecfg.SignalTrackers = n.cfg.WSTrackers
 	}
 	ecfg.Transports = ts
+	ecfg.Blocked = n.blocks.blocked
 	if n.dht != nil {
 		ecfg.DHT = n.dht
 	}

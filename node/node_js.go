@@ -28,6 +28,9 @@ type platform struct{ db *persist.IDB }
 // NoListen and no WSListenAddr; it has no DHT (NoDHT unset is logged).
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
+	if _, err := openBlocklist(cfg.Blocklist); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := persist.OpenIDB(ctx, cfg.StateDir)
@@ -71,4 +74,10 @@ func (p platform) openStorage(_ string, ih [20]byte, info *metainfo.Info) (persi
 		return nil, false, fmt.Errorf("open pieces in IndexedDB: %w", err)
 	}
 	return st, st.HasData(), nil
+}
+
+// loadBlocklist: a browser reads no files (and its fetches would be
+// cross-origin).
+func loadBlocklist(src string) (blocker, error) {
+	return nil, fmt.Errorf("%w %s: %w", ErrBlocklist, src, errBrowser)
 }

@@ -48,11 +48,16 @@ func (u undo) run() {
 // opened is released.
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
+	blocks, err := openBlocklist(cfg.Blocklist)
+	if err != nil {
+		return nil, err
+	}
 	state, err := persist.NewFileStateStore(cfg.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("open state directory: %w", err)
 	}
 	n := &Node{cfg: cfg, state: state}
+	n.blocks.store(blocks)
 	var opened undo
 	defer func() {
 		if err != nil {

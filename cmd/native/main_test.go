@@ -23,6 +23,8 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.torrent")
 	require.NoError(t, os.WriteFile(garbage, []byte("not a torrent"), 0o644))
+	badList := filepath.Join(dir, "list.p2p")
+	require.NoError(t, os.WriteFile(badList, []byte("# list\nok:1.2.3.4-1.2.3.5\nbad:1.2.3.4\n"), 0o644))
 	unsafe := filepath.Join(dir, "unsafe.torrent")
 	// A multi-file torrent whose file path climbs out of the download dir.
 	require.NoError(t, os.WriteFile(unsafe, []byte("d4:infod5:filesld6:lengthi5e4:pathl2:..4:evileee4:name1:x12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"), 0o644))
@@ -46,6 +48,10 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 		{"create without -o", []string{"create", dir}, exitUsage, "-o OUT is required"},
 		{"create bad piece length", []string{"create", "-o", filepath.Join(dir, "x.torrent"), "--piece-length", "lots", dir}, exitUsage, "piece-length"},
 		{"tracker bad interval", []string{"tracker", "--interval", "0"}, exitUsage, "interval"},
+		{"malformed blocklist", []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--dir", dir, "--state-dir", dir,
+			"--blocklist", badList, garbage}, exitUsage, "blocklist line 3: "},
+		{"missing blocklist", []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--dir", dir, "--state-dir", dir,
+			"--blocklist", filepath.Join(dir, "nope.p2p"), garbage}, exitUsage, "no such file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,6 +69,9 @@ func runREPL(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := &repl{c: c, fs: fs, peers: f.peers, dirOpt: dirOpt, out: stdout}
+	if cfg.Blocklist != "" {
+		defer reloadOnHangup(c, stderr)()
+	}
 	fmt.Fprintf(stdout, "braid %s — type 'help' for commands; listening on %s\n", braid.Release(), c.ListenAddr())
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 4096), 1<<20)

@@ -66,6 +66,13 @@ type Config struct {
 	// MaxCandidates caps the addresses remembered [2000]. User-named
 	// addresses are remembered beyond it.
 	MaxCandidates int
+	// Blocked, if set, refuses addresses whose IP it reports (an IP
+	// blocklist): Add refuses them and Dials forgets them instead of
+	// returning them, so a list that changes applies to candidates already
+	// known. It is called with the IP as HostOf gives it (IPv4-mapped
+	// IPv6 as IPv4); addresses without an IP (WebRTC peer ids, WebSocket
+	// URLs naming a host) are not asked about.
+	Blocked func(netip.Addr) bool
 }
 
 // Back-off. A failed dial waits fails²×15 s; a dropped connection waits
@@ -103,6 +110,7 @@ type Book struct {
 type candidate struct {
 	addr   string
 	host   string
+	ip     netip.Addr // the host's IP; invalid when it is a name or none
 	source Source
 	named  bool
 	seq    uint64
@@ -133,7 +141,7 @@ func New(cfg Config) *Book {
 }
 
 // Add remembers addr as a candidate, due at once, and reports whether it
-// is new. Addresses of banned hosts are refused, and past MaxCandidates
+// is new. Addresses of banned or blocked hosts are refused, and past MaxCandidates
 // all but user-named ones. A known address stays as it is, except that
 // naming it (FromUser) makes it named.
 func (b *Book) Add(addr string, src Source, now time.Time) bool {
@@ -147,9 +155,18 @@ func (b *Book) Add(addr string, src Source, now time.Time) bool {
 	if b.banned[host] || (src != FromUser && len(b.cands) >= b.cfg.MaxCandidates) {
 		return false
 	}
+	ip, _ := netip.ParseAddr(host)
+	if b.blocked(ip) {
+		return false
+	}
 	b.seq++
-	b.cands[addr] = &candidate{addr: addr, host: host, source: src, named: src == FromUser, seq: b.seq, due: now}
+	b.cands[addr] = &candidate{addr: addr, host: host, ip: ip, source: src, named: src == FromUser, seq: b.seq, due: now}
 	return true
+}
+
+// blocked asks Config.Blocked about ip, if it is one.
+func (b *Book) blocked(ip netip.Addr) bool {
+	return b.cfg.Blocked != nil && ip.IsValid() && b.cfg.Blocked(ip)
 }
 
 // AddListenPort remembers the listen port an incoming peer at remote

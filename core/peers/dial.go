@@ -13,7 +13,8 @@ import (
 //
 // Among the candidates due (not in flight, not backing off, not
 // connected), user-named ones come first, then the earliest due (a new
-// candidate is due when added), then the first added.
+// candidate is due when added), then the first added. A candidate due
+// whose IP Config.Blocked now reports is forgotten instead.
 func (b *Book) Dials(now time.Time, room int) []string {
 	room = min(room, b.cfg.MaxPeers-len(b.conns)-b.dialing)
 	if b.halted || room <= 0 {
@@ -26,6 +27,15 @@ func (b *Book) Dials(now time.Time, room int) []string {
 		}
 	}
 	slices.SortFunc(due, dialOrder)
+	if b.cfg.Blocked != nil {
+		due = slices.DeleteFunc(due, func(c *candidate) bool {
+			if b.blocked(c.ip) {
+				delete(b.cands, c.addr)
+				return true
+			}
+			return false
+		})
+	}
 	due = due[:min(room, len(due))]
 	out := make([]string, len(due))
 	for i, c := range due {
@@ -72,6 +82,9 @@ const (
 	DialError Failure = iota
 	// DialSelf: the address is our own. It is forgotten at once, named or not.
 	DialSelf
+	// DialBlocked: the peer's IP is blocked (the address named a host that
+	// resolved to a blocked IP). It is forgotten at once, named or not.
+	DialBlocked
 )
 
 // DialFailed reports a dial from Dials that made no connection. The
@@ -85,7 +98,7 @@ func (b *Book) DialFailed(addr string, f Failure, now time.Time) {
 	}
 	c.fails++
 	c.closes = 0
-	if (c.fails >= maxFails && !c.named) || f == DialSelf {
+	if (c.fails >= maxFails && !c.named) || f == DialSelf || f == DialBlocked {
 		delete(b.cands, addr)
 		return
 	}
