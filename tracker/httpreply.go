@@ -177,8 +177,8 @@ type scrapeFile struct {
 }
 
 type scrapeReply struct {
-	FailureReason *string                  `bencode:"failure reason,ignore_unmarshal_type_error"`
-	Files         map[string]bencode.Bytes `bencode:"files"`
+	FailureReason *string       `bencode:"failure reason,ignore_unmarshal_type_error"`
+	Files         bencode.Bytes `bencode:"files"`
 }
 
 // parseHTTPScrape decodes a scrape reply (BEP 48) for the torrents asked
@@ -193,15 +193,19 @@ func parseHTTPScrape(body []byte, hashes [][20]byte) ([]ScrapeResult, error) {
 	if r.FailureReason != nil {
 		return nil, fmt.Errorf("%w: %s", ErrFailure, sanitize(*r.FailureReason))
 	}
-	if r.Files == nil {
-		return nil, fmt.Errorf("%w: scrape reply without \"files\"", ErrMalformed)
+	if len(r.Files) == 0 || r.Files[0] != 'd' {
+		return nil, fmt.Errorf("%w: scrape reply without a \"files\" dictionary", ErrMalformed)
 	}
-	if len(r.Files) > maxScrapeFiles {
-		return nil, fmt.Errorf("%w: scrape reply of %d torrents", ErrMalformed, len(r.Files))
+	var files map[string]bencode.Bytes
+	if err := bencode.Unmarshal(r.Files, &files); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if len(files) > maxScrapeFiles {
+		return nil, fmt.Errorf("%w: scrape reply of %d torrents", ErrMalformed, len(files))
 	}
 	out := make([]ScrapeResult, len(hashes))
 	for i, h := range hashes {
-		raw, ok := r.Files[string(h[:])]
+		raw, ok := files[string(h[:])]
 		if !ok {
 			continue
 		}
