@@ -96,9 +96,14 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 		out := make([]TrackerInfo, len(sts))
 		for i, st := range sts {
 			out[i] = TrackerInfo{URL: st.URL, Tier: st.Tier, LastAnnounce: st.LastAnnounce, Peers: st.Peers,
-				Seeders: st.Seeders, Leechers: st.Leechers}
+				Seeders: st.Seeders, Leechers: st.Leechers,
+				ScrapeSeeders: st.ScrapeSeeders, ScrapeLeechers: st.ScrapeLeechers,
+				ScrapeDownloaded: st.ScrapeCompleted, LastScrape: st.LastScrape}
 			if st.LastError != nil {
 				out[i].Error = st.LastError.Error()
+			}
+			if st.ScrapeError != nil {
+				out[i].ScrapeError = st.ScrapeError.Error()
 			}
 		}
 		return out
@@ -274,7 +279,10 @@ type WebSeedInfo struct {
 	IgnoresRange bool   `json:"ignores_range,omitempty"` // answers Range requests with whole files
 }
 
-// TrackerInfo is one tracker's last outcome.
+// TrackerInfo is one tracker's last outcome. Peers, Seeders and Leechers
+// come from its last announce reply; the Scrape fields from its last
+// scrape (BEP 48 over HTTP, BEP 15 over UDP), asked once when the torrent
+// starts and then at most every 30 minutes.
 type TrackerInfo struct {
 	URL          string    `json:"url"`
 	Tier         int       `json:"tier"`
@@ -283,4 +291,12 @@ type TrackerInfo struct {
 	Peers        int       `json:"peers"`
 	Seeders      int       `json:"seeders"`
 	Leechers     int       `json:"leechers"`
+	// ScrapeSeeders and ScrapeLeechers are the tracker's complete and
+	// incomplete peers of the torrent, ScrapeDownloaded how many finished
+	// downloads it has counted.
+	ScrapeSeeders    int       `json:"scrape_seeders"`
+	ScrapeLeechers   int       `json:"scrape_leechers"`
+	ScrapeDownloaded int       `json:"scrape_downloaded"`
+	LastScrape       time.Time `json:"last_scrape"`            // last successful scrape; zero if none yet
+	ScrapeError      string    `json:"scrape_error,omitempty"` // of the last scrape, e.g. a tracker without scrape
 }

@@ -17,9 +17,7 @@ func (t *Torrent) startAnnouncer() {
 		return
 	}
 	ctx, cancel := context.WithCancel(t.e.ctx)
-	t.annCancel = cancel
-	t.annDone = make(chan struct{})
-	t.announcer = tracker.NewAnnouncer(tiers, tracker.AnnouncerConfig{
+	a := tracker.NewAnnouncer(tiers, tracker.AnnouncerConfig{
 		InfoHash: t.ih, PeerID: t.e.cfg.PeerID, Port: t.e.cfg.Port,
 		Status: func() (int64, int64, int64) {
 			return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
@@ -37,9 +35,14 @@ func (t *Torrent) startAnnouncer() {
 		NumWant:     80,
 		MinInterval: t.e.cfg.TrackerMinInterval,
 	})
+	done := make(chan struct{})
+	// Trackers reads these from other goroutines.
+	t.annMu.Lock()
+	t.announcer, t.annCancel, t.annDone = a, cancel, done
+	t.annMu.Unlock()
 	go func() {
-		defer close(t.annDone)
-		t.announcer.Run(ctx)
+		defer close(done)
+		a.Run(ctx)
 	}()
 }
 
@@ -47,12 +50,9 @@ func (t *Torrent) startAnnouncer() {
 // trackers (bounded by ctx).
 func (t *Torrent) stopAnnouncer(ctx context.Context, sendStopped bool) error {
 	t.stopSignallers()
-	if t.announcer == nil {
-		return nil
-	}
 	t.annMu.Lock()
 	defer t.annMu.Unlock()
-	if t.annCancel == nil {
+	if t.announcer == nil || t.annCancel == nil {
 		return nil
 	}
 	var err error

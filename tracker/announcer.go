@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -19,6 +20,8 @@ const (
 	defaultRetryMin    = 15 * time.Second
 	defaultRetryMax    = 30 * time.Minute
 	defaultNumWant     = 50
+	// DefaultScrapeInterval is the time between two scrapes of one tracker.
+	DefaultScrapeInterval = 30 * time.Minute
 )
 
 // AnnouncerConfig describes the torrent an Announcer speaks for.
@@ -39,7 +42,11 @@ type AnnouncerConfig struct {
 	// RetryMin and RetryMax bound the jittered exponential back-off after
 	// every tracker of a tier failed; defaults 15 s and 30 min.
 	RetryMin, RetryMax time.Duration
-	ClientOptions      ClientOptions
+	// ScrapeInterval is the time between two scrapes of one tracker (each
+	// is also scraped once when Run starts); default DefaultScrapeInterval,
+	// negative turns scraping off.
+	ScrapeInterval time.Duration
+	ClientOptions  ClientOptions
 }
 
 // TrackerStatus is a snapshot of one tracker as the Announcer sees it.
@@ -51,6 +58,11 @@ type TrackerStatus struct {
 	NextAnnounce      time.Time // zero unless this is its tier's current tracker
 	Peers             int       // peers in the last reply
 	Seeders, Leechers int
+	// The last successful scrape (BEP 48, BEP 15): its time (zero if none
+	// yet) and the tracker's counters for the torrent.
+	LastScrape                                     time.Time
+	ScrapeSeeders, ScrapeLeechers, ScrapeCompleted int
+	ScrapeError                                    error // of the last scrape; nil after a success
 }
 
 // Announcer runs the BEP 12 multitracker tiers of one torrent: each tier
@@ -107,6 +119,13 @@ type trackerEntry struct {
 	peers        int
 	seeders      int
 	leechers     int
+
+	scrapeNext time.Time // when to scrape next
+	scraping   bool      // a scrape is in flight
+	noScrape   bool      // the tracker has no scrape: never ask again
+	scrapeErr  error
+	lastScrape time.Time
+	scrape     ScrapeResult
 }
 
 type stopRequest struct {
@@ -120,6 +139,12 @@ type jobResult struct {
 	event Event
 	resp  *AnnounceResponse
 	err   error
+}
+
+type scrapeJob struct {
+	tr  *trackerEntry
+	res ScrapeResult
+	err error
 }
 
 // NewAnnouncer prepares tiers of announce URLs (BEP 12). Each tier is
@@ -136,6 +161,9 @@ func NewAnnouncer(tiers [][]string, cfg AnnouncerConfig) *Announcer {
 	}
 	if cfg.NumWant <= 0 {
 		cfg.NumWant = defaultNumWant
+	}
+	if cfg.ScrapeInterval == 0 {
+		cfg.ScrapeInterval = DefaultScrapeInterval
 	}
 	a := &Announcer{
 		cfg:     cfg,
@@ -220,6 +248,9 @@ func (tr *trackerEntry) status() TrackerStatus {
 	return TrackerStatus{
 		URL: tr.url, Tier: tr.tier, LastError: tr.lastErr, LastAnnounce: tr.lastAnnounce,
 		Peers: tr.peers, Seeders: tr.seeders, Leechers: tr.leechers,
+		LastScrape: tr.lastScrape, ScrapeSeeders: tr.scrape.Seeders,
+		ScrapeLeechers: tr.scrape.Leechers, ScrapeCompleted: tr.scrape.Completed,
+		ScrapeError: tr.scrapeErr,
 	}
 }
 
@@ -248,12 +279,21 @@ func (a *Announcer) Run(ctx context.Context) {
 	defer cancelJobs()
 	results := make(chan jobResult, len(a.tiers))
 	inflight := 0
+	ntrackers := 0
+	for _, t := range a.tiers {
+		ntrackers += len(t.trackers)
+	}
+	scrapes := make(chan scrapeJob, ntrackers)
+	scraping := 0
 	// finish cancels the announces in flight and records their outcome, so
 	// a started that did reach a tracker is followed by a stopped.
 	finish := func() {
 		cancelJobs()
 		for ; inflight > 0; inflight-- {
 			a.apply(<-results, true)
+		}
+		for ; scraping > 0; scraping-- {
+			<-scrapes
 		}
 	}
 	timer := time.NewTimer(time.Hour)
@@ -274,6 +314,23 @@ func (a *Announcer) Run(ctx context.Context) {
 				wait = d
 			}
 		}
+		if a.cfg.ScrapeInterval > 0 {
+			for _, t := range a.tiers {
+				for _, tr := range t.trackers {
+					if tr.scraping || tr.noScrape {
+						continue
+					}
+					if !now.Before(tr.scrapeNext) {
+						a.launchScrape(jobCtx, tr, scrapes)
+						scraping++
+						continue
+					}
+					if d := tr.scrapeNext.Sub(now); wait < 0 || d < wait {
+						wait = d
+					}
+				}
+			}
+		}
 		var tc <-chan time.Time
 		if wait >= 0 {
 			timer.Reset(wait)
@@ -286,6 +343,9 @@ func (a *Announcer) Run(ctx context.Context) {
 		case r := <-results:
 			inflight--
 			a.apply(r, jobCtx.Err() != nil)
+		case r := <-scrapes:
+			scraping--
+			a.applyScrape(r)
 		case <-tc:
 		case <-a.wake:
 			a.onWake(time.Now())
@@ -321,6 +381,47 @@ func (a *Announcer) launch(ctx context.Context, t *tier, results chan<- jobResul
 		resp, err := tr.client.Announce(ctx, req)
 		results <- jobResult{tier: t, tr: tr, event: ev, resp: resp, err: err}
 	}()
+}
+
+// launchScrape asks one tracker for the torrent's counters in its own
+// goroutine.
+func (a *Announcer) launchScrape(ctx context.Context, tr *trackerEntry, results chan<- scrapeJob) {
+	a.mu.Lock()
+	tr.scraping = true
+	a.mu.Unlock()
+	sc, ok := tr.client.(Scraper)
+	go func() {
+		if !ok {
+			results <- scrapeJob{tr: tr, err: ErrNoScrape}
+			return
+		}
+		res, err := sc.Scrape(ctx, [][20]byte{a.cfg.InfoHash})
+		j := scrapeJob{tr: tr, err: err}
+		if err == nil && len(res) == 1 {
+			j.res = res[0]
+		} else if err == nil {
+			j.err = fmt.Errorf("%w: %d scrape results for one torrent", ErrMalformed, len(res))
+		}
+		results <- j
+	}()
+}
+
+// applyScrape records a scrape's outcome and when to scrape next; a
+// tracker without scrape is not asked again.
+func (a *Announcer) applyScrape(j scrapeJob) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	tr := j.tr
+	tr.scraping = false
+	tr.scrapeNext = now.Add(a.cfg.ScrapeInterval)
+	tr.scrapeErr = j.err
+	if errors.Is(j.err, ErrNoScrape) {
+		tr.noScrape = true
+	}
+	if j.err == nil {
+		tr.scrape, tr.lastScrape = j.res, now
+	}
 }
 
 func (a *Announcer) request(ev Event) AnnounceRequest {

@@ -227,7 +227,9 @@ func TestAnnouncerReannounces(t *testing.T) {
 	t.Run("interval raised to MinInterval", func(t *testing.T) {
 		var hits atomic.Int32
 		u := serveBytes(t, func(w http.ResponseWriter, r *http.Request) {
-			hits.Add(1)
+			if r.URL.Path == "/announce" {
+				hits.Add(1)
+			}
 			_, _ = w.Write([]byte("d8:intervali0e5:peers0:e")) // no usable interval
 		})
 		cfg := testAnnouncerConfig(ih, &peerSink{})

@@ -123,3 +123,26 @@ func FuzzParseUDPRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseHTTPScrape checks a scrape reply never panics and, when
+// accepted, gives one non-negative result per torrent asked for.
+func FuzzParseHTTPScrape(f *testing.F) {
+	h := hash(1)
+	f.Add([]byte("d5:filesd20:" + string(h[:]) + "d8:completei3e10:downloadedi5e10:incompletei4eeee"))
+	f.Add([]byte("d14:failure reason4:nopee"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hashes := [][20]byte{hash(1), hash(2)}
+		res, err := parseHTTPScrape(data, hashes)
+		if err != nil {
+			return
+		}
+		if len(res) != len(hashes) {
+			t.Fatalf("%d results for %d torrents", len(res), len(hashes))
+		}
+		for _, r := range res {
+			if r.Seeders < 0 || r.Leechers < 0 || r.Completed < 0 {
+				t.Fatalf("negative counter in %+v", r)
+			}
+		}
+	})
+}

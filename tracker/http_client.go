@@ -71,31 +71,39 @@ func (c *httpClient) Announce(ctx context.Context, req AnnounceRequest) (*Announ
 	return resp, nil
 }
 
-// Scrape implements Scraper.
+// Scrape implements Scraper (BEP 48): at most httpScrapeMax torrents per
+// request, so the query stays short.
 func (c *httpClient) Scrape(ctx context.Context, infoHashes [][20]byte) ([]ScrapeResult, error) {
 	su, ok := scrapeURL(c.url)
 	if !ok {
 		return nil, fmt.Errorf("tracker %s: %w (no \"announce\" path element)", c.name, ErrNoScrape)
 	}
-	var q strings.Builder
-	q.WriteString(su.RawQuery)
-	for _, h := range infoHashes {
-		if q.Len() > 0 {
-			q.WriteByte('&')
+	out := make([]ScrapeResult, 0, len(infoHashes))
+	for rest := infoHashes; len(rest) > 0; {
+		batch := rest[:min(len(rest), httpScrapeMax)]
+		rest = rest[len(batch):]
+		u := *su
+		var q strings.Builder
+		q.WriteString(u.RawQuery)
+		for _, h := range batch {
+			if q.Len() > 0 {
+				q.WriteByte('&')
+			}
+			q.WriteString("info_hash=")
+			q.WriteString(escapeBytes(h[:]))
 		}
-		q.WriteString("info_hash=")
-		q.WriteString(escapeBytes(h[:]))
+		u.RawQuery = q.String()
+		body, err := c.get(ctx, &u)
+		if err != nil {
+			return nil, err
+		}
+		res, err := parseHTTPScrape(body, batch)
+		if err != nil {
+			return nil, fmt.Errorf("tracker %s: scrape: %w", c.name, err)
+		}
+		out = append(out, res...)
 	}
-	su.RawQuery = q.String()
-	body, err := c.get(ctx, su)
-	if err != nil {
-		return nil, err
-	}
-	res, err := parseHTTPScrape(body, infoHashes)
-	if err != nil {
-		return nil, fmt.Errorf("tracker %s: %w", c.name, err)
-	}
-	return res, nil
+	return out, nil
 }
 
 // get fetches u within the per-attempt timeout and returns at most

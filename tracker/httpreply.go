@@ -9,8 +9,15 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 )
 
-// maxDictPeers bounds the peers taken from a non-compact reply.
-const maxDictPeers = 10000
+const (
+	// maxDictPeers bounds the peers taken from a non-compact reply.
+	maxDictPeers = 10000
+	// httpScrapeMax is the number of torrents one HTTP scrape asks for
+	// (opentracker answers at most 64).
+	httpScrapeMax = 64
+	// maxScrapeFiles bounds the entries of a scrape reply's "files".
+	maxScrapeFiles = 1000
+)
 
 // appendAnnounceQuery appends the BEP 3 announce parameters to an existing
 // raw query (keeping what the announce URL already carries).
@@ -170,12 +177,14 @@ type scrapeFile struct {
 }
 
 type scrapeReply struct {
-	FailureReason *string                  `bencode:"failure reason,ignore_unmarshal_type_error"`
-	Files         map[string]bencode.Bytes `bencode:"files"`
+	FailureReason *string       `bencode:"failure reason,ignore_unmarshal_type_error"`
+	Files         bencode.Bytes `bencode:"files"`
 }
 
-// parseHTTPScrape decodes a scrape reply; torrents the tracker does not
-// know come back as zero counters.
+// parseHTTPScrape decodes a scrape reply (BEP 48) for the torrents asked
+// for; torrents the tracker does not list come back as zero counters. A
+// reply without "files", or with more than maxScrapeFiles entries, is
+// malformed.
 func parseHTTPScrape(body []byte, hashes [][20]byte) ([]ScrapeResult, error) {
 	var r scrapeReply
 	if err := bencode.Unmarshal(body, &r); err != nil {
@@ -184,13 +193,26 @@ func parseHTTPScrape(body []byte, hashes [][20]byte) ([]ScrapeResult, error) {
 	if r.FailureReason != nil {
 		return nil, fmt.Errorf("%w: %s", ErrFailure, sanitize(*r.FailureReason))
 	}
+	if len(r.Files) == 0 || r.Files[0] != 'd' {
+		return nil, fmt.Errorf("%w: scrape reply without a \"files\" dictionary", ErrMalformed)
+	}
+	var files map[string]bencode.Bytes
+	if err := bencode.Unmarshal(r.Files, &files); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if len(files) > maxScrapeFiles {
+		return nil, fmt.Errorf("%w: scrape reply of %d torrents", ErrMalformed, len(files))
+	}
 	out := make([]ScrapeResult, len(hashes))
 	for i, h := range hashes {
-		raw, ok := r.Files[string(h[:])]
+		raw, ok := files[string(h[:])]
 		if !ok {
 			continue
 		}
 		var f scrapeFile
+		if len(raw) == 0 || raw[0] != 'd' {
+			return nil, fmt.Errorf("%w: scrape entry is not a dictionary", ErrMalformed)
+		}
 		if err := bencode.Unmarshal(raw, &f); err != nil {
 			return nil, fmt.Errorf("%w: scrape entry: %w", ErrMalformed, err)
 		}

@@ -66,6 +66,16 @@ func startOpentracker(t *testing.T, hashes ...[20]byte) (httpURL, udpURL string)
 		resp.Body.Close()
 		return true
 	}, 10*time.Second, 20*time.Millisecond, "opentracker did not start")
+	// It reads the whitelist in a thread of its own after it starts
+	// serving: wait until an announce that adds no peer (stopped) passes.
+	probe, err := NewClient(httpURL, ClientOptions{Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	for _, h := range hashes {
+		require.Eventually(t, func() bool {
+			_, err := probe.Announce(testCtx(t), AnnounceRequest{InfoHash: h, PeerID: peerID(250), Port: 1, Event: EventStopped})
+			return err == nil
+		}, 10*time.Second, 20*time.Millisecond, "opentracker did not load its whitelist")
+	}
 	return httpURL, "udp://127.0.0.1:" + port + "/announce"
 }
 

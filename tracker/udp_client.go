@@ -68,6 +68,9 @@ func (c *udpClient) Announce(ctx context.Context, req AnnounceRequest) (*Announc
 // Scrape implements Scraper, 74 torrents per packet.
 func (c *udpClient) Scrape(ctx context.Context, infoHashes [][20]byte) ([]ScrapeResult, error) {
 	out := make([]ScrapeResult, 0, len(infoHashes))
+	if len(infoHashes) == 0 {
+		return out, nil
+	}
 	err := c.transact(ctx, func(conn net.Conn, connID uint64, _ bool) error {
 		for rest := infoHashes; len(rest) > 0; {
 			batch := rest[:min(len(rest), udpScrapeMax)]

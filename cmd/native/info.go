@@ -16,15 +16,24 @@ func peerPrefix() string   { return braid.Version() }
 
 func runInfo(args []string, stdout io.Writer) error {
 	fs := newFlagSet("info")
-	pos, err := parseArgs(fs, args, stdout, "braid info TORRENT|MAGNET")
+	scrape := fs.Bool("scrape", false, "also ask each tracker for the torrent's seeders, leechers and completed downloads")
+	scrapeTimeout := fs.Duration("scrape-timeout", defaultScrapeTimeout, "how long to wait for each tracker's scrape reply")
+	pos, err := parseArgs(fs, args, stdout, "braid info [--scrape] TORRENT|MAGNET")
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("info: want exactly one torrent")
 	}
+	if *scrapeTimeout <= 0 {
+		return usagef("info: --scrape-timeout must be positive")
+	}
+	var sc *scrapeTarget
+	if *scrape {
+		sc = &scrapeTarget{timeout: *scrapeTimeout}
+	}
 	if strings.HasPrefix(strings.ToLower(pos[0]), "magnet:") {
-		return magnetInfo(pos[0], stdout)
+		return magnetInfo(pos[0], stdout, sc)
 	}
 	fi, err := os.Stat(pos[0])
 	if err != nil {
@@ -97,12 +106,20 @@ func runInfo(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "  %12d  %s\n", f.Length, p)
 	}
+	if sc != nil {
+		var urls []string
+		for _, tier := range mi.Tiers() {
+			urls = append(urls, tier...)
+		}
+		sc.urls, sc.hash = urls, swarmHash(mi.InfoHash, mi.InfoHashV2, in.HasV1())
+		return sc.run(stdout)
+	}
 	return nil
 }
 
 // magnetInfo shows what a magnet link holds. Its file list (and size) is
 // in the info dictionary, which only peers can give.
-func magnetInfo(uri string, stdout io.Writer) error {
+func magnetInfo(uri string, stdout io.Writer, sc *scrapeTarget) error {
 	m, err := metainfo.ParseMagnet(uri)
 	if err != nil {
 		return usagef("info: %s", strings.TrimPrefix(err.Error(), "metainfo: "))
@@ -132,6 +149,10 @@ func magnetInfo(uri string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "selected:     files %s only\n", formatIndices(m.SelectOnly))
 	}
 	fmt.Fprintf(stdout, "files:        known only once the metadata is fetched from peers ('braid download' fetches it)\n")
+	if sc != nil {
+		sc.urls, sc.hash = m.Trackers, swarmHash(m.InfoHash, m.InfoHashV2, m.HasV1())
+		return sc.run(stdout)
+	}
 	return nil
 }
 

@@ -20,6 +20,7 @@ usage:
   braid seed [flags] TORRENT   verify existing data and seed it
   braid create -o OUT [--announce URL]... [--piece-length BYTES] [--webseed URL]... PATH
   braid info SRC               show a torrent's metainfo, or what a magnet link holds
+                               (--scrape: also each tracker's seeders, leechers, completed)
   braid tracker [flags]        run a tracker (HTTP, UDP and WebSocket/WebRTC) for local swarms
   braid web [flags]            serve the browser client (make web builds it)
   braid demo                   a self-contained local swarm: tracker, seeder, downloader

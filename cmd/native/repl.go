@@ -296,13 +296,17 @@ func humanStat(field string, v any) string {
 	case []braid.TrackerInfo:
 		parts := make([]string, 0, len(x))
 		for _, tr := range x {
+			scrape := ""
+			if !tr.LastScrape.IsZero() {
+				scrape = fmt.Sprintf("; scrape: %d seeders, %d leechers, %d completed", tr.ScrapeSeeders, tr.ScrapeLeechers, tr.ScrapeDownloaded)
+			}
 			switch {
 			case tr.Error != "":
-				parts = append(parts, fmt.Sprintf("%s (error: %s)", tr.URL, tr.Error))
+				parts = append(parts, fmt.Sprintf("%s (error: %s%s)", tr.URL, tr.Error, scrape))
 			case tr.LastAnnounce.IsZero():
-				parts = append(parts, fmt.Sprintf("%s (not yet answered)", tr.URL))
+				parts = append(parts, fmt.Sprintf("%s (not yet answered%s)", tr.URL, scrape))
 			default:
-				parts = append(parts, fmt.Sprintf("%s (%d peers, %s ago)", tr.URL, tr.Peers, humanDuration(time.Since(tr.LastAnnounce).Seconds())))
+				parts = append(parts, fmt.Sprintf("%s (%d peers, %s ago%s)", tr.URL, tr.Peers, humanDuration(time.Since(tr.LastAnnounce).Seconds()), scrape))
 			}
 		}
 		if len(parts) == 0 {

@@ -107,6 +107,8 @@ func TestHumanStat(t *testing.T) {
 		{"peers", 4, "4"},
 		{"peers_by_transport", map[string]int{"utp": 1, "tcp": 2}, "tcp 2, utp 1"},
 		{"trackers", []braid.TrackerInfo{{URL: "udp://t.example:6969", Error: "timeout"}}, "udp://t.example:6969 (error: timeout)"},
+		{"trackers", []braid.TrackerInfo{{URL: "http://t.example/announce", LastScrape: time.Unix(1, 0), ScrapeSeeders: 3, ScrapeLeechers: 1, ScrapeDownloaded: 7}},
+			"http://t.example/announce (not yet answered; scrape: 3 seeders, 1 leechers, 7 completed)"},
 	} {
 		require.Equal(t, tc.want, humanStat(tc.field, tc.v), "%s %v", tc.field, tc.v)
 	}
