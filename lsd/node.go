@@ -350,6 +350,9 @@ func (n *Node) read(g *group) {
 			continue
 		}
 		src := ua.AddrPort()
+		if !src.Addr().IsValid() || src.Addr().IsUnspecified() || src.Addr().IsMulticast() {
+			continue // nobody to dial
+		}
 		peer := netip.AddrPortFrom(src.Addr().Unmap(), m.Port)
 		n.deliver(m.InfoHashes, peer)
 	}
