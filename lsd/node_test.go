@@ -4,8 +4,8 @@ package lsd
 
 import (
 	"log/slog"
-	"os"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
