@@ -331,11 +331,16 @@ func (n *Node) read(g *group) {
 				return
 			default:
 			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
 			n.cfg.Logger.Debug("lsd: read", "group", g.label, "err", err)
-			return
+			select { // a passing error: go on listening, without spinning
+			case <-n.quit:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
 		}
 		m, err := Parse(buf[:nr])
 		if err != nil {
