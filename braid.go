@@ -128,6 +128,12 @@ type Config struct {
 	// none: the node learns nodes from peers and from its saved routing
 	// table (StateDir/dht.dat). The CLI uses DefaultDHTBootstrap.
 	DHTBootstrap []string
+	// NoLSD disables Local Service Discovery (BEP 14). Otherwise every
+	// non-private torrent is announced to the LAN's multicast groups (on
+	// every multicast-capable interface) and peers announcing it there
+	// are dialled; only when the listener is not bound to loopback, so a
+	// client on 127.0.0.1 never multicasts.
+	NoLSD bool
 	// WSListenAddr, when set, also listens for peers speaking the peer wire
 	// inside WebSocket messages (browsers dial it as ws://host:port/).
 	// Native only.

@@ -59,6 +59,8 @@ type Config struct {
 	Encryption Encryption
 	// DHT finds peers without trackers (nil: no DHT).
 	DHT DHT
+	// LSD finds peers on the LAN (BEP 14; nil: none).
+	LSD LSD
 	// Transports are the wires peers are reached over. The engine accepts
 	// peers on every transport.Acceptor (and closes it when it closes),
 	// dials a peer address over the first transport.Dialer that takes it,

@@ -109,6 +109,7 @@ func (t *Torrent) run() {
 	}
 	t.startAnnouncer()
 	t.runDHT()
+	t.runLSD()
 	for _, a := range t.spec.Peers {
 		t.book.Add(a, peers.FromUser, now)
 	}

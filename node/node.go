@@ -50,6 +50,13 @@ type Config struct {
 	NoDHT        bool
 	DHTAddr      string
 	DHTBootstrap []string
+	// NoLSD runs no Local Service Discovery (BEP 14). Otherwise, natively,
+	// torrents are announced to the LAN's multicast groups, on every
+	// multicast-capable interface or LSDInterface, but only when outside
+	// peers could reach the listener (it is not bound to loopback, as for
+	// port mapping): a node on 127.0.0.1, as in tests, never multicasts.
+	NoLSD        bool
+	LSDInterface string
 	// WSListenAddr, when set, also listens for WebSocket peers (native).
 	WSListenAddr string
 	// NoWebRTC ignores WebSocket trackers; otherwise WebRTC peers are met
@@ -107,9 +114,16 @@ type Node struct {
 	ports PortMapper // nil when no mapping was asked for
 	// blocks is the current IP blocklist (none without Config.Blocklist).
 	blocks blockHolder
+	lsd    lsdNode // nil without Local Service Discovery
 
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// lsdNode is Local Service Discovery as the node runs it (lsd.Node).
+type lsdNode interface {
+	engine.LSD
+	Close() error
 }
 
 // Engine is the node's engine.
@@ -134,7 +148,7 @@ func (n *Node) PortMapping() (pm PortMapping, ok bool) {
 	return n.ports.Status(), true
 }
 
-// Close stops the DHT, then the engine (every torrent, without
+// Close stops Local Service Discovery and the DHT, then the engine (every torrent, without
 // serializing, and the listeners), then removes the router's forwards.
 // The DHT goes first: it may share uTP's socket, which the engine
 // closes, and it saves its routing table while it still works. Calls
@@ -142,6 +156,11 @@ func (n *Node) PortMapping() (pm PortMapping, ok bool) {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		var errs []error
+		if n.lsd != nil {
+			if err := n.lsd.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if n.dht != nil {
 			if err := n.dht.Close(); err != nil {
 				errs = append(errs, err)
@@ -184,6 +203,9 @@ func (n *Node) startEngine(ecfg engine.Config, ts []transport.Transport, hashWor
 	ecfg.Blocked = n.blocks.blocked
 	if n.dht != nil {
 		ecfg.DHT = n.dht
+	}
+	if n.lsd != nil {
+		ecfg.LSD = n.lsd
 	}
 	ecfg.HashWorkers = hashWorkers
 	ecfg.NoClassicTrackers = !classicTrackers

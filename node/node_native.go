@@ -17,6 +17,7 @@ import (
 
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/dht"
+	"github.com/braid-bt/braid/lsd"
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/portmap"
 	"github.com/braid-bt/braid/transport"
@@ -42,9 +43,9 @@ func (u undo) run() {
 // New opens the state directory, the TCP listener, the uTP socket on the
 // same port number (over UDP), the DHT (on that socket when uTP is on),
 // an IPv6 DHT beside it when the listener is on every interface, the
-// port mapping and the WebSocket listener, then starts the engine with
-// them. uTP and the DHT are optional: when they cannot open, the node
-// runs without them (and logs why). If anything else fails, all that was
+// port mapping, Local Service Discovery and the WebSocket listener, then
+// starts the engine with them. uTP, the DHT and LSD are optional: when
+// they cannot open, the node runs without them (and logs why). If anything else fails, all that was
 // opened is released.
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
@@ -105,6 +106,14 @@ func New(cfg Config) (_ *Node, err error) {
 			opened.add(n.ports.Close)
 		}
 	}
+	if lsdWanted(cfg) {
+		if l, err := lsd.Start(lsd.Config{Interface: cfg.LSDInterface, Logger: cfg.Logger}); err != nil {
+			cfg.Logger.Warn("local service discovery disabled", "err", err)
+		} else {
+			n.lsd = l
+			opened.add(func() { _ = l.Close() })
+		}
+	}
 	if cfg.WSListenAddr != "" {
 		wl, err := websocket.Listen(cfg.WSListenAddr)
 		if err != nil {
@@ -117,6 +126,12 @@ func New(cfg Config) (_ *Node, err error) {
 	ts = append(ts, websocket.Dialer{})
 	n.startEngine(ecfg, ts, 0, true) // hash workers: one per core; HTTP and UDP trackers find TCP peers
 	return n, nil
+}
+
+// lsdWanted: Local Service Discovery runs unless NoLSD, with a listener
+// that LAN peers can reach (not bound to loopback).
+func lsdWanted(cfg Config) bool {
+	return !cfg.NoLSD && !cfg.NoListen && portmap.Wanted(cfg.ListenAddr)
 }
 
 // listenUTP opens the uTP socket on the TCP listener's address: the same

@@ -60,10 +60,11 @@ func mapping() (func(int, []int) PortMapper, **fakeMapper) {
 
 // wildcardConfig is a node on every interface (":0", as the CLI's ":6881"
 // but with a free port), with its DHT and uTP, asking the fake router for
-// its ports. Nothing leaves the machine: no DHT bootstrap nodes, no WebRTC.
+// its ports. Nothing leaves the machine: no DHT bootstrap nodes, no WebRTC,
+// no Local Service Discovery.
 func wildcardConfig(t *testing.T) (Config, **fakeMapper) {
 	mapPorts, m := mapping()
-	return Config{StateDir: t.TempDir(), ListenAddr: ":0", NoWebRTC: true, MapPorts: mapPorts}, m
+	return Config{StateDir: t.TempDir(), ListenAddr: ":0", NoWebRTC: true, MapPorts: mapPorts, NoLSD: true}, m
 }
 
 func hasIPv6(t *testing.T) bool {
@@ -317,4 +318,20 @@ func TestOpenStorage(t *testing.T) {
 	require.NoError(t, st.Close())
 	_, err = os.Stat(filepath.Join(dir, "f.bin"))
 	require.NoError(t, err)
+}
+
+// TestLSDOnlyOffLoopback: Local Service Discovery is wanted only with a
+// listener LAN peers can reach, and never with NoLSD or no listener; a
+// node on loopback runs none.
+func TestLSDOnlyOffLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{":6881": true, "0.0.0.0:0": true, "192.168.1.5:6881": true,
+		"127.0.0.1:0": false, "[::1]:0": false} {
+		assert.Equal(t, want, lsdWanted(Config{ListenAddr: addr}), addr)
+		assert.False(t, lsdWanted(Config{ListenAddr: addr, NoLSD: true}), addr)
+		assert.False(t, lsdWanted(Config{ListenAddr: addr, NoListen: true}), addr)
+	}
+	n, err := New(Config{StateDir: t.TempDir(), ListenAddr: "127.0.0.1:0", NoWebRTC: true, NoDHT: true})
+	require.NoError(t, err)
+	defer n.Close()
+	assert.Nil(t, n.lsd)
 }

@@ -593,7 +593,7 @@ func (s *Server) sessionFields() map[string]any {
 		"dht-enabled":               si.DHT,
 		"utp-enabled":               si.UTP,
 		"pex-enabled":               true,
-		"lpd-enabled":               false,
+		"lpd-enabled":               si.LPD,
 		"encryption":                enc,
 		"speed-limit-down":          kb(si.SpeedLimitDown),
 		"speed-limit-down-enabled":  si.SpeedLimitDown > 0,

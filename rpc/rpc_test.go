@@ -261,13 +261,14 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestSessionGetSetStatsClose(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.Session.PeerPort = 51413 })
+	f := newFixture(t, func(c *Config) { c.Session.PeerPort, c.Session.LPD = 51413, true })
 	require.NoError(t, os.WriteFile(f.settings, []byte(`{"rpc-username":"alice","other":1}`), 0o600))
 	var sg map[string]any
 	require.Equal(t, "success", f.call(t, "session-get", nil, &sg))
 	require.EqualValues(t, 17, sg["rpc-version"])
 	require.EqualValues(t, 14, sg["rpc-version-minimum"])
 	require.EqualValues(t, 51413, sg["peer-port"])
+	require.Equal(t, true, sg["lpd-enabled"])
 	require.Equal(t, f.dir, sg["download-dir"])
 	require.Contains(t, sg["version"], braid.Release())
 	require.Equal(t, f.srv.SessionID(), sg["session-id"])

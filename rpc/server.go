@@ -73,6 +73,7 @@ type SessionInfo struct {
 	PeerPort            int
 	DHT, UTP            bool
 	PortForwarding      bool
+	LPD                 bool   // local peer discovery (BEP 14) is on
 	Encryption          string // required, preferred or tolerated
 	SpeedLimitDown      int64  // bytes per second; 0: none
 	SpeedLimitUp        int64

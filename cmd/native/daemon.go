@@ -147,7 +147,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 		Peers:    f.peers,
 		Username: settings.RPCUsername, Password: settings.RPCPassword, AllowedHosts: hosts,
 		Session: rpc.SessionInfo{ConfigDir: configDir, PeerPort: peerPort, DHT: !cfg.NoDHT, UTP: !cfg.NoUTP,
-			PortForwarding: !cfg.NoPortMapping, Encryption: encryption, SpeedLimitDown: cfg.DownloadRate,
+			PortForwarding: !cfg.NoPortMapping, LPD: !cfg.NoLSD, Encryption: encryption, SpeedLimitDown: cfg.DownloadRate,
 			SpeedLimitUp: cfg.UploadRate, PeerLimitPerTorrent: 80, PeerLimitGlobal: 500},
 		OnClose: func() { close(closing) },
 		Logger:  logger,

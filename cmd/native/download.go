@@ -36,6 +36,7 @@ type clientFlags struct {
 	rtcLoopback, noWebRTC bool
 	noPortMapping, noUTP  bool
 	blocklist             string
+	noLSD                 bool
 }
 
 // register defines the client flags on fs.
@@ -58,6 +59,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noPortMapping, "no-port-mapping", false, "do not ask the router (UPnP, NAT-PMP) to forward the listening ports")
 	fs.BoolVar(&f.noUTP, "no-utp", false, "do not accept or dial uTP peers (TCP only)")
 	fs.StringVar(&f.blocklist, "blocklist", "", "refuse peers at the IP ranges of this blocklist `FILE-or-URL` (P2P or ipfilter.dat, plain or gzip; SIGHUP reloads it)")
+	fs.BoolVar(&f.noLSD, "no-lsd", false, "do not announce torrents to the LAN or find peers there (local service discovery)")
 }
 
 // config checks the client flags and returns the client's configuration;
@@ -66,7 +68,7 @@ func (f *clientFlags) config(name string, stderr io.Writer) (braid.Config, error
 	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
 		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
 		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping, NoUTP: f.noUTP,
-		Blocklist: f.blocklist}
+		Blocklist: f.blocklist, NoLSD: f.noLSD}
 	for _, u := range f.wsTrackers {
 		if l := strings.ToLower(u); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
 			return cfg, usagef("%s: --ws-tracker %q: want a ws:// or wss:// URL", name, u)

@@ -32,6 +32,8 @@ const (
 	// FromListenPort: the listen port an incoming peer's extension
 	// handshake named (see AddListenPort).
 	FromListenPort
+	// FromLSD: a peer on the LAN announced the torrent (BEP 14).
+	FromLSD
 )
 
 func (s Source) String() string {
@@ -46,6 +48,8 @@ func (s Source) String() string {
 		return "user"
 	case FromListenPort:
 		return "listen port"
+	case FromLSD:
+		return "lsd"
 	}
 	return "unknown"
 }

@@ -3,7 +3,7 @@
 
 lt_peer.py seed|leech TORRENT SAVE_DIR --listen HOST:PORT [--peer HOST:PORT]...
            [--upload-limit BYTES_PER_S] [--download-limit BYTES_PER_S] [--keep-seeding] [--recheck]
-           [--dht-bootstrap HOST:PORT[,HOST:PORT]...]
+           [--dht-bootstrap HOST:PORT[,HOST:PORT]...] [--lsd]
 
 seed:  trusts the data in SAVE_DIR (seed_mode) unless --recheck, then runs until killed.
 leech: downloads into SAVE_DIR and exits 0 once complete (or keeps seeding with --keep-seeding).
@@ -11,7 +11,8 @@ leech: downloads into SAVE_DIR and exits 0 once complete (or keeps seeding with 
 
 --dht-bootstrap turns the DHT on (off otherwise), joining through those nodes only, with the
 checks that keep loopback nodes out of libtorrent's routing table and lookups relaxed; the
-torrent is announced on the DHT every few seconds.
+torrent is announced on the DHT every few seconds. --lsd turns local service discovery
+(BEP 14) on: only inside a network namespace of the test's own.
 
 stdout carries one JSON object per line: {"type":"ready"} once the torrent is added and the
 listener is up (seeders: once seeding), {"type":"progress",...} twice a second,
@@ -46,6 +47,7 @@ def main():
     p.add_argument("--download-limit", type=int, default=0)
     p.add_argument("--dht-bootstrap", default="")
     p.add_argument("--keep-seeding", action="store_true")
+    p.add_argument("--lsd", action="store_true")
     p.add_argument("--recheck", action="store_true")
     p.add_argument("--encryption", choices=["enabled", "forced"], default="enabled",
                    help="forced: RC4-encrypted connections only, both ways (MSE)")
@@ -63,6 +65,8 @@ def main():
         "announce_to_all_trackers": True, "announce_to_all_tiers": True,
         "min_announce_interval": 2, "alert_mask": mask,
     }
+    if a.lsd:
+        settings["enable_lsd"] = True
     if a.transport == "utp":
         settings.update({
             "enable_outgoing_utp": True, "enable_incoming_utp": True,
