@@ -17,7 +17,7 @@ const newPeerRounds = 3
 
 // candidate reports whether p may hold a regular unchoke slot.
 func (s *Session) candidate(p *peer, seeding bool) bool {
-	return p.peerInterested && (seeding || !p.snubbed)
+	return p.peerInterested && !p.uploadOnly && (seeding || !p.snubbed)
 }
 
 // better orders regular-slot candidates: while downloading, by how fast
