@@ -106,6 +106,10 @@ func (p *peer) takeLate(b picker.Block) bool {
 	return false
 }
 
+// wantsUploads reports whether p is interested in our pieces; a peer that
+// said upload_only does not count even if it says interested.
+func (p *peer) wantsUploads() bool { return p.peerInterested && !p.uploadOnly }
+
 func (p *peer) seed() bool { return p.has.Len() > 0 && p.has.All() }
 
 // hostOf strips the port from "host:port" or "[v6]:port" so a ban covers
