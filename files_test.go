@@ -31,6 +31,15 @@ func TestWithFiles(t *testing.T) {
 		braid.WithPeers(seeder.ListenAddr()), braid.WithFiles(0, 2))
 	require.NoError(t, err)
 	waitDone(t, lt, 30*time.Second)
+	// The chosen files are done, not the torrent: finished, not seeding.
+	assert.Equal(t, "finished", lt.State())
+	assert.Eventually(t, func() bool {
+		st, err := leecher.Stats(fx.ih, "state")
+		return err == nil && st["state"] == "finished"
+	}, 5*time.Second, 20*time.Millisecond, "stats show the state")
+	seed, err := seeder.Stats(fx.ih, "state")
+	require.NoError(t, err)
+	assert.Equal(t, "seeding", seed["state"], "a whole torrent seeds")
 
 	for _, rel := range []string{"content/first.bin", "content/sub/c.bin"} {
 		got, err := os.ReadFile(filepath.Join(dir, rel))

@@ -65,7 +65,9 @@ func (t *Torrent) Stopped() <-chan struct{} { return t.t.Stopped() }
 // Err is the error that stopped the torrent (a full disk, say), or nil.
 func (t *Torrent) Err() error { return t.t.Err() }
 
-// State is "checking", "downloading", "seeding", "stopped" or "error".
+// State is "fetching metadata", "checking", "downloading", "seeding"
+// (every piece verified), "finished" (every piece of the chosen files
+// verified, others missing), "stopped" or "error".
 func (t *Torrent) State() string { return string(t.t.State()) }
 
 type snapshot = engine.Snapshot

@@ -76,8 +76,14 @@ func maxOutstanding(downloadRate int64) int {
 // of the session's request timeout.
 const downloadQueueTime = 4 * time.Second
 
+// markComplete runs when every wanted piece is verified: the torrent seeds
+// when it has every piece, and has finished its file selection otherwise.
 func (t *Torrent) markComplete(now time.Time, announce bool) {
-	t.state.Store(StateSeeding)
+	if t.sess.Have().All() {
+		t.state.Store(StateSeeding)
+	} else {
+		t.state.Store(StateFinished)
+	}
 	if t.completedAt.Load() == 0 {
 		t.completedAt.Store(now.Unix())
 	}

@@ -16,6 +16,7 @@ import (
 const (
 	extMetadata = 1 // ut_metadata, BEP 9
 	extPEX      = 2 // ut_pex, BEP 11
+	// 3 and 4 are the session's: session.ExtUploadOnly, ExtDontHave.
 )
 
 // metaPhase is a magnet torrent's phase until its info dictionary is

@@ -27,8 +27,11 @@ const (
 	StateChecking    State = "checking"
 	StateDownloading State = "downloading"
 	StateSeeding     State = "seeding"
-	StateStopped     State = "stopped"
-	StateError       State = "error"
+	// StateFinished: every wanted piece of a file selection is verified
+	// but not the whole torrent; it uploads what it has.
+	StateFinished State = "finished"
+	StateStopped  State = "stopped"
+	StateError    State = "error"
 )
 
 // ErrExists is returned when a torrent with the same info hash is active.

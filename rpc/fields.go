@@ -143,7 +143,8 @@ func (v *view) status() int {
 	switch v.t.State() {
 	case "checking":
 		return statusCheck
-	case "seeding":
+	case "seeding", "finished":
+		// Transmission seeds a torrent whose wanted files are done too.
 		return statusSeed
 	case "stopped", "error":
 		return statusStopped

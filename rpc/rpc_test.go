@@ -436,13 +436,18 @@ func TestAddPausedByFilenameWithUnwantedFiles(t *testing.T) {
 	require.EqualValues(t, 100_000, tor["totalSize"])
 	require.Equal(t, false, tor["fileStats"].([]any)[1].(map[string]any)["wanted"])
 
+	// The unwanted file lacks the pieces it does not share with a.bin:
+	// the wanted data is complete, the torrent is not.
+	require.NoError(t, os.Truncate(filepath.Join(other, "part", "b.bin"), 5*16384-70_000))
 	require.Equal(t, "success", f.call(t, "torrent-start-now", map[string]any{"ids": 1}, nil))
 	waitFor(t, "checked", func() bool {
 		return f.get(t, []string{"leftUntilDone"}, nil)[0]["leftUntilDone"] == float64(0)
 	})
-	g, err := f.c.Get(f.c.List()[0], "save_path")
+	g, err := f.c.Get(f.c.List()[0], "save_path", "state")
 	require.NoError(t, err)
 	require.Equal(t, other, g["save_path"])
+	require.Equal(t, "finished", g["state"])
+	require.EqualValues(t, statusSeed, f.get(t, []string{"status"}, nil)[0]["status"], "finished is Transmission's seed status")
 
 	// A magnet for the same torrent is a duplicate.
 	mi, err := metainfo.Parse(raw)

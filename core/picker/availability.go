@@ -130,3 +130,11 @@ func (p *Picker) InterestedIn(has *bitfield.Bitfield) bool {
 	}
 	return false
 }
+
+// PeerLost uncounts one piece a peer said it no longer has (BEP 54
+// lt_donthave). The caller ignores pieces the peer did not have.
+func (p *Picker) PeerLost(i int) {
+	if i >= 0 && i < len(p.pieces) {
+		p.addAvail(int32(i), -1)
+	}
+}

@@ -17,7 +17,7 @@ const newPeerRounds = 3
 
 // candidate reports whether p may hold a regular unchoke slot.
 func (s *Session) candidate(p *peer, seeding bool) bool {
-	return p.peerInterested && (seeding || !p.snubbed)
+	return p.wantsUploads() && (seeding || !p.snubbed)
 }
 
 // better orders regular-slot candidates: while downloading, by how fast
@@ -75,7 +75,7 @@ func (s *Session) chokeRound(now time.Time, rotate bool) {
 	}
 	clear(cands)
 	s.cands = cands[:0]
-	if o := s.optimistic; o != nil && (o.regular || !o.peerInterested) {
+	if o := s.optimistic; o != nil && (o.regular || !o.wantsUploads()) {
 		s.optimistic = nil
 	}
 	if rotate || s.optimistic == nil {
@@ -101,19 +101,19 @@ func (s *Session) pickOptimistic(now time.Time) {
 	cur := s.optimistic
 	total := 0
 	for _, p := range s.order {
-		if p.peerInterested && !p.regular && p != cur {
+		if p.wantsUploads() && !p.regular && p != cur {
 			total += s.optimisticWeight(p, now)
 		}
 	}
 	if total == 0 {
-		if cur != nil && (!cur.peerInterested || cur.regular) {
+		if cur != nil && (!cur.wantsUploads() || cur.regular) {
 			s.optimistic = nil
 		}
 		return
 	}
 	r := s.cfg.Rand.IntN(total)
 	for _, p := range s.order {
-		if p.peerInterested && !p.regular && p != cur {
+		if p.wantsUploads() && !p.regular && p != cur {
 			if r -= s.optimisticWeight(p, now); r < 0 {
 				s.optimistic = p
 				break

@@ -25,6 +25,14 @@ func FuzzMessages(f *testing.F) {
 		fuzzMsg(2, wire.Message{Type: wire.Interested}),
 		fuzzMsg(2, wire.Message{Type: wire.Request, Index: 0, Begin: 0, Length: 16384}),
 	))
+	f.Add(fuzzOps(
+		fuzzMsg(1, wire.Message{Type: wire.Extended, Payload: []byte("d11:upload_onlyi1ee")}),
+		fuzzMsg(1, wire.Message{Type: wire.Bitfield, Bitfield: []byte{0xf8}}),
+		fuzzMsg(1, wire.Message{Type: wire.Unchoke}),
+		fuzzMsg(1, wire.Message{Type: wire.Extended, ExtID: ExtDontHave, Payload: []byte{0, 0, 0, 2}}),
+		fuzzMsg(2, wire.Message{Type: wire.Extended, ExtID: ExtUploadOnly, Payload: []byte{1}}),
+		[]byte{opHashed, 0, 2, 0, 1},
+	))
 	info, _ := testData(5, 32<<10, 3000)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		have := bitfield.New(5)

@@ -130,7 +130,7 @@ func (s *Session) handle(p *peer, m *wire.Message, now time.Time) error {
 			return protoErr("suggest without the fast extension")
 		}
 	case wire.Extended:
-		return s.onExtended(p, m)
+		return s.onExtended(p, m, now)
 	}
 	// Port (DHT, handled by the engine) and unknown types are ignored.
 	return nil
@@ -234,9 +234,9 @@ func (s *Session) onHave(p *peer, index uint32, now time.Time) error {
 }
 
 // redundant reports whether neither side needs the other: it has every
-// piece and we want nothing more.
+// piece or said upload_only (BEP 21), and we want nothing more.
 func (s *Session) redundant(p *peer) bool {
-	return p.seed() && s.pk.Done()
+	return (p.seed() || p.uploadOnly) && s.pk.Done()
 }
 
 func (s *Session) onAllowedFast(p *peer, index uint32, now time.Time) {
@@ -257,9 +257,12 @@ func (s *Session) onAllowedFast(p *peer, index uint32, now time.Time) {
 	}
 }
 
-func (s *Session) onExtended(p *peer, m *wire.Message) error {
+func (s *Session) onExtended(p *peer, m *wire.Message, now time.Time) error {
 	if !p.info.Extended {
 		return protoErr("extended message without BEP 10")
+	}
+	if ok, err := s.onSessionExt(p, m.ExtID, m.Payload, now); ok {
+		return err
 	}
 	if m.ExtID != 0 {
 		s.out.Extended(p.id, m.ExtID, m.Payload)
@@ -272,6 +275,7 @@ func (s *Session) onExtended(p *peer, m *wire.Message) error {
 	p.ext = &eh
 	p.reqq = eh.ReqQ
 	p.client = clientName(eh.V)
+	s.setPeerUploadOnly(p, eh.UploadOnly)
 	return nil
 }
 

@@ -41,7 +41,8 @@ type peer struct {
 	late         []request // given up (choke, timeout) but may still arrive; oldest first
 	waitingSince time.Time // waiting for a block since; zero when not waiting
 	snubbed      bool
-	wantCount    int // pieces it has that we want and lack
+	uploadOnly   bool // it said BEP 21 upload_only: it wants nothing
+	wantCount    int  // pieces it has that we want and lack
 
 	reqq   int // its BEP 10 reqq; 0 when unknown
 	client string
@@ -105,6 +106,10 @@ func (p *peer) takeLate(b picker.Block) bool {
 	return false
 }
 
+// wantsUploads reports whether p is interested in our pieces; a peer that
+// said upload_only does not count even if it says interested.
+func (p *peer) wantsUploads() bool { return p.peerInterested && !p.uploadOnly }
+
 func (p *peer) seed() bool { return p.has.Len() > 0 && p.has.All() }
 
 // hostOf strips the port from "host:port" or "[v6]:port" so a ban covers
@@ -150,8 +155,8 @@ func (s *Session) AddPeer(id PeerID, pi PeerInfo, now time.Time) {
 	s.peers[id] = p
 	s.order = append(s.order, p)
 
-	if pi.Extended && s.cfg.ExtHandshake != nil {
-		s.msg = wire.Message{Type: wire.Extended, ExtID: 0, Payload: s.cfg.ExtHandshake}
+	if pi.Extended && s.extBytes != nil {
+		s.msg = wire.Message{Type: wire.Extended, ExtID: 0, Payload: s.extBytes}
 		s.out.Send(id, &s.msg)
 	}
 	switch {

@@ -100,6 +100,7 @@ func (s *Session) afterPriorities() {
 	} else {
 		s.completed = false
 	}
+	s.updateUploadOnly()
 	s.refillAll(now)
 	s.dropDoomed(now)
 }

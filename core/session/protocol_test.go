@@ -43,7 +43,10 @@ func TestAddPeerGreeting(t *testing.T) {
 			}
 			for _, m := range h.out.sent(1, wire.Extended) {
 				assert.Equal(t, uint8(0), m.ExtID)
-				assert.Equal(t, tc.payload, m.Payload)
+				eh, err := wire.ParseExtHandshake(m.Payload)
+				require.NoError(t, err)
+				assert.Equal(t, map[string]int{"ut_metadata": 1, "upload_only": int(ExtUploadOnly), "lt_donthave": int(ExtDontHave)}, eh.M)
+				assert.Equal(t, tc.have.All(), eh.UploadOnly, "a seed says upload_only")
 			}
 			assert.Equal(t, 1, h.s.Stats(h.now).Peers)
 		})
@@ -150,10 +153,10 @@ func TestExtendedMessages(t *testing.T) {
 	assert.Equal(t, "BraidTest 1.0", ps.Client, "control characters are dropped")
 	assert.Equal(t, 77, h.s.peers[1].reqq)
 
-	h.msg(1, wire.Message{Type: wire.Extended, ExtID: 3, Payload: []byte("d8:msg_typei0e5:piecei0ee")})
+	h.msg(1, wire.Message{Type: wire.Extended, ExtID: 1, Payload: []byte("d8:msg_typei0e5:piecei0ee")})
 	exts := h.out.kinds("ext")
 	require.Len(t, exts, 1)
-	assert.Equal(t, uint8(3), exts[0].ExtID)
+	assert.Equal(t, uint8(1), exts[0].ExtID)
 	assert.Equal(t, []byte("d8:msg_typei0e5:piecei0ee"), exts[0].Data)
 }
 

@@ -185,9 +185,15 @@ type Session struct {
 	filesLength int64
 	padIn       []int32
 	completed   bool
-	stopped     bool
-	now         time.Time         // latest time passed in
-	filePrio    []picker.Priority // nil until SetFilePriority
+	// uploadOnly is what we last advertised as BEP 21 upload_only; ourExt
+	// and extBytes are our extension handshake (nil ourExt: the engine's
+	// payload did not parse and goes out unchanged).
+	uploadOnly bool
+	ourExt     *wire.ExtHandshake
+	extBytes   []byte
+	stopped    bool
+	now        time.Time         // latest time passed in
+	filePrio   []picker.Priority // nil until SetFilePriority
 
 	peers map[PeerID]*peer
 	order []*peer // connection order: deterministic iteration
@@ -207,12 +213,13 @@ type Session struct {
 	optimistic                *peer
 
 	// Scratch space so hot paths do not allocate.
-	msg       wire.Message
-	picks     []picker.Block
-	zeroFills []picker.Block // scratch for writeZeroFills
-	blocks    []picker.Block
-	cands     []*peer
-	doomed    []doomedPeer
+	msg        wire.Message
+	picks      []picker.Block
+	zeroFills  []picker.Block // scratch for writeZeroFills
+	blocks     []picker.Block
+	cands      []*peer
+	doomed     []doomedPeer
+	extScratch []byte
 }
 
 type doomedPeer struct {
@@ -258,6 +265,7 @@ func New(info *metainfo.Info, have *bitfield.Bitfield, cfg Config, out Out, now 
 		}
 	}
 	s.completed = s.pk.Done()
+	s.initExt()
 	return s
 }
 

@@ -57,7 +57,7 @@ func (s *Session) Stats(now time.Time) Stats {
 		if !p.amChoking {
 			st.Unchoked++
 		}
-		if p.peerInterested {
+		if p.wantsUploads() {
 			st.Interested++
 		}
 		if p.amInterested {

@@ -176,6 +176,7 @@ func (s *Session) pieceGood(piece int, now time.Time) {
 // becameComplete runs once per transition to having every wanted piece.
 func (s *Session) becameComplete() {
 	s.completed = true
+	s.updateUploadOnly()
 	s.out.Completed()
 	for _, p := range s.order {
 		if s.redundant(p) {

@@ -27,6 +27,9 @@ type ExtHandshake struct {
 	ReqQ         int    // outstanding requests the sender accepts, 0 if not given
 	MetadataSize int    // BEP 9 info-dictionary size, 0 if not given
 	YourIP       []byte // the receiver's address as the sender sees it: 4 or 16 bytes, or nil
+	// UploadOnly is BEP 21's upload_only: the sender wants nothing more
+	// (a seed, or a partial seed of a file selection).
+	UploadOnly bool
 }
 
 // ParseExtHandshake decodes a BEP 10 handshake payload. Unknown keys are
@@ -78,6 +81,14 @@ func ParseExtHandshake(b []byte) (ExtHandshake, error) {
 			return ExtHandshake{}, fmt.Errorf("wire: extension handshake %s %d outside %d..%d: %w", f.key, n, f.min, f.max, ErrMalformed)
 		}
 		*f.dst = int(n)
+	}
+	if raw, ok := top["upload_only"]; ok {
+		// Any integer counts (0 is false); clients differ in what they send.
+		n, err := bencodeInt(raw)
+		if err != nil {
+			return ExtHandshake{}, fmt.Errorf("wire: extension handshake upload_only: %w", err)
+		}
+		e.UploadOnly = n != 0
 	}
 	if raw, ok := top["yourip"]; ok {
 		ip, err := bencodeString(raw)
@@ -148,7 +159,7 @@ func (e *ExtHandshake) Encode() []byte {
 		b = benc.AppendInt(b, int64(e.M[name]))
 	}
 	b = append(b, 'e')
-	// Keys in byte order: m, metadata_size, p, reqq, v, yourip.
+	// Keys in byte order: m, metadata_size, p, reqq, upload_only, v, yourip.
 	if e.MetadataSize > 0 {
 		b = benc.AppendInt(benc.AppendString(b, "metadata_size"), int64(e.MetadataSize))
 	}
@@ -157,6 +168,9 @@ func (e *ExtHandshake) Encode() []byte {
 	}
 	if e.ReqQ > 0 {
 		b = benc.AppendInt(benc.AppendString(b, "reqq"), int64(e.ReqQ))
+	}
+	if e.UploadOnly {
+		b = benc.AppendInt(benc.AppendString(b, "upload_only"), 1)
 	}
 	if e.V != "" {
 		b = benc.AppendString(benc.AppendString(b, "v"), e.V)

@@ -59,6 +59,7 @@ func TestParseExtHandshakeRealWorld(t *testing.T) {
 	assert.Equal(t, 500, e.ReqQ)
 	assert.Equal(t, 5632, e.MetadataSize)
 	assert.Equal(t, []byte{127, 0, 0, 1}, e.YourIP)
+	assert.True(t, e.UploadOnly)
 }
 
 func TestParseExtHandshakeIgnoresBadEntries(t *testing.T) {

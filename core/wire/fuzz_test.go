@@ -100,6 +100,7 @@ func FuzzParseExtHandshake(f *testing.F) {
 	e := ExtHandshake{M: map[string]int{"ut_metadata": 2, "ut_pex": 1}, V: "Braid", Port: 6881, ReqQ: 250, MetadataSize: 1000, YourIP: []byte{1, 2, 3, 4}}
 	f.Add(e.Encode())
 	f.Add([]byte("d1:md11:ut_metadatai3eee"))
+	f.Add([]byte("d1:md11:lt_donthavei7e11:upload_onlyi3ee11:upload_onlyi1ee"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := ParseExtHandshake(b)
 		if err != nil {
@@ -139,5 +140,22 @@ func extEqual(a, b ExtHandshake) bool {
 		}
 	}
 	return a.V == b.V && a.Port == b.Port && a.ReqQ == b.ReqQ &&
-		a.MetadataSize == b.MetadataSize && bytes.Equal(a.YourIP, b.YourIP)
+		a.MetadataSize == b.MetadataSize && bytes.Equal(a.YourIP, b.YourIP) && a.UploadOnly == b.UploadOnly
+}
+
+func FuzzParseDontHave(f *testing.F) {
+	f.Add(AppendDontHave(nil, 5))
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		i, err := ParseDontHave(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(AppendDontHave(nil, i), b) {
+			t.Fatalf("re-encoding %d gave a different payload than %x", i, b)
+		}
+	})
 }

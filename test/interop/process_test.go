@@ -193,7 +193,8 @@ type event struct {
 	DownloadRate float64        `json:"download_rate"`
 	UploadRate   float64        `json:"upload_rate"`
 	Peers        int            `json:"peers"`
-	Transports   map[string]int `json:"transports"` // progress: peers by transport
+	UploadOnly   int            `json:"upload_only_peers"` // libtorrent progress: peers flagged upload_only
+	Transports   map[string]int `json:"transports"`        // progress: peers by transport
 	Fetched      int64          `json:"fetched"`
 	Uploaded     int64          `json:"uploaded"`
 	Downloaded   int64          `json:"downloaded"`

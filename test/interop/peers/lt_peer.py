@@ -15,7 +15,7 @@ torrent is announced on the DHT every few seconds. --lsd turns local service dis
 (BEP 14) on: only inside a network namespace of the test's own.
 
 stdout carries one JSON object per line: {"type":"ready"} once the torrent is added and the
-listener is up (seeders: once seeding), {"type":"progress",...} twice a second,
+listener is up (seeders: once seeding), {"type":"progress",...} twice a second (upload_only_peers: peers libtorrent flags upload_only, BEP 21),
 {"type":"complete","seconds":S} when a leecher has every piece. Errors reported by libtorrent
 (tracker, peer, file) go to stderr so a failing test can show them.
 """
@@ -141,8 +141,9 @@ def main():
             extra = {}
             if a.dht_bootstrap:
                 extra["dht_nodes"] = ses.status().dht_nodes
+            upload_only = sum(1 for pi in h.get_peer_info() if pi.flags & lt.peer_info.upload_only)
             emit(type="progress", state=str(st.state), progress=st.progress, have=st.total_wanted_done,
-                 peers=st.num_peers, uploaded=st.all_time_upload, downloaded=st.all_time_download,
+                 peers=st.num_peers, upload_only_peers=upload_only, uploaded=st.all_time_upload, downloaded=st.all_time_download,
                  has_metadata=st.has_metadata, **extra)
         if a.mode == "leech" and not complete and st.is_seeding:
             complete = True
