@@ -121,11 +121,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("daemon: rpc: %w", err)
 	}
 	defer ln.Close()
-	c, err := braid.New(cfg)
-	if err != nil && !flagSet(fs, "listen") {
-		cfg.ListenAddr = ":0" // the default port is taken: any port will do
-		c, err = braid.New(cfg)
-	}
+	c, err := newClientAnyPort(fs, cfg)
 	if err != nil {
 		return err
 	}

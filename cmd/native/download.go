@@ -332,3 +332,14 @@ func sameDir(a, b string) bool {
 	ab, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && aa == ab
 }
+
+// newClientAnyPort starts a client; when the default listen port is taken
+// (another braid runs) and the user named none, any free port will do.
+func newClientAnyPort(fs *flag.FlagSet, cfg braid.Config) (*braid.Client, error) {
+	c, err := braid.New(cfg)
+	if err != nil && !flagSet(fs, "listen") {
+		cfg.ListenAddr = ":0"
+		c, err = braid.New(cfg)
+	}
+	return c, err
+}

@@ -60,11 +60,7 @@ func runREPL(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := braid.New(cfg)
-	if err != nil && !flagSet(fs, "listen") {
-		cfg.ListenAddr = ":0" // the default port is taken: any port will do
-		c, err = braid.New(cfg)
-	}
+	c, err := newClientAnyPort(fs, cfg)
 	if err != nil {
 		return err
 	}
