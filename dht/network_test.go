@@ -240,7 +240,7 @@ func TestIPv6Network(t *testing.T) {
 	assert.ErrorIs(t, c.AddNode("127.0.0.1:6881"), ErrInvalidAddr, "an IPv4 node on an IPv6 DHT")
 	// A has no bootstrap nodes: it learns B and C from their queries, which
 	// the library adds to its table in the background.
-	require.Eventually(t, func() bool { return a.Stats().Nodes >= 1 }, 10*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return a.Stats().Nodes >= 1 }, 30*time.Second, 10*time.Millisecond,
 		"A never added the nodes that queried it")
 
 	ih := infoHash("v6")
