@@ -1,0 +1,13 @@
+"""What the benchmark's runner (bench.py) and its report (report.py) share."""
+
+MiB = 1 << 20
+LEECHERS = ["braid", "libtorrent", "aria2", "transmission", "anacrolix"]
+LABEL = {"braid": "Braid", "libtorrent": "libtorrent", "aria2": "aria2",
+         "transmission": "Transmission", "anacrolix": "anacrolix/torrent"}
+
+
+def human(n):
+    for unit, mul in (("GiB", 1 << 30), ("MiB", MiB), ("KiB", 1 << 10)):
+        if n >= mul and n % mul == 0:
+            return f"{n // mul} {unit}"
+    return f"{n} B"

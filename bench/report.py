@@ -1,0 +1,341 @@
+"""The benchmark's report: Markdown tables, the targets and kept notes."""
+import os
+import statistics
+
+from common import LABEL, MiB, human
+
+
+def fmt_spread(t, digits=2):
+    med, lo, hi = t
+    if lo == hi:
+        return f"{med:.{digits}f}"
+    return f"{med:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def interference(b, scenario):
+    """How many cores other work used, on average, during a scenario's
+    runs (the machine's busy time minus the measured processes')."""
+    cores = [max(r["other_cpu"], 0) / r["seconds"] for r in b.results
+             if r["scenario"] == scenario and r["ok"] and "other_cpu" in r and r["seconds"] > 0]
+    if not cores:
+        return []
+    return ["", f"Other work on the machine during these runs: median {statistics.median(cores):.2f} of "
+                f"{os.cpu_count()} cores, max {max(cores):.2f}."]
+
+
+def overfetch(b, scenario):
+    """Braid's downloaded bytes beyond the file (duplicate or discarded
+    blocks), from the "fetched" count in its completion line."""
+    extra = [r["fetched"] / b.size - 1 for r in b.results
+             if r["scenario"] == scenario and r["client"] == "braid" and r["ok"] and r.get("fetched")]
+    if not extra:
+        return []
+    return ["", f"Braid fetched {100 * statistics.median(extra):.1f}% more than the file "
+                f"(median; max {100 * max(extra):.1f}%): duplicate or discarded blocks."]
+
+
+SECTION_SCENARIO = {"1": "download", "2": "download", "3": "swarm", "4": "verify", "5": "scale", "6": "browser",
+                    "7": "smallfiles"}
+
+
+def tables(b, summ):
+    """The result tables of the scenarios this run measured."""
+    chosen = set(b.a.scenarios.split(","))
+    sections = []
+    for line in all_tables(b, summ):
+        if line.startswith("### "):
+            sections.append((SECTION_SCENARIO.get(line[4:].split(".")[0]), [line]))
+        elif sections:
+            sections[-1][1].append(line)
+    out = []
+    for scenario, lines in sections:
+        if scenario in chosen:
+            while lines and not lines[-1]:
+                lines.pop()
+            out += ([""] if out else []) + lines
+    return out
+
+
+def all_tables(b, summ):
+    gib = b.size / (1 << 30)
+    lines = []
+    label = dict(LABEL, **{"sha1-1": "SHA-1 limit, 1 core", f"sha1-{os.cpu_count()}": f"SHA-1 limit, {os.cpu_count()} cores"})
+
+    def get(sc, c, piece):
+        return summ.get((sc, c, piece))
+
+    lines += ["### 1. Download from one libtorrent seeder", "",
+              "| leecher | piece | ok | wall s | MB/s | CPU s | CPU s/GiB | peak RSS MiB | seeder CPU s |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for piece in (MiB, 256 << 10):
+        for c in b.leechers:
+            s = get("download", c, piece)
+            if not s:
+                continue
+            if not s["ok"]:
+                lines.append(f"| {LABEL[c]} | {human(piece)} | 0/{s['runs']} | failed | | | | | |")
+                continue
+            lines.append(f"| {LABEL[c]} | {human(piece)} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
+                         f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['cpu'])} | {s['cpu'][0] / gib:.2f} | "
+                         f"{fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
+    lines += overfetch(b, "download") + interference(b, "download")
+    lines += ["", "### 2. Upload to a libtorrent leecher", "",
+              "| seeder | piece | ok | wall s | MB/s | seeder CPU s | seeder CPU s/GiB | seeder peak RSS MiB | leecher CPU s |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for piece in (MiB, 256 << 10):
+        for c in ("braid", "libtorrent"):
+            s = get("upload", c, piece)
+            if not s:
+                continue
+            if not s["ok"]:
+                lines.append(f"| {LABEL[c]} | {human(piece)} | 0/{s['runs']} | failed | | | | | |")
+                continue
+            lines.append(f"| {LABEL[c]} | {human(piece)} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
+                         f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['seeder_cpu'])} | "
+                         f"{s['seeder_cpu'][0] / gib:.2f} | {s['seeder_rss_mib'][2]:.0f} | {s['leecher_cpu'][0]:.2f} |")
+    lines += interference(b, "upload")
+    lines += ["", "### 3. Twenty libtorrent seeders, one leecher (1 MiB pieces)", "",
+              "| leecher | ok | wall s | MB/s | CPU s | peak RSS MiB | seeders' CPU s |", "|---|---|---|---|---|---|---|"]
+    for c in ("braid", "libtorrent"):
+        s = get("swarm", c, MiB)
+        if not s:
+            continue
+        if not s["ok"]:
+            lines.append(f"| {LABEL[c]} | 0/{s['runs']} | failed | | | | |")
+            continue
+        lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
+                     f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
+    lines += overfetch(b, "swarm") + interference(b, "swarm")
+    lines += ["", "### 4. Resume verify of the complete download (1 MiB pieces, data in the page cache)", "",
+              "| verifier | ok | seconds | MB/s | CPU s | peak RSS MiB |", "|---|---|---|---|---|---|"]
+    vclients = ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{os.cpu_count()}"]
+    for c in vclients:
+        s = get("verify", c, MiB)
+        if not s:
+            continue
+        if not s["ok"]:
+            lines.append(f"| {label[c]} | 0/{s['runs']} | failed | | | |")
+            continue
+        cpu = "–" if c.startswith("sha1") else fmt_spread(s["cpu"])
+        rss = "–" if c.startswith("sha1") else fmt_spread(s["rss_mib"], 0)
+        lines.append(f"| {label[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
+                     f"{cpu} | {rss} |")
+    lines += interference(b, "verify")
+    lines += ["", "### 5. Many idle torrents in one Braid client", ""]
+    sc = b.scale
+    if sc:
+        leak_g = sc["goroutines_after_churn"] - sc["goroutines"]
+        saved = f"{sc['saved_seconds']:.1f}" if "saved_seconds" in sc else "–"
+        lines += ["| torrents | records written s | RSS MiB | peak RSS MiB | goroutines | heap MiB | idle CPU | churn | goroutines after | heap after MiB |",
+                  "|---|---|---|---|---|---|---|---|---|---|",
+                  f"| {sc['torrents']} × {human(sc['file_bytes'])} | {saved} | {sc['rss_mib']:.1f} | {sc['peak_rss_mib']:.1f} | "
+                  f"{sc['goroutines']} | {sc['heap_mib']:.1f} | {sc['idle_cpu_percent']:.2f}% of a core over "
+                  f"{sc['idle_seconds']:.0f} s | {sc['churn_cycles']} × {sc['churn_per_cycle']} removed and re-added | "
+                  f"{sc['goroutines_after_churn']} ({leak_g:+d}) | {sc['heap_after_churn_mib']:.1f} "
+                  f"({sc['heap_after_churn_mib'] - sc['heap_mib']:+.1f}) |"]
+    else:
+        lines.append("not measured (failed; see the log)")
+    lines += ["", "### 6. In the browser (headless Chromium, WebRTC on loopback)", ""] + browser_table(b)
+    lines += ["", "### 7. Many small files from one libtorrent seeder", ""] + smallfiles_table(b, summ)
+    return lines
+
+
+def smallfiles_table(b, summ):
+    sm = b.small
+    if not sm or "pieces" not in sm:
+        return ["not measured (failed or not selected; see the log)"]
+    lines = [f"{sm['files']:,} files of 1 B to 48 KiB in nested folders, {sm['bytes'] / MiB:.1f} MiB, made by "
+             f"libtorrent as a v1 torrent: {sm['pieces']} pieces of {human(sm['piece_length'])}, most spanning "
+             "several files.", "",
+             "| leecher | ok | wall s | MB/s | CPU s | peak RSS MiB | seeder CPU s | speed ÷ libtorrent |",
+             "|---|---|---|---|---|---|---|---|"]
+    lt_s = summ.get(("smallfiles", "libtorrent", 0))
+    for c in ("braid", "libtorrent"):
+        s = summ.get(("smallfiles", c, 0))
+        if not s:
+            continue
+        if not s["ok"]:
+            lines.append(f"| {LABEL[c]} | 0/{s['runs']} | failed | | | | | |")
+            continue
+        ratio = ""
+        if c == "braid" and lt_s and lt_s["ok"]:
+            ratio = f"{s['mbps'][0] / lt_s['mbps'][0]:.2f}×"
+        lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
+                     f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} | {ratio} |")
+    return lines + interference(b, "smallfiles")
+
+
+def browser_table(b):
+    br = b.browser
+    if not br:
+        return ["not measured (failed or not selected; see the log)"]
+    lines = [f"A {human(br['size'])} torrent of four files. Each run opens a fresh browser profile per client, which "
+             "downloads one torrent per pair, timed in its page from adding the torrent until it holds every byte, "
+             "then removes it.", "",
+             "| leecher ← seeder | ok | seconds | MiB/s | Braid ÷ WebTorrent |", "|---|---|---|---|---|"]
+    for pair in ("node", "browser"):
+        bs, ws = br["summary"][f"braid:{pair}"], br["summary"][f"webtorrent:{pair}"]
+        ratio = f"{bs['MiBps'][0] / ws['MiBps'][0]:.2f}×" if "MiBps" in bs and "MiBps" in ws else "–"
+        for s, r in ((bs, ratio), (ws, "")):
+            if "MiBps" not in s:
+                lines.append(f"| {s['label']} | {s['ok']}/{s['runs']} | failed | | {r} |")
+                continue
+            lines.append(f"| {s['label']} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
+                         f"{fmt_spread(s['MiBps'])} | {r} |")
+    ceil = br.get("ceiling", {})
+    if ceil:
+        parts = [f"{c['label']} → Chromium {fmt_spread(c['rows'][0]['MiBps'])} MiB/s"
+                 for c in (ceil.get("node"), ceil.get("node-wt"), ceil.get("browser")) if c]
+        lines += ["", f"The bare data channel, with no BitTorrent on either side (`bench/rtc-ceiling.mjs`, "
+                      f"16 KiB messages, the same size and runs): {'; '.join(parts)}. "
+                      "Browser clients run below this line; framed like WebTorrent, the sender sends each block "
+                      "as WebTorrent's seeder does (its header and its data as two messages, at most 64 KiB "
+                      "buffered) and the page answers each with a request-sized message: the most a leecher "
+                      "doing no BitTorrent work gets from that seeder."]
+    w = br["wasm"]
+    v = br.get("versions", {})
+    lines += ["", f"web/braid.wasm: {w['raw'] / MiB:.2f} MiB raw, {w['gzip'] / MiB:.2f} MiB gzipped (gzip -9). "
+                  f"Braid {v.get('braid', {}).get('release', '?')}, WebTorrent {v.get('webtorrent', '?')} "
+                  "(its browser bundle; the Node seeder is the same version)."]
+    return lines
+
+
+def targets(b, summ):
+    """The issue's targets as ratios measured in this run."""
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    gib = b.size / (1 << 30)
+
+    def med(sc, c, piece, f):
+        s = summ.get((sc, c, piece))
+        return s[f][0] if s and s["ok"] and f in s else None
+
+    br = med("download", "braid", MiB, "mbps")
+    anchors = {c: med("download", c, MiB, "mbps") for c in b.leechers if c != "braid"}
+    anchors = {c: v for c, v in anchors.items() if v}
+    if br and anchors:
+        best = max(anchors, key=anchors.get)
+        r = br / anchors[best]
+        lines.append(f"| download ≥ fastest anchor (aim 1.5×), 1 MiB pieces | {r:.2f}× {LABEL[best]} "
+                     f"({br:.0f} vs {anchors[best]:.0f} MB/s) | {'yes' if r >= 1 else 'no'} |")
+    bc, lc = med("download", "braid", MiB, "cpu"), med("download", "libtorrent", MiB, "cpu")
+    if bc is not None and lc:
+        lines.append(f"| CPU s/GiB ≤ libtorrent's | {bc / gib:.2f} vs {lc / gib:.2f} | {'yes' if bc <= lc else 'no'} |")
+    rss = summ.get(("download", "braid", MiB))
+    if rss and rss["ok"]:
+        peak = max(rss["rss_mib"][2], summ.get(("download", "braid", 256 << 10), rss)["rss_mib"][2])
+        lines.append(f"| peak RSS downloading ≤ 64 MiB | {peak:.0f} MiB at {human(b.size)} | {'yes' if peak <= 64 else 'no'} |")
+    bv, av = med("verify", "braid", MiB, "mbps"), med("verify", "aria2", MiB, "mbps")
+    lim = med("verify", f"sha1-{os.cpu_count()}", MiB, "mbps")
+    if bv and av:
+        extra = f", {100 * bv / lim:.0f}% of the all-core SHA-1 limit" if lim else ""
+        lines.append(f"| verify ≥ 2× aria2 | {bv / av:.2f}× ({bv:.0f} vs {av:.0f} MB/s{extra}) | {'yes' if bv >= 2 * av else 'no'} |")
+    sc = b.scale
+    if sc:
+        lines.append(f"| {sc['torrents']} idle torrents ≤ 200 MiB RSS, < 2% of a core | {sc['rss_mib']:.0f} MiB, "
+                     f"{sc['idle_cpu_percent']:.1f}% | {'yes' if sc['rss_mib'] <= 200 and sc['idle_cpu_percent'] < 2 else 'no'} |")
+        leak = sc["goroutines_after_churn"] > sc["goroutines"] or sc["heap_after_churn_mib"] > 1.25 * sc["heap_mib"] + 1
+        lines.append(f"| churn leaks nothing | goroutines {sc['goroutines']} → {sc['goroutines_after_churn']}, heap "
+                     f"{sc['heap_mib']:.1f} → {sc['heap_after_churn_mib']:.1f} MiB | {'no' if leak else 'yes'} |")
+    br = b.browser
+    if br:
+        bs, ws = br["summary"]["braid:node"], br["summary"]["webtorrent:node"]
+        if "MiBps" in bs and "MiBps" in ws:
+            r = bs["MiBps"][0] / ws["MiBps"][0]
+            c = br.get("ceiling", {})
+            bare = [f"{what} {c[k]['rows'][0]['MiBps'][0]:.1f}" for k, what in
+                    (("node", "bare channel from the seeder's stack"), ("node-wt", "framed like its seeder")) if c.get(k)]
+            bare = "; " + ", ".join(bare) if bare else ""
+            lines.append(f"| browser ≥ 1.5× WebTorrent from the same seeder | {r:.2f}× ({bs['MiBps'][0]:.1f} vs "
+                         f"{ws['MiBps'][0]:.1f} MiB/s at {human(br['size'])}{bare}) | {'yes' if r >= 1.5 else 'no'} |")
+        gz = br["wasm"]["gzip"] / MiB
+        lines.append(f"| wasm ≤ 3 MiB gzipped | {gz:.2f} MiB | {'yes' if gz <= 3 else 'no'} |")
+    if gib < 1:
+        lines.append("")
+        lines.append(f"(Measured at {human(b.size)}, not the 1 GiB the targets name.)")
+    return lines
+
+
+def report(b, summ, m, started, took):
+    tl = tables(b, summ)
+    tg = targets(b, summ)
+    size_env = "" if b.size == 1 << 30 else f"BENCH_SIZE={b.a.size} "
+    runs_env = "" if b.runs == 3 else f"BENCH_RUNS={b.runs} "
+    md = [
+        "# Braid performance", "",
+        f"Measured by `{size_env}{runs_env}make bench`{' (smoke run)' if b.smoke else ''} on "
+        f"{started:%Y-%m-%d %H:%M} UTC, taking {took / 60:.0f} min: a {human(b.size)} random file, "
+        f"{b.runs} run{'s' if b.runs > 1 else ''} per row, interleaved (one run of every client, then the next); "
+        "cells show the median and, in brackets, the min–max spread.",
+        "", "![chart](performance.svg)", "",
+        "## Machine", "",
+        f"- {m['nproc']} cores, {m['cpu']}, {m['mem_gib']} GiB RAM, Linux {m['kernel']}",
+        f"- load average at start: {m['load_start']}; at end: {m['load']}; 1-minute load seen after runs: "
+        f"{min(r['load1'] for r in b.results):.2f}–{max(r['load1'] for r in b.results):.2f} "
+        "(the benchmark's own seeder and leecher make about 1–2; more means other work shared the cores "
+        "and shows as spread)" if b.results else "",
+        f"- Braid {m['commit']}, {m['go']}; libtorrent {m['libtorrent']} (python3-libtorrent); {m['aria2']}; "
+        f"{m['transmission']}; anacrolix/torrent {m['anacrolix']}", "",
+        "## Results", "", *tl, "",
+        "## Targets from the performance issue", "", *tg, "",
+        "## Method", "",
+        "- Everything runs on 127.0.0.1 with DHT, local discovery, PEX, UPnP/NAT-PMP and uTP off; no trackers: "
+        "leechers are given the seeder's address, and the seeder dials aria2 and Transmission (aria2 cannot "
+        "dial a given peer; Transmission ignores loopback peers it learns of).",
+        "- Seeders are libtorrent with `high_performance_seed` settings in seed mode (no hashing), one "
+        "process for a whole table; the data is in the page cache.",
+        "- Wall seconds run from starting the leecher process until it exits with the file complete "
+        "(process start-up and shutdown included; Transmission is stopped by its `--finish` hook). "
+        "MB/s is 10^6 bytes per second. CPU seconds (user+system) and peak RSS come from the leecher's "
+        "`wait4` rusage, so they include its child processes; seeder CPU is read from `/proc`. "
+        "Every download is compared byte for byte with the original.",
+        "- Before each run the benchmark waits (at most `BENCH_QUIET_WAIT` s) for a second in which other "
+        "work keeps less than a quarter of a core busy; under each table, \"other work\" is the machine's "
+        "busy CPU time (`/proc/stat`) minus the measured processes', per second of run: on a shared "
+        "machine it says how far to trust a row.",
+        "- Upload: `braid seed` verifies the data first (not timed), then a libtorrent leecher downloads "
+        "from it; the libtorrent seeder row uses the same leecher. Seeder peak RSS includes Braid's verify.",
+        "- Verify: a complete copy of the data with no resume data; Braid is timed from start to its "
+        "`{\"type\":\"resume\"}` line (`braid seed --json`), libtorrent from start to the end of "
+        "`force_recheck`, aria2 (`--check-integrity=true --seed-time=0`) and anacrolix (`--verify`) to exit. "
+        "The SHA-1 limit is `bench/sha1limit`: Go's crypto/sha1 over the file piece by piece on 1 and on all cores.",
+        "- Scale: `bench/scale` drives the Braid API in one process (the interactive loop cannot turn the "
+        "DHT off): small single-file torrents seeding with no peers; RSS from `/proc/self/status`, CPU from "
+        "`getrusage` over the idle window, which starts once every torrent seeds and has written its resume "
+        "record (\"records written s\": from the first add until then); goroutines and heap in use after a forced GC.",
+        "- Browser: `bench/browser.mjs`, in a network namespace holding only loopback "
+        "(`scripts/netns.sh`), through the browser tests' harness (`web/e2e/lib`): Braid's WebSocket tracker "
+        "signals WebRTC; the Node seeder is WebTorrent with 256 KiB pieces; in the browser pairs WebTorrent "
+        "seeds with the piece length Braid's `seed()` chose. Each leecher runs in a fresh Chromium profile "
+        "(Braid stores in IndexedDB, WebTorrent in memory), checked byte for byte after timing. "
+        "`BENCH_BROWSER_SIZE` sets its size (default: `BENCH_SIZE` up to 64 MiB; 2 MiB in a smoke run). "
+        "`bench/rtc-ceiling.mjs` then sends as many bytes over a bare data channel (a sender loop with "
+        "back-pressure on `bufferedAmount`, a page that only counts bytes) from Node's `@roamhq/wrtc`, from "
+        "Node framed like WebTorrent's seeder (`--like webtorrent`), and from a second Chromium.",
+        "- Many small files: `bench/smallfiles` writes the same tree every time (`-seed 1`), `lt.py create "
+        "--v1-only` makes the torrent with libtorrent's default piece size, one libtorrent seeder serves it "
+        "to Braid and to a libtorrent leecher, and each download is compared with the tree by `diff -r`.",
+        "", "## Reproduce", "",
+        "```sh",
+        "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",
+        "BENCH_SIZE=256MiB BENCH_RUNS=5 make bench   # other sizes (16MiB, 256MiB, 1GiB) and run counts",
+        "BENCH_SIZE=16MiB BENCH_RUNS=1 bash bench/run.sh --smoke   # what `make test` runs; output in a temp dir",
+        "```", "",
+        "`bench/run.sh` installs the Debian packages (python3-libtorrent, aria2, transmission-cli, "
+        "mktorrent) with `scripts/install-test-deps.sh` and builds anacrolix/torrent's `cmd/torrent` "
+        "v1.59.1 in a scratch module outside this repository (cached under `~/.cache/braid-bench`).", "",
+    ]
+    return tl, "\n".join(md)
+
+
+NOTES_MARK = "<!-- Notes below this line are written by hand; make bench keeps them. -->"
+
+
+def kept_notes(path):
+    """The hand-written part of an existing report (from NOTES_MARK on)."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        return ""
+    i = old.find(NOTES_MARK)
+    return "\n" + old[i:] if i >= 0 else ""
