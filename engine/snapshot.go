@@ -33,10 +33,22 @@ func (t *Torrent) Snapshot() Snapshot {
 	}
 	s.FileDone = make([]int64, len(info.Files))
 	filled := false
+	ready := false
 	select {
 	case <-t.checked:
-		s.Check = t.check
+		ready = true
+	default:
+		// The state turns to downloading or seeding a moment before
+		// checked closes (the session's first record is saved between):
+		// its loop answers once that is done.
+		switch t.State() {
+		case StateDownloading, StateSeeding, StateFinished:
+			ready = true
+		}
+	}
+	if ready {
 		filled = t.do(func() {
+			s.Check = t.check
 			if t.sess == nil {
 				return
 			}
@@ -48,7 +60,6 @@ func (t *Torrent) Snapshot() Snapshot {
 			}
 			s.Have = t.sess.Have().Clone()
 		})
-	default:
 	}
 	if !filled || s.Have == nil {
 		s.Have = bitfield.New(info.NumPieces())

@@ -24,7 +24,10 @@ func TestUTPLibtorrent(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			parallel(t)
-			b := runLibtorrentPair(t, tc.pairCase, "uTP", nil, peerOpts{utpOnly: true, encrypted: tc.encrypted})
+			// A libtorrent seeder held to 24 MiB/s: Braid's progress lines
+			// (once a second) must catch the peer before the download ends.
+			b := runLibtorrentPair(t, tc.pairCase, "uTP", nil,
+				peerOpts{utpOnly: true, encrypted: tc.encrypted, uploadLimit: 24 * mib})
 			requireOnlyUTP(t, b)
 		})
 	}
