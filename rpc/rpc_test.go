@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -509,4 +510,49 @@ func TestResumeAdoptsRecords(t *testing.T) {
 	data, err := os.ReadFile(f.state)
 	require.NoError(t, err)
 	require.Contains(t, string(data), tor.InfoHash().String(), "adopted into the state file")
+}
+
+// TestWatchDir drops a good and a bad .torrent file in a watched
+// directory: both are renamed by outcome, the good one is listed.
+func TestWatchDir(t *testing.T) {
+	f := newFixture(t, nil)
+	watch := t.TempDir()
+	raw, _ := makeTorrent(t, f.dir, "watched", false)
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "good.torrent"), raw, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "bad.torrent"), []byte("not bencode"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "notes.txt"), []byte("x"), 0o644))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.srv.Watch(ctx, watch, 50*time.Millisecond); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "both files renamed", func() bool {
+		_, e1 := os.Stat(filepath.Join(watch, "good.torrent.added"))
+		_, e2 := os.Stat(filepath.Join(watch, "bad.torrent.invalid"))
+		return e1 == nil && e2 == nil
+	})
+	_, err := os.Stat(filepath.Join(watch, "notes.txt"))
+	require.NoError(t, err, "other files are left alone")
+	ts := f.get(t, []string{"id", "name"}, nil)
+	require.Len(t, ts, 1)
+	require.Equal(t, "watched", ts[0]["name"])
+}
+
+// TestWatchDirWaitsForGrowingFile: a file whose size changes between
+// scans is not taken.
+func TestWatchDirWaitsForGrowingFile(t *testing.T) {
+	f := newFixture(t, nil)
+	watch := t.TempDir()
+	raw, _ := makeTorrent(t, f.dir, "growing", false)
+	file := filepath.Join(watch, "g.torrent")
+	seen := map[string]watchSeen{}
+	require.NoError(t, os.WriteFile(file, raw[:len(raw)/2], 0o644))
+	f.srv.scanWatchDir(watch, seen)
+	require.NoError(t, os.WriteFile(file, raw, 0o644))
+	f.srv.scanWatchDir(watch, seen)
+	_, err := os.Stat(file)
+	require.NoError(t, err, "a file that changed between scans waits")
+	f.srv.scanWatchDir(watch, seen)
+	_, err = os.Stat(file + ".added")
+	require.NoError(t, err)
+	require.Len(t, f.get(t, []string{"id"}, nil), 1)
 }

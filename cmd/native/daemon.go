@@ -22,7 +22,7 @@ import (
 	"github.com/braid-bt/braid/rpc"
 )
 
-const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [client flags]"
+const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [--watch DIR] [client flags]"
 
 // maxSettingsFile bounds the settings file.
 const maxSettingsFile = 1 << 20
@@ -65,6 +65,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	var f clientFlags
 	f.register(fs)
 	rpcAddr := fs.String("rpc", "127.0.0.1:9091", "serve Transmission's RPC on `ADDR` (not loopback: credentials required)")
+	watchDir := fs.String("watch", "", "add .torrent files dropped in `DIR` (renamed .added, or .invalid)")
 	configFile := fs.String("config", "", "settings `FILE` (JSON; default: settings.json beside the state directory)")
 	pos, err := parseArgs(fs, args, stdout, daemonSynopsis)
 	if err != nil {
@@ -156,6 +157,11 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	srv.Resume()
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	if *watchDir != "" {
+		go srv.Watch(watchCtx, *watchDir, rpc.WatchInterval)
+	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	served := make(chan error, 1)
@@ -176,6 +182,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "braid: second signal: exiting without saving")
 		os.Exit(exitFailure)
 	}()
+	stopWatch()
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	_ = hs.Shutdown(sctx)
 	cancel()
