@@ -156,6 +156,7 @@ func (s *Server) methods() map[string]handler {
 			return s.each(a, s.verify)
 		},
 		"torrent-remove": s.torrentRemove,
+		"torrent-set":    s.torrentSet,
 	}
 }
 
