@@ -117,6 +117,14 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("daemon: --dir: %w", err)
 	}
 	cfg.DataDir = dir
+	if *watchDir != "" {
+		if *watchDir, err = filepath.Abs(*watchDir); err != nil {
+			return fmt.Errorf("daemon: --watch: %w", err)
+		}
+		if fi, err := os.Stat(*watchDir); err != nil || !fi.IsDir() {
+			return usagef("daemon: --watch %s: not a directory", *watchDir)
+		}
+	}
 	ln, err := net.Listen("tcp", *rpcAddr)
 	if err != nil {
 		return fmt.Errorf("daemon: rpc: %w", err)
@@ -157,11 +165,15 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	srv.Resume()
-	watchCtx, stopWatch := context.WithCancel(context.Background())
-	defer stopWatch()
+	watchCtx, cancelWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
 	if *watchDir != "" {
-		go srv.Watch(watchCtx, *watchDir, rpc.WatchInterval)
+		go func() { defer close(watched); srv.Watch(watchCtx, *watchDir, rpc.WatchInterval) }()
+	} else {
+		close(watched)
 	}
+	stopWatch := func() { cancelWatch(); <-watched } // an add under way finishes first
+	defer stopWatch()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	served := make(chan error, 1)
