@@ -73,3 +73,8 @@ func (t *Torrent) State() string { return string(t.t.State()) }
 type snapshot = engine.Snapshot
 
 func (t *Torrent) snapshot() snapshot { return t.t.Snapshot() }
+
+// Reannounce asks the torrent's trackers for peers now, within the
+// re-announce floor (Config.TrackerMinInterval); false when it has no
+// tracker announcer running.
+func (t *Torrent) Reannounce() bool { return t.t.Reannounce() }

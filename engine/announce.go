@@ -80,3 +80,16 @@ func (t *Torrent) Trackers() []tracker.TrackerStatus {
 	}
 	return append(out, t.signalTrackers(tiers)...)
 }
+
+// Reannounce asks the trackers for peers now (within the announcer's
+// floor); false when the torrent has no tracker announcer running.
+func (t *Torrent) Reannounce() bool {
+	t.annMu.Lock()
+	a := t.announcer
+	t.annMu.Unlock()
+	if a == nil {
+		return false
+	}
+	a.Reannounce()
+	return true
+}

@@ -156,6 +156,12 @@ func (s *Server) methods() map[string]handler {
 			return s.each(a, s.verify)
 		},
 		"torrent-remove": s.torrentRemove,
+		"torrent-set":    s.torrentSet,
+		"free-space":     s.freeSpace,
+		"port-test":      s.portTest,
+		"torrent-reannounce": func(ctx context.Context, a args) (map[string]any, error) {
+			return s.each(a, s.reannounce)
+		},
 	}
 }
 

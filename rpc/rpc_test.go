@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -509,4 +510,105 @@ func TestResumeAdoptsRecords(t *testing.T) {
 	data, err := os.ReadFile(f.state)
 	require.NoError(t, err)
 	require.Contains(t, string(data), tor.InfoHash().String(), "adopted into the state file")
+}
+
+// TestWatchDir drops a good and a bad .torrent file in a watched
+// directory: both are renamed by outcome, the good one is listed.
+func TestWatchDir(t *testing.T) {
+	f := newFixture(t, nil)
+	watch := t.TempDir()
+	raw, _ := makeTorrent(t, f.dir, "watched", false)
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "good.torrent"), raw, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "bad.torrent"), []byte("not bencode"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "notes.txt"), []byte("x"), 0o644))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.srv.Watch(ctx, watch, 50*time.Millisecond); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "both files renamed", func() bool {
+		_, e1 := os.Stat(filepath.Join(watch, "good.torrent.added"))
+		_, e2 := os.Stat(filepath.Join(watch, "bad.torrent.invalid"))
+		return e1 == nil && e2 == nil
+	})
+	_, err := os.Stat(filepath.Join(watch, "notes.txt"))
+	require.NoError(t, err, "other files are left alone")
+	ts := f.get(t, []string{"id", "name"}, nil)
+	require.Len(t, ts, 1)
+	require.Equal(t, "watched", ts[0]["name"])
+}
+
+// TestWatchDirWaitsForGrowingFile: a file whose size changes between
+// scans is not taken.
+func TestWatchDirWaitsForGrowingFile(t *testing.T) {
+	f := newFixture(t, nil)
+	watch := t.TempDir()
+	raw, _ := makeTorrent(t, f.dir, "growing", false)
+	file := filepath.Join(watch, "g.torrent")
+	seen := map[string]watchSeen{}
+	require.NoError(t, os.WriteFile(file, raw[:len(raw)/2], 0o644))
+	f.srv.scanWatchDir(watch, seen)
+	require.NoError(t, os.WriteFile(file, raw, 0o644))
+	f.srv.scanWatchDir(watch, seen)
+	_, err := os.Stat(file)
+	require.NoError(t, err, "a file that changed between scans waits")
+	f.srv.scanWatchDir(watch, seen)
+	_, err = os.Stat(file + ".added")
+	require.NoError(t, err)
+	require.Len(t, f.get(t, []string{"id"}, nil), 1)
+}
+
+// TestTorrentSet changes labels and wanted files (a running torrent is
+// restarted with the new choice); refused keys and bad input change
+// nothing.
+func TestTorrentSet(t *testing.T) {
+	f := newFixture(t, nil)
+	raw, _ := makeTorrent(t, f.dir, "set", true)
+	require.Equal(t, "success", f.call(t, "torrent-add", map[string]any{"metainfo": base64.StdEncoding.EncodeToString(raw)}, nil))
+	waitFor(t, "seeding", func() bool { return f.get(t, []string{"status"}, nil)[0]["status"] == float64(statusSeed) })
+
+	require.Equal(t, "success", f.call(t, "torrent-set", map[string]any{"ids": []any{1}, "labels": []string{"a", "b"}}, nil))
+	require.Equal(t, []any{"a", "b"}, f.get(t, []string{"labels"}, nil)[0]["labels"])
+
+	require.Equal(t, "success", f.call(t, "torrent-set", map[string]any{"ids": 1, "files-unwanted": []int{1}}, nil))
+	require.Equal(t, []any{float64(1), float64(0)}, f.get(t, []string{"wanted"}, nil)[0]["wanted"])
+	require.Len(t, f.c.List(), 1, "restarted with the new choice")
+	waitFor(t, "seeding the wanted file", func() bool {
+		tor := f.get(t, []string{"status", "sizeWhenDone"}, nil)[0]
+		return tor["status"] == float64(statusSeed) && tor["sizeWhenDone"] == float64(70_000)
+	})
+	e, _ := f.srv.st.get(1)
+	require.Equal(t, []int{1}, e.Unwanted)
+
+	// Bad input: the answer names it and nothing changes.
+	for _, bad := range []map[string]any{
+		{"ids": 1, "files-unwanted": []int{0}, "labels": []string{"x"}}, // every file unwanted
+		{"ids": 1, "files-wanted": []int{5}, "labels": []string{"x"}},
+		{"ids": 1, "files-wanted": "zero", "labels": []string{"x"}},
+		{"ids": 1, "labels": []string{"a,b"}},
+		{"ids": 1, "labels": []string{""}},
+		{"ids": 1, "labels": "x"},
+		{"ids": 1, "priority-high": []int{0}, "labels": []string{"x"}},
+		{"ids": 1, "downloadLimit": 100, "labels": []string{"x"}},
+		{"ids": 1, "uploadLimited": true, "labels": []string{"x"}},
+		{"ids": map[string]any{}, "labels": []string{"x"}},
+	} {
+		res := f.call(t, "torrent-set", bad, nil)
+		require.NotEqual(t, "success", res, "%v", bad)
+		after, _ := f.srv.st.get(1)
+		require.Equal(t, e, after, "%v changed nothing", bad)
+	}
+	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "priority-low": []int{}}, nil), "priority")
+	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "uploadLimit": 5}, nil), "speed limits")
+
+	// Stopped: the choice is kept for the next start. An empty array names every file.
+	require.Equal(t, "success", f.call(t, "torrent-stop", map[string]any{"ids": 1}, nil))
+	require.Equal(t, "success", f.call(t, "torrent-set", map[string]any{"ids": "recently-active", "files-wanted": []int{}}, nil))
+	require.Empty(t, f.c.List(), "a stopped torrent stays stopped")
+	e, _ = f.srv.st.get(1)
+	require.Empty(t, e.Unwanted)
+	require.Equal(t, "success", f.call(t, "torrent-start", map[string]any{"ids": 1}, nil))
+	waitFor(t, "seeding every file", func() bool {
+		tor := f.get(t, []string{"status", "sizeWhenDone"}, nil)[0]
+		return tor["status"] == float64(statusSeed) && tor["sizeWhenDone"] == float64(100_000)
+	})
 }

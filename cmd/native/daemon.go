@@ -22,7 +22,7 @@ import (
 	"github.com/braid-bt/braid/rpc"
 )
 
-const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [client flags]"
+const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [--watch DIR] [client flags]"
 
 // maxSettingsFile bounds the settings file.
 const maxSettingsFile = 1 << 20
@@ -65,6 +65,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	var f clientFlags
 	f.register(fs)
 	rpcAddr := fs.String("rpc", "127.0.0.1:9091", "serve Transmission's RPC on `ADDR` (not loopback: credentials required)")
+	watchDir := fs.String("watch", "", "add .torrent files dropped in `DIR` (renamed .added, or .invalid)")
 	configFile := fs.String("config", "", "settings `FILE` (JSON; default: settings.json beside the state directory)")
 	pos, err := parseArgs(fs, args, stdout, daemonSynopsis)
 	if err != nil {
@@ -116,6 +117,14 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("daemon: --dir: %w", err)
 	}
 	cfg.DataDir = dir
+	if *watchDir != "" {
+		if *watchDir, err = filepath.Abs(*watchDir); err != nil {
+			return fmt.Errorf("daemon: --watch: %w", err)
+		}
+		if fi, err := os.Stat(*watchDir); err != nil || !fi.IsDir() {
+			return usagef("daemon: --watch %s: not a directory", *watchDir)
+		}
+	}
 	ln, err := net.Listen("tcp", *rpcAddr)
 	if err != nil {
 		return fmt.Errorf("daemon: rpc: %w", err)
@@ -156,6 +165,15 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	srv.Resume()
+	watchCtx, cancelWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	if *watchDir != "" {
+		go func() { defer close(watched); srv.Watch(watchCtx, *watchDir, rpc.WatchInterval) }()
+	} else {
+		close(watched)
+	}
+	stopWatch := func() { cancelWatch(); <-watched } // an add under way finishes first
+	defer stopWatch()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	served := make(chan error, 1)
@@ -176,6 +194,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "braid: second signal: exiting without saving")
 		os.Exit(exitFailure)
 	}()
+	stopWatch()
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	_ = hs.Shutdown(sctx)
 	cancel()

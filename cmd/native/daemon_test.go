@@ -264,3 +264,53 @@ func TestDaemonCredentials(t *testing.T) {
 	require.Contains(t, out, "401")
 	d.stop(t)
 }
+
+// TestDaemonWatchDir: with --watch, a good .torrent dropped in the
+// directory is added (listed by transmission-remote) and renamed .added;
+// a bad one is renamed .invalid and the reason logged. A missing watch
+// directory is refused at start.
+func TestDaemonWatchDir(t *testing.T) {
+	remote, err := exec.LookPath("transmission-remote")
+	require.NoError(t, err, "transmission-remote is needed (Debian package transmission-cli)")
+	bin := daemonBinary(t)
+	work := t.TempDir()
+	watch := filepath.Join(work, "watch")
+	require.NoError(t, os.MkdirAll(watch, 0o755))
+
+	code, _, stderr := runCLI(t, "", "daemon", "--watch", filepath.Join(work, "missing"), "--state-dir", filepath.Join(work, "s0"),
+		"--dir", work, "--no-dht", "--listen", "127.0.0.1:0", "--rpc", "127.0.0.1:0")
+	require.Equal(t, exitUsage, code, stderr)
+	require.Contains(t, stderr, "not a directory")
+
+	seeder, err := braid.New(braid.Config{DataDir: filepath.Join(work, "seed"), StateDir: filepath.Join(work, "seed-state"),
+		ListenAddr: "127.0.0.1:0", NoDHT: true, NoPortMapping: true, NoWebRTC: true})
+	require.NoError(t, err)
+	defer seeder.Close()
+	_, raw, err := seeder.Seed(context.Background(), []braid.SeedFile{{Path: []string{"dropped.bin"}, Data: bytes.Repeat([]byte("d"), 50_000)}},
+		braid.SeedOptions{Name: "dropped.bin", PieceLength: 16384})
+	require.NoError(t, err)
+
+	rpcAddr := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t))
+	d := startDaemon(t, bin, "--rpc", rpcAddr, "--dir", filepath.Join(work, "data"), "--state-dir", filepath.Join(work, "state"),
+		"--listen", "127.0.0.1:0", "--no-dht", "--no-port-mapping", "--no-webrtc", "--watch", watch)
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "good.torrent"), raw, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(watch, "bad.torrent"), []byte("d4:junk"), 0o644))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, e1 := os.Stat(filepath.Join(watch, "good.torrent.added"))
+		_, e2 := os.Stat(filepath.Join(watch, "bad.torrent.invalid"))
+		if e1 == nil && e2 == nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "files not renamed; stderr:\n%s", d.stderr.String())
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Contains(t, d.stderr.String(), "bad.torrent")
+	require.Contains(t, d.stderr.String(), "reason=")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, remote, rpcAddr, "-l").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "dropped.bin")
+	d.stop(t)
+}

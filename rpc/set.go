@@ -1,0 +1,159 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// unsupportedSetKeys are torrent-set keys Braid refuses: it has no
+// per-file priority and no per-torrent speed limits.
+var unsupportedSetKeys = map[string]string{
+	"priority-high":   "per-file priority is not supported by Braid",
+	"priority-low":    "per-file priority is not supported by Braid",
+	"priority-normal": "per-file priority is not supported by Braid",
+	"downloadLimit":   "per-torrent speed limits are not supported by Braid (the daemon's --download-rate applies)",
+	"downloadLimited": "per-torrent speed limits are not supported by Braid (the daemon's --download-rate applies)",
+	"uploadLimit":     "per-torrent speed limits are not supported by Braid (the daemon's --upload-rate applies)",
+	"uploadLimited":   "per-torrent speed limits are not supported by Braid (the daemon's --upload-rate applies)",
+}
+
+// torrentSet changes labels and wanted files of the selected torrents.
+// Every argument and every torrent is checked first: a bad one is the
+// answer and nothing is changed.
+//
+// Braid chooses a torrent's files when it starts it, so a change of
+// wanted files on a running torrent stops it (saving its resume record)
+// and resumes it with the new choice, as torrent-stop and torrent-start
+// do; a stopped torrent keeps the choice for its next start.
+func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
+	for _, k := range []string{"priority-high", "priority-low", "priority-normal", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited"} {
+		if a.has(k) {
+			return nil, argErr(unsupportedSetKeys[k])
+		}
+	}
+	labels, setLabels, err := a.strs("labels")
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range labels {
+		if strings.TrimSpace(l) == "" || strings.Contains(l, ",") {
+			return nil, argErr(fmt.Sprintf("invalid argument \"labels\": %q (a label is not empty and has no comma)", l))
+		}
+	}
+	wanted, err := a.ints("files-wanted")
+	if err != nil {
+		return nil, err
+	}
+	unwanted, err := a.ints("files-unwanted")
+	if err != nil {
+		return nil, err
+	}
+	setWanted, setUnwanted := a.has("files-wanted"), a.has("files-unwanted")
+	es, err := s.selectIDs(a)
+	if err != nil {
+		return nil, err
+	}
+	type change struct {
+		e        entry
+		unwanted []int
+		restart  bool
+	}
+	var changes []change
+	for _, e := range es {
+		c := change{e: e, unwanted: e.Unwanted}
+		if setWanted || setUnwanted {
+			running := s.active(e) != nil
+			n := len(e.Files)
+			if running {
+				fs, _ := s.c.ListFiles(e.Hash)
+				n = len(fs)
+			}
+			if n == 0 {
+				return nil, argErr(fmt.Sprintf("torrent %d: its files are not known yet (no metadata)", e.ID))
+			}
+			skip := map[int]bool{}
+			for _, u := range e.Unwanted {
+				skip[u] = true
+			}
+			// An empty array names every file, as in Transmission.
+			all := func(l []int) []int {
+				if len(l) > 0 {
+					return l
+				}
+				out := make([]int, n)
+				for i := range out {
+					out[i] = i
+				}
+				return out
+			}
+			for _, set := range []struct {
+				key  string
+				list []int
+				on   bool
+				skip bool
+			}{{"files-wanted", wanted, setWanted, false}, {"files-unwanted", unwanted, setUnwanted, true}} {
+				if !set.on {
+					continue
+				}
+				for _, i := range all(set.list) {
+					if i < 0 || i >= n {
+						return nil, argErr(fmt.Sprintf("invalid argument %q: file %d (torrent %d has %d)", set.key, i, e.ID, n))
+					}
+					if set.skip {
+						skip[i] = true
+					} else {
+						delete(skip, i)
+					}
+				}
+			}
+			if len(skip) == n {
+				return nil, argErr(fmt.Sprintf("invalid argument \"files-unwanted\": every file of torrent %d would be unwanted", e.ID))
+			}
+			c.unwanted = make([]int, 0, len(skip))
+			for i := range skip {
+				c.unwanted = append(c.unwanted, i)
+			}
+			slices.Sort(c.unwanted)
+			old := slices.Clone(e.Unwanted)
+			slices.Sort(old)
+			c.restart = running && !slices.Equal(old, c.unwanted)
+		}
+		c.e = e
+		changes = append(changes, c)
+	}
+	var errs []error
+	for _, c := range changes {
+		s.st.update(c.e.ID, func(x *entry) {
+			if setLabels {
+				x.Labels = slices.Clone(labels)
+			}
+			if setWanted || setUnwanted {
+				if len(c.unwanted) == 0 {
+					x.Unwanted = nil
+				} else {
+					x.Unwanted = c.unwanted
+				}
+			}
+		})
+		if c.restart {
+			s.remember(c.e) // the file list the resume's choice is made from
+			if err := s.c.StopAndSerialize(c.e.Hash); err != nil {
+				s.log.Warn("stop", "info_hash", c.e.Hash.String(), "err", err)
+			}
+			e, _ := s.st.get(c.e.ID)
+			if err := s.resume(e); err != nil {
+				s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := s.st.save(); err != nil {
+		errs = append(errs, fmt.Errorf("save daemon state: %w", err))
+	}
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return nil, nil
+}
