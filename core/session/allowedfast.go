@@ -14,7 +14,7 @@ const AllowedFastCount = 10
 // AllowedFastCount pieces its allowed-fast set: the canonical set for its
 // IPv4 /24 and the info hash (wire.AllowedFastSet), and only when the
 // torrent has more pieces than that. Those of the set we have are
-// announced; requests for any piece of the set are served while it is
+// announced now, the others when they are verified; requests for any piece of the set are served while it is
 // choked. BEP 6 defines the set for IPv4 only, so IPv6 peers (and peers
 // without a parseable address, or with no info hash configured) get none.
 func (s *Session) grantAllowedFast(p *peer) {
@@ -40,8 +40,7 @@ func (s *Session) grantAllowedFast(p *peer) {
 	for _, i := range set {
 		p.fastSet.Set(int(i))
 		if s.have.Has(int(i)) {
-			s.msg = wire.Message{Type: wire.AllowedFast, Index: i}
-			s.out.Send(p.id, &s.msg)
+			s.sendIndex(p, wire.AllowedFast, int(i))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/braid-bt/braid/core/wire"
@@ -103,4 +104,26 @@ func TestAllowedFastNotGranted(t *testing.T) {
 		h.msg(1, wire.Message{Type: wire.Request, Index: 0, Begin: 0, Length: 16 << 10})
 		assert.Empty(t, h.out.kinds("sendblock"))
 	})
+}
+
+func TestAllowedFastAnnouncedWhenVerified(t *testing.T) {
+	const n = 40
+	want := wire.AllowedFastSet([]byte{10, 0, 0, 1}, aaInfoHash, n, AllowedFastCount)
+	have := fullHave(n)
+	missing := int(want[0])
+	have.Clear(missing)
+	h := newHarness(t, n, 32<<10, have, Config{InfoHash: aaInfoHash})
+	h.add(1, true, false)
+	h.typ(1, wire.HaveNone)
+	require.Equal(t, want[1:], indicesOf(h.out.sent(1, wire.AllowedFast)))
+
+	h.partialPeer(2, true, missing)
+	h.download(2)
+	require.True(t, h.s.Have().Has(missing))
+	assert.Equal(t, append(slices.Clone(want[1:]), want[0]), indicesOf(h.out.sent(1, wire.AllowedFast)),
+		"the missing piece of the set is announced once verified")
+
+	h.out.reset()
+	h.msg(1, wire.Message{Type: wire.Request, Index: uint32(missing), Begin: 0, Length: 16 << 10})
+	assert.Len(t, h.out.kinds("sendblock"), 1)
 }
