@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -126,4 +127,22 @@ func TestAllowedFastAnnouncedWhenVerified(t *testing.T) {
 	h.out.reset()
 	h.msg(1, wire.Message{Type: wire.Request, Index: uint32(missing), Begin: 0, Length: 16 << 10})
 	assert.Len(t, h.out.kinds("sendblock"), 1)
+}
+
+func TestAllowedFastRequestsBoundedWhileChoked(t *testing.T) {
+	const n = 40
+	info, _ := testData(n, 64<<10, 0)
+	out := &queueOut{}
+	s := New(info, fullHave(n), Config{MaxPeerRequests: 2, InfoHash: aaInfoHash}, out, t0)
+	s.AddPeer(1, PeerInfo{Addr: "10.0.0.1:1", Fast: true}, t0)
+	s.Message(1, &wire.Message{Type: wire.HaveNone}, t0)
+	set := indicesOf(out.sent(1, wire.AllowedFast))
+	require.Len(t, set, AllowedFastCount)
+	require.True(t, s.peers[1].amChoking)
+	for i := range 3 {
+		s.Message(1, &wire.Message{Type: wire.Request, Index: set[0], Begin: uint32(i * 16384), Length: 16384}, t0)
+	}
+	assert.Len(t, out.kinds("sendblock"), 2)
+	assert.Equal(t, []picker.Block{{Piece: int(set[0]), Begin: 32768, Length: 16384}},
+		reqBlocks(out.sent(1, wire.Reject)), "over MaxPeerRequests while choked")
 }
