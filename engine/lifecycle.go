@@ -23,6 +23,7 @@ func (t *Torrent) startSession(now time.Time) {
 		Rand:           rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
 		ExtHandshake:   t.extHandshake(),
 		MaxOutstanding: maxOutstanding(t.e.cfg.DownloadRate),
+		InfoHash:       t.ih,
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
 	t.phase = (*sessionPhase)(t)

@@ -98,6 +98,8 @@ func (s *Session) handle(p *peer, m *wire.Message, now time.Time) error {
 		}
 		if bf != nil {
 			s.setHas(p, bf, now)
+		} else {
+			s.grantAllowedFast(p)
 		}
 	case wire.Request:
 		p.started = true
@@ -200,6 +202,7 @@ func (s *Session) setHas(p *peer, bf *bitfield.Bitfield, now time.Time) {
 		}
 	}
 	p.wantCount = s.countWanted(bf)
+	s.grantAllowedFast(p)
 	if s.redundant(p) {
 		s.doomed = append(s.doomed, doomedPeer{p, ErrBothSeeds})
 		return

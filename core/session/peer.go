@@ -28,6 +28,7 @@ type peer struct {
 	has     *bitfield.Bitfield
 	allowed *bitfield.Bitfield // BEP 6 allowed-fast pieces it granted us; nil if none
 	fastHas *bitfield.Bitfield // allowed ∩ has: what we may request while choked
+	fastSet *bitfield.Bitfield // BEP 6 allowed-fast pieces we granted it; nil if none
 	// announced is set once the peer said what it has (Bitfield, HaveAll,
 	// HaveNone); started once a message arrived after which it may not.
 	announced, started bool

@@ -111,6 +111,9 @@ type Config struct {
 	// ExtHandshake is our BEP 10 handshake payload, sent first to peers
 	// that support BEP 10. Nil sends none.
 	ExtHandshake []byte
+	// InfoHash is the torrent's info hash as in the handshake; it seeds
+	// the BEP 6 allowed-fast sets we grant. Zero grants none.
+	InfoHash [20]byte
 	// Rand drives the optimistic unchoke and the picker [fixed seed].
 	Rand *rand.Rand
 }

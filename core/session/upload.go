@@ -7,7 +7,8 @@ import (
 	"github.com/braid-bt/braid/core/wire"
 )
 
-// onRequest serves a peer's request for a block of a verified piece.
+// onRequest serves a peer's request for a block of a verified piece:
+// while it is choked only pieces of the allowed-fast set we granted it.
 func (s *Session) onRequest(p *peer, m *wire.Message, now time.Time) error {
 	if m.Length == 0 || m.Length > wire.MaxRequestLength {
 		return protoErr("request length %d", m.Length)
@@ -17,7 +18,7 @@ func (s *Session) onRequest(p *peer, m *wire.Message, now time.Time) error {
 		return protoErr("request piece %d begin %d length %d outside the torrent", m.Index, m.Begin, m.Length)
 	}
 	b := picker.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: int(m.Length)}
-	if s.stopped || p.amChoking || !s.have.Has(b.Piece) ||
+	if s.stopped || (p.amChoking && !p.allowedWhileChoked(b.Piece)) || !s.have.Has(b.Piece) ||
 		(s.uq != nil && s.uq.QueuedBlocks(p.id) >= s.cfg.MaxPeerRequests) {
 		s.reject(p, b)
 		return nil

@@ -163,6 +163,9 @@ func (s *Session) pieceGood(piece int, now time.Time) {
 	}
 	for _, p := range s.order {
 		s.sendIndex(p, wire.Have, piece) // always: clients judge reciprocity by it
+		if p.allowedWhileChoked(piece) {
+			s.sendIndex(p, wire.AllowedFast, piece) // granted before we had it
+		}
 		if wasWanted && p.has.Has(piece) {
 			p.wantCount--
 			s.updateInterest(p)
