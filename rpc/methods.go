@@ -224,13 +224,7 @@ func (s *Server) each(a args, f func(e entry) error) (map[string]any, error) {
 			errs = append(errs, err)
 		}
 	}
-	if err := s.st.save(); err != nil {
-		errs = append(errs, fmt.Errorf("save daemon state: %w", err))
-	}
-	if len(errs) > 0 {
-		return nil, errs[0]
-	}
-	return nil, nil
+	return s.saveAnd(errs)
 }
 
 // active returns the running torrent of e, or nil.
@@ -724,4 +718,16 @@ func (s *Server) sessionStats(_ context.Context, _ args) (map[string]any, error)
 		"downloadSpeed": int64(down), "uploadSpeed": int64(up),
 		"cumulative-stats": stats(max(sessions, 1)), "current-stats": stats(1),
 	}, nil
+}
+
+// saveAnd writes the daemon's state after a method changed it; the answer
+// is the method's first error, else the save's.
+func (s *Server) saveAnd(errs []error) (map[string]any, error) {
+	if err := s.st.save(); err != nil {
+		errs = append(errs, fmt.Errorf("save daemon state: %w", err))
+	}
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return nil, nil
 }

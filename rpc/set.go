@@ -149,11 +149,5 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 			}
 		}
 	}
-	if err := s.st.save(); err != nil {
-		errs = append(errs, fmt.Errorf("save daemon state: %w", err))
-	}
-	if len(errs) > 0 {
-		return nil, errs[0]
-	}
-	return nil, nil
+	return s.saveAnd(errs)
 }
