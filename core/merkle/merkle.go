@@ -107,20 +107,26 @@ func SubtreeRoot(nodes []Hash, layer, levels int) (Hash, error) {
 	if len(nodes) == 0 || uint64(len(nodes)) > uint64(1)<<levels {
 		return Hash{}, invalid("%d nodes do not fit %d levels", len(nodes), levels)
 	}
-	cur := append([]Hash(nil), nodes...)
+	cur := nodes
 	for l := layer; l < layer+levels; l++ {
-		pad := PadHash(l)
-		next := make([]Hash, (len(cur)+1)/2)
-		for i := range next {
-			right := pad
-			if 2*i+1 < len(cur) {
-				right = cur[2*i+1]
-			}
-			next[i] = Parent(cur[2*i], right)
-		}
-		cur = next
+		cur = parentLayer(cur, l)
 	}
 	return cur[0], nil
+}
+
+// parentLayer hashes the nodes of layer l in pairs into the layer above;
+// an odd last node pairs with layer l's padding.
+func parentLayer(below []Hash, l int) []Hash {
+	pad := PadHash(l)
+	up := make([]Hash, (len(below)+1)/2)
+	for i := range up {
+		right := pad
+		if 2*i+1 < len(below) {
+			right = below[2*i+1]
+		}
+		up[i] = Parent(below[2*i], right)
+	}
+	return up
 }
 
 // FileRoot is the pieces root of a file from its block hashes (in order,

@@ -19,17 +19,7 @@ func NewTree(leaves []Hash) (*Tree, error) {
 	t := &Tree{layers: make([][]Hash, height+1)}
 	t.layers[0] = append([]Hash(nil), leaves...)
 	for l := 1; l <= height; l++ {
-		below := t.layers[l-1]
-		pad := PadHash(l - 1)
-		cur := make([]Hash, (len(below)+1)/2)
-		for i := range cur {
-			right := pad
-			if 2*i+1 < len(below) {
-				right = below[2*i+1]
-			}
-			cur[i] = Parent(below[2*i], right)
-		}
-		t.layers[l] = cur
+		t.layers[l] = parentLayer(t.layers[l-1], l-1)
 	}
 	return t, nil
 }
