@@ -16,10 +16,8 @@ import (
 // speaks the peer wire, answering requests with HTTP range fetches. The
 // session's picking, timeouts, endgame and smart banning then apply to web
 // seeds unchanged; a seed serving bad data is banned like any peer.
+// It runs from startSession, once the info dictionary is known.
 func (t *Torrent) startWebSeeds() {
-	if t.info == nil {
-		return
-	}
 	for _, u := range t.spec.URLList {
 		c, err := webseed.New(u, t.info, webseed.Options{})
 		if err != nil {
