@@ -220,6 +220,9 @@ func (t *Torrent) handle(ev event) {
 
 func (t *Torrent) onTick(now time.Time) {
 	t.phase.Tick(now)
+	if t.sess != nil {
+		t.learnSelf()
+	}
 	t.fillPeers(now)
 }
 

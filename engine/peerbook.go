@@ -6,6 +6,7 @@ package engine
 
 import (
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/braid-bt/braid/core/peers"
@@ -63,4 +64,30 @@ func (t *Torrent) onDialFailed(addr string, err error, now time.Time) {
 		t.blocked.Add(1)
 	}
 	t.book.DialFailed(addr, f, now)
+}
+
+// learnSelf tells the book our address as peers see it, for BEP 40
+// ranking: the IP most of our peers name as yourip in their extension
+// handshakes (ties to the lowest, so one liar among honest peers changes
+// nothing), with our listen port.
+func (t *Torrent) learnSelf() {
+	votes := make(map[netip.Addr]int)
+	for id := range t.peers {
+		eh := t.sess.PeerExtHandshake(id)
+		if eh == nil {
+			continue
+		}
+		if ip, ok := netip.AddrFromSlice(eh.YourIP); ok {
+			votes[ip.Unmap()]++
+		}
+	}
+	var best netip.Addr
+	for ip, n := range votes {
+		if !best.IsValid() || n > votes[best] || (n == votes[best] && ip.Less(best)) {
+			best = ip
+		}
+	}
+	if best.IsValid() {
+		t.book.SetSelf(netip.AddrPortFrom(best, t.e.cfg.Port))
+	}
 }

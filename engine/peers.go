@@ -23,7 +23,11 @@ func (t *Torrent) onConnected(pc pendingConn, now time.Time) {
 		return
 	}
 	if old := t.peers[session.PeerID(v.Old)]; v.Replaces && old != nil {
-		t.e.cfg.Logger.Debug("replacing duplicate connection", "old", old.addr, "new", pc.addr)
+		if v.Evicts {
+			t.e.cfg.Logger.Debug("full: closing the lowest-ranked connection (BEP 40)", "old", old.addr, "new", pc.addr)
+		} else {
+			t.e.cfg.Logger.Debug("replacing duplicate connection", "old", old.addr, "new", pc.addr)
+		}
 		t.dropPeer(old)
 		t.phase.RemovePeer(old, now)
 	}

@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -172,4 +175,38 @@ func TestDialFailureReachesTheBook(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, bareStart.Add(15*time.Second), c.Due)
 	assert.Equal(t, 0, tor.book.NumDialing())
+}
+
+// A full torrent that knows its address (BEP 40) closes its lowest-ranked
+// connection for an incoming one that outranks it; the engine's peers and
+// ids follow the book.
+func TestFullTorrentEvictsLowestRank(t *testing.T) {
+	tor := bareTorrent(t, 1)
+	tor.book = peers.New(peers.Config{Self: tor.e.cfg.PeerID, MaxPeers: 2})
+	me := netip.MustParseAddrPort("123.213.32.10:6881")
+	tor.book.SetSelf(me)
+	rank := func(addr string) uint32 {
+		p, ok := peers.Priority(me, netip.MustParseAddrPort(addr))
+		require.True(t, ok)
+		return p
+	}
+	addrs := []string{"98.76.54.32:6881", "123.213.32.234:6881", "8.8.4.4:6881"}
+	slices.SortFunc(addrs, func(a, b string) int { return cmp.Compare(rank(a), rank(b)) })
+	for i, a := range addrs[:2] {
+		connect(t, tor, pendingConn{addr: a, hs: wire.Handshake{PeerID: [20]byte{9, byte(i)}}})
+	}
+	require.Len(t, tor.peers, 2)
+	connect(t, tor, pendingConn{addr: addrs[2], hs: wire.Handshake{PeerID: [20]byte{9, 2}}})
+	require.Len(t, tor.peers, 2)
+	var kept []string
+	for _, p := range tor.peers {
+		kept = append(kept, p.addr)
+	}
+	slices.Sort(kept)
+	want := []string{addrs[1], addrs[2]}
+	slices.Sort(want)
+	assert.Equal(t, want, kept, "the lowest-ranked %s was closed", addrs[0])
+	_, stillKnown := tor.byID[[20]byte{9, 0}]
+	assert.False(t, stillKnown)
+	assert.Equal(t, 2, tor.book.NumConns())
 }

@@ -109,6 +109,7 @@ type Book struct {
 	byPeer  map[[20]byte]ConnID
 	dialing int
 	halted  bool
+	self    netip.AddrPort // our address as peers see it (SetSelf); invalid until known
 }
 
 type candidate struct {
@@ -122,12 +123,16 @@ type candidate struct {
 	dialed time.Time // last handed out by Dials
 	fails  int       // dial failures in a row
 	closes int       // connections lost since the last dial failure
+	prio   uint32    // BEP 40 rank with us, when ranked
+	ranked bool
 }
 
 type conn struct {
 	addr      string
 	peer      [20]byte
 	initiator bool
+	prio      uint32 // BEP 40 rank with us, when ranked
+	ranked    bool
 }
 
 // New returns an empty book.
@@ -164,7 +169,9 @@ func (b *Book) Add(addr string, src Source, now time.Time) bool {
 		return false
 	}
 	b.seq++
-	b.cands[addr] = &candidate{addr: addr, host: host, ip: ip, source: src, named: src == FromUser, seq: b.seq, due: now}
+	c := &candidate{addr: addr, host: host, ip: ip, source: src, named: src == FromUser, seq: b.seq, due: now}
+	c.prio, c.ranked = b.priorityOf(addr)
+	b.cands[addr] = c
 	return true
 }
 

@@ -24,6 +24,9 @@ type Verdict struct {
 	// same peer, which the caller closes. The book has forgotten Old.
 	Replaces bool
 	Old      ConnID
+	// Evicts: Old is not the same peer but the lowest-ranked connection
+	// (BEP 40), closed to make room for c when the book is full.
+	Evicts bool
 	// Reason says why a connection was refused: ErrHalted, ErrSelf,
 	// ErrBanned, ErrDuplicate or ErrFull.
 	Reason error
@@ -68,9 +71,20 @@ func (b *Book) Connected(c Conn, room int, now time.Time) Verdict {
 	} else if _, ok := b.byAddr[c.Addr]; ok {
 		return Verdict{Reason: ErrDuplicate}
 	}
-	// A replacement never adds a connection.
+	// A replacement never adds a connection; nor does an eviction.
 	if !v.Replaces && (len(b.conns) >= b.cfg.MaxPeers || room <= 0) {
-		return Verdict{Reason: ErrFull}
+		victim, ok := b.evictionFor(c.Addr)
+		if !ok {
+			return Verdict{Reason: ErrFull}
+		}
+		v.Replaces, v.Evicts, v.Old = true, true, victim
+	}
+	if v.Evicts {
+		// Full before and full after: the evicted peer need not be
+		// dialled again soon.
+		if cand, ok := b.cands[b.conns[v.Old].addr]; ok {
+			cand.due = now.Add(maxWait)
+		}
 	}
 	if v.Replaces {
 		b.forget(v.Old)
@@ -79,6 +93,7 @@ func (b *Book) Connected(c Conn, room int, now time.Time) Verdict {
 		cand.fails = 0
 	}
 	b.conns[c.ID] = &conn{addr: c.Addr, peer: c.PeerID, initiator: c.Initiator}
+	b.conns[c.ID].prio, b.conns[c.ID].ranked = b.priorityOf(c.Addr)
 	b.byAddr[c.Addr] = c.ID
 	b.byPeer[c.PeerID] = c.ID
 	v.Accept = true

@@ -13,7 +13,9 @@ import (
 //
 // Among the candidates due (not in flight, not backing off, not
 // connected), user-named ones come first, then the earliest due (a new
-// candidate is due when added), then the first added. A candidate due
+// candidate is due when added), then the higher BEP 40 rank once SetSelf
+// has told the book our address (ranked before unranked), then the first
+// added. A candidate due
 // whose IP Config.Blocked now reports is forgotten instead.
 func (b *Book) Dials(now time.Time, room int) []string {
 	room = min(room, b.cfg.MaxPeers-len(b.conns)-b.dialing)
@@ -48,7 +50,7 @@ func (b *Book) Dials(now time.Time, room int) []string {
 }
 
 // dialOrder sorts candidates due: named first, then by due time, then by
-// arrival. seq is unique, so the order is total.
+// rank, then by arrival. seq is unique, so the order is total.
 func dialOrder(x, y *candidate) int {
 	switch {
 	case x.named != y.named:
@@ -58,6 +60,16 @@ func dialOrder(x, y *candidate) int {
 		return 1
 	case !x.due.Equal(y.due):
 		return x.due.Compare(y.due)
+	case x.ranked != y.ranked:
+		if x.ranked {
+			return -1
+		}
+		return 1
+	case x.ranked && x.prio != y.prio:
+		if x.prio > y.prio {
+			return -1
+		}
+		return 1
 	}
 	return compareSeq(x.seq, y.seq)
 }

@@ -3,6 +3,7 @@ package peers
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -51,6 +52,7 @@ const (
 	fuzzTick
 	fuzzListenPort
 	fuzzHalt
+	fuzzSetSelf
 	fuzzOps
 )
 
@@ -64,6 +66,7 @@ func FuzzBook(f *testing.F) {
 	f.Add([]byte{fuzzAdd, 0, fuzzAdd, 9, fuzzDials, 5, fuzzConnected, 0, fuzzClosed, 0, fuzzTick, 2, fuzzDials, 3})
 	f.Add([]byte{fuzzAdd, 0, fuzzAdd, 1, fuzzDials, 5, fuzzDialFailed, 0, fuzzDialFailed, 0x80, fuzzBan, 0, fuzzDials, 4})
 	f.Add([]byte{fuzzConnected, 0x41, fuzzConnected, 0x52, fuzzConnected, 0x63, fuzzClosed, 1, fuzzHalt, 255, fuzzDials, 7})
+	f.Add([]byte{fuzzSetSelf, 1, fuzzConnected, 0x00, fuzzConnected, 0x11, fuzzConnected, 0x22, fuzzConnected, 0x35, fuzzConnected, 0x07, fuzzSetSelf, 3, fuzzConnected, 0x17})
 	f.Add([]byte{fuzzAddRaw, 3, 'a', ':', '1', fuzzListenPort, 2, 0x1a, 0xe1, fuzzDials, 6})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		first := runBook(t, data)
@@ -165,6 +168,9 @@ func runBook(t *testing.T, data []byte) []string {
 			if v.Accept == (v.Reason != nil) || (v.Replaces && !v.Accept) {
 				t.Fatalf("inconsistent verdict %+v", v)
 			}
+			if v.Evicts && !v.Replaces {
+				t.Fatalf("evicts without replacing: %+v", v)
+			}
 			if v.Replaces {
 				i := slices.Index(open, v.Old)
 				if i < 0 {
@@ -198,6 +204,11 @@ func runBook(t *testing.T, data []byte) []string {
 			if arg == 255 {
 				b.Halt()
 			}
+		case fuzzSetSelf:
+			// Our address: one of the book's own hosts or another; 0 unsets.
+			selves := []string{"", "10.0.0.9:6881", "10.0.0.1:6881", "[2001:db8::9]:6881", "10.7.0.1:1"}
+			ap, _ := netip.ParseAddrPort(selves[int(arg)%len(selves)])
+			b.SetSelf(ap)
 		}
 		if b.NumDialing() != len(inFlight) || b.NumConns() != len(open) {
 			t.Fatalf("book counts %d dials, %d conns; calls imply %d, %d", b.NumDialing(), b.NumConns(), len(inFlight), len(open))

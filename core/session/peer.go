@@ -157,7 +157,7 @@ func (s *Session) AddPeer(id PeerID, pi PeerInfo, now time.Time) {
 	s.order = append(s.order, p)
 
 	if pi.Extended && s.extBytes != nil {
-		s.msg = wire.Message{Type: wire.Extended, ExtID: 0, Payload: s.extBytes}
+		s.msg = wire.Message{Type: wire.Extended, ExtID: 0, Payload: s.extFor(p)}
 		s.out.Send(id, &s.msg)
 	}
 	switch {

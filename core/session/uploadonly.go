@@ -1,6 +1,7 @@
 package session
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/braid-bt/braid/core/wire"
@@ -34,6 +35,23 @@ func (s *Session) initExt() {
 	s.extBytes = eh.Encode()
 }
 
+// extFor is our extension handshake as p gets it: with yourip, p's
+// address as we see it, when p has an IP address. Peers learn their
+// external address from it, which BEP 40 ranking needs.
+func (s *Session) extFor(p *peer) []byte {
+	if s.ourExt == nil {
+		return s.extBytes
+	}
+	ap, err := netip.ParseAddrPort(p.info.Addr)
+	if err != nil {
+		return s.extBytes
+	}
+	eh := *s.ourExt
+	ip := ap.Addr().Unmap()
+	eh.YourIP = ip.AsSlice()
+	return eh.Encode()
+}
+
 // UploadOnly reports whether we advertise BEP 21 upload_only: every wanted
 // piece is verified (a seed, or a partial seed of a file selection).
 func (s *Session) UploadOnly() bool { return s.uploadOnly }
@@ -60,7 +78,7 @@ func (s *Session) updateUploadOnly() {
 			s.extScratch = wire.AppendUploadOnly(s.extScratch[:0], uo)
 			s.msg = wire.Message{Type: wire.Extended, ExtID: id, Payload: s.extScratch}
 		} else {
-			s.msg = wire.Message{Type: wire.Extended, ExtID: 0, Payload: s.extBytes}
+			s.msg = wire.Message{Type: wire.Extended, ExtID: 0, Payload: s.extFor(p)}
 		}
 		s.out.Send(p.id, &s.msg)
 	}

@@ -171,3 +171,22 @@ func TestDontHave(t *testing.T) {
 	assert.ErrorIs(t, h.out.closed(2), ErrProtocol)
 	assert.Equal(t, 0, h.s.pk.Availability(1), "a dropped peer's pieces are uncounted")
 }
+
+// Each peer's extension handshake tells it its address as we see it
+// (yourip): how peers learn the external address BEP 40 ranks by. A peer
+// without an IP address (WebRTC) gets none.
+func TestExtHandshakeSaysYourIP(t *testing.T) {
+	h := newHarness(t, 4, 32<<10, nil, Config{ExtHandshake: ourHandshake})
+	h.add(5, true, true)
+	h.s.AddPeer(6, PeerInfo{Addr: "[2001:db8::7]:51413", Extended: true, Transport: "tcp"}, h.now)
+	h.s.AddPeer(7, PeerInfo{Addr: "webrtc:0a0b", Extended: true, Transport: "webrtc"}, h.now)
+	want := map[PeerID][]byte{5: {10, 0, 0, 5}, 6: {0x20, 0x01, 0x0d, 0xb8, 12: 0, 15: 7}, 7: nil}
+	for id, ip := range want {
+		got := extSent(h, id)
+		require.Len(t, got, 1)
+		eh, err := wire.ParseExtHandshake(got[0].Payload)
+		require.NoError(t, err)
+		assert.Equal(t, ip, eh.YourIP, "peer %d", id)
+		assert.Equal(t, 1, eh.M["ut_metadata"], "the engine's part is kept")
+	}
+}
