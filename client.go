@@ -77,11 +77,12 @@ func (c *Client) PeerID() [20]byte { return c.peerID }
 type DownloadOption func(*downloadOptions)
 
 type downloadOptions struct {
-	files    []int // WithFiles; nil: every file (or a magnet's so=)
-	peers    []string
-	trackers []string
-	dir      string
-	trusted  bool // Seed: the data was just hashed
+	files     []int // WithFiles; nil: every file (or a magnet's so=)
+	peers     []string
+	trackers  []string
+	dir       string
+	trusted   bool // Seed: the data was just hashed
+	superSeed bool // WithSuperSeed
 }
 
 // WithTrackers adds trackers (HTTP, UDP or WebSocket) to this torrent, each
@@ -235,7 +236,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		InfoHash: src.ih, Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
 		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
-		SelectOnly: src.selectOnly, Trusted: o.trusted && src.info != nil,
+		SelectOnly: src.selectOnly, Trusted: o.trusted && src.info != nil, SuperSeed: o.superSeed,
 		Handle: func(et *engine.Torrent) any {
 			return &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
 		},

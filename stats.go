@@ -117,6 +117,7 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 		return out
 	},
 	"verified_on_start": func(t *Torrent, s *snapshot) any { return s.Check.Valid },
+	"super_seeding":     func(t *Torrent, s *snapshot) any { return t.t.SuperSeed() },
 	"blocked":           func(t *Torrent, s *snapshot) any { return t.t.Blocked() },
 	"client_blocked":    func(t *Torrent, s *snapshot) any { return t.c.Blocked() },
 	"resume": func(t *Torrent, s *snapshot) any {

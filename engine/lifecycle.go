@@ -26,6 +26,7 @@ func (t *Torrent) startSession(now time.Time) {
 		InfoHash:       t.ih,
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
+	t.sess.SetSuperSeed(t.superSeed.Load())
 	t.phase = (*sessionPhase)(t)
 	t.startHave = nil
 	switch rec := t.spec.Record; {

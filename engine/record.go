@@ -29,6 +29,7 @@ func (t *Torrent) buildRecord() *persist.Record {
 		Downloaded:  t.downloaded.Load(),
 		AddedAt:     t.addedAt.Unix(),
 		CompletedAt: t.completedAt.Load(),
+		SuperSeed:   t.superSeed.Load(),
 	}
 	if t.sess != nil {
 		r.Bitfield = append([]byte(nil), t.sess.Have().Bytes()...)

@@ -63,6 +63,9 @@ type Spec struct {
 	OpenStorage func(info *metainfo.Info) (st persist.Storage, hasData bool, err error)
 	// SelectOnly limits the download to these file indices (BEP 53 so=).
 	SelectOnly []int
+	// SuperSeed seeds in BEP 16 super-seeding mode once complete (a
+	// record's choice counts too).
+	SuperSeed bool
 	// Handle, if set, makes the value Torrent.Handle returns; it runs once,
 	// before the torrent can be found in the registry.
 	Handle func(*Torrent) any
@@ -112,6 +115,7 @@ type Torrent struct {
 	left        atomic.Int64
 	filesLen    atomic.Int64 // Info().FilesLength(), once the info is known
 	completedAt atomic.Int64
+	superSeed   atomic.Bool  // BEP 16 asked for (engine/superseed.go)
 	metaPeers   atomic.Int64 // connected peers while fetching metadata
 	blocked     atomic.Int64 // candidates and dials the blocklist refused
 	numPeers    atomic.Int64 // connected peers, for signallers deciding to offer
@@ -163,6 +167,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	}
 	t.book = peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent, Blocked: t.bookFilter})
 	t.state.Store(StateChecking)
+	t.superSeed.Store(spec.SuperSeed || (spec.Record != nil && spec.Record.SuperSeed))
 	if spec.Info == nil {
 		t.state.Store(StateMetadata)
 	}

@@ -66,6 +66,7 @@ func sampleRecord(mi *metainfo.MetaInfo) *Record {
 		CompletedAt:    1_700_000_100,
 		Files:          files,
 		Paused:         true,
+		SuperSeed:      true,
 	}
 }
 

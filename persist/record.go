@@ -62,6 +62,7 @@ type Record struct {
 	CompletedAt    int64         `bencode:"completed_at"` // unix seconds, 0 while incomplete
 	Files          []FileState   `bencode:"files,omitempty"`
 	Paused         bool          `bencode:"paused"`
+	SuperSeed      bool          `bencode:"super_seed,omitempty"` // BEP 16, once complete
 }
 
 // rawRecord is the first decoding stage: scalars are read directly, lists
@@ -83,6 +84,7 @@ type rawRecord struct {
 	CompletedAt    int64         `bencode:"completed_at"`
 	Files          bencode.Bytes `bencode:"files"`
 	Paused         int64         `bencode:"paused"`
+	SuperSeed      int64         `bencode:"super_seed"`
 }
 
 // InfoHashArray returns the info hash as an array; ok is false unless it is
@@ -141,6 +143,9 @@ func DecodeRecord(b []byte) (rec *Record, err error) {
 	if raw.Paused != 0 && raw.Paused != 1 {
 		return nil, corrupt("paused %d is not a boolean", raw.Paused)
 	}
+	if raw.SuperSeed != 0 && raw.SuperSeed != 1 {
+		return nil, corrupt("super_seed %d is not a boolean", raw.SuperSeed)
+	}
 	r := &Record{
 		Version:     raw.Version,
 		InfoHash:    raw.InfoHash,
@@ -154,6 +159,7 @@ func DecodeRecord(b []byte) (rec *Record, err error) {
 		AddedAt:     raw.AddedAt,
 		CompletedAt: raw.CompletedAt,
 		Paused:      raw.Paused == 1,
+		SuperSeed:   raw.SuperSeed == 1,
 	}
 	info, err := validateHeader(r)
 	if err != nil {

@@ -100,6 +100,7 @@ func TestDecodeRecordRejects(t *testing.T) {
 		}),
 		"trackers not a list": []byte(string(good[:len(good)-1]) + "8:trackersi1ee"),
 		"paused 2":            bytes.Replace(good, []byte("6:pausedi1e"), []byte("6:pausedi2e"), 1),
+		"super_seed -1":       bytes.Replace(good, []byte("10:super_seedi1e"), []byte("10:super_seedi-1e"), 1),
 		"too large":           append([]byte("d"), make([]byte, MaxRecordSize)...),
 	}
 	for name, b := range cases {

@@ -120,6 +120,7 @@ func (f *clientFlags) dirOption(fs *flag.FlagSet) (braid.DownloadOption, error) 
 type downloadFlags struct {
 	clientFlags
 	seed, quiet, json bool
+	superSeed         bool
 	only              string
 }
 
@@ -140,6 +141,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	fs.BoolVar(&f.seed, "seed", seedOnly, "keep seeding after the download completes")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per line (machine-readable)")
+	fs.BoolVar(&f.superSeed, "super-seed", false, "once complete, seed in super-seeding mode (BEP 16): show each peer one rare piece at a time, so a first seeder uploads each piece about once")
 	fs.StringVar(&f.only, "only", "", "download only these files, by index as 'braid info' lists them: `LIST` like 0,2,4-6")
 	pos, err := parseArgs(fs, args, stdout, synopsis)
 	if err != nil {
@@ -162,6 +164,9 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	}
 	if dirOpt != nil {
 		opts = append(opts, dirOpt)
+	}
+	if f.superSeed {
+		opts = append(opts, braid.WithSuperSeed())
 	}
 	if flagSet(fs, "only") {
 		files, err := metainfo.ParseFileList(f.only)

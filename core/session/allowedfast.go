@@ -18,7 +18,8 @@ const AllowedFastCount = 10
 // choked. BEP 6 defines the set for IPv4 only, so IPv6 peers (and peers
 // without a parseable address, or with no info hash configured) get none.
 func (s *Session) grantAllowedFast(p *peer) {
-	if !p.info.Fast || p.fastSet != nil || !p.amChoking ||
+	// A super-seeded peer must not learn of pieces it was not offered.
+	if !p.info.Fast || p.fastSet != nil || !p.amChoking || p.superSeeded ||
 		s.numPieces <= AllowedFastCount || p.has.Count() >= AllowedFastCount ||
 		s.cfg.InfoHash == [20]byte{} {
 		return

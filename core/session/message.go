@@ -99,6 +99,9 @@ func (s *Session) handle(p *peer, m *wire.Message, now time.Time) error {
 		if bf != nil {
 			s.setHas(p, bf, now)
 		} else {
+			if p.superSeeded {
+				s.offerPieces(p, -1)
+			}
 			s.grantAllowedFast(p)
 		}
 	case wire.Request:
@@ -202,6 +205,9 @@ func (s *Session) setHas(p *peer, bf *bitfield.Bitfield, now time.Time) {
 		}
 	}
 	p.wantCount = s.countWanted(bf)
+	if p.superSeeded {
+		s.offerPieces(p, -1) // offers it turned out to have are replaced
+	}
 	s.grantAllowedFast(p)
 	if s.redundant(p) {
 		s.doomed = append(s.doomed, doomedPeer{p, ErrBothSeeds})
@@ -224,6 +230,7 @@ func (s *Session) onHave(p *peer, index uint32, now time.Time) error {
 	if p.allowed != nil && p.allowed.Has(i) {
 		p.fastHas.Set(i)
 	}
+	s.superSeedSaw(p, i)
 	if s.redundant(p) {
 		s.doomed = append(s.doomed, doomedPeer{p, ErrBothSeeds})
 		return nil

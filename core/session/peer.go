@@ -45,6 +45,11 @@ type peer struct {
 	uploadOnly   bool // it said BEP 21 upload_only: it wants nothing
 	wantCount    int  // pieces it has that we want and lack
 
+	// superSeeded: we greeted it super-seeding (BEP 16) and offer it the
+	// pieces in offered (-1: none) one Have at a time.
+	superSeeded bool
+	offered     [superSeedSlots]int
+
 	reqq   int // its BEP 10 reqq; 0 when unknown
 	client string
 	ext    *wire.ExtHandshake
@@ -156,11 +161,14 @@ func (s *Session) AddPeer(id PeerID, pi PeerInfo, now time.Time) {
 	s.peers[id] = p
 	s.order = append(s.order, p)
 
+	p.superSeeded = s.superSeeding()
 	if pi.Extended && s.extBytes != nil {
 		s.msg = wire.Message{Type: wire.Extended, ExtID: 0, Payload: s.extFor(p)}
 		s.out.Send(id, &s.msg)
 	}
 	switch {
+	case p.superSeeded:
+		s.greetSuperSeeded(p)
 	case pi.Fast && s.have.All() && s.numPieces > 0:
 		s.send(p, wire.HaveAll)
 	case pi.Fast && s.have.None():
@@ -187,6 +195,7 @@ func (s *Session) forget(p *peer, now time.Time) {
 		return
 	}
 	p.gone = true
+	s.withdrawAll(p)
 	delete(s.peers, p.id)
 	if i := slices.Index(s.order, p); i >= 0 {
 		s.order = slices.Delete(s.order, i, i+1)

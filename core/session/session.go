@@ -195,8 +195,12 @@ type Session struct {
 	ourExt     *wire.ExtHandshake
 	extBytes   []byte
 	stopped    bool
-	now        time.Time         // latest time passed in
-	filePrio   []picker.Priority // nil until SetFilePriority
+	// superSeed is BEP 16 super-seeding as asked (superseed.go); offers
+	// counts, per piece, the peers it is offered to now.
+	superSeed bool
+	offers    []int32
+	now       time.Time         // latest time passed in
+	filePrio  []picker.Priority // nil until SetFilePriority
 
 	peers map[PeerID]*peer
 	order []*peer // connection order: deterministic iteration

@@ -38,17 +38,25 @@ func (s *Session) initExt() {
 // extFor is our extension handshake as p gets it: with yourip, p's
 // address as we see it, when p has an IP address. Peers learn their
 // external address from it, which BEP 40 ranking needs.
+//
+// A super-seeded peer is not told upload_only: it would see a peer that
+// wants nothing and (yet) offers nothing, which libtorrent disconnects as
+// uninteresting; libtorrent's super-seeding leaves it out too.
 func (s *Session) extFor(p *peer) []byte {
 	if s.ourExt == nil {
 		return s.extBytes
 	}
 	ap, err := netip.ParseAddrPort(p.info.Addr)
-	if err != nil {
+	if err != nil && !p.superSeeded {
 		return s.extBytes
 	}
 	eh := *s.ourExt
-	ip := ap.Addr().Unmap()
-	eh.YourIP = ip.AsSlice()
+	if err == nil {
+		eh.YourIP = ap.Addr().Unmap().AsSlice()
+	}
+	if p.superSeeded {
+		eh.UploadOnly = false
+	}
 	return eh.Encode()
 }
 

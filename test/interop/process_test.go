@@ -194,6 +194,7 @@ type event struct {
 	UploadRate   float64        `json:"upload_rate"`
 	Peers        int            `json:"peers"`
 	UploadOnly   int            `json:"upload_only_peers"` // libtorrent progress: peers flagged upload_only
+	PeerPieces   map[string]int `json:"peer_pieces"`       // libtorrent progress: pieces each peer has shown
 	Transports   map[string]int `json:"transports"`        // progress: peers by transport
 	Fetched      int64          `json:"fetched"`
 	Uploaded     int64          `json:"uploaded"`

@@ -15,7 +15,8 @@ torrent is announced on the DHT every few seconds. --lsd turns local service dis
 (BEP 14) on: only inside a network namespace of the test's own.
 
 stdout carries one JSON object per line: {"type":"ready"} once the torrent is added and the
-listener is up (seeders: once seeding), {"type":"progress",...} twice a second (upload_only_peers: peers libtorrent flags upload_only, BEP 21),
+listener is up (seeders: once seeding), {"type":"progress",...} twice a second (upload_only_peers: peers libtorrent flags upload_only, BEP 21;
+peer_pieces: the pieces each connected peer, by address, has shown),
 {"type":"complete","seconds":S} when a leecher has every piece. Errors reported by libtorrent
 (tracker, peer, file) go to stderr so a failing test can show them.
 """
@@ -141,10 +142,13 @@ def main():
             extra = {}
             if a.dht_bootstrap:
                 extra["dht_nodes"] = ses.status().dht_nodes
-            upload_only = sum(1 for pi in h.get_peer_info() if pi.flags & lt.peer_info.upload_only)
+            infos = h.get_peer_info()
+            upload_only = sum(1 for pi in infos if pi.flags & lt.peer_info.upload_only)
+            # What each peer has shown us (its bitfield and haves so far).
+            peer_pieces = {f"{pi.ip[0]}:{pi.ip[1]}": sum(1 for b in pi.pieces if b) for pi in infos}
             emit(type="progress", state=str(st.state), progress=st.progress, have=st.total_wanted_done,
                  peers=st.num_peers, upload_only_peers=upload_only, uploaded=st.all_time_upload, downloaded=st.all_time_download,
-                 has_metadata=st.has_metadata, **extra)
+                 has_metadata=st.has_metadata, peer_pieces=peer_pieces, **extra)
         if a.mode == "leech" and not complete and st.is_seeding:
             complete = True
             emit(type="complete", seconds=round(now - t0, 3))
