@@ -265,7 +265,8 @@ func TestIncomingMSEFollowsTraits(t *testing.T) {
 }
 
 func TestPEXFlags(t *testing.T) {
-	assert.Equal(t, wire.PEXUTP|wire.PEXReachable, pexFlags(&peerConn{traits: datagramTraits, outgoing: true}, false))
-	assert.Equal(t, wire.PEXSeed, pexFlags(&peerConn{traits: streamTraits}, true))
-	assert.Zero(t, pexFlags(&peerConn{}, false))
+	assert.Equal(t, wire.PEXUTP|wire.PEXReachable, pexFlags(&peerConn{traits: datagramTraits, outgoing: true}, false, false))
+	assert.Equal(t, wire.PEXSeed, pexFlags(&peerConn{traits: streamTraits}, true, false))
+	assert.Equal(t, wire.PEXHolepunch, pexFlags(&peerConn{traits: streamTraits}, false, true))
+	assert.Zero(t, pexFlags(&peerConn{}, false, false))
 }

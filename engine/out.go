@@ -165,6 +165,7 @@ func (t *Torrent) extHandshake() []byte {
 	}
 	if t.info == nil || !t.info.Private {
 		eh.M["ut_pex"] = extPEX
+		eh.M[wire.ExtNameHolepunch] = extHolepunch
 	}
 	if t.info != nil {
 		eh.MetadataSize = len(t.spec.InfoBytes)

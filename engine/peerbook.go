@@ -34,21 +34,27 @@ func (t *Torrent) rememberListener(p *peerConn, now time.Time) {
 // half-open limit.
 func (t *Torrent) fillPeers(now time.Time) {
 	for _, addr := range t.book.Dials(now, t.e.cfg.MaxHalfOpen-int(t.e.halfOpen.Load())) {
-		t.e.halfOpen.Add(1)
-		go func(addr string) {
-			defer t.e.halfOpen.Add(-1)
-			ctx, cancel := t.quitContext()
-			defer cancel()
-			pc, err := t.e.dialPeer(ctx, t.ih, addr)
-			if err != nil {
-				t.post(evDialFailed{addr: addr, err: err})
-				return
-			}
-			if !t.post(evConnected{pc: pc}) {
-				_ = pc.conn.Close()
-			}
-		}(addr)
+		t.dialAsync(addr)
 	}
+}
+
+// dialAsync dials addr, an address the book handed out, and reports the
+// outcome to the loop.
+func (t *Torrent) dialAsync(addr string) {
+	t.e.halfOpen.Add(1)
+	go func() {
+		defer t.e.halfOpen.Add(-1)
+		ctx, cancel := t.quitContext()
+		defer cancel()
+		pc, err := t.e.dialPeer(ctx, t.ih, addr)
+		if err != nil {
+			t.post(evDialFailed{addr: addr, err: err})
+			return
+		}
+		if !t.post(evConnected{pc: pc}) {
+			_ = pc.conn.Close()
+		}
+	}()
 }
 
 // onDialFailed reports a failed dial to the book, which backs the address
@@ -64,6 +70,9 @@ func (t *Torrent) onDialFailed(addr string, err error, now time.Time) {
 		t.blocked.Add(1)
 	}
 	t.book.DialFailed(addr, f, now)
+	if f == peers.DialError {
+		t.askIntroduction(addr, err, now)
+	}
 }
 
 // learnSelf tells the book our address as peers see it, for BEP 40

@@ -74,6 +74,9 @@ func (t *Torrent) dropPeer(p *peerConn) {
 	}
 	t.book.Closed(peers.ConnID(p.id), peers.Lost, t.e.clock.Now())
 	t.pexOut.Forget(int(p.id))
+	if t.hp != nil {
+		t.hp.PeerGone(int(p.id))
+	}
 	delete(t.peers, p.id)
 	t.numPeers.Store(int64(len(t.peers)))
 	if t.byID[p.hs.PeerID] == p.id {

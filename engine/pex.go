@@ -33,10 +33,14 @@ func (t *Torrent) onExtended(id session.PeerID, extID uint8, payload []byte) {
 		if err != nil {
 			return
 		}
+		t.noteIntroductions(id, m)
+		t.e.cfg.Logger.Debug("pex", "from", p.addr, "added", m.Added, "flags", m.AddedFlags)
 		now := t.e.clock.Now()
 		for _, a := range t.pexIn.Accept(int(id), m, now) {
 			t.book.Add(a.String(), peers.FromPEX, now)
 		}
+	case extHolepunch:
+		t.onHolepunch(id, payload)
 	}
 }
 
@@ -66,7 +70,7 @@ func (t *Torrent) sendPEX(now time.Time) {
 			}
 			ap = netip.AddrPortFrom(ap.Addr(), uint16(eh.Port))
 		}
-		connected = append(connected, known{id, ap, pexFlags(p, t.sess.PeerSeed(id))})
+		connected = append(connected, known{id, ap, pexFlags(p, t.sess.PeerSeed(id), t.holepunchID(id) != 0)})
 	}
 	for id, p := range t.peers {
 		eh := t.sess.PeerExtHandshake(id)
@@ -95,9 +99,13 @@ func (t *Torrent) sendPEX(now time.Time) {
 
 // pexFlags describes a connected peer to others (BEP 11): reached over
 // uTP (libtorrent then dials it over uTP), reached by our own dial (so it
-// accepts connections), a seed.
-func pexFlags(p *peerConn, seed bool) byte {
+// accepts connections), a seed, speaks ut_holepunch (so we can introduce
+// others to it, BEP 55).
+func pexFlags(p *peerConn, seed, holepunch bool) byte {
 	var f byte
+	if holepunch {
+		f |= wire.PEXHolepunch
+	}
 	if p.traits.PEXUTP {
 		f |= wire.PEXUTP
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/bitfield"
+	"github.com/braid-bt/braid/core/holepunch"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
@@ -115,13 +116,14 @@ type Torrent struct {
 	left        atomic.Int64
 	filesLen    atomic.Int64 // Info().FilesLength(), once the info is known
 	completedAt atomic.Int64
-	superSeed   atomic.Bool  // BEP 16 asked for (engine/superseed.go)
-	metaPeers   atomic.Int64 // connected peers while fetching metadata
-	blocked     atomic.Int64 // candidates and dials the blocklist refused
-	numPeers    atomic.Int64 // connected peers, for signallers deciding to offer
-	private     atomic.Bool  // BEP 27: no DHT, no PEX
-	idsMu       sync.RWMutex // the loop's writes to byID; others read under it
-	req2        [20]byte     // MSE's HASH('req2', info hash), to find us by
+	superSeed   atomic.Bool      // BEP 16 asked for (engine/superseed.go)
+	hp          *holepunch.State // BEP 55 bookkeeping, on first use (holepunch.go); loop only
+	metaPeers   atomic.Int64     // connected peers while fetching metadata
+	blocked     atomic.Int64     // candidates and dials the blocklist refused
+	numPeers    atomic.Int64     // connected peers, for signallers deciding to offer
+	private     atomic.Bool      // BEP 27: no DHT, no PEX
+	idsMu       sync.RWMutex     // the loop's writes to byID; others read under it
+	req2        [20]byte         // MSE's HASH('req2', info hash), to find us by
 
 	// Owned by the loop.
 	phase     phase // the metadata phase, then the session's

@@ -34,6 +34,8 @@ const (
 	FromListenPort
 	// FromLSD: a peer on the LAN announced the torrent (BEP 14).
 	FromLSD
+	// FromHolepunch: a relay told us to connect to it (BEP 55); see Punch.
+	FromHolepunch
 )
 
 func (s Source) String() string {
@@ -50,6 +52,8 @@ func (s Source) String() string {
 		return "listen port"
 	case FromLSD:
 		return "lsd"
+	case FromHolepunch:
+		return "holepunch"
 	}
 	return "unknown"
 }
@@ -165,7 +169,7 @@ func (b *Book) Add(addr string, src Source, now time.Time) bool {
 		return false
 	}
 	ip, _ := netip.ParseAddr(host)
-	if b.blocked(ip) {
+	if b.blocked(ip) || b.isSelf(addr) {
 		return false
 	}
 	b.seq++

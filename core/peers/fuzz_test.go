@@ -53,6 +53,7 @@ const (
 	fuzzListenPort
 	fuzzHalt
 	fuzzSetSelf
+	fuzzPunch
 	fuzzOps
 )
 
@@ -66,6 +67,7 @@ func FuzzBook(f *testing.F) {
 	f.Add([]byte{fuzzAdd, 0, fuzzAdd, 9, fuzzDials, 5, fuzzConnected, 0, fuzzClosed, 0, fuzzTick, 2, fuzzDials, 3})
 	f.Add([]byte{fuzzAdd, 0, fuzzAdd, 1, fuzzDials, 5, fuzzDialFailed, 0, fuzzDialFailed, 0x80, fuzzBan, 0, fuzzDials, 4})
 	f.Add([]byte{fuzzConnected, 0x41, fuzzConnected, 0x52, fuzzConnected, 0x63, fuzzClosed, 1, fuzzHalt, 255, fuzzDials, 7})
+	f.Add([]byte{fuzzAdd, 0, fuzzDials, 3, fuzzPunch, 0, fuzzDialFailed, 0, fuzzPunch, 0, fuzzPunch, 0, fuzzConnected, 4, fuzzPunch, 1})
 	f.Add([]byte{fuzzSetSelf, 1, fuzzConnected, 0x00, fuzzConnected, 0x11, fuzzConnected, 0x22, fuzzConnected, 0x35, fuzzConnected, 0x07, fuzzSetSelf, 3, fuzzConnected, 0x17})
 	f.Add([]byte{fuzzAddRaw, 3, 'a', ':', '1', fuzzListenPort, 2, 0x1a, 0xe1, fuzzDials, 6})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -204,6 +206,13 @@ func runBook(t *testing.T, data []byte) []string {
 			if arg == 255 {
 				b.Halt()
 			}
+		case fuzzPunch:
+			a := "utp://" + trimUTP(addr)
+			ok := b.Punch(a, now)
+			if ok {
+				inFlight = append(inFlight, a)
+			}
+			trace = append(trace, fmt.Sprint("punch ", a, ok))
 		case fuzzSetSelf:
 			// Our address: one of the book's own hosts or another; 0 unsets.
 			selves := []string{"", "10.0.0.9:6881", "10.0.0.1:6881", "[2001:db8::9]:6881", "10.7.0.1:1"}

@@ -84,7 +84,8 @@ func applyMask(b, mask []byte) []byte {
 }
 
 // SetSelf tells the book our address as peers see it (our external IP
-// and listen port). From then on the book ranks connections and
+// and listen port). The book forgets and refuses candidates at that
+// address. From then on it ranks connections and
 // candidates by BEP 40 priority: among candidates due at the same time
 // the higher-ranked is dialled first, and a full book makes room for an
 // incoming connection that outranks its lowest-ranked one (never a
@@ -93,13 +94,29 @@ func (b *Book) SetSelf(self netip.AddrPort) {
 	if self == b.self {
 		return
 	}
-	b.self = self
+	b.self = netip.AddrPortFrom(self.Addr().Unmap(), self.Port())
+	for addr := range b.cands {
+		if b.isSelf(addr) {
+			delete(b.cands, addr) // in flight or not: a dial to ourselves fails
+		}
+	}
 	for _, cn := range b.conns {
 		cn.prio, cn.ranked = b.priorityOf(cn.addr)
 	}
 	for _, c := range b.cands {
 		c.prio, c.ranked = b.priorityOf(c.addr)
 	}
+}
+
+// isSelf reports whether addr is our own address (SetSelf): peers name it
+// in PEX, and a dial to it, where nothing lets it through, would only time
+// out (so the handshake never shows our own peer id).
+func (b *Book) isSelf(addr string) bool {
+	if !b.self.IsValid() {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(trimUTP(addr))
+	return err == nil && netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) == b.self
 }
 
 // Self returns what SetSelf set.

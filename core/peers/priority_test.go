@@ -138,3 +138,16 @@ func TestEvictLowestRank(t *testing.T) {
 	require.True(t, b.Connected(Conn{ID: 1, Addr: low[0], PeerID: [20]byte{9, 1}, Outgoing: true, Initiator: true}, 10, t0).Accept)
 	assert.Equal(t, ErrFull, connect(b, 2, high).Reason)
 }
+
+// Our own address, once known, is never a candidate: peers name it in PEX,
+// and where nothing lets a connection in, a dial to it only times out.
+func TestSelfIsNoCandidate(t *testing.T) {
+	b := New(Config{Self: self})
+	b.Add("127.0.0.1:6881", FromPEX, t0)
+	b.Add("utp://127.0.0.1:6881", FromPEX, t0)
+	b.Add("127.0.0.1:6882", FromPEX, t0)
+	b.SetSelf(netip.MustParseAddrPort("[::ffff:127.0.0.1]:6881"))
+	assert.Equal(t, 1, b.NumCandidates())
+	assert.False(t, b.Add("127.0.0.1:6881", FromPEX, t0))
+	assert.Equal(t, []string{"127.0.0.1:6882"}, b.Dials(t0, 5))
+}

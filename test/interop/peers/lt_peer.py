@@ -52,8 +52,8 @@ def main():
     p.add_argument("--recheck", action="store_true")
     p.add_argument("--encryption", choices=["enabled", "forced"], default="enabled",
                    help="forced: RC4-encrypted connections only, both ways (MSE)")
-    p.add_argument("--transport", choices=["tcp", "utp"], default="tcp",
-                   help="utp: uTP only, both ways (no TCP connections)")
+    p.add_argument("--transport", choices=["tcp", "utp", "both"], default="tcp",
+                   help="utp: uTP only, both ways (no TCP connections); both: TCP and uTP (libtorrent's default)")
     a = p.parse_args()
 
     mask = (lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
@@ -68,6 +68,8 @@ def main():
     }
     if a.lsd:
         settings["enable_lsd"] = True
+    if a.transport == "both":
+        settings.update({"enable_outgoing_utp": True, "enable_incoming_utp": True})
     if a.transport == "utp":
         settings.update({
             "enable_outgoing_utp": True, "enable_incoming_utp": True,
