@@ -163,9 +163,10 @@ func TestCreateMatchesLibtorrent(t *testing.T) {
 // TestBraidHybridDownloads: `braid create --protocol hybrid` of a folder;
 // libtorrent seeds it from the folder; a libtorrent leecher (v2-capable)
 // and Braid (which runs a hybrid on its v1 side: SHA-1 pieces, v1 info
-// hash) download it through a tracker, and their files equal the folder's.
-// aria2 1.36 and Transmission 3.00, the v1-only clients at hand, cannot
-// load any BEP 52 torrent (libtorrent's own hybrids neither): see
+// hash) download it through a tracker, and WebTorrent 2.8.5 (v1 only) from
+// the seeder's address; all their files equal the folder's. aria2 1.36 and
+// Transmission 3.00, the other v1-only clients at hand, cannot load any
+// BEP 52 torrent (libtorrent's own hybrids neither): see
 // TestV1OnlyClientsRefuseFileTrees.
 func TestBraidHybridDownloads(t *testing.T) {
 	parallel(t)
@@ -187,17 +188,52 @@ func TestBraidHybridDownloads(t *testing.T) {
 	}
 	require.Positive(t, pads, "a multi-file hybrid has padding files")
 
-	startSeeder(t, libtorrent, torrent, seedDir, peerOpts{})
+	seeder := startSeeder(t, libtorrent, torrent, seedDir, peerOpts{})
 	lt := startLeecher(t, libtorrent, torrent, filepath.Join(work, "lt"), peerOpts{})
 	bo := braidOpts{dir: filepath.Join(work, "braid"), stateDir: filepath.Join(work, "state")}
 	b := startBraid(t, "braid-download", "download", torrent, bo)
+	wt := startWebTorrentLeecher(t, torrent, filepath.Join(work, "webtorrent"), seeder.addr())
 
 	const timeout = 90 * time.Second
 	recordTiming(t, "hybrid: libtorrent complete", lt.waitComplete(t, timeout))
 	waitBraidComplete(t, b, timeout)
+	done := wt.requireEvent(t, "webtorrent complete", timeout, isType("complete"))
+	wt.requireExitOK(t, 20*time.Second)
 	c.requireMatch(t, "libtorrent", filepath.Join(work, "lt"))
 	c.requireMatch(t, "braid", bo.dir)
+	require.Equal(t, hex.EncodeToString(m.InfoHash[:]), done.InfoHash, "WebTorrent ran the v1 side")
+	requireNonEmptyMatch(t, c, "webtorrent", filepath.Join(work, "webtorrent"))
 	require.FileExists(t, resumeFile(bo.stateDir, hex.EncodeToString(m.InfoHash[:])), "Braid ran the torrent by its v1 info hash")
+}
+
+// startWebTorrentLeecher runs test/interop/peers/wt_leech.mjs: WebTorrent
+// 2.8.5 in Node (web/e2e's pinned copy, `make npm-deps`), which speaks
+// BitTorrent v1 only, downloading over TCP from peer.
+func startWebTorrentLeecher(t *testing.T, torrent, dir, peer string) *proc {
+	t.Helper()
+	node := requireCommand(t, "node", "nodejs")
+	e2e := filepath.Join(suite.repoRoot, "web", "e2e")
+	_, err := os.Stat(filepath.Join(e2e, "node_modules", "webtorrent", "index.js"))
+	require.NoError(t, err, "WebTorrent is missing: run make npm-deps")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	script := filepath.Join(suite.repoRoot, "test", "interop", "peers", "wt_leech.mjs")
+	p := startProc(t, "webtorrent-leech", "", node, script, e2e, torrent, dir, peer)
+	p.requireEvent(t, "webtorrent ready", 30*time.Second, isType("ready"))
+	return p
+}
+
+// requireNonEmptyMatch is requireMatch for a client that creates no empty
+// files (WebTorrent): every non-empty source file must be there, equal.
+func requireNonEmptyMatch(t *testing.T, c *content, who, parent string) {
+	t.Helper()
+	nonEmpty := &content{parent: c.parent}
+	for _, f := range c.files {
+		if f.size > 0 {
+			nonEmpty.files = append(nonEmpty.files, f)
+		}
+	}
+	require.Less(t, len(nonEmpty.files), len(c.files), "the layout has an empty file")
+	nonEmpty.requireMatch(t, who, parent)
 }
 
 // TestV1OnlyClientsRefuseFileTrees pins why no v1-only client at hand
