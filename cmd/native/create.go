@@ -66,7 +66,7 @@ func runCreate(args []string, stdout io.Writer) error {
 	var total int64
 	specs := make([]metainfo.FileSpec, len(files))
 	for i, f := range files {
-		specs[i] = metainfo.FileSpec{Path: f.rel, Length: f.size}
+		specs[i] = metainfo.FileSpec{Path: f.rel, Length: f.size, Executable: f.exec}
 		total += f.size
 	}
 	if plen == 0 {
@@ -129,6 +129,7 @@ type sourceFile struct {
 	abs  string
 	rel  []string
 	size int64
+	exec bool // any execute bit: attr "x" in v2 and hybrid torrents
 }
 
 // collectFiles lists the regular files to share, in a stable order.
@@ -139,7 +140,7 @@ func collectFiles(root string) ([]sourceFile, bool, error) {
 		return nil, false, fmt.Errorf("create: %w", err)
 	}
 	if !fi.IsDir() {
-		return []sourceFile{{abs: root, rel: []string{filepath.Base(root)}, size: fi.Size()}}, true, nil
+		return []sourceFile{{abs: root, rel: []string{filepath.Base(root)}, size: fi.Size(), exec: fi.Mode()&0o111 != 0}}, true, nil
 	}
 	var files []sourceFile
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -154,7 +155,7 @@ func collectFiles(root string) ([]sourceFile, bool, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		files = append(files, sourceFile{abs: p, rel: strings.Split(filepath.ToSlash(rel), "/"), size: info.Size()})
+		files = append(files, sourceFile{abs: p, rel: strings.Split(filepath.ToSlash(rel), "/"), size: info.Size(), exec: info.Mode()&0o111 != 0})
 		return nil
 	})
 	if err != nil {

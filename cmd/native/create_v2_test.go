@@ -19,6 +19,7 @@ func TestCreateProtocols(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(src, "a", "x"), bytes.Repeat([]byte("x"), 70_000), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(src, "a-b"), bytes.Repeat([]byte("b"), 40_000), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(src, "empty"), nil, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "run.sh"), []byte("#!/bin/sh\n"), 0o755))
 	for _, p := range []string{"v1", "v2", "hybrid"} {
 		t.Run(p, func(t *testing.T) {
 			out := filepath.Join(dir, p+".torrent")
@@ -32,6 +33,7 @@ func TestCreateProtocols(t *testing.T) {
 			require.Equal(t, p != "v2", mi.Info.HasV1())
 			if p == "v1" {
 				require.Equal(t, []string{"a-b"}, mi.Info.Files[0].Path, "v1 keeps its joined-path order")
+				require.NotContains(t, string(mi.InfoBytes), "4:attr", "v1 has no attributes")
 				require.NotContains(t, stdout, "v2 info hash")
 				return
 			}
@@ -40,6 +42,7 @@ func TestCreateProtocols(t *testing.T) {
 			require.Equal(t, []string{"a-b"}, mi.Info.FilesV2[1].Path)
 			require.Contains(t, stdout, "v2 info hash")
 			require.Contains(t, stdout, "("+p+")")
+			require.Contains(t, string(mi.InfoBytes), "6:run.shd0:d4:attr1:x", "run.sh is executable")
 		})
 	}
 

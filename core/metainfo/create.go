@@ -15,6 +15,10 @@ import (
 type FileSpec struct {
 	Path   []string // components below the torrent name
 	Length int64
+	// Executable adds BEP 47's attr "x" to the file in v2 and hybrid
+	// torrents, as libtorrent does for a file with an execute bit (v1
+	// torrents stay without attributes).
+	Executable bool
 }
 
 // CreateOptions describes a torrent to build.

@@ -98,7 +98,7 @@ func createV2(o CreateOptions, content io.Reader) ([]byte, error) {
 	}
 
 	var d dict
-	d.add("file tree", appendFileTree(nil, info, hashes))
+	d.add("file tree", appendFileTree(nil, info, o.Files, hashes))
 	d.add("meta version", benc.AppendInt(nil, MetaVersion2))
 	d.add("name", benc.AppendString(nil, info.Name))
 	d.add("piece length", benc.AppendInt(nil, info.PieceLength))
@@ -107,7 +107,7 @@ func createV2(o CreateOptions, content io.Reader) ([]byte, error) {
 	}
 	if hybrid {
 		if info.MultiFile {
-			d.add("files", appendHybridFiles(nil, info, padded))
+			d.add("files", appendHybridFiles(nil, info, o.Files, padded))
 		} else {
 			d.add("length", benc.AppendInt(nil, info.Length))
 		}
@@ -198,7 +198,7 @@ type fileTreeDir struct {
 // appendFileTree writes the v2 "file tree" dict: nested dicts of path
 // components, each file a dict whose key "" holds its length and, when
 // not empty, its pieces root.
-func appendFileTree(b []byte, info *Info, hashes []fileHashes) []byte {
+func appendFileTree(b []byte, info *Info, specs []FileSpec, hashes []fileHashes) []byte {
 	top := &fileTreeDir{children: map[string]*fileTreeDir{}, file: -1}
 	for i, f := range info.Files {
 		n := top
@@ -213,13 +213,16 @@ func appendFileTree(b []byte, info *Info, hashes []fileHashes) []byte {
 		}
 		n.file = i
 	}
-	return top.append(b, info, hashes)
+	return top.append(b, info, specs, hashes)
 }
 
-func (n *fileTreeDir) append(b []byte, info *Info, hashes []fileHashes) []byte {
+func (n *fileTreeDir) append(b []byte, info *Info, specs []FileSpec, hashes []fileHashes) []byte {
 	var d dict
 	if n.file >= 0 {
 		var fd dict
+		if specs[n.file].Executable {
+			fd.add("attr", benc.AppendString(nil, "x"))
+		}
 		fd.add("length", benc.AppendInt(nil, info.Files[n.file].Length))
 		if info.Files[n.file].Length > 0 {
 			root := hashes[n.file].root
@@ -228,18 +231,22 @@ func (n *fileTreeDir) append(b []byte, info *Info, hashes []fileHashes) []byte {
 		d.add("", fd.append(nil))
 	}
 	for _, name := range n.names {
-		d.add(name, n.children[name].append(nil, info, hashes))
+		d.add(name, n.children[name].append(nil, info, specs, hashes))
 	}
 	return d.append(b)
 }
 
 // appendHybridFiles writes a multi-file hybrid's v1 "files" list: the
-// files in file-tree order, each followed, when padded and it ends inside
-// a piece, by a BEP 47 padding file named ".pad/N" as libtorrent names it.
-func appendHybridFiles(b []byte, info *Info, padded bool) []byte {
+// files in file-tree order (executable ones with attr "x"), each followed,
+// when padded and it ends inside a piece, by a BEP 47 padding file named
+// ".pad/N" as libtorrent names it.
+func appendHybridFiles(b []byte, info *Info, specs []FileSpec, padded bool) []byte {
 	b = append(b, 'l')
-	for _, f := range info.Files {
+	for i, f := range info.Files {
 		var fd dict
+		if specs[i].Executable {
+			fd.add("attr", benc.AppendString(nil, "x"))
+		}
 		fd.add("length", benc.AppendInt(nil, f.Length))
 		fd.add("path", benc.AppendStrings(nil, f.Path))
 		b = fd.append(b)

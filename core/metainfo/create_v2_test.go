@@ -159,6 +159,50 @@ func TestCreateV1Unchanged(t *testing.T) {
 	}
 }
 
+// Executable files carry attr "x" in v2 and hybrid torrents (in the file
+// tree and the v1 list), as libtorrent writes them; v1 ignores the flag.
+func TestCreateExecutable(t *testing.T) {
+	files := []FileSpec{{Path: []string{"bin", "run"}, Length: 5000, Executable: true}, {Path: []string{"doc"}, Length: 70000}}
+	data := fixtureContent(1, 75000)
+	for _, p := range []Protocol{ProtocolV2, ProtocolHybrid} {
+		out, err := Create(CreateOptions{Name: "x", Files: files, PieceLength: 32 << 10, Protocol: p}, bytes.NewReader(data))
+		require.NoError(t, err)
+		m, err := Parse(out)
+		require.NoError(t, err)
+		info := string(m.InfoBytes)
+		assert.Contains(t, info, "3:bind3:rund0:d4:attr1:x6:length", "file tree entry of bin/run")
+		want := 1
+		if p == ProtocolHybrid {
+			want = 2 // the file tree and the v1 list
+		}
+		assert.Equal(t, want, strings.Count(info, "4:attr1:x"), "only bin/run")
+		if p == ProtocolHybrid {
+			assert.Contains(t, info, "d4:attr1:x6:lengthi5000e4:pathl3:bin3:runee", "v1 entry of bin/run")
+		}
+		assert.Equal(t, []string{"bin", "run"}, m.Info.FilesV2[0].Path)
+	}
+	plain := append([]FileSpec(nil), files...)
+	plain[0].Executable = false
+	a, err := Create(CreateOptions{Name: "x", Files: files, PieceLength: 32 << 10}, bytes.NewReader(data))
+	require.NoError(t, err)
+	b, err := Create(CreateOptions{Name: "x", Files: plain, PieceLength: 32 << 10}, bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, a, b, "v1 writes no attributes")
+}
+
+// Identical files share a root and one piece layers entry.
+func TestCreateV2IdenticalFiles(t *testing.T) {
+	data := fixtureContent(4, 100000)
+	files := []FileSpec{{Path: []string{"a"}, Length: 100000}, {Path: []string{"b"}, Length: 100000}}
+	out, err := Create(CreateOptions{Name: "twins", Files: files, PieceLength: 32 << 10, Protocol: ProtocolHybrid},
+		bytes.NewReader(append(append([]byte(nil), data...), data...)))
+	require.NoError(t, err)
+	m, err := Parse(out)
+	require.NoError(t, err)
+	assert.Equal(t, m.Info.FilesV2[0].PiecesRoot, m.Info.FilesV2[1].PiecesRoot)
+	assert.Len(t, m.PieceLayers, 1)
+}
+
 func TestCreateV2Errors(t *testing.T) {
 	c := v2Cases()[3]
 	data := bytes.Join(c.data(), nil)

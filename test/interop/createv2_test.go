@@ -106,6 +106,8 @@ func braidCreateProtocol(t *testing.T, protocol, src, out string, pieceLength in
 // `braid create --protocol v2|hybrid` writes the info dict libtorrent 2.0
 // writes, so the v2 info hash (and a hybrid's v1 one) are libtorrent's;
 // and libtorrent's own parser loads Braid's torrents with those hashes.
+// (Symbolic links differ: Braid does not share them, libtorrent shares
+// their target's bytes under the link's name.)
 func TestCreateMatchesLibtorrent(t *testing.T) {
 	c := v2Content.get(t)
 	braidPath(t)
@@ -129,6 +131,18 @@ func TestCreateMatchesLibtorrent(t *testing.T) {
 		{"single file of one byte", tiny, 16 * kib},
 	}
 	work := t.TempDir()
+	// libtorrent marks a file with an execute bit attr "x" and shares
+	// hidden files; Braid does the same.
+	attrs := filepath.Join(work, "attrs")
+	require.NoError(t, os.MkdirAll(filepath.Join(attrs, "bin"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(attrs, "bin", "run.sh"), []byte(strings.Repeat("#!/bin/sh\n", 3000)), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(attrs, ".hidden"), []byte("dot"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(attrs, "readme"), []byte("plain"), 0o644))
+	cases = append(cases, struct {
+		name string
+		src  string
+		plen int64
+	}{"folder with an executable and a hidden file", attrs, 16 * kib})
 	for i, tc := range cases {
 		for _, kind := range []string{"v2", "hybrid"} {
 			t.Run(tc.name+"/"+kind, func(t *testing.T) {
