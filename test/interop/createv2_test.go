@@ -19,12 +19,12 @@ import (
 	"github.com/braid-bt/braid/core/metainfo"
 )
 
-// v2Layout is a folder with what BitTorrent v2 layouts make special: an
+// createdV2Layout is a folder with what BitTorrent v2 layouts make special: an
 // empty file, a file of exactly one piece (64 KiB), a file of one block, a
 // file of one byte, files spanning many pieces, and names whose order
 // differs between joined paths and the file tree ("a/x.bin" sorts before
 // "a-b.bin" in a file tree, after it as a joined string).
-var v2Layout = []layoutFile{
+var createdV2Layout = []layoutFile{
 	{"a/x.bin", 300*kib + 5},
 	{"a-b.bin", mib + 100},
 	{"empty", 0},
@@ -34,7 +34,7 @@ var v2Layout = []layoutFile{
 	{"z.bin", 2*mib + 3},
 }
 
-var v2Content = lazyContent{dir: "v2", seedPrefix: "braid interop v2", layout: v2Layout}
+var createdV2Content = lazyContent{dir: "created-v2", seedPrefix: "braid interop v2", layout: createdV2Layout}
 
 // ltCreateScript makes a torrent with libtorrent 2.0's creator: flags
 // "v2" (v2_only), "hybrid" (libtorrent's default) or "v1" (v1_only).
@@ -62,18 +62,18 @@ for p in sys.argv[1:]:
 print(json.dumps(out))
 `
 
-type ltParsed struct {
+type ltTorrentView struct {
 	V1     string `json:"v1"`
 	V2     string `json:"v2"`
 	Files  int    `json:"files"`
 	Pieces int    `json:"pieces"`
 }
 
-func ltParse(t *testing.T, torrents ...string) []ltParsed {
+func ltTorrentInfo(t *testing.T, torrents ...string) []ltTorrentView {
 	t.Helper()
 	out, err := exec.Command(systemPython, append([]string{"-c", ltHashesScript}, torrents...)...).Output()
 	require.NoError(t, err, "libtorrent torrent_info: %s", stderrOf(err))
-	var res []ltParsed
+	var res []ltTorrentView
 	require.NoError(t, json.Unmarshal(out, &res), "%s", out)
 	require.Len(t, res, len(torrents))
 	return res
@@ -109,7 +109,7 @@ func braidCreateProtocol(t *testing.T, protocol, src, out string, pieceLength in
 // (Symbolic links differ: Braid does not share them, libtorrent shares
 // their target's bytes under the link's name.)
 func TestCreateMatchesLibtorrent(t *testing.T) {
-	c := v2Content.get(t)
+	c := createdV2Content.get(t)
 	braidPath(t)
 	requireClient(t, libtorrent)
 	single := filepath.Join(c.dir(), "z.bin")
@@ -161,7 +161,7 @@ func TestCreateMatchesLibtorrent(t *testing.T) {
 				require.Equal(t, lt.InfoHash, m.InfoHash)
 				require.Equal(t, lt.PieceLayers, m.PieceLayers)
 
-				parsed := ltParse(t, ours, theirs)
+				parsed := ltTorrentInfo(t, ours, theirs)
 				require.Equal(t, parsed[1], parsed[0], "libtorrent's view of Braid's torrent and of its own")
 				require.Equal(t, hex.EncodeToString(m.InfoHashV2[:]), parsed[0].V2)
 				if kind == "hybrid" {
@@ -184,7 +184,7 @@ func TestCreateMatchesLibtorrent(t *testing.T) {
 // TestV1OnlyClientsRefuseFileTrees.
 func TestBraidHybridDownloads(t *testing.T) {
 	parallel(t)
-	c := v2Content.get(t)
+	c := createdV2Content.get(t)
 	braidPath(t)
 	requireClient(t, libtorrent)
 	work := t.TempDir()
@@ -260,7 +260,7 @@ func requireNonEmptyMatch(t *testing.T, c *content, who, parent string) {
 // either start to load hybrids correctly, this test fails: then make it
 // download TestBraidHybridDownloads's torrent.
 func TestV1OnlyClientsRefuseFileTrees(t *testing.T) {
-	c := v2Content.get(t)
+	c := createdV2Content.get(t)
 	braidPath(t)
 	requireClient(t, libtorrent)
 	requireClient(t, aria2)
@@ -326,7 +326,7 @@ func dropEmptyKeys(v any) any {
 // and verifies by its Merkle trees (the piece layers Braid wrote).
 func TestBraidV2OnlyDownloads(t *testing.T) {
 	parallel(t)
-	c := v2Content.get(t)
+	c := createdV2Content.get(t)
 	braidPath(t)
 	requireClient(t, libtorrent)
 	work := t.TempDir()
@@ -335,7 +335,7 @@ func TestBraidV2OnlyDownloads(t *testing.T) {
 	torrent := filepath.Join(work, "v2.torrent")
 	m := braidCreateProtocol(t, "v2", filepath.Join(seedDir, contentName), torrent, 32*kib)
 	require.False(t, m.Info.HasV1())
-	parsed := ltParse(t, torrent)[0]
+	parsed := ltTorrentInfo(t, torrent)[0]
 	require.Equal(t, hex.EncodeToString(m.InfoHashV2[:]), parsed.V2)
 
 	seeder := startSeeder(t, libtorrent, torrent, seedDir, peerOpts{})

@@ -16,17 +16,17 @@ import (
 	"github.com/braid-bt/braid/core/wire"
 )
 
-// v2Conn is a bare peer-wire connection to a v2 swarm, for checking the
+// hashMsgConn is a bare peer-wire connection to a v2 swarm, for checking the
 // BEP 52 hash messages byte for byte against another client.
-type v2Conn struct {
+type hashMsgConn struct {
 	t    *testing.T
 	conn net.Conn
 	buf  []byte
 }
 
-// dialV2 connects to addr and handshakes on the v2 swarm (the truncated
+// dialHashMsgPeer connects to addr and handshakes on the v2 swarm (the truncated
 // v2 info hash, BEP 52's reserved bit), announcing no pieces.
-func dialV2(t *testing.T, addr string, infoHash [20]byte) *v2Conn {
+func dialHashMsgPeer(t *testing.T, addr string, infoHash [20]byte) *hashMsgConn {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	require.NoError(t, err)
@@ -43,12 +43,12 @@ func dialV2(t *testing.T, addr string, infoHash [20]byte) *v2Conn {
 	require.Equal(t, infoHash, got.InfoHash)
 	_, err = conn.Write(wire.AppendMessage(nil, &wire.Message{Type: wire.HaveNone}))
 	require.NoError(t, err)
-	return &v2Conn{t: t, conn: conn}
+	return &hashMsgConn{t: t, conn: conn}
 }
 
 // ask sends a hash request and returns the hashes or hash reject message
 // that answers it, skipping the peer's other messages.
-func (c *v2Conn) ask(req wire.HashMsg) wire.HashMsg {
+func (c *hashMsgConn) ask(req wire.HashMsg) wire.HashMsg {
 	c.t.Helper()
 	_, err := c.conn.Write(wire.AppendHashMsg(nil, &req))
 	require.NoError(c.t, err)
@@ -78,7 +78,7 @@ func (c *v2Conn) ask(req wire.HashMsg) wire.HashMsg {
 // file, must get a hash reject naming it.
 func TestHashMessagesWithLibtorrent(t *testing.T) {
 	parallel(t)
-	c := v2Content.get(t)
+	c := createdV2Content.get(t)
 	braidPath(t)
 	requireClient(t, libtorrent)
 	work := t.TempDir()
@@ -92,7 +92,7 @@ func TestHashMessagesWithLibtorrent(t *testing.T) {
 	script := filepath.Join(suite.repoRoot, "test", "interop", "peers", "lt_peer.py")
 	seeder := startProc(t, "libtorrent-seed", "", systemPython, "-u", script, "seed", torrent, seedDir, "--listen", loopback(port), "--recheck")
 	seeder.requireEvent(t, "libtorrent seeding", 60*time.Second, func(e event) bool { return e.Type == "progress" && e.State == "seeding" })
-	conn := dialV2(t, loopback(port), m.ShortInfoHashV2())
+	conn := dialHashMsgPeer(t, loopback(port), m.ShortInfoHashV2())
 
 	layers := 0
 	for _, f := range m.Info.FilesV2 {
