@@ -15,7 +15,7 @@ import (
 	"github.com/braid-bt/braid/internal/atomicfile"
 )
 
-const createSynopsis = "braid create -o OUT [--announce URL]... [--piece-length BYTES] [--webseed URL]... [--private] PATH"
+const createSynopsis = "braid create -o OUT [--protocol v1|v2|hybrid] [--announce URL]... [--piece-length BYTES] [--webseed URL]... [--private] PATH"
 
 func runCreate(args []string, stdout io.Writer) error {
 	fs := newFlagSet("create")
@@ -26,6 +26,8 @@ func runCreate(args []string, stdout io.Writer) error {
 	pieceLen := fs.String("piece-length", "", "piece size in bytes (262144; 256KiB also accepted); default chosen from the content size")
 	private := fs.Bool("private", false, "mark the torrent private (BEP 27)")
 	comment := fs.String("comment", "", "comment stored in the torrent")
+	protocol := fs.String("protocol", "v1", "`v1|v2|hybrid`: the torrent kind (BEP 52). v1 is the default because v2 peers are not yet the norm:\n"+
+		"a v2 torrent reaches only v2 clients; a hybrid reaches both (v1 clients see its padding files)")
 	pos, err := parseArgs(fs, args, stdout, createSynopsis)
 	if err != nil {
 		return err
@@ -35,6 +37,10 @@ func runCreate(args []string, stdout io.Writer) error {
 	}
 	if *out == "" {
 		return usagef("create: -o OUT is required")
+	}
+	proto, err := metainfo.ParseProtocol(*protocol)
+	if err != nil {
+		return usagef("create: --protocol: %q: want v1, v2 or hybrid", *protocol)
 	}
 	var plen int64
 	if *pieceLen != "" {
@@ -48,10 +54,19 @@ func runCreate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if proto != metainfo.ProtocolV1 {
+		// A v2 file tree lists a directory's files together.
+		sort.SliceStable(files, func(i, j int) bool { return metainfo.CompareFileTreePaths(files[i].rel, files[j].rel) < 0 })
+		if plen != 0 {
+			if plen < metainfo.MinPieceLength || plen&(plen-1) != 0 {
+				return usagef("create: --piece-length %d: %s torrents need a power of two of at least 16KiB", plen, proto)
+			}
+		}
+	}
 	var total int64
 	specs := make([]metainfo.FileSpec, len(files))
 	for i, f := range files {
-		specs[i] = metainfo.FileSpec{Path: f.rel, Length: f.size}
+		specs[i] = metainfo.FileSpec{Path: f.rel, Length: f.size, Executable: f.exec}
 		total += f.size
 	}
 	if plen == 0 {
@@ -66,7 +81,7 @@ func runCreate(args []string, stdout io.Writer) error {
 	data, err := metainfo.Create(metainfo.CreateOptions{
 		Name: filepath.Base(root), Files: specs, SingleFile: single, PieceLength: plen,
 		Announce: tiers, URLList: webseeds, Private: *private, Comment: *comment,
-		CreatedBy: "Braid " + semverString(), CreationDate: time.Now().Unix(),
+		CreatedBy: "Braid " + semverString(), CreationDate: time.Now().Unix(), Protocol: proto,
 	}, content)
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
@@ -78,8 +93,15 @@ func runCreate(args []string, stdout io.Writer) error {
 	if err := atomicfile.Write(*out, data, 0o644); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	fmt.Fprintf(stdout, "created %s: %s, %d files, %s, %d pieces of %s, info hash %x\n",
-		*out, mi.Info.Name, len(files), humanBytes(float64(total)), mi.Info.NumPieces(), humanBytes(float64(plen)), mi.InfoHash)
+	name, hashes := mi.Info.Name, fmt.Sprintf("info hash %x", mi.InfoHash)
+	switch proto {
+	case metainfo.ProtocolV2:
+		name, hashes = name+" (v2)", fmt.Sprintf("v2 info hash %x", mi.InfoHashV2)
+	case metainfo.ProtocolHybrid:
+		name, hashes = name+" (hybrid)", fmt.Sprintf("info hash %x, v2 info hash %x", mi.InfoHash, mi.InfoHashV2)
+	}
+	fmt.Fprintf(stdout, "created %s: %s, %d files, %s, %d pieces of %s, %s\n",
+		*out, name, len(files), humanBytes(float64(total)), mi.Info.NumPieces(), humanBytes(float64(plen)), hashes)
 	return nil
 }
 
@@ -107,6 +129,7 @@ type sourceFile struct {
 	abs  string
 	rel  []string
 	size int64
+	exec bool // any execute bit: attr "x" in v2 and hybrid torrents
 }
 
 // collectFiles lists the regular files to share, in a stable order.
@@ -117,7 +140,7 @@ func collectFiles(root string) ([]sourceFile, bool, error) {
 		return nil, false, fmt.Errorf("create: %w", err)
 	}
 	if !fi.IsDir() {
-		return []sourceFile{{abs: root, rel: []string{filepath.Base(root)}, size: fi.Size()}}, true, nil
+		return []sourceFile{{abs: root, rel: []string{filepath.Base(root)}, size: fi.Size(), exec: fi.Mode()&0o111 != 0}}, true, nil
 	}
 	var files []sourceFile
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -132,7 +155,7 @@ func collectFiles(root string) ([]sourceFile, bool, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		files = append(files, sourceFile{abs: p, rel: strings.Split(filepath.ToSlash(rel), "/"), size: info.Size()})
+		files = append(files, sourceFile{abs: p, rel: strings.Split(filepath.ToSlash(rel), "/"), size: info.Size(), exec: info.Mode()&0o111 != 0})
 		return nil
 	})
 	if err != nil {

@@ -216,7 +216,7 @@ func TestHashRequests(t *testing.T) {
 	h := tree.Height()
 	served := 0
 	for base := 0; base < h; base++ {
-		for length := 2; length <= 1<<(h-base); length *= 2 {
+		for length := 1; length <= 1<<(h-base); length *= 2 {
 			for index := int64(0); index < int64(1)<<(h-base); index += int64(length) {
 				for proof := 0; base+proof < h; proof++ {
 					r := Request{BaseLayer: base, Index: index, Length: length, ProofLayers: proof}
@@ -267,12 +267,12 @@ func TestRequestCheck(t *testing.T) {
 	ok := Request{BaseLayer: 2, Index: 4, Length: 4, ProofLayers: 7}
 	require.NoError(t, ok.Check(h))
 	bad := map[string]Request{
-		"length 1":                 {Length: 1},
 		"length 0":                 {Length: 0},
 		"length not pow2":          {Length: 6},
 		"length over limit":        {Length: 2 * MaxRequestLength},
 		"negative base":            {BaseLayer: -1, Length: 2},
 		"base at root":             {BaseLayer: h, Length: 2},
+		"single at root":           {BaseLayer: h, Length: 1},
 		"huge base":                {BaseLayer: 1 << 62, Length: 2},
 		"negative index":           {Index: -2, Length: 2},
 		"unaligned index":          {Index: 2, Length: 4},

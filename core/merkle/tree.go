@@ -1,10 +1,14 @@
 package merkle
 
-// Tree is a file's whole Merkle tree, built from its block hashes, kept so
-// hashes and proofs can be served to peers. Only real nodes are stored;
-// padding nodes are the fixed PadHash of their layer.
+// Tree is a file's Merkle tree, or the part of it from one layer up to
+// the root, kept so hashes and proofs can be served to peers and checked
+// against. Only real nodes are stored; padding nodes are the fixed
+// PadHash of their layer. A tree built from block hashes (NewTree) knows
+// every layer; one built from a piece layer or the root alone (NewTreeAt)
+// knows the layers from its Base up.
 type Tree struct {
-	layers [][]Hash // layers[0] the leaves, layers[Height] the root
+	base   int      // the lowest known layer
+	layers [][]Hash // layers[0] the base layer, layers[len-1] the root
 }
 
 // NewTree builds the tree over a file's block hashes (at least one).
@@ -12,37 +16,54 @@ func NewTree(leaves []Hash) (*Tree, error) {
 	if len(leaves) == 0 {
 		return nil, invalid("no leaves")
 	}
-	height := HeightFor(int64(len(leaves)))
-	if height > MaxHeight {
-		return nil, invalid("%d leaves: height over %d", len(leaves), MaxHeight)
+	return NewTreeAt(leaves, 0, HeightFor(int64(len(leaves))))
+}
+
+// NewTreeAt builds the part of a tree of the given height from the real
+// nodes of one layer up: a piece layer (layer PieceLevels) or the root
+// alone (layer = height, one node). Nodes beyond them in that layer are
+// padding.
+func NewTreeAt(nodes []Hash, layer, height int) (*Tree, error) {
+	switch {
+	case height < 0 || height > MaxHeight:
+		return nil, invalid("height %d out of range", height)
+	case layer < 0 || layer > height:
+		return nil, invalid("layer %d outside a tree of height %d", layer, height)
+	case len(nodes) == 0 || uint64(len(nodes)) > uint64(1)<<(height-layer):
+		return nil, invalid("%d nodes do not fit layer %d of a tree of height %d", len(nodes), layer, height)
 	}
-	t := &Tree{layers: make([][]Hash, height+1)}
-	t.layers[0] = append([]Hash(nil), leaves...)
-	for l := 1; l <= height; l++ {
-		t.layers[l] = parentLayer(t.layers[l-1], l-1)
+	t := &Tree{base: layer, layers: make([][]Hash, height-layer+1)}
+	t.layers[0] = append([]Hash(nil), nodes...)
+	for i := 1; i < len(t.layers); i++ {
+		t.layers[i] = parentLayer(t.layers[i-1], layer+i-1)
 	}
 	return t, nil
 }
 
 // Height is the root's layer: log2 of the padded leaf count.
-func (t *Tree) Height() int { return len(t.layers) - 1 }
+func (t *Tree) Height() int { return t.base + len(t.layers) - 1 }
+
+// Base is the lowest layer the tree knows: 0 when built from the leaves.
+func (t *Tree) Base() int { return t.base }
 
 // Root is the file's pieces root.
 func (t *Tree) Root() Hash { return t.layers[len(t.layers)-1][0] }
 
-// NumLeaves is the number of real (block) leaves.
+// NumLeaves is the number of real nodes of the base layer: the file's
+// blocks for a tree built by NewTree.
 func (t *Tree) NumLeaves() int { return len(t.layers[0]) }
 
 // Node is the hash at a layer and index of the padded tree: a stored node,
-// or the layer's PadHash beyond the real ones.
+// or the layer's PadHash beyond the real ones. Layers below Base are not
+// known.
 func (t *Tree) Node(layer int, index int64) (Hash, error) {
-	if layer < 0 || layer > t.Height() {
-		return Hash{}, invalid("layer %d outside a tree of height %d", layer, t.Height())
+	if layer < t.base || layer > t.Height() {
+		return Hash{}, invalid("layer %d outside layers %d..%d of the tree", layer, t.base, t.Height())
 	}
 	if index < 0 || index >= int64(1)<<(t.Height()-layer) {
 		return Hash{}, invalid("index %d outside layer %d of a tree of height %d", index, layer, t.Height())
 	}
-	if nodes := t.layers[layer]; index < int64(len(nodes)) {
+	if nodes := t.layers[layer-t.base]; index < int64(len(nodes)) {
 		return nodes[index], nil
 	}
 	return PadHash(layer), nil
@@ -50,10 +71,10 @@ func (t *Tree) Node(layer int, index int64) (Hash, error) {
 
 // Layer returns a copy of the real nodes of one layer (nil out of range).
 func (t *Tree) Layer(layer int) []Hash {
-	if layer < 0 || layer > t.Height() {
+	if layer < t.base || layer > t.Height() {
 		return nil
 	}
-	return append([]Hash(nil), t.layers[layer]...)
+	return append([]Hash(nil), t.layers[layer-t.base]...)
 }
 
 // PieceLayer is the file's piece layer for a piece length; nil when the
@@ -63,8 +84,11 @@ func (t *Tree) PieceLayer(pieceLength int64) ([]Hash, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.NumLeaves() <= 1<<levels {
+	if t.Height() <= levels {
 		return nil, nil
+	}
+	if levels < t.base {
+		return nil, invalid("piece layer %d is below the tree's known layers from %d", levels, t.base)
 	}
 	return t.Layer(levels), nil
 }
@@ -112,7 +136,7 @@ func climb(node Hash, index int64, uncles []Hash) Hash {
 
 // Limits of a hash request (BEP 52 message 21), as other clients apply.
 const (
-	MinRequestLength = 2
+	MinRequestLength = 1 // libtorrent asks for one hash (16 KiB pieces, a lone last piece-layer hash)
 	MaxRequestLength = 8192
 )
 
@@ -120,7 +144,9 @@ const (
 // ids 21, 22, 23) name besides the pieces root: Length hashes of layer
 // BaseLayer from Index on, and proof hashes for ProofLayers ancestor layers
 // above the base. The first log2(Length)-1 of those are implied by the
-// base hashes; each further one adds the uncle of the subtree they form.
+// base hashes; each further one adds the uncle of the subtree they form
+// (so a single-hash request, Length 1, carries ProofLayers+1 uncles, as
+// libtorrent counts them).
 type Request struct {
 	BaseLayer   int
 	Index       int64

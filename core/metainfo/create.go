@@ -8,12 +8,17 @@ import (
 	"math"
 
 	"github.com/braid-bt/braid/core/benc"
+	"github.com/braid-bt/braid/core/merkle"
 )
 
 // FileSpec is one file to put in a new torrent.
 type FileSpec struct {
 	Path   []string // components below the torrent name
 	Length int64
+	// Executable adds BEP 47's attr "x" to the file in v2 and hybrid
+	// torrents, as libtorrent does for a file with an execute bit (v1
+	// torrents stay without attributes).
+	Executable bool
 }
 
 // CreateOptions describes a torrent to build.
@@ -30,14 +35,28 @@ type CreateOptions struct {
 	Comment      string
 	CreatedBy    string
 	CreationDate int64 // Unix seconds; 0 leaves it out
+	// Protocol picks a v1 (the default), v2 or hybrid torrent. v2 and
+	// hybrid need a power-of-two piece length and Files in file-tree order
+	// (CompareFileTreePaths).
+	Protocol Protocol
 }
 
 // Create builds a .torrent file. content yields every file's bytes
 // concatenated in Files order and must hold exactly their total length.
-// Pieces are hashed one at a time, so memory stays at one piece. The info
-// dict holds only the standard keys, sorted, so its hash equals what
-// mktorrent or libtorrent compute for the same files and piece length.
+// Pieces are hashed one at a time, so memory stays at one piece (and, for
+// v2, the piece layers). The info dict holds only the standard keys,
+// sorted, so its hash equals what mktorrent or libtorrent compute for the
+// same files and piece length; v2 and hybrid torrents are laid out as
+// libtorrent 2.0 lays them out (padding files included), so their info
+// hashes equal libtorrent's too.
 func Create(o CreateOptions, content io.Reader) ([]byte, error) {
+	switch o.Protocol {
+	case ProtocolV1:
+	case ProtocolV2, ProtocolHybrid:
+		return createV2(o, content)
+	default:
+		return nil, fmt.Errorf("metainfo: create: %v: %w", o.Protocol, ErrProtocol)
+	}
 	info, err := o.info()
 	if err != nil {
 		return nil, err
@@ -66,9 +85,15 @@ func Create(o CreateOptions, content io.Reader) ([]byte, error) {
 	if info.Private {
 		d.add("private", benc.AppendInt(nil, 1))
 	}
+	return finishCreate(o, d.append(nil), nil)
+}
 
+// finishCreate wraps an info dict and its piece layers in a .torrent and
+// checks that it parses.
+func finishCreate(o CreateOptions, infoBytes []byte, layers map[merkle.Hash][]merkle.Hash) ([]byte, error) {
 	m := MetaInfo{
-		InfoBytes:    d.append(nil),
+		InfoBytes:    infoBytes,
+		PieceLayers:  layers,
 		AnnounceList: cleanTiers(o.Announce),
 		URLList:      o.URLList,
 		Comment:      o.Comment,
