@@ -23,6 +23,7 @@ import (
 // rendezvous, and both dial each other over uTP at once. The relay is
 // libtorrent (braid as initiator) and then braid (braid as relay too).
 func TestHolepunch(t *testing.T) {
+	parallel(t) // its own namespace: its nftables rules touch no other test
 	if !netnstest.Enter(t) {
 		return
 	}
