@@ -215,6 +215,10 @@ func (t *Torrent) handle(ev event) {
 	case evCmd:
 		ev.fn()
 		close(ev.done)
+	case evUploadReadFailed:
+		t.onUploadReadFailed(ev.piece, ev.err)
+	case evRechecked:
+		t.onRechecked(ev.piece, ev.ok, now)
 	}
 }
 

@@ -227,10 +227,16 @@ func (p *peerConn) assemble(bufs net.Buffers, data, out []byte, blocks []queuedB
 	}
 	start := len(data)
 	for _, b := range blocks {
+		hdr := len(data)
 		data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
 		body := data[len(data) : len(data)+b.length]
 		if err := p.t.readBlock(body, b.piece, b.begin); err != nil {
-			return bufs, data, fmt.Errorf("read block %d/%d for upload: %w", b.piece, b.begin, err)
+			// The data may be gone (a file truncated or deleted under us):
+			// the loop checks the piece, and the block is not sent.
+			p.t.e.cfg.Logger.Debug("read upload data", "addr", p.addr, "piece", b.piece, "err", err)
+			p.t.post(evUploadReadFailed{piece: b.piece, err: err})
+			data = data[:hdr]
+			continue
 		}
 		data = data[:len(data)+b.length]
 	}

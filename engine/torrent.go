@@ -118,6 +118,7 @@ type Torrent struct {
 	completedAt atomic.Int64
 	superSeed   atomic.Bool      // BEP 16 asked for (engine/superseed.go)
 	hp          *holepunch.State // BEP 55 bookkeeping, on first use (holepunch.go); loop only
+	rechecking  map[int]bool     // pieces hashed again after an upload read failed (donthave.go); loop only
 	metaPeers   atomic.Int64     // connected peers while fetching metadata
 	blocked     atomic.Int64     // candidates and dials the blocklist refused
 	numPeers    atomic.Int64     // connected peers, for signallers deciding to offer

@@ -76,3 +76,23 @@ func (p *Picker) Failed(i int) {
 	ps.requested, ps.received, ps.hint = 0, 0, 0
 	p.settle(int32(i), true)
 }
+
+// Lost undoes Verified: piece i's data is gone (a file truncated or
+// deleted under a seeding torrent), so every block of it is missing again.
+func (p *Picker) Lost(i int) {
+	if i < 0 || i >= len(p.pieces) || !p.pieces[i].done {
+		return
+	}
+	ps := &p.pieces[i]
+	p.unlink(int32(i), true)
+	ps.done = false
+	p.verified--
+	if ps.prio > PriorityNone {
+		p.wantedMissing++
+		p.left += p.PieceSize(i)
+	}
+	base := i * p.bpp
+	clear(p.blocks[base : base+p.NumBlocks(i)])
+	ps.requested, ps.received, ps.hint = 0, 0, 0
+	p.settle(int32(i), true)
+}

@@ -520,3 +520,34 @@ func TestPickUrgentSecondCopies(t *testing.T) {
 	p3.Received(mine[0])
 	require.Empty(t, p3.PickUrgent(full(8), 4, nil, nil))
 }
+
+// Lost undoes Verified: the piece is wanted and pickable again, counts
+// and left follow, and the picker's invariants hold.
+func TestLostPieceIsPickedAgain(t *testing.T) {
+	p := New(4, 2*BlockSize, 8*BlockSize, rngOf(1))
+	for i := range 4 {
+		p.Verified(i)
+	}
+	require.True(t, p.Done())
+	require.Zero(t, p.Left())
+	p.Lost(2)
+	p.Lost(2) // twice: no-op
+	p.Lost(7) // out of range: no-op
+	checkInvariants(t, p)
+	assert.False(t, p.Done())
+	assert.False(t, p.Have(2))
+	assert.Equal(t, 3, p.NumHave())
+	assert.Equal(t, int64(2*BlockSize), p.Left())
+	p.PeerBitfield(full(4))
+	got := p.Pick(full(4), 10, nil, nil)
+	require.Len(t, got, 2)
+	for _, b := range got {
+		assert.Equal(t, 2, b.Piece)
+	}
+	for _, b := range got {
+		p.Received(b)
+	}
+	p.Verified(2)
+	assert.True(t, p.Done())
+	checkInvariants(t, p)
+}
