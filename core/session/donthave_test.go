@@ -16,7 +16,7 @@ func TestLosePieceSaysDontHaveAndRefetches(t *testing.T) {
 	h := newHarness(t, 4, 32<<10, fullHave(4), Config{ExtHandshake: ourHandshake})
 	require.True(t, h.s.Complete())
 	h.hsPeer(1, wire.ExtHandshake{M: map[string]int{"lt_donthave": 7, "upload_only": 8}}) // a leecher
-	h.hsPeer(2, wire.ExtHandshake{}, 2)                                                  // has piece 2, no BEP 54
+	h.hsPeer(2, wire.ExtHandshake{}, 2)                                                   // has piece 2, no BEP 54
 	left := h.s.Stats(h.now).Left
 	require.Zero(t, left)
 	h.out.reset()
