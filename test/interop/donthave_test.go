@@ -16,18 +16,9 @@ import (
 // again. libtorrent's view of braid's pieces drops below the whole.
 func TestDontHaveToLibtorrent(t *testing.T) {
 	parallel(t)
-	c := smallContent(t)
-	braidPath(t)
-	requireClient(t, libtorrent)
-	work := t.TempDir()
-	seedDir := filepath.Join(work, "seed")
-	c.copyTo(t, seedDir)
-	torrent := filepath.Join(work, "t.torrent")
-	createTorrent(t, c, torrent, 32*kib)
+	s := startSmallBraidSeed(t, 32*kib)
+	c, work, seedDir, torrent, seeder := s.c, s.work, s.dir, s.torrent, s.braid
 	numPieces := int((c.total + 32*kib - 1) / (32 * kib))
-	seeder := startBraid(t, "braid-seed", "seed", torrent,
-		braidOpts{dir: seedDir, stateDir: filepath.Join(work, "seed-state")})
-	waitBraidSeeding(t, seeder, c.total, 30*time.Second)
 	braid := braidAddr(t, seeder)
 
 	lt := startLTPeer(t, "libtorrent-leech", "leech", torrent, filepath.Join(work, "lt"),

@@ -12,8 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/braid-bt/braid/internal/braidbin"
 	"time"
+
+	"github.com/braid-bt/braid/internal/braidbin"
 )
 
 // suite holds what TestMain prepares once for every test.

@@ -16,18 +16,8 @@ import (
 // uploads little more than one copy, as the leechers trade the rest.
 func TestSuperSeedLibtorrentSwarm(t *testing.T) {
 	parallel(t)
-	c := smallContent(t)
-	braidPath(t)
-	requireClient(t, libtorrent)
-	work := t.TempDir()
-	seedDir := filepath.Join(work, "seed")
-	c.copyTo(t, seedDir)
-	torrent := filepath.Join(work, "t.torrent")
-	createTorrent(t, c, torrent, 32*kib)
-	seeder := startBraid(t, "braid-superseed", "seed", torrent, braidOpts{
-		dir: seedDir, stateDir: filepath.Join(work, "seed-state"), extra: []string{"--super-seed", "--upload-rate", "2MiB"},
-	})
-	waitBraidSeeding(t, seeder, c.total, 30*time.Second)
+	s := startSmallBraidSeed(t, 32*kib, "--super-seed", "--upload-rate", "2MiB")
+	c, work, torrent, seeder := s.c, s.work, s.torrent, s.braid
 
 	dial := []string{braidAddr(t, seeder)}
 	var leechers []*peer

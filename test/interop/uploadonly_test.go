@@ -15,17 +15,8 @@ import (
 // extension handshake.
 func TestUploadOnlyToLibtorrent(t *testing.T) {
 	parallel(t)
-	c := smallContent(t)
-	braidPath(t)
-	requireClient(t, libtorrent)
-	work := t.TempDir()
-	seedDir := filepath.Join(work, "seed")
-	c.copyTo(t, seedDir)
-	torrent := filepath.Join(work, "t.torrent")
-	createTorrent(t, c, torrent, smallPiece)
-	seeder := startBraid(t, "braid-seed", "seed", torrent,
-		braidOpts{dir: seedDir, stateDir: filepath.Join(work, "seed-state")})
-	waitBraidSeeding(t, seeder, c.total, 30*time.Second)
+	s := startSmallBraidSeed(t, smallPiece)
+	work, torrent, seeder := s.work, s.torrent, s.braid
 
 	partial := startBraid(t, "braid-partial", "download", torrent, braidOpts{
 		dir: filepath.Join(work, "partial"), stateDir: filepath.Join(work, "partial-state"),
