@@ -52,17 +52,25 @@ func FreePort(t testing.TB, ip string) int {
 // that user and password.
 func Microsocks(t testing.TB, listenIP, bindIP, user, pass string) *Server {
 	t.Helper()
+	return MicrosocksIn(t, nil, net.JoinHostPort(listenIP, strconv.Itoa(FreePort(t, listenIP))), bindIP, user, pass)
+}
+
+// MicrosocksIn is Microsocks on listenAddr ("ip:port"), its command line
+// prefixed by wrap (nsenter into a network namespace, say).
+func MicrosocksIn(t testing.TB, wrap []string, listenAddr, bindIP, user, pass string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("microsocks")
 	require.NoError(t, err, "microsocks is not installed (scripts/install-test-deps.sh)")
-	port := FreePort(t, listenIP)
-	args := []string{"-i", listenIP, "-p", strconv.Itoa(port)}
+	listenIP, port, err := net.SplitHostPort(listenAddr)
+	require.NoError(t, err)
+	args := []string{"-i", listenIP, "-p", port}
 	if bindIP != "" {
 		args = append(args, "-b", bindIP)
 	}
 	if user != "" {
 		args = append(args, "-u", user, "-P", pass)
 	}
-	return start(t, net.JoinHostPort(listenIP, strconv.Itoa(port)), bin, args...)
+	return start(t, listenAddr, append(append(wrap[:len(wrap):len(wrap)], bin), args...)...)
 }
 
 // Dante runs danted on listenIP (a free port) with no authentication,
@@ -71,6 +79,15 @@ func Microsocks(t testing.TB, listenIP, bindIP, user, pass string) *Server {
 // session's client and target.
 func Dante(t testing.TB, listenIP, externalIP string) *Server {
 	t.Helper()
+	return DanteIn(t, nil, net.JoinHostPort(listenIP, strconv.Itoa(FreePort(t, listenIP))), externalIP)
+}
+
+// DanteIn is Dante on listenAddr ("ip:port"), its command line prefixed
+// by wrap (nsenter into a network namespace, say).
+func DanteIn(t testing.TB, wrap []string, listenAddr, externalIP string) *Server {
+	t.Helper()
+	listenIP, port, err := net.SplitHostPort(listenAddr)
+	require.NoError(t, err)
 	bin, err := exec.LookPath("danted")
 	if err != nil {
 		bin = "/usr/sbin/danted"
@@ -78,15 +95,14 @@ func Dante(t testing.TB, listenIP, externalIP string) *Server {
 			require.NoError(t, err, "danted is not installed (dante-server; scripts/install-test-deps.sh)")
 		}
 	}
-	port := FreePort(t, listenIP)
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`logoutput: stderr
-internal: %s port = %d
+internal: %s port = %s
 external: %s
 clientmethod: none
 socksmethod: none
 user.privileged: root
-user.unprivileged: nobody
+user.unprivileged: root
 client pass {
 	from: 0.0.0.0/0 to: 0.0.0.0/0
 }
@@ -98,14 +114,16 @@ socks pass {
 `, listenIP, port, externalIP)
 	path := filepath.Join(dir, "danted.conf")
 	require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
-	return start(t, net.JoinHostPort(listenIP, strconv.Itoa(port)), bin, "-f", path, "-N", "1", "-p", filepath.Join(dir, "danted.pid"))
+	argv := append(wrap[:len(wrap):len(wrap)], bin, "-f", path, "-N", "1", "-p", filepath.Join(dir, "danted.pid"))
+	return start(t, listenAddr, argv...)
 }
 
-// start runs a server and waits until its port accepts connections.
-func start(t testing.TB, addr, bin string, args ...string) *Server {
+// start runs a server (argv) and waits until its port accepts connections.
+func start(t testing.TB, addr string, argv ...string) *Server {
 	t.Helper()
+	bin := argv[0]
 	s := &Server{Addr: addr, log: &syncBuffer{}}
-	s.cmd = exec.Command(bin, args...)
+	s.cmd = exec.Command(bin, argv[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	require.NoError(t, s.cmd.Start(), "start %s", bin)
 	s.done = make(chan struct{})
