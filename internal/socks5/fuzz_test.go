@@ -62,12 +62,15 @@ func FuzzParseUDPHeader(f *testing.F) {
 		if !bytes.HasSuffix(b, payload) || len(b)-len(payload) > MaxUDPHeader {
 			t.Fatalf("payload of %d bytes from a datagram of %d", len(payload), len(b))
 		}
-		// What parses re-encodes to the same header.
+		if a.Name != "" {
+			return // any bytes of a name parse; they are never sent back
+		}
+		// An IP address re-encodes to the same header.
 		h, err := AppendUDPHeader(nil, a.String())
 		if err != nil {
 			t.Fatalf("re-encode %v: %v", a, err)
 		}
-		if a.Name == "" && !bytes.Equal(h, b[:len(b)-len(payload)]) {
+		if !bytes.Equal(h, b[:len(b)-len(payload)]) {
 			t.Fatalf("re-encoded %x, parsed %x", h, b[:len(b)-len(payload)])
 		}
 	})
