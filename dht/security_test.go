@@ -3,6 +3,7 @@
 package dht
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -24,6 +25,7 @@ const (
 	secOurs    = "198.51.100.1"
 	secSpoofed = "198.51.100.2"
 	secHonest  = "198.51.100.3"
+	secHonest2 = "198.51.100.4"
 )
 
 // pingFrom sends a KRPC ping to node from a socket on ip with the given
@@ -124,6 +126,92 @@ func TestSecureOwnID(t *testing.T) {
 			assert.Equal(t, before[3:], id[3:], "only the first bytes change")
 		} else {
 			assert.Equal(t, before, id, tc.ip)
+		}
+	}
+}
+
+// fakeNode answers every KRPC query from its socket with its ID and the
+// nodes given, and counts the queries it got.
+type fakeNode struct {
+	conn  net.PacketConn
+	id    krpc.ID
+	nodes krpc.CompactIPv4NodeInfo
+	got   chan string // the query names, as they come
+}
+
+func startFakeNode(t *testing.T, ip string, id krpc.ID) *fakeNode {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", net.JoinHostPort(ip, "0"))
+	require.NoError(t, err)
+	f := &fakeNode{conn: c, id: id, got: make(chan string, 100)}
+	t.Cleanup(func() { _ = c.Close() })
+	return f
+}
+
+func (f *fakeNode) serve() {
+	b := make([]byte, 1500)
+	for {
+		k, from, err := f.conn.ReadFrom(b)
+		if err != nil {
+			return
+		}
+		var m krpc.Msg
+		if bencode.Unmarshal(b[:k], &m) != nil || m.Y != "q" {
+			continue
+		}
+		select {
+		case f.got <- m.Q:
+		default:
+		}
+		r, _ := bencode.Marshal(krpc.Msg{T: m.T, Y: "r", R: &krpc.Return{ID: f.id, Nodes: f.nodes}})
+		_, _ = f.conn.WriteTo(r, from)
+	}
+}
+
+func (f *fakeNode) info() krpc.NodeInfo {
+	ua := f.conn.LocalAddr().(*net.UDPAddr)
+	return krpc.NodeInfo{ID: f.id, Addr: krpc.NodeAddr{IP: ua.IP.To4(), Port: ua.Port}}
+}
+
+// TestBEP42LookupSkipsSpoofedNodes: nodes a lookup hears of whose IDs do
+// not match their IPs are never asked; a node with a secure ID in the
+// same answer is. Without the check both are asked.
+func TestBEP42LookupSkipsSpoofedNodes(t *testing.T) {
+	if !netnstest.Enter(t) {
+		return
+	}
+	for _, ip := range []string{secOurs, secSpoofed, secHonest, secHonest2} {
+		out, err := exec.Command("ip", "addr", "add", ip+"/32", "dev", "lo").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	for _, noSecurity := range []bool{false, true} {
+		secure := func(ip string) krpc.ID {
+			id := krpc.RandomNodeID()
+			dht.SecureNodeId(&id, net.ParseIP(ip))
+			return id
+		}
+		spoofed := startFakeNode(t, secSpoofed, insecureID(t, secSpoofed))
+		other := startFakeNode(t, secHonest2, secure(secHonest2))
+		honest := startFakeNode(t, secHonest, secure(secHonest))
+		honest.nodes = krpc.CompactIPv4NodeInfo{spoofed.info(), other.info()}
+		for _, f := range []*fakeNode{spoofed, other, honest} {
+			go f.serve()
+		}
+		n := newTestNode(t, Config{Addr: secOurs + ":0", NoSecurity: noSecurity})
+		require.NoError(t, n.AddNode(honest.conn.LocalAddr().String()))
+		require.Eventually(t, func() bool { return tableHas(n)[secHonest] }, 5*time.Second, 10*time.Millisecond)
+
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ch, err := n.GetPeers(ctx, [20]byte{0x42})
+		require.NoError(t, err)
+		for range ch {
+		}
+		cancel()
+		assert.NotEmpty(t, other.got, "noSecurity=%v: the node with a secure ID was not asked", noSecurity)
+		if noSecurity {
+			assert.NotEmpty(t, spoofed.got, "without BEP 42 the spoofed node is asked")
+		} else {
+			assert.Empty(t, spoofed.got, "a node with a spoofed ID was asked")
 		}
 	}
 }
