@@ -40,7 +40,7 @@ func TestSOCKS5Proxy(t *testing.T) {
 	// The servers: braid's tracker (HTTP and UDP on one port) and a web
 	// seed (Python's http.server, which logs each client's address).
 	startProc(t, "tracker", "", append(n.in("S"), bin, "tracker", "--http", pnServerIP+":6969",
-		"--udp", pnServerIP+":6969", "--interval", "5")...)
+		"--udp", pnServerIP+":6969", "--interval", "120")...)
 	n.waitTCP(t, pnServerIP+":6969")
 	web := startProc(t, "webseed", c.parent, append(n.in("S"), systemPython, "-m", "http.server", "--bind", pnServerIP, "8000")...)
 	n.waitTCP(t, pnServerIP+":8000")
