@@ -163,16 +163,16 @@ type Config struct {
 	// line fails New (ErrBlocklist). Client.ReloadBlocklist reads it again.
 	Blocklist string
 	// Proxy is a SOCKS5 proxy, socks5://[user:pass@]host:port (native
-	// only): peer connections over TCP, HTTP and UDP trackers (UDP
+	// only): peer connections over TCP (ws:// peers' too), HTTP and UDP trackers (UDP
 	// ASSOCIATE), web seeds and a blocklist URL go through it, host names
 	// resolved by the proxy, never around it when it fails. Unless
 	// ProxyAllowDirect it is strict: no listener (trackers are told
 	// ListenAddr's port, where nothing listens), no uTP, DHT, LSD, port
-	// mapping, WebRTC or WebSocket peers, and a WSListenAddr fails New.
+	// mapping or WebRTC, and a WSListenAddr fails New.
 	// A bad URL fails New (ErrProxy).
 	Proxy string
 	// ProxyAllowDirect runs what the proxy cannot carry (the listener,
-	// uTP, the DHT, LSD, port mapping, WebRTC, WebSocket peers) directly,
+	// uTP, the DHT, LSD, port mapping, WebRTC, a WebSocket listener) directly,
 	// as without a proxy.
 	ProxyAllowDirect bool
 	// Logger receives diagnostics (default: discarded).

@@ -80,13 +80,13 @@ type Config struct {
 	// wrapping ErrBlocklist. ReloadBlocklist reads it again.
 	Blocklist string
 	// Proxy is a SOCKS5 proxy (socks5://[user:pass@]host:port, RFC 1928
-	// and 1929), natively: peer connections over TCP, HTTP and UDP
-	// trackers (UDP ASSOCIATE), web seeds and the blocklist's download go
+	// and 1929), natively: peer connections over TCP (ws:// peers' too),
+	// HTTP and UDP trackers (UDP ASSOCIATE), web seeds and the blocklist's download go
 	// through it, host names resolved by the proxy, and never around it
 	// when it fails. Unless ProxyAllowDirect (strict mode), what it cannot
 	// carry is off: no listener (trackers are told the listen address's
 	// port, or 6881, where nothing listens), no uTP, DHT, LSD, port
-	// mapping, WebRTC or WebSocket peers; a WSListenAddr fails New. With
+	// mapping or WebRTC; a WSListenAddr fails New. With
 	// ProxyAllowDirect those run directly as without a proxy. A bad URL
 	// fails New, wrapping ErrProxy.
 	Proxy            string

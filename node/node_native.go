@@ -140,8 +140,10 @@ func New(cfg Config) (_ *Node, err error) {
 		n.wsURL = wl.URL()
 		ts = append(ts, wl)
 	}
-	if px == nil || cfg.ProxyAllowDirect {
-		ts = append(ts, websocket.Dialer{}) // ws:// peers: not through the proxy
+	if px != nil {
+		ts = append(ts, websocket.Dialer{Via: px.DialContext}) // ws:// peers through the proxy too
+	} else {
+		ts = append(ts, websocket.Dialer{})
 	}
 	n.startEngine(ecfg, ts, 0, true) // hash workers: one per core; HTTP and UDP trackers find TCP peers
 	return n, nil

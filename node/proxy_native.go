@@ -40,7 +40,7 @@ func openProxy(cfg *Config) (*socks5.Proxy, error) {
 	}
 	cfg.NoListen, cfg.NoUTP, cfg.NoDHT, cfg.NoLSD, cfg.NoPortMapping, cfg.NoWebRTC = true, true, true, true, true, true
 	cfg.Logger.Info("proxy", "url", px.String(), "mode", "strict",
-		"off", "listener, uTP, DHT, LSD, port mapping, WebRTC, WebSocket peers")
+		"off", "listener, uTP, DHT, LSD, port mapping, WebRTC")
 	return px, nil
 }
 

@@ -15,8 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSOCKS5Proxy: braid with --proxy reaches peers (TCP), an HTTP
-// tracker, a UDP tracker (UDP ASSOCIATE) and a web seed only through a
+// TestSOCKS5Proxy: braid with --proxy reaches peers (TCP, and WebSocket
+// peers' TCP), an HTTP tracker, a UDP tracker (UDP ASSOCIATE) and a web
+// seed only through a
 // SOCKS5 proxy: Debian's danted (CONNECT and UDP) and microsocks (CONNECT
 // with a user and password). The servers run in a namespace the client
 // could reach directly (see proxyNet); every download completes, not one
@@ -48,9 +49,10 @@ func TestSOCKS5Proxy(t *testing.T) {
 
 	seedDir := filepath.Join(work, "seed")
 	c.copyTo(t, seedDir)
-	seed := func(name, torrent, port string) *proc {
-		p := startProc(t, name, "", append(n.in("S"), bin, "seed", "--dir", seedDir, "--state-dir", filepath.Join(work, name+"-state"),
-			"--listen", pnServerIP+":"+port, "--no-dht", "--no-lsd", "--no-port-mapping", "--no-webrtc", "--json", "--quiet", torrent)...)
+	seed := func(name, torrent, port string, extra ...string) *proc {
+		argv := append(n.in("S"), bin, "seed", "--dir", seedDir, "--state-dir", filepath.Join(work, name+"-state"),
+			"--listen", pnServerIP+":"+port, "--no-dht", "--no-lsd", "--no-port-mapping", "--no-webrtc", "--json", "--quiet")
+		p := startProc(t, name, "", append(append(argv, extra...), torrent)...)
 		waitBraidSeeding(t, p, c.total, 60*time.Second)
 		return p
 	}
@@ -112,6 +114,18 @@ func TestSOCKS5Proxy(t *testing.T) {
 		}
 		assert.Positive(t, requests, "the web seed was never asked")
 		mustNotLeak("web seed")
+	})
+
+	t.Run("websocket_peer", func(t *testing.T) {
+		torrent := filepath.Join(work, "ws.torrent")
+		createTorrent(t, c, torrent, smallPiece*4) // no tracker: the peer is named
+		seed("seed-ws", torrent, "7002", "--ws-listen", pnServerIP+":8081")
+		dl := filepath.Join(work, "dl-ws")
+		b := startProxied(t, "braid-ws", torrent, dl, viaDante, "--peer", "ws://"+pnServerIP+":8081/")
+		ev := waitBraidComplete(t, b, 90*time.Second)
+		c.requireMatch(t, "braid", dl)
+		t.Logf("ws peer through the proxy: %s", ev.raw)
+		mustNotLeak("WebSocket peer")
 	})
 
 	t.Run("proxy_down", func(t *testing.T) {
