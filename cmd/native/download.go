@@ -81,6 +81,11 @@ func (f *clientFlags) config(name string, stderr io.Writer) (braid.Config, error
 		if f.wsListen != "" && !f.proxyAllowDirect {
 			return cfg, usagef("%s: --ws-listen would take peers around --proxy (add --proxy-allow-direct to use both)", name)
 		}
+		if !f.proxyAllowDirect {
+			// Strict: the node turns these off itself; said here too, so
+			// what the daemon reports over RPC is what runs.
+			cfg.NoDHT, cfg.NoUTP, cfg.NoLSD, cfg.NoPortMapping, cfg.NoWebRTC = true, true, true, true, true
+		}
 	} else if f.proxyAllowDirect {
 		return cfg, usagef("%s: --proxy-allow-direct needs --proxy", name)
 	}
