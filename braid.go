@@ -36,6 +36,9 @@ var (
 	// ErrBlocklist wraps every failure to load Config.Blocklist: a missing
 	// file, a failed download, a malformed line (named by its number).
 	ErrBlocklist = node.ErrBlocklist
+	// ErrProxy wraps every failure to use Config.Proxy: a bad URL, a
+	// setting its strict mode refuses, the browser.
+	ErrProxy = node.ErrProxy
 )
 
 // versionPrefix is Braid's BEP 20 peer id prefix: client "BD", version 0.0.0.1.
@@ -159,6 +162,19 @@ type Config struct {
 	// DHT, PEX, WithPeers). A list that cannot be read or has a malformed
 	// line fails New (ErrBlocklist). Client.ReloadBlocklist reads it again.
 	Blocklist string
+	// Proxy is a SOCKS5 proxy, socks5://[user:pass@]host:port (native
+	// only): peer connections over TCP (ws:// peers' too), HTTP and UDP trackers (UDP
+	// ASSOCIATE), web seeds and a blocklist URL go through it, host names
+	// resolved by the proxy, never around it when it fails. Unless
+	// ProxyAllowDirect it is strict: no listener (trackers are told
+	// ListenAddr's port, where nothing listens), no uTP, DHT, LSD, port
+	// mapping or WebRTC, and a WSListenAddr fails New.
+	// A bad URL fails New (ErrProxy).
+	Proxy string
+	// ProxyAllowDirect runs what the proxy cannot carry (the listener,
+	// uTP, the DHT, LSD, port mapping, WebRTC, a WebSocket listener) directly,
+	// as without a proxy.
+	ProxyAllowDirect bool
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }

@@ -27,6 +27,13 @@ type Config struct {
 	// StateFile keeps our node ID and the routing table across restarts: read
 	// by New, written atomically by Close and every few minutes. "" = none.
 	StateFile string
+	// NoSecurity turns off BEP 42's node ID check, which is otherwise
+	// enforced: a node whose ID does not match its IP (a node that could
+	// choose its place in the ID space, as a Sybil attack does) never
+	// joins the routing table and is not asked in lookups. Nodes at
+	// private, link-local and loopback addresses are exempt, as BEP 42
+	// says.
+	NoSecurity bool
 	// Logger receives the node's diagnostics; nil discards them.
 	Logger *slog.Logger
 }

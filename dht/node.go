@@ -132,9 +132,11 @@ func New(cfg Config) (*Node, error) {
 		NodeId:        saved.ID,
 		Conn:          n.conn,
 		StartingNodes: n.startingNodes,
-		// Like libtorrent's default, do not insist on BEP 42 node IDs:
-		// many nodes (Transmission's among them) do not have one.
-		NoSecurity:  true,
+		// BEP 42: nodes whose ID does not match their IP stay out of
+		// the routing table and lookups (private and loopback addresses
+		// are exempt); nodes without a secure ID (Transmission's, say)
+		// still answer our queries and get answers.
+		NoSecurity:  cfg.NoSecurity,
 		PeerStore:   n.store,
 		Logger:      libraryLogger(logger),
 		DefaultWant: []krpc.Want{krpc.WantNodes},
@@ -146,6 +148,7 @@ func New(cfg Config) (*Node, error) {
 	if scfg.NodeId == ([20]byte{}) {
 		scfg.NodeId = krpc.RandomNodeID()
 	}
+	secureOwnID(&scfg.NodeId, pc.LocalAddr())
 	n.conn.selfID = scfg.NodeId
 	srv, err := dht.NewServer(&scfg)
 	if err != nil {

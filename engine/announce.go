@@ -32,8 +32,9 @@ func (t *Torrent) startAnnouncer() {
 		OnError: func(url string, err error) {
 			t.e.cfg.Logger.Debug("tracker", "url", url, "err", err)
 		},
-		NumWant:     80,
-		MinInterval: t.e.cfg.TrackerMinInterval,
+		NumWant:       80,
+		MinInterval:   t.e.cfg.TrackerMinInterval,
+		ClientOptions: t.e.cfg.TrackerOptions,
 	})
 	done := make(chan struct{})
 	// Trackers reads these from other goroutines.

@@ -17,7 +17,9 @@ import (
 	"github.com/braid-bt/braid/core/peers"
 	"golang.org/x/time/rate"
 
+	"github.com/braid-bt/braid/tracker"
 	"github.com/braid-bt/braid/transport"
+	"github.com/braid-bt/braid/webseed"
 )
 
 // Defaults for the limits a serious client needs against hostile swarms.
@@ -87,6 +89,11 @@ type Config struct {
 	// remembered. It may change its answers (see DropBlocked) and must be
 	// safe for concurrent use.
 	Blocked func(netip.Addr) bool
+	// TrackerOptions are every HTTP and UDP tracker client's, and
+	// WebSeedOptions every web seed's: natively a proxy's HTTP client and
+	// UDP dialer when one is set (the zero values: direct).
+	TrackerOptions tracker.ClientOptions
+	WebSeedOptions webseed.Options
 }
 
 func (c *Config) setDefaults() {

@@ -19,7 +19,7 @@ import (
 // It runs from startSession, once the info dictionary is known.
 func (t *Torrent) startWebSeeds() {
 	for _, u := range t.spec.URLList {
-		c, err := webseed.New(u, t.info, webseed.Options{})
+		c, err := webseed.New(u, t.info, t.e.cfg.WebSeedOptions)
 		if err != nil {
 			t.e.cfg.Logger.Debug("web seed", "url", u, "err", err)
 			continue

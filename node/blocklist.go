@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"net/http"
 	"net/netip"
 	"sync/atomic"
 )
@@ -40,11 +41,11 @@ func (h *blockHolder) blocked(ip netip.Addr) bool {
 }
 
 // openBlocklist loads the list Config.Blocklist names (nil if none).
-func openBlocklist(src string) (blocker, error) {
+func openBlocklist(src string, hc *http.Client) (blocker, error) {
 	if src == "" {
 		return nil, nil
 	}
-	return loadBlocklist(src)
+	return loadBlocklist(src, hc)
 }
 
 // ReloadBlocklist reads Config.Blocklist again and puts it in place of
@@ -55,7 +56,7 @@ func (n *Node) ReloadBlocklist() error {
 	if n.cfg.Blocklist == "" {
 		return errors.Join(ErrBlocklist, errNoBlocklist)
 	}
-	b, err := loadBlocklist(n.cfg.Blocklist) // no lock held: it may download
+	b, err := loadBlocklist(n.cfg.Blocklist, n.httpc) // no lock held: it may download
 	if err != nil {
 		return err
 	}

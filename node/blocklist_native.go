@@ -33,7 +33,10 @@ func isURL(src string) bool {
 // loadBlocklist reads the blocklist at src: a file, or an http(s) URL
 // fetched within BlocklistFetchTimeout and MaxBlocklistDownload bytes.
 // Every failure wraps ErrBlocklist.
-func loadBlocklist(src string) (blocker, error) {
+func loadBlocklist(src string, hc *http.Client) (blocker, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
 	var r io.Reader
 	if isURL(src) {
 		ctx, cancel := context.WithTimeout(context.Background(), BlocklistFetchTimeout)
@@ -42,7 +45,7 @@ func loadBlocklist(src string) (blocker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w %s: %w", ErrBlocklist, src, err)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBlocklist, err)
 		}

@@ -13,6 +13,7 @@ package node
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 
 	"github.com/braid-bt/braid/core/metainfo"
@@ -78,6 +79,18 @@ type Config struct {
 	// MaxBlocklistDownload bytes). A list that cannot be read fails New,
 	// wrapping ErrBlocklist. ReloadBlocklist reads it again.
 	Blocklist string
+	// Proxy is a SOCKS5 proxy (socks5://[user:pass@]host:port, RFC 1928
+	// and 1929), natively: peer connections over TCP (ws:// peers' too),
+	// HTTP and UDP trackers (UDP ASSOCIATE), web seeds and the blocklist's download go
+	// through it, host names resolved by the proxy, and never around it
+	// when it fails. Unless ProxyAllowDirect (strict mode), what it cannot
+	// carry is off: no listener (trackers are told the listen address's
+	// port, or 6881, where nothing listens), no uTP, DHT, LSD, port
+	// mapping or WebRTC; a WSListenAddr fails New. With
+	// ProxyAllowDirect those run directly as without a proxy. A bad URL
+	// fails New, wrapping ErrProxy.
+	Proxy            string
+	ProxyAllowDirect bool
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }
@@ -115,6 +128,9 @@ type Node struct {
 	// blocks is the current IP blocklist (none without Config.Blocklist).
 	blocks blockHolder
 	lsd    lsdNode // nil without Local Service Discovery
+	// httpc downloads the blocklist (nil: net/http's default client; a
+	// proxy's with Config.Proxy).
+	httpc *http.Client
 
 	closeOnce sync.Once
 	closeErr  error

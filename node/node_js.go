@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
@@ -28,8 +29,11 @@ type platform struct{ db *persist.IDB }
 // NoListen and no WSListenAddr; it has no DHT (NoDHT unset is logged).
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
-	if _, err := openBlocklist(cfg.Blocklist); err != nil {
+	if _, err := openBlocklist(cfg.Blocklist, nil); err != nil {
 		return nil, err
+	}
+	if cfg.Proxy != "" {
+		return nil, fmt.Errorf("%w: %w", ErrProxy, errBrowser)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -78,6 +82,6 @@ func (p platform) openStorage(_ string, ih [20]byte, info *metainfo.Info) (persi
 
 // loadBlocklist: a browser reads no files (and its fetches would be
 // cross-origin).
-func loadBlocklist(src string) (blocker, error) {
+func loadBlocklist(src string, _ *http.Client) (blocker, error) {
 	return nil, fmt.Errorf("%w %s: %w", ErrBlocklist, src, errBrowser)
 }

@@ -20,6 +20,9 @@ func TestBrowserNode(t *testing.T) {
 	require.ErrorIs(t, err, errBrowser, "a browser cannot listen")
 	_, err = New(Config{StateDir: "node-test-ws", NoListen: true, WSListenAddr: "127.0.0.1:0"})
 	require.ErrorIs(t, err, errBrowser)
+	_, err = New(Config{StateDir: "node-test-proxy", NoListen: true, Proxy: "socks5://127.0.0.1:1080"})
+	require.ErrorIs(t, err, ErrProxy, "a browser has no proxy")
+	require.ErrorIs(t, err, errBrowser)
 
 	n, err := New(Config{StateDir: "node-test", NoListen: true, NoDHT: true, NoWebRTC: true})
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -49,7 +50,15 @@ func (u undo) run() {
 // opened is released.
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
-	blocks, err := openBlocklist(cfg.Blocklist)
+	px, err := openProxy(&cfg) // strict mode turns off what the proxy cannot carry
+	if err != nil {
+		return nil, err
+	}
+	var hc *http.Client
+	if px != nil {
+		hc = httpVia(px)
+	}
+	blocks, err := openBlocklist(cfg.Blocklist, hc)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +66,7 @@ func New(cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state directory: %w", err)
 	}
-	n := &Node{cfg: cfg, state: state}
+	n := &Node{cfg: cfg, state: state, httpc: hc}
 	n.blocks.store(blocks)
 	var opened undo
 	defer func() {
@@ -91,10 +100,18 @@ func New(cfg Config) (_ *Node, err error) {
 			}
 		}
 	}
+	var fallback transport.Dialer
 	if sock != nil {
-		ts = append(ts, tcp.NewDialer(sock)) // a peer that closes TCP early is tried over uTP
+		fallback = sock // a peer that closes TCP early is tried over uTP
+	}
+	if px != nil {
+		ts = append(ts, tcp.NewDialerVia(px.DialContext, fallback))
+		ecfg.TrackerOptions, ecfg.WebSeedOptions = proxyOptions(px, hc)
+		if !cfg.ProxyAllowDirect {
+			ecfg.Port = strictPort(cfg.ListenAddr)
+		}
 	} else {
-		ts = append(ts, tcp.NewDialer(nil))
+		ts = append(ts, tcp.NewDialer(fallback))
 	}
 	dhtAddr := n.openDHT(sock)
 	if n.dht != nil {
@@ -123,7 +140,11 @@ func New(cfg Config) (_ *Node, err error) {
 		n.wsURL = wl.URL()
 		ts = append(ts, wl)
 	}
-	ts = append(ts, websocket.Dialer{})
+	if px != nil {
+		ts = append(ts, websocket.Dialer{Via: px.DialContext}) // ws:// peers through the proxy too
+	} else {
+		ts = append(ts, websocket.Dialer{})
+	}
 	n.startEngine(ecfg, ts, 0, true) // hash workers: one per core; HTTP and UDP trackers find TCP peers
 	return n, nil
 }

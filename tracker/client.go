@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -76,6 +77,12 @@ type ClientOptions struct {
 	// Default 15 s.
 	Timeout   time.Duration
 	UserAgent string
+	// DialUDP, when set, opens the socket of each UDP tracker transaction
+	// to "host:port" (a SOCKS5 proxy's UDP association) instead of a
+	// direct UDP socket; there is no direct fallback when it fails. Its
+	// RemoteAddr should be the tracker's (a *net.UDPAddr tells the
+	// family, for BEP 15's IPv6 replies). Native only.
+	DialUDP func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 func (o ClientOptions) timeout() time.Duration {

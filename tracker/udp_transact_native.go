@@ -15,8 +15,7 @@ import (
 func (c *udpClient) transact(ctx context.Context, fn func(conn net.Conn, connID uint64, v6 bool) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "udp", c.host)
+	conn, err := c.dial(ctx)
 	if err != nil {
 		return err
 	}
@@ -45,4 +44,14 @@ func (c *udpClient) transact(ctx context.Context, fn func(conn net.Conn, connID 
 			return err
 		}
 	}
+}
+
+// dial opens the transaction's socket: ClientOptions.DialUDP's, or a
+// direct one.
+func (c *udpClient) dial(ctx context.Context) (net.Conn, error) {
+	if c.opts.DialUDP != nil {
+		return c.opts.DialUDP(ctx, c.host)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "udp", c.host)
 }

@@ -43,3 +43,7 @@ func reloadOnHangup(c *braid.Client, stderr io.Writer) (stop func()) {
 // used (missing, unreachable, malformed): a usage error, as a bad flag
 // value is.
 func blocklistError(err error) bool { return errors.Is(err, braid.ErrBlocklist) }
+
+// proxyError reports whether err is a --proxy Braid cannot use (a bad
+// URL, a setting strict mode refuses): a usage error.
+func proxyError(err error) bool { return errors.Is(err, braid.ErrProxy) }

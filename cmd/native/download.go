@@ -18,6 +18,7 @@ import (
 
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/socks5"
 	"github.com/braid-bt/braid/transport/utp"
 )
 
@@ -37,6 +38,8 @@ type clientFlags struct {
 	noPortMapping, noUTP  bool
 	blocklist             string
 	noLSD                 bool
+	proxy                 string
+	proxyAllowDirect      bool
 }
 
 // register defines the client flags on fs.
@@ -60,6 +63,8 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noUTP, "no-utp", false, "do not accept or dial uTP peers (TCP only)")
 	fs.StringVar(&f.blocklist, "blocklist", "", "refuse peers at the IP ranges of this blocklist `FILE-or-URL` (P2P or ipfilter.dat, plain or gzip; SIGHUP reloads it)")
 	fs.BoolVar(&f.noLSD, "no-lsd", false, "do not announce torrents to the LAN or find peers there (local service discovery)")
+	fs.StringVar(&f.proxy, "proxy", "", "reach peers (TCP), trackers (HTTP, UDP) and web seeds only through this SOCKS5 proxy `socks5://[USER:PASS@]HOST:PORT`; strict: no listener, uTP, DHT, LSD, port mapping or WebRTC")
+	fs.BoolVar(&f.proxyAllowDirect, "proxy-allow-direct", false, "with --proxy, still run the listener, uTP, DHT, LSD, port mapping and WebRTC directly (not through the proxy)")
 }
 
 // config checks the client flags and returns the client's configuration;
@@ -68,7 +73,22 @@ func (f *clientFlags) config(name string, stderr io.Writer) (braid.Config, error
 	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
 		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
 		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping, NoUTP: f.noUTP,
-		Blocklist: f.blocklist, NoLSD: f.noLSD}
+		Blocklist: f.blocklist, NoLSD: f.noLSD, Proxy: f.proxy, ProxyAllowDirect: f.proxyAllowDirect}
+	if f.proxy != "" {
+		if _, err := socks5.ParseURL(f.proxy); err != nil {
+			return cfg, usagef("%s: --proxy: %v", name, err)
+		}
+		if f.wsListen != "" && !f.proxyAllowDirect {
+			return cfg, usagef("%s: --ws-listen would take peers around --proxy (add --proxy-allow-direct to use both)", name)
+		}
+		if !f.proxyAllowDirect {
+			// Strict: the node turns these off itself; said here too, so
+			// what the daemon reports over RPC is what runs.
+			cfg.NoDHT, cfg.NoUTP, cfg.NoLSD, cfg.NoPortMapping, cfg.NoWebRTC = true, true, true, true, true
+		}
+	} else if f.proxyAllowDirect {
+		return cfg, usagef("%s: --proxy-allow-direct needs --proxy", name)
+	}
 	for _, u := range f.wsTrackers {
 		if l := strings.ToLower(u); !strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") {
 			return cfg, usagef("%s: --ws-tracker %q: want a ws:// or wss:// URL", name, u)
@@ -183,6 +203,7 @@ func runDownload(args []string, stdout, stderr io.Writer, seedOnly bool) error {
 	}
 	defer c.Close()
 	rep := newReporter(stdout, stderr, f.json, f.quiet)
+	rep.proxy(cfg)
 	if cfg.Blocklist != "" {
 		rep.logf("blocklist: %d ranges", c.BlocklistLen())
 		defer reloadOnHangup(c, stderr)()

@@ -3,12 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path"
 	"strings"
 
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/socks5"
+	"github.com/braid-bt/braid/tracker"
 )
 
 func semverString() string { return braid.Release() }
@@ -18,7 +21,8 @@ func runInfo(args []string, stdout io.Writer) error {
 	fs := newFlagSet("info")
 	scrape := fs.Bool("scrape", false, "also ask each tracker for the torrent's seeders, leechers and completed downloads")
 	scrapeTimeout := fs.Duration("scrape-timeout", defaultScrapeTimeout, "how long to wait for each tracker's scrape reply")
-	pos, err := parseArgs(fs, args, stdout, "braid info [--scrape] TORRENT|MAGNET")
+	proxyURL := fs.String("proxy", "", "scrape through this SOCKS5 proxy `socks5://[USER:PASS@]HOST:PORT` (HTTP and UDP trackers; never directly)")
+	pos, err := parseArgs(fs, args, stdout, "braid info [--scrape [--proxy URL]] TORRENT|MAGNET")
 	if err != nil {
 		return err
 	}
@@ -31,6 +35,17 @@ func runInfo(args []string, stdout io.Writer) error {
 	var sc *scrapeTarget
 	if *scrape {
 		sc = &scrapeTarget{timeout: *scrapeTimeout}
+	}
+	if *proxyURL != "" {
+		px, err := socks5.ParseURL(*proxyURL)
+		if err != nil {
+			return usagef("info: --proxy: %v", err)
+		}
+		if sc == nil {
+			return usagef("info: --proxy needs --scrape")
+		}
+		sc.opts = tracker.ClientOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: px.DialContext}},
+			DialUDP: px.DialUDP}
 	}
 	if strings.HasPrefix(strings.ToLower(pos[0]), "magnet:") {
 		return magnetInfo(pos[0], stdout, sc)

@@ -20,6 +20,7 @@ type scrapeTarget struct {
 	urls    []string
 	hash    [20]byte
 	timeout time.Duration
+	opts    tracker.ClientOptions // a proxy's HTTP client and UDP dialer, if any
 }
 
 // swarmHash is the 20-byte hash trackers know a torrent by: the v1 info
@@ -54,7 +55,7 @@ func (s *scrapeTarget) run(stdout io.Writer) error {
 	var wg sync.WaitGroup
 	for i, u := range urls {
 		wg.Go(func() {
-			res, err := scrapeOne(u, s.hash, s.timeout)
+			res, err := scrapeOne(u, s.hash, s.timeout, s.opts)
 			out[i] = outcome{res, err}
 		})
 	}
@@ -76,8 +77,9 @@ func (s *scrapeTarget) run(stdout io.Writer) error {
 }
 
 // scrapeOne asks one tracker about one torrent within timeout.
-func scrapeOne(url string, ih [20]byte, timeout time.Duration) (tracker.ScrapeResult, error) {
-	c, err := tracker.NewClient(url, tracker.ClientOptions{Timeout: timeout, UserAgent: "Braid/" + semverString()})
+func scrapeOne(url string, ih [20]byte, timeout time.Duration, opts tracker.ClientOptions) (tracker.ScrapeResult, error) {
+	opts.Timeout, opts.UserAgent = timeout, "Braid/"+semverString()
+	c, err := tracker.NewClient(url, opts)
 	if err != nil {
 		return tracker.ScrapeResult{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/socks5/socks5test"
 	"github.com/braid-bt/braid/tracker"
 )
 
@@ -115,4 +116,25 @@ func TestInfoScrape(t *testing.T) {
 
 	code, _, _ = runCLI(t, "", "info", "--scrape-timeout", "0s", tf)
 	assert.Equal(t, exitUsage, code)
+}
+
+// braid info --scrape --proxy asks the trackers through a SOCKS5 proxy
+// (Debian's microsocks here, HTTP only: it has no UDP ASSOCIATE) and
+// never directly: a proxy that is down fails each tracker.
+func TestInfoScrapeProxy(t *testing.T) {
+	httpURL, _ := startInfoTracker(t)
+	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%x&tr=%s", [20]byte{7}, url.QueryEscape(httpURL))
+	ms := socks5test.Microsocks(t, "127.0.0.1", "", "u", "p")
+	code, stdout, stderr := runCLI(t, "", "info", "--scrape", "--proxy", "socks5://u:p@"+ms.Addr, magnet)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "scrape:       "+httpURL+": 0 seeders, 0 leechers, 0 completed\n")
+
+	ms.Stop()
+	code, stdout, _ = runCLI(t, "", "info", "--scrape", "--proxy", "socks5://u:p@"+ms.Addr, magnet)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stdout, "socks5: connect to proxy "+ms.Addr)
+
+	code, _, stderr = runCLI(t, "", "info", "--proxy", "socks5://u:p@"+ms.Addr, magnet)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--proxy needs --scrape")
 }

@@ -97,7 +97,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}
 	fmt.Fprintf(stderr, "braid: %s\n", oneLine(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) || blocklistError(err) {
+	if errors.As(err, &ue) || blocklistError(err) || proxyError(err) {
 		return exitUsage
 	}
 	return exitFailure

@@ -52,6 +52,13 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 			"--blocklist", badList, garbage}, exitUsage, "blocklist line 3: "},
 		{"missing blocklist", []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--dir", dir, "--state-dir", dir,
 			"--blocklist", filepath.Join(dir, "nope.p2p"), garbage}, exitUsage, "no such file"},
+		{"proxy not socks5", []string{"download", "--proxy", "http://10.0.0.1:8080", garbage}, exitUsage, "--proxy: socks5: bad proxy URL"},
+		{"proxy bad port", []string{"seed", "--proxy", "socks5://10.0.0.1:99999", garbage}, exitUsage, "port 99999 is not 1-65535"},
+		{"proxy half credentials", []string{"download", "--proxy", "socks5://alice@10.0.0.1:1080", garbage}, exitUsage, "user and password"},
+		{"proxy with ws-listen", []string{"download", "--proxy", "socks5://10.0.0.1:1080", "--ws-listen", "127.0.0.1:0", garbage}, exitUsage, "--ws-listen would take peers around --proxy"},
+		{"allow-direct without proxy", []string{"download", "--proxy-allow-direct", garbage}, exitUsage, "needs --proxy"},
+		{"loop bad proxy", []string{"--proxy", "socks5://", "--state-dir", dir}, exitUsage, "no host"},
+		{"daemon bad proxy", []string{"daemon", "--proxy", "socks4://10.0.0.1:1080"}, exitUsage, "scheme socks4 is not socks5"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,7 +68,14 @@ func runREPL(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if cfg.Blocklist != "" {
 		defer reloadOnHangup(c, stderr)()
 	}
-	fmt.Fprintf(stdout, "braid %s — type 'help' for commands; listening on %s\n", braid.Release(), c.ListenAddr())
+	where := "listening on " + c.ListenAddr()
+	if c.ListenAddr() == "" {
+		where = "not listening for peers"
+		if cfg.Proxy != "" {
+			where += " (all traffic through the proxy)"
+		}
+	}
+	fmt.Fprintf(stdout, "braid %s — type 'help' for commands; %s\n", braid.Release(), where)
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 4096), 1<<20)
 	for {

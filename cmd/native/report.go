@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid"
+	"github.com/braid-bt/braid/internal/socks5"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -51,6 +52,26 @@ func (r *reporter) logf(format string, a ...any) {
 func (r *reporter) clearBar() {
 	if r.bar != nil {
 		_ = r.bar.Clear()
+	}
+}
+
+// proxy says, once, that a proxy carries the traffic and what is off.
+func (r *reporter) proxy(cfg braid.Config) {
+	if cfg.Proxy == "" {
+		return
+	}
+	url := cfg.Proxy
+	if p, err := socks5.ParseURL(cfg.Proxy); err == nil {
+		url = p.String() // no password
+	}
+	if r.json {
+		r.emit(map[string]any{"type": "proxy", "url": url, "strict": !cfg.ProxyAllowDirect})
+		return
+	}
+	if cfg.ProxyAllowDirect {
+		r.logf("proxy %s carries peers (TCP), trackers and web seeds; the listener, uTP, DHT and LSD run directly", url)
+	} else {
+		r.logf("proxy %s carries all traffic: no listener, uTP, DHT, LSD, port mapping or WebRTC", url)
 	}
 }
 

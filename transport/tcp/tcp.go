@@ -49,10 +49,24 @@ func (l *Listener) Port() int { return l.Addr().(*net.TCPAddr).Port }
 // Dialer dials TCP peers at "host:port": a transport.Dialer, whose
 // fallback (if any) takes a peer that closes the connection before the
 // handshakes are through.
-type Dialer struct{ fallback transport.Dialer }
+type Dialer struct {
+	fallback transport.Dialer
+	via      DialFunc // nil: directly
+}
+
+// DialFunc opens a TCP connection to "host:port" some other way than
+// directly (a proxy's CONNECT).
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // NewDialer makes a Dialer; fallback may be nil.
 func NewDialer(fallback transport.Dialer) Dialer { return Dialer{fallback: fallback} }
+
+// NewDialerVia makes a Dialer that opens every connection with via (a
+// proxy), within DefaultDialTimeout, and never directly: when via fails,
+// the dial fails. fallback may be nil.
+func NewDialerVia(via DialFunc, fallback transport.Dialer) Dialer {
+	return Dialer{fallback: fallback, via: via}
+}
 
 // Name is "tcp".
 func (Dialer) Name() string { return Name }
@@ -63,8 +77,20 @@ func (Dialer) Traits() transport.Traits { return traits }
 // DialAddr takes any address without a scheme ("host:port").
 func (Dialer) DialAddr(addr string) (string, bool) { return addr, !strings.Contains(addr, "://") }
 
-// Dial connects to a peer at "host:port" (see the package's Dial).
-func (Dialer) Dial(ctx context.Context, addr string) (net.Conn, error) { return Dial(ctx, addr) }
+// Dial connects to a peer at "host:port" (see the package's Dial), or
+// through the Dialer's proxy.
+func (d Dialer) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	if d.via == nil {
+		return Dial(ctx, addr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultDialTimeout)
+	defer cancel()
+	c, err := d.via(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("tcp: dial %s: %w", addr, err)
+	}
+	return c, nil
+}
 
 // Fallback is the transport given to NewDialer.
 func (d Dialer) Fallback() transport.Dialer { return d.fallback }

@@ -2,9 +2,11 @@ package tcp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/braid-bt/braid/transport"
 	"github.com/stretchr/testify/assert"
@@ -71,4 +73,43 @@ func TestTransport(t *testing.T) {
 	require.NoError(t, err)
 	defer in.Close()
 	assert.Equal(t, c.LocalAddr().String(), in.RemoteAddr().String())
+}
+
+// TestDialerVia: a Dialer made with a proxy's dial function opens every
+// connection with it and never directly, even when it fails.
+func TestDialerVia(t *testing.T) {
+	l, err := Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- struct{}{}
+			_ = c.Close()
+		}
+	}()
+	var asked []string
+	failing := NewDialerVia(func(_ context.Context, network, addr string) (net.Conn, error) {
+		asked = append(asked, network+" "+addr)
+		return nil, errors.New("proxy down")
+	}, nil)
+	_, err = failing.Dial(context.Background(), l.Addr().String())
+	require.ErrorContains(t, err, "proxy down")
+	assert.Equal(t, []string{"tcp " + l.Addr().String()}, asked)
+	select {
+	case <-accepted:
+		t.Fatal("the dialer went around its proxy")
+	case <-time.After(200 * time.Millisecond):
+	}
+
+	working := NewDialerVia(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, ok := ctx.Deadline()
+		assert.True(t, ok, "the dial is bounded")
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}, nil)
+	c, err := working.Dial(context.Background(), l.Addr().String())
+	require.NoError(t, err)
+	_ = c.Close()
+	<-accepted
 }

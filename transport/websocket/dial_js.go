@@ -16,6 +16,11 @@ import (
 // browser's WebSocket, bounded by ctx and DefaultDialTimeout. The browser
 // hides the TCP address, so RemoteAddr is the URL's host:port.
 func Dial(ctx context.Context, rawURL string) (net.Conn, error) {
+	return dial(ctx, rawURL, nil)
+}
+
+// dial is Dial; the browser opens the connection itself, so via is unused.
+func dial(ctx context.Context, rawURL string, _ func(context.Context, string, string) (net.Conn, error)) (net.Conn, error) {
 	hostPort, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err

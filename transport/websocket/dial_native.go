@@ -16,7 +16,10 @@ import (
 
 // Dial connects to a WebSocket peer at a ws:// or wss:// URL, bounded by ctx
 // and DefaultDialTimeout. RemoteAddr is the TCP address dialed.
-func Dial(ctx context.Context, rawURL string) (net.Conn, error) {
+func Dial(ctx context.Context, rawURL string) (net.Conn, error) { return dial(ctx, rawURL, nil) }
+
+// dial is Dial with the TCP connection opened by via when it is set.
+func dial(ctx context.Context, rawURL string, via func(ctx context.Context, network, addr string) (net.Conn, error)) (net.Conn, error) {
 	hostPort, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -28,13 +31,17 @@ func Dial(ctx context.Context, rawURL string) (net.Conn, error) {
 		mu  sync.Mutex
 		raw net.Conn
 	)
-	d := net.Dialer{Timeout: DefaultDialTimeout}
-	// A transport of its own per dial: no proxy (peers are reached
-	// directly, like TCP ones), bounded response headers, and a hook that
-	// learns the TCP connection for RemoteAddr.
+	if via == nil {
+		d := net.Dialer{Timeout: DefaultDialTimeout}
+		via = d.DialContext
+	}
+	// A transport of its own per dial: no proxy from the environment
+	// (peers are reached directly, like TCP ones, or through via), bounded
+	// response headers, and a hook that learns the TCP connection for
+	// RemoteAddr.
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, network, addr)
+			c, err := via(ctx, network, addr)
 			if err == nil {
 				mu.Lock()
 				raw = c

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -46,4 +47,40 @@ func TestTransport(t *testing.T) {
 	require.NoError(t, a.Close())
 	_, err = a.Accept()
 	assert.True(t, errors.Is(err, net.ErrClosed), "%v", err)
+}
+
+// TestDialerVia: a Dialer with Via opens its TCP connection with it (a
+// proxy's CONNECT) and not directly, even when Via fails.
+func TestDialerVia(t *testing.T) {
+	l, err := Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	var asked []string
+	failing := Dialer{Via: func(_ context.Context, network, addr string) (net.Conn, error) {
+		asked = append(asked, network+" "+addr)
+		return nil, errors.New("proxy down")
+	}}
+	_, err = failing.Dial(context.Background(), l.URL())
+	require.ErrorContains(t, err, "proxy down")
+	require.Len(t, asked, 1)
+	assert.Equal(t, "tcp "+strings.TrimSuffix(strings.TrimPrefix(l.URL(), "ws://"), "/"), asked[0])
+
+	working := Dialer{Via: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		asked = append(asked, network+" "+addr)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	c, err := working.Dial(context.Background(), l.URL())
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Len(t, asked, 2)
+	_, err = c.Write([]byte("hi"))
+	require.NoError(t, err)
+	in, err := l.Accept()
+	require.NoError(t, err)
+	defer in.Close()
+	b := make([]byte, 2)
+	_, err = io.ReadFull(in, b)
+	require.NoError(t, err)
+	assert.Equal(t, "hi", string(b))
 }
