@@ -17,7 +17,6 @@ import (
 
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
-	"github.com/braid-bt/braid/internal/atomicfile"
 )
 
 // startTimeout bounds starting one torrent (opening its storage).
@@ -303,7 +302,12 @@ func (s *Server) verify(e entry) error {
 func (s *Server) resume(e entry) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	t, err := s.c.Resume(ctx, e.Hash, s.options(e.Dir, e.Unwanted, e.Files)...)
+	opts := s.options(e.Dir, e.Unwanted, e.Files)
+	t, err := s.c.Resume(ctx, e.Hash, opts...)
+	if errors.Is(err, braid.ErrTorrentNotFound) && e.Magnet != "" {
+		// Stopped before its metadata came: no record yet.
+		t, err = s.c.Download(ctx, e.Magnet, opts...)
+	}
 	if err != nil {
 		return err
 	}
@@ -452,6 +456,9 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	if err != nil {
 		return nil, err
 	}
+	if !a.has("paused") {
+		paused = !s.sess.boolean("start-added-torrents")
+	}
 	unwanted, err := a.ints("files-unwanted")
 	if err != nil {
 		return nil, err
@@ -522,7 +529,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		}
 		e.Unwanted = unwanted
 	} else {
-		e.Hash, e.Name = braid.InfoHash(magnet.InfoHash), magnet.Name
+		e.Hash, e.Name, e.Magnet = braid.InfoHash(magnet.InfoHash), magnet.Name, filename
 		if e.Name == "" {
 			e.Name = e.Hash.String()
 		}
@@ -534,6 +541,15 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	if !ok {
 		old, _ := s.st.get(id)
 		return map[string]any{"torrent-duplicate": map[string]any{"id": id, "name": s.nameOf(old), "hashString": e.Hash.String()}}, nil
+	}
+	e.ID = id
+	if paused && data == nil {
+		// A paused magnet is not started at all: it has nothing to
+		// record before its metadata, and torrent-start begins from the link.
+		if err := s.st.save(); err != nil {
+			return nil, fmt.Errorf("save daemon state: %w", err)
+		}
+		return map[string]any{"torrent-added": map[string]any{"id": id, "name": e.Name, "hashString": e.Hash.String()}}, nil
 	}
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -548,7 +564,6 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		s.st.remove(id)
 		return nil, fmt.Errorf("add torrent: %w", err)
 	}
-	e.ID = id
 	if paused {
 		s.remember(e)
 		if err := s.c.StopAndSerialize(e.Hash); err != nil {
@@ -579,7 +594,8 @@ func (s *Server) sessionFields() map[string]any {
 		enc = "preferred"
 	}
 	kb := func(v int64) int64 { return v / 1000 }
-	return map[string]any{
+	out := s.sess.snapshot()
+	for k, v := range map[string]any{
 		"version":                   braid.Release() + " (Braid)",
 		"rpc-version":               RPCVersion,
 		"rpc-version-minimum":       RPCVersionMinimum,
@@ -602,7 +618,6 @@ func (s *Server) sessionFields() map[string]any {
 		"alt-speed-enabled":         false,
 		"peer-limit-per-torrent":    si.PeerLimitPerTorrent,
 		"peer-limit-global":         si.PeerLimitGlobal,
-		"start-added-torrents":      true,
 		"download-queue-enabled":    false,
 		"seed-queue-enabled":        false,
 		"seedRatioLimited":          false,
@@ -614,7 +629,12 @@ func (s *Server) sessionFields() map[string]any {
 			"size-units": []string{"kB", "MB", "GB", "TB"}, "size-bytes": 1000,
 			"memory-units": []string{"KiB", "MiB", "GiB", "TiB"}, "memory-bytes": 1024,
 		},
+	} {
+		if _, set := out[k]; !set {
+			out[k] = v
+		}
 	}
+	return out
 }
 
 func (s *Server) sessionGet(_ context.Context, a args) (map[string]any, error) {
@@ -636,48 +656,44 @@ func (s *Server) sessionGet(_ context.Context, a args) (map[string]any, error) {
 }
 
 func (s *Server) sessionSet(_ context.Context, a args) (map[string]any, error) {
-	dir, has, err := a.str("download-dir")
+	vals := map[string]any{}
+	dir, hasDir, err := a.str("download-dir")
 	if err != nil {
 		return nil, err
 	}
-	if !has {
-		return nil, nil // other settings are not yet changeable: ignored, as unknown keys are
+	if hasDir {
+		if !filepath.IsAbs(dir) {
+			return nil, argErr("download directory path is not absolute")
+		}
+		dir = filepath.Clean(dir)
+		vals["download-dir"] = dir
 	}
-	if !filepath.IsAbs(dir) {
-		return nil, argErr("download directory path is not absolute")
+	for k := range sessionSettings {
+		if !a.has(k) {
+			continue
+		}
+		v, err := parseSetting(k, a[k])
+		if err != nil {
+			return nil, err
+		}
+		vals[k] = v
 	}
-	dir = filepath.Clean(dir)
+	// Other keys are not changeable in Braid: ignored, as unknown keys are.
+	if len(vals) == 0 {
+		return nil, nil
+	}
 	if s.cfg.SettingsFile != "" {
-		if err := rewriteSettings(s.cfg.SettingsFile, "download-dir", dir); err != nil {
+		if err := rewriteSettings(s.cfg.SettingsFile, vals); err != nil {
 			return nil, fmt.Errorf("save settings: %w", err)
 		}
 	}
-	s.st.setDownloadDir(dir)
+	if hasDir {
+		s.st.setDownloadDir(dir)
+		delete(vals, "download-dir")
+	}
+	s.sess.set(vals)
+	s.sessionChanged()
 	return nil, nil
-}
-
-// rewriteSettings sets key in the settings JSON file, keeping its other
-// keys, atomically.
-func rewriteSettings(file, key string, value any) error {
-	m := map[string]any{}
-	data, err := os.ReadFile(file)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(data, &m); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return err
-	}
-	m[key] = value
-	out, err := json.MarshalIndent(m, "", "    ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.Write(file, append(out, '\n'), 0o600)
 }
 
 func (s *Server) sessionStats(_ context.Context, _ args) (map[string]any, error) {

@@ -90,7 +90,8 @@ type Server struct {
 	started   time.Time
 	closeOnce sync.Once
 
-	st *store
+	st   *store
+	sess *session
 }
 
 // New makes a server and loads its state file (a missing file is an
@@ -106,10 +107,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sess := newSession()
+	if err := sess.load(cfg.SettingsFile); err != nil {
+		return nil, err
+	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return &Server{cfg: cfg, c: cfg.Client, sessionID: base64.RawURLEncoding.EncodeToString(b),
-		log: cfg.Logger, started: time.Now(), st: st}, nil
+		log: cfg.Logger, started: time.Now(), st: st, sess: sess}, nil
 }
 
 // SessionID is the current X-Transmission-Session-Id.

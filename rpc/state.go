@@ -28,6 +28,9 @@ type entry struct {
 	AddedDate int64          `json:"added_date"`
 	DoneDate  int64          `json:"done_date,omitempty"`
 	Unwanted  []int          `json:"unwanted,omitempty"`
+	// Magnet is the link a torrent was added by, for starting it while
+	// it has no resume record (no metadata yet).
+	Magnet string `json:"magnet,omitempty"`
 
 	// Last known, for a stopped torrent.
 	Name       string     `json:"name"`
