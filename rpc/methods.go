@@ -154,10 +154,11 @@ func (s *Server) methods() map[string]handler {
 		"torrent-verify": func(ctx context.Context, a args) (map[string]any, error) {
 			return s.each(a, s.verify)
 		},
-		"torrent-remove": s.torrentRemove,
-		"torrent-set":    s.torrentSet,
-		"free-space":     s.freeSpace,
-		"port-test":      s.portTest,
+		"torrent-remove":       s.torrentRemove,
+		"torrent-set":          s.torrentSet,
+		"torrent-set-location": s.torrentSetLocation,
+		"free-space":           s.freeSpace,
+		"port-test":            s.portTest,
 		"torrent-reannounce": func(ctx context.Context, a args) (map[string]any, error) {
 			return s.each(a, s.reannounce)
 		},

@@ -92,6 +92,8 @@ type Server struct {
 
 	st   *store
 	sess *session
+	// moveMu serialises torrent-set-location calls (they copy data).
+	moveMu sync.Mutex
 }
 
 // New makes a server and loads its state file (a missing file is an

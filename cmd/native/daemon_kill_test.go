@@ -267,3 +267,54 @@ func TestDaemonSurvivesKill9(t *testing.T) {
 	require.True(t, bytes.Equal(later, got), "later.bin downloaded")
 	d.stop(t)
 }
+
+// TestDaemonMoveWithTransmissionRemote: --move moves a seeding torrent's
+// data and it seeds from there; --move to a place that cannot be written
+// reports the error and changes nothing; --find points it elsewhere.
+func TestDaemonMoveWithTransmissionRemote(t *testing.T) {
+	work := t.TempDir()
+	bin := daemonBinary(t)
+	seeder, err := braid.New(braid.Config{DataDir: filepath.Join(work, "data"), StateDir: filepath.Join(work, "seed-state"),
+		ListenAddr: "127.0.0.1:0", NoDHT: true, NoPortMapping: true, NoWebRTC: true})
+	require.NoError(t, err)
+	content := randomBytes(300_000)
+	_, raw, err := seeder.Seed(context.Background(), []braid.SeedFile{{Path: []string{"moved"}, Data: content}},
+		braid.SeedOptions{Name: "moved", PieceLength: 16384})
+	require.NoError(t, err)
+	require.NoError(t, seeder.Close())
+	file := filepath.Join(work, "moved.torrent")
+	require.NoError(t, os.WriteFile(file, raw, 0o644))
+	dataDir := filepath.Join(work, "data")
+	require.FileExists(t, filepath.Join(dataDir, "moved"))
+
+	addr := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t))
+	d := startDaemon(t, bin, "--rpc", addr, "--dir", dataDir, "--state-dir", filepath.Join(work, "state"), "--listen", "127.0.0.1:0",
+		"--no-dht", "--no-port-mapping", "--no-webrtc")
+	r := newRemote(t, addr)
+	r.waitUp(d)
+	r.must("-a", file)
+	r.waitLine(d, 1, "seeding", func(l string) bool { return strings.Contains(l, "100%") && !strings.Contains(l, "Stopped") })
+
+	blocker := filepath.Join(work, "blocker")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	out, _ := r.try("-t", "1", "--move", filepath.Join(blocker, "x"))
+	require.Contains(t, out, "the data stays in "+dataDir)
+	require.FileExists(t, filepath.Join(dataDir, "moved"))
+
+	to := filepath.Join(work, "elsewhere")
+	r.must("-t", "1", "--move", to)
+	got, err := os.ReadFile(filepath.Join(to, "moved"))
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(content, got))
+	require.NoFileExists(t, filepath.Join(dataDir, "moved"))
+	r.waitLine(d, 1, "seeding after the move", func(l string) bool { return strings.Contains(l, "100%") && !strings.Contains(l, "Stopped") })
+	info, err := r.try("-t", "1", "-i")
+	require.NoError(t, err, info)
+	require.Contains(t, info, "Location: "+to)
+
+	empty := filepath.Join(work, "empty")
+	r.must("-t", "1", "--find", empty)
+	r.waitLine(d, 1, "nothing at the new place", func(l string) bool { return strings.Contains(l, " 0%") })
+	require.FileExists(t, filepath.Join(to, "moved"), "--find moves nothing")
+	d.stop(t)
+}
