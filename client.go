@@ -82,6 +82,9 @@ type downloadOptions struct {
 	trackers []string
 	dir      string
 	trusted  bool // Seed: the data was just hashed
+
+	renameTop   string           // WithRenames
+	renameFiles map[int][]string // WithRenames
 }
 
 // WithTrackers adds trackers (HTTP, UDP or WebSocket) to this torrent, each
@@ -240,14 +243,22 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 			return &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
 		},
 		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {
-			return c.node.OpenStorage(savePath, src.ih, info)
+			si, err := o.storageInfo(info)
+			if err != nil {
+				return nil, false, err
+			}
+			return c.node.OpenStorage(savePath, src.ih, si)
 		},
 	}
 	if src.info != nil {
 		if c.beforeStorage != nil {
 			c.beforeStorage(ih)
 		}
-		st, hasData, err := c.node.OpenStorage(savePath, src.ih, src.info)
+		si, err := o.storageInfo(src.info)
+		if err != nil {
+			return nil, err
+		}
+		st, hasData, err := c.node.OpenStorage(savePath, src.ih, si)
 		if err != nil {
 			return nil, err
 		}

@@ -77,6 +77,14 @@ func (v *view) fileList() []fileInfo {
 			}
 		}
 	}
+	if v.e.RenamedName != "" || len(v.e.RenamedFiles) > 0 {
+		renamed := make([]fileInfo, len(v.files))
+		for i, f := range v.files {
+			f.Path = v.e.displayPath(f)
+			renamed[i] = f
+		}
+		v.files = renamed
+	}
 	return v.files
 }
 
@@ -89,6 +97,9 @@ func (v *view) unwanted() map[int]bool {
 }
 
 func (v *view) name() string {
+	if v.e.RenamedName != "" {
+		return v.e.RenamedName
+	}
 	if s, ok := v.stat("name").(string); ok {
 		return s
 	}

@@ -72,23 +72,17 @@ func (s *Server) relocate(e entry, dir string, move bool) error {
 		}
 		e, _ = s.st.get(e.ID)
 	}
-	var rels []string
-	for _, f := range e.Files {
-		rel, err := safeRel(f.Path)
-		if err != nil {
-			return err
-		}
-		rels = append(rels, rel)
+	rels, err := e.diskRels()
+	if err == nil && move {
+		err = copyVerified(old, dir, rels)
 	}
-	if move {
-		if err := copyVerified(old, dir, rels); err != nil {
-			if running {
-				if rerr := s.resume(e); rerr != nil {
-					s.log.Warn("restart after a failed move", "info_hash", e.Hash.String(), "err", rerr)
-				}
+	if err != nil {
+		if running {
+			if rerr := s.resume(e); rerr != nil {
+				s.log.Warn("restart after a failed move", "info_hash", e.Hash.String(), "err", rerr)
 			}
-			return fmt.Errorf("move data to %s: %w (the data stays in %s)", dir, err, old)
 		}
+		return fmt.Errorf("move data to %s: %w (the data stays in %s)", dir, err, old)
 	}
 	s.st.update(e.ID, func(x *entry) { x.Dir = dir })
 	e.Dir = dir
@@ -264,4 +258,32 @@ func removeFiles(dir string, rels []string, warn func(string, ...any)) {
 		delete(dirs, deepest)
 		_ = os.Remove(filepath.Join(dir, deepest)) // fails, as it should, unless empty
 	}
+}
+
+// diskRels are the torrent's files as relative paths below its directory.
+func (e *entry) diskRels() ([]string, error) {
+	rels := make([]string, 0, len(e.Files))
+	for _, f := range e.Files {
+		rel, err := safeRel(e.displayPath(f))
+		if err != nil {
+			return nil, err
+		}
+		rels = append(rels, rel)
+	}
+	return rels, nil
+}
+
+// deleteStoppedData deletes a stopped torrent's files (and the folders
+// they leave empty) from where the daemon keeps them.
+func (s *Server) deleteStoppedData(e entry) error {
+	rels, err := e.diskRels()
+	if err != nil {
+		return err
+	}
+	dir := e.Dir
+	if dir == "" {
+		dir = s.st.downloadDir()
+	}
+	removeFiles(dir, rels, s.log.Warn)
+	return nil
 }

@@ -157,6 +157,7 @@ func (s *Server) methods() map[string]handler {
 		"torrent-remove":       s.torrentRemove,
 		"torrent-set":          s.torrentSet,
 		"torrent-set-location": s.torrentSetLocation,
+		"torrent-rename-path":  s.torrentRenamePath,
 		"free-space":           s.freeSpace,
 		"port-test":            s.portTest,
 		"torrent-reannounce": func(ctx context.Context, a args) (map[string]any, error) {
@@ -303,7 +304,7 @@ func (s *Server) verify(e entry) error {
 func (s *Server) resume(e entry) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	opts := s.options(e.Dir, e.Unwanted, e.Files)
+	opts := s.options(e)
 	t, err := s.c.Resume(ctx, e.Hash, opts...)
 	if errors.Is(err, braid.ErrTorrentNotFound) && e.Magnet != "" {
 		// Stopped before its metadata came: no record yet.
@@ -359,23 +360,24 @@ func (s *Server) Resume() {
 // Save writes the daemon state file.
 func (s *Server) Save() error { return s.st.save() }
 
-// options are the download options of a torrent: its directory and, when
-// some files are unwanted, the wanted ones (by torrent file index).
-func (s *Server) options(dir string, unwanted []int, files []fileInfo) []braid.DownloadOption {
+// options are the download options of a torrent: its directory, the
+// wanted files (by torrent file index) when some are unwanted, and the
+// user's renames.
+func (s *Server) options(e entry) []braid.DownloadOption {
 	var opts []braid.DownloadOption
 	if len(s.cfg.Peers) > 0 {
 		opts = append(opts, braid.WithPeers(s.cfg.Peers...))
 	}
-	if dir != "" {
-		opts = append(opts, braid.WithDir(dir))
+	if e.Dir != "" {
+		opts = append(opts, braid.WithDir(e.Dir))
 	}
-	if len(unwanted) > 0 && len(files) > 0 {
+	if len(e.Unwanted) > 0 && len(e.Files) > 0 {
 		skip := map[int]bool{}
-		for _, u := range unwanted {
+		for _, u := range e.Unwanted {
 			skip[u] = true
 		}
 		var want []int
-		for i, f := range files {
+		for i, f := range e.Files {
 			if !skip[i] {
 				want = append(want, f.Index)
 			}
@@ -383,6 +385,9 @@ func (s *Server) options(dir string, unwanted []int, files []fileInfo) []braid.D
 		if len(want) > 0 {
 			opts = append(opts, braid.WithFiles(want...))
 		}
+	}
+	if e.RenamedName != "" || len(e.RenamedFiles) > 0 {
+		opts = append(opts, braid.WithRenames(e.RenamedName, e.RenamedFiles))
 	}
 	return opts
 }
@@ -414,7 +419,14 @@ func (s *Server) torrentRemove(_ context.Context, a args) (map[string]any, error
 		return nil, err
 	}
 	return s.each(a, func(e entry) error {
-		err := s.c.Remove(e.Hash, braid.DeleteData(del))
+		if del && s.active(e) == nil {
+			// A stopped torrent's data is where the daemon put it (moved,
+			// renamed), which its resume record may not say.
+			if err := s.deleteStoppedData(e); err != nil {
+				return err
+			}
+		}
+		err := s.c.Remove(e.Hash, braid.DeleteData(del && s.active(e) != nil))
 		if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
 			return err
 		}
@@ -554,7 +566,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	}
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	opts := s.options(dir, e.Unwanted, e.Files)
+	opts := s.options(e)
 	var t *braid.Torrent
 	if data != nil {
 		t, err = s.c.DownloadBytes(sctx, data, opts...)
@@ -581,6 +593,9 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 
 // nameOf is a torrent's current name.
 func (s *Server) nameOf(e entry) string {
+	if e.RenamedName != "" {
+		return e.RenamedName
+	}
 	if t := s.active(e); t != nil {
 		return t.Name()
 	}

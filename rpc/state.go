@@ -31,6 +31,11 @@ type entry struct {
 	// Magnet is the link a torrent was added by, for starting it while
 	// it has no resume record (no metadata yet).
 	Magnet string `json:"magnet,omitempty"`
+	// RenamedName and RenamedFiles are torrent-rename-path's renames: the
+	// torrent's (top folder's or single file's) name, and file paths below
+	// the top folder by file index.
+	RenamedName  string           `json:"renamed_name,omitempty"`
+	RenamedFiles map[int][]string `json:"renamed_files,omitempty"`
 
 	// Last known, for a stopped torrent.
 	Name       string     `json:"name"`
