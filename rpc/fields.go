@@ -149,7 +149,13 @@ func (v *view) leftUntilDone() int64 {
 
 func (v *view) status() int {
 	if v.t == nil {
-		return statusStopped
+		switch {
+		case !v.e.queued():
+			return statusStopped
+		case v.e.wantsNothing():
+			return statusSeedWait
+		}
+		return statusDownloadWait
 	}
 	switch v.t.State() {
 	case "checking":
@@ -274,18 +280,19 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return 0
 	},
-	"errorString": func(v *view) any { return v.errorString() },
-	// Braid has no seed ratio or idle limits, so no torrent is finished.
-	"isFinished": func(v *view) any { return false },
-	"isStalled":  func(v *view) any { return false },
-	"isPrivate":  func(v *view) any { b, _ := v.getField("private").(bool); return b },
-	"addedDate":  func(v *view) any { return v.e.AddedDate },
-	"doneDate":   func(v *view) any { return v.e.DoneDate },
-	"queuePosition": func(v *view) any {
-		return v.e.ID - 1
-	},
-	"pieceCount": func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
-	"pieceSize":  func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
+	"errorString":    func(v *view) any { return v.errorString() },
+	"isFinished":     func(v *view) any { return v.e.Finished },
+	"isStalled":      func(v *view) any { return false },
+	"isPrivate":      func(v *view) any { b, _ := v.getField("private").(bool); return b },
+	"addedDate":      func(v *view) any { return v.e.AddedDate },
+	"doneDate":       func(v *view) any { return v.e.DoneDate },
+	"queuePosition":  func(v *view) any { return v.e.QueuePos },
+	"seedRatioLimit": func(v *view) any { return v.e.SeedRatioLimit },
+	"seedRatioMode":  func(v *view) any { return v.e.SeedRatioMode },
+	"seedIdleLimit":  func(v *view) any { return v.e.SeedIdleLimit },
+	"seedIdleMode":   func(v *view) any { return v.e.SeedIdleMode },
+	"pieceCount":     func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
+	"pieceSize":      func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
 	"labels": func(v *view) any {
 		if v.e.Labels == nil {
 			return []string{}

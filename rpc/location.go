@@ -46,6 +46,8 @@ func (s *Server) torrentSetLocation(_ context.Context, a args) (map[string]any, 
 	}
 	s.moveMu.Lock()
 	defer s.moveMu.Unlock()
+	s.schedMu.Lock() // the queue must not restart it while its data moves
+	defer s.schedMu.Unlock()
 	var errs []error
 	for _, e := range es {
 		if err := s.relocate(e, loc, move); err != nil {

@@ -146,8 +146,12 @@ func (s *Server) methods() map[string]handler {
 			return s.each(a, s.start)
 		},
 		"torrent-start-now": func(ctx context.Context, a args) (map[string]any, error) {
-			return s.each(a, s.start)
+			return s.each(a, s.startNow)
 		},
+		"queue-move-top":    s.queueMove("top"),
+		"queue-move-up":     s.queueMove("up"),
+		"queue-move-down":   s.queueMove("down"),
+		"queue-move-bottom": s.queueMove("bottom"),
 		"torrent-stop": func(ctx context.Context, a args) (map[string]any, error) {
 			return s.each(a, s.stop)
 		},
@@ -263,26 +267,38 @@ func (s *Server) remember(e entry) {
 }
 
 func (s *Server) stop(e entry) error {
+	s.st.update(e.ID, func(x *entry) { x.Paused, x.Forced = true, false }) // first: the queue leaves it be
 	if s.active(e) != nil {
 		s.remember(e)
 		if err := s.c.StopAndSerialize(e.Hash); err != nil {
 			s.log.Warn("stop", "info_hash", e.Hash.String(), "err", err)
 		}
 	}
-	s.st.update(e.ID, func(x *entry) { x.Paused = true })
+	s.schedule() // its room goes to the next in the queue
 	return nil
 }
 
+// start queues the torrent: it starts now if the queue has room for it.
 func (s *Server) start(e entry) error {
+	s.st.update(e.ID, func(x *entry) { x.Paused, x.Error, x.Finished = false, "", false })
+	if t := s.active(e); t != nil && t.State() == "error" {
+		s.remember(e)
+		_ = s.c.StopAndSerialize(e.Hash) // a retry starts afresh
+	}
+	return s.schedule()[e.ID]
+}
+
+// startNow starts the torrent whatever the queue holds.
+func (s *Server) startNow(e entry) error {
+	s.st.update(e.ID, func(x *entry) { x.Paused, x.Error, x.Finished, x.Forced = false, "", false, true })
 	if t := s.active(e); t != nil && t.State() != "error" {
-		s.st.update(e.ID, func(x *entry) { x.Paused = false })
 		return nil
 	}
+	e, _ = s.st.get(e.ID)
 	if err := s.resume(e); err != nil {
 		s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
 		return err
 	}
-	s.st.update(e.ID, func(x *entry) { x.Paused = false; x.Error = "" })
 	return nil
 }
 
@@ -344,7 +360,7 @@ func (s *Server) Resume() {
 		}
 	}
 	for _, e := range s.st.all() {
-		if e.Paused {
+		if e.Paused || !e.Forced {
 			continue
 		}
 		if err := s.resume(e); err != nil {
@@ -352,6 +368,7 @@ func (s *Server) Resume() {
 			s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
 		}
 	}
+	s.schedule()
 	if err := s.st.save(); err != nil {
 		s.log.Warn("save daemon state", "err", err)
 	}
@@ -403,6 +420,7 @@ func (s *Server) watch(id int, t *braid.Torrent) {
 					x.DoneDate, done = time.Now().Unix(), true
 				}
 			})
+			s.schedule() // a download slot is free; the seed queue may be full
 			if done {
 				if err := s.st.save(); err != nil {
 					s.log.Warn("save daemon state", "err", err)
@@ -584,6 +602,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		}
 	} else {
 		s.watch(id, t)
+		s.schedule() // beyond the queue's size it waits
 	}
 	if err := s.st.save(); err != nil {
 		return nil, fmt.Errorf("save daemon state: %w", err)

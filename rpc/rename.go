@@ -82,6 +82,8 @@ func (s *Server) torrentRenamePath(_ context.Context, a args) (map[string]any, e
 	}
 	s.moveMu.Lock()
 	defer s.moveMu.Unlock()
+	s.schedMu.Lock() // the queue must not restart it while its data moves
+	defer s.schedMu.Unlock()
 	e := es[0]
 	running := s.active(e) != nil
 	if running {

@@ -92,8 +92,13 @@ type Server struct {
 
 	st   *store
 	sess *session
-	// moveMu serialises torrent-set-location calls (they copy data).
+	// moveMu serialises torrent-set-location and torrent-rename-path
+	// calls (they move data).
 	moveMu sync.Mutex
+	// schedMu serialises runs of the queue (schedule).
+	schedMu sync.Mutex
+	idleMu  sync.Mutex
+	idle    map[int]seedActivity
 }
 
 // New makes a server and loads its state file (a missing file is an
@@ -116,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return &Server{cfg: cfg, c: cfg.Client, sessionID: base64.RawURLEncoding.EncodeToString(b),
-		log: cfg.Logger, started: time.Now(), st: st, sess: sess}, nil
+		log: cfg.Logger, started: time.Now(), st: st, sess: sess, idle: map[int]seedActivity{}}, nil
 }
 
 // SessionID is the current X-Transmission-Session-Id.

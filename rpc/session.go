@@ -36,7 +36,15 @@ type settingSpec struct {
 // Transmission's names, units (speeds in kB/s of 1000 bytes, idle limits
 // in minutes) and defaults. download-dir is kept by the store.
 var sessionSettings = map[string]settingSpec{
-	"start-added-torrents": {kindBool, true},
+	"start-added-torrents":       {kindBool, true},
+	"download-queue-enabled":     {kindBool, true},
+	"download-queue-size":        {kindInt, int64(5)},
+	"seed-queue-enabled":         {kindBool, false},
+	"seed-queue-size":            {kindInt, int64(10)},
+	"seedRatioLimit":             {kindFloat, 2.0},
+	"seedRatioLimited":           {kindBool, false},
+	"idle-seeding-limit":         {kindInt, int64(30)},
+	"idle-seeding-limit-enabled": {kindBool, false},
 }
 
 // parseSetting checks one value of key k; a bad one is an argErr.
@@ -211,4 +219,4 @@ func rewriteSettings(file string, vals map[string]any) error {
 }
 
 // sessionChanged applies changed settings to the running torrents.
-func (s *Server) sessionChanged() {}
+func (s *Server) sessionChanged() { s.schedule() }

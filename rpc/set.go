@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,6 +52,10 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 		return nil, err
 	}
 	setWanted, setUnwanted := a.has("files-wanted"), a.has("files-unwanted")
+	lim, err := parseSeedLimits(a)
+	if err != nil {
+		return nil, err
+	}
 	es, err := s.selectIDs(a)
 	if err != nil {
 		return nil, err
@@ -124,8 +129,16 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 		changes = append(changes, c)
 	}
 	var errs []error
+	if lim.hasQueuePos {
+		ids := make([]int, len(changes))
+		for i, c := range changes {
+			ids[i] = c.e.ID
+		}
+		s.st.moveInQueue(ids, "set", lim.queuePos)
+	}
 	for _, c := range changes {
 		s.st.update(c.e.ID, func(x *entry) {
+			lim.apply(x)
 			if setLabels {
 				x.Labels = slices.Clone(labels)
 			}
@@ -149,5 +162,83 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 			}
 		}
 	}
+	if lim.hasQueuePos || lim.changesLimits {
+		s.schedule()
+	}
 	return s.saveAnd(errs)
+}
+
+// seedLimits are torrent-set's queue and seed limit arguments.
+type seedLimits struct {
+	ratioMode, idleMode *int
+	ratio               *float64
+	idle                *int64
+	queuePos            int
+	hasQueuePos         bool
+	changesLimits       bool
+}
+
+func parseSeedLimits(a args) (seedLimits, error) {
+	var l seedLimits
+	num := func(k string, max float64) (float64, bool, error) {
+		if !a.has(k) {
+			return 0, false, nil
+		}
+		var f float64
+		if err := json.Unmarshal(a[k], &f); err != nil || f < 0 || f > max {
+			return 0, false, argErr(fmt.Sprintf("invalid argument %q: want a number from 0 to %g", k, max))
+		}
+		return f, true, nil
+	}
+	mode := func(k string) (*int, error) {
+		f, ok, err := num(k, 2)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if f != float64(int(f)) {
+			return nil, argErr(fmt.Sprintf("invalid argument %q: want 0, 1 or 2", k))
+		}
+		m := int(f)
+		return &m, nil
+	}
+	var err error
+	if l.ratioMode, err = mode("seedRatioMode"); err != nil {
+		return l, err
+	}
+	if l.idleMode, err = mode("seedIdleMode"); err != nil {
+		return l, err
+	}
+	if f, ok, err := num("seedRatioLimit", 1e9); err != nil {
+		return l, err
+	} else if ok {
+		l.ratio = &f
+	}
+	if f, ok, err := num("seedIdleLimit", 1<<40); err != nil {
+		return l, err
+	} else if ok {
+		n := int64(f)
+		l.idle = &n
+	}
+	if f, ok, err := num("queuePosition", 1<<31); err != nil {
+		return l, err
+	} else if ok {
+		l.queuePos, l.hasQueuePos = int(f), true
+	}
+	l.changesLimits = l.ratioMode != nil || l.idleMode != nil || l.ratio != nil || l.idle != nil
+	return l, nil
+}
+
+func (l seedLimits) apply(x *entry) {
+	if l.ratioMode != nil {
+		x.SeedRatioMode = *l.ratioMode
+	}
+	if l.idleMode != nil {
+		x.SeedIdleMode = *l.idleMode
+	}
+	if l.ratio != nil {
+		x.SeedRatioLimit = *l.ratio
+	}
+	if l.idle != nil {
+		x.SeedIdleLimit = *l.idle
+	}
 }

@@ -172,7 +172,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	} else {
 		close(watched)
 	}
-	stopWatch := func() { cancelWatch(); <-watched } // an add under way finishes first
+	ticked := make(chan struct{})
+	go func() { defer close(ticked); srv.Run(watchCtx, rpc.TickInterval) }() // queue and seed limits
+	stopWatch := func() { cancelWatch(); <-watched; <-ticked } // an add under way finishes first
 	defer stopWatch()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
