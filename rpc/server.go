@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -116,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	sess := newSession()
 	if err := sess.load(cfg.SettingsFile); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("settings: %w", err)
 	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)

@@ -156,18 +156,18 @@ func readSettingsFile(file string) (map[string]json.RawMessage, error) {
 		return m, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("settings %s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSettingsFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("settings %s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if len(data) > maxSettingsFile {
-		return nil, fmt.Errorf("settings %s: larger than %d bytes", file, maxSettingsFile)
+		return nil, fmt.Errorf("%s: larger than %d bytes", file, maxSettingsFile)
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("settings %s: not a JSON object: %w", file, err)
+		return nil, fmt.Errorf("%s: not a JSON object: %w", file, err)
 	}
 	return m, nil
 }
@@ -186,7 +186,7 @@ func (s *session) load(file string) error {
 		}
 		v, err := parseSetting(k, raw)
 		if err != nil {
-			return fmt.Errorf("settings %s: %w", file, err)
+			return fmt.Errorf("%s: %w", file, err)
 		}
 		vals[k] = v
 	}
@@ -220,3 +220,8 @@ func rewriteSettings(file string, vals map[string]any) error {
 
 // sessionChanged applies changed settings to the running torrents.
 func (s *Server) sessionChanged() { s.schedule() }
+
+// CheckSettings reports what is wrong with a settings file (nil for a
+// missing one), as New would, so a daemon can refuse it before it starts
+// anything.
+func CheckSettings(file string) error { return newSession().load(file) }
