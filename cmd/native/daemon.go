@@ -220,7 +220,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	}
 	ticked := make(chan struct{})
 	go func() { defer close(ticked); srv.Run(watchCtx, rpc.TickInterval) }() // queue and seed limits
-	stopWatch := func() { cancelWatch(); <-watched; <-ticked } // an add under way finishes first
+	stopWatch := func() { cancelWatch(); <-watched; <-ticked }               // an add under way finishes first
 	defer stopWatch()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
