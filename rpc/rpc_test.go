@@ -227,6 +227,13 @@ func TestBadRequests(t *testing.T) {
 		{"add unwanted not ints", `{"method":"torrent-add","arguments":{"metainfo":"` + meta + `","files-unwanted":["a"]}}`, `invalid argument "files-unwanted"`},
 		{"session-set relative dir", `{"method":"session-set","arguments":{"download-dir":"x"}}`, "not absolute"},
 		{"session-set dir a number", `{"method":"session-set","arguments":{"download-dir":3}}`, `invalid argument "download-dir"`},
+		{"session-set queue size a string", `{"method":"session-set","arguments":{"download-queue-size":"5"}}`, `invalid argument "download-queue-size"`},
+		{"session-set negative ratio", `{"method":"session-set","arguments":{"seedRatioLimit":-1}}`, `invalid argument "seedRatioLimit"`},
+		{"session-set fractional size", `{"method":"session-set","arguments":{"seed-queue-size":1.5}}`, `invalid argument "seed-queue-size"`},
+		{"session-set one good one bad", `{"method":"session-set","arguments":{"start-added-torrents":false,"idle-seeding-limit":"x"}}`, `invalid argument "idle-seeding-limit"`},
+		{"set-location relative", `{"method":"torrent-set-location","arguments":{"location":"../x","move":true}}`, "not absolute"},
+		{"rename traversal", `{"method":"torrent-rename-path","arguments":{"ids":[1],"path":"a","name":"../../x"}}`, `invalid argument "name"`},
+		{"queue-move bad ids", `{"method":"queue-move-top","arguments":{"ids":{"x":1}}}`, `invalid argument "ids"`},
 		{"session-get fields a string", `{"method":"session-get","arguments":{"fields":"version"}}`, `invalid argument "fields"`},
 	}
 	for _, tc := range cases {
@@ -245,6 +252,7 @@ func TestBadRequests(t *testing.T) {
 	var sg map[string]any
 	require.Equal(t, "success", f.call(t, "session-get", nil, &sg))
 	require.Equal(t, f.dir, sg["download-dir"])
+	require.Equal(t, true, sg["start-added-torrents"], "a session-set with a bad key changes nothing")
 
 	t.Run("huge body", func(t *testing.T) {
 		body := `{"method":"session-get","arguments":{"x":"` + strings.Repeat("a", MaxBody) + `"}}`
