@@ -163,6 +163,7 @@ func (s *Server) methods() map[string]handler {
 		"torrent-set-location": s.torrentSetLocation,
 		"torrent-rename-path":  s.torrentRenamePath,
 		"free-space":           s.freeSpace,
+		"blocklist-update":     s.blocklistUpdate,
 		"port-test":            s.portTest,
 		"torrent-reannounce": func(ctx context.Context, a args) (map[string]any, error) {
 			return s.each(a, s.reannounce)
@@ -658,7 +659,9 @@ func (s *Server) sessionFields() map[string]any {
 		"seedRatioLimited":          false,
 		"incomplete-dir-enabled":    false,
 		"rename-partial-files":      false,
-		"blocklist-enabled":         false,
+		"blocklist-enabled":         s.cfg.Blocklist != "",
+		"blocklist-url":             s.cfg.Blocklist,
+		"blocklist-size":            s.c.BlocklistLen(),
 		"units": map[string]any{
 			"speed-units": []string{"kB/s", "MB/s", "GB/s", "TB/s"}, "speed-bytes": 1000,
 			"size-units": []string{"kB", "MB", "GB", "TB"}, "size-bytes": 1000,

@@ -59,6 +59,9 @@ type Config struct {
 	// Peers are dialled for every torrent (as "host:port"), besides any
 	// the trackers name.
 	Peers []string
+	// Blocklist is the client's blocklist source (Config.Blocklist; ""
+	// none): blocklist-update reloads it.
+	Blocklist string
 	// Session describes the client for session-get.
 	Session SessionInfo
 	// OnClose runs (once, on its own goroutine) after session-close has

@@ -195,7 +195,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	encryption := map[braid.Encryption]string{braid.EncryptionRequired: "required", braid.EncryptionDisabled: "tolerated"}[cfg.Encryption]
 	srv, err := rpc.New(rpc.Config{
 		Client: c, DownloadDir: dir, StateFile: filepath.Join(cfg.StateDir, "daemon.json"), SettingsFile: *configFile,
-		Peers:    f.peers,
+		Peers: f.peers, Blocklist: cfg.Blocklist,
 		Username: settings.RPCUsername, Password: settings.RPCPassword, AllowedHosts: hosts,
 		Session: rpc.SessionInfo{ConfigDir: configDir, PeerPort: peerPort, DHT: !cfg.NoDHT, UTP: !cfg.NoUTP,
 			PortForwarding: !cfg.NoPortMapping, LPD: !cfg.NoLSD, Encryption: encryption, SpeedLimitDown: cfg.DownloadRate,

@@ -268,8 +268,8 @@ func TestDaemonSurvivesKill9(t *testing.T) {
 	d.stop(t)
 }
 
-// TestDaemonMoveWithTransmissionRemote: --move moves a seeding torrent's
-// data and it seeds from there; --move to a place that cannot be written
+// TestDaemonMoveWithTransmissionRemote: --blocklist-update reloads the
+// blocklist; --move moves a seeding torrent's data and it seeds from there; --move to a place that cannot be written
 // reports the error and changes nothing; --find points it elsewhere.
 func TestDaemonMoveWithTransmissionRemote(t *testing.T) {
 	work := t.TempDir()
@@ -288,10 +288,13 @@ func TestDaemonMoveWithTransmissionRemote(t *testing.T) {
 	require.FileExists(t, filepath.Join(dataDir, "moved"))
 
 	addr := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t))
+	blocklist := filepath.Join(work, "blocklist.p2p")
+	require.NoError(t, os.WriteFile(blocklist, []byte("x:10.9.0.1-10.9.0.2\n"), 0o644))
 	d := startDaemon(t, bin, "--rpc", addr, "--dir", dataDir, "--state-dir", filepath.Join(work, "state"), "--listen", "127.0.0.1:0",
-		"--no-dht", "--no-port-mapping", "--no-webrtc")
+		"--no-dht", "--no-port-mapping", "--no-webrtc", "--blocklist", blocklist)
 	r := newRemote(t, addr)
 	r.waitUp(d)
+	r.must("--blocklist-update")
 	r.must("-a", file)
 	r.waitLine(d, 1, "seeding", func(l string) bool { return strings.Contains(l, "100%") && !strings.Contains(l, "Stopped") })
 
