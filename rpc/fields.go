@@ -273,7 +273,12 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return n
 	},
-	"downloadDir": func(v *view) any { return v.e.Dir },
+	"downloadDir": func(v *view) any {
+		if v.e.Target != "" {
+			return v.e.Target
+		}
+		return v.e.Dir
+	},
 	"error": func(v *view) any {
 		if v.errorString() != "" {
 			return errLocal

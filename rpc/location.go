@@ -52,7 +52,9 @@ func (s *Server) torrentSetLocation(_ context.Context, a args) (map[string]any, 
 	for _, e := range es {
 		if err := s.relocate(e, loc, move); err != nil {
 			errs = append(errs, fmt.Errorf("torrent %d: %w", e.ID, err))
+			continue
 		}
+		s.st.update(e.ID, func(x *entry) { x.Target = "" }) // the user chose its place
 	}
 	return s.saveAnd(errs)
 }
@@ -288,4 +290,45 @@ func (s *Server) deleteStoppedData(e entry) error {
 	}
 	removeFiles(dir, rels, s.log.Warn)
 	return nil
+}
+
+// useIncompleteDir sends a new torrent to the incomplete directory, when
+// that is on, unless some of its data is already in its directory.
+func (s *Server) useIncompleteDir(e *entry) {
+	inc := s.sess.str("incomplete-dir")
+	if !s.sess.boolean("incomplete-dir-enabled") || inc == "" || inc == e.Dir {
+		return
+	}
+	rels, err := e.diskRels()
+	if err != nil {
+		return
+	}
+	for _, rel := range rels {
+		if _, err := os.Lstat(filepath.Join(e.Dir, rel)); err == nil {
+			return
+		}
+	}
+	e.Target, e.Dir = e.Dir, inc
+}
+
+// moveCompleted moves a completed torrent's data from the incomplete
+// directory to its own, as torrent-set-location with move does; a
+// failure is logged and the torrent goes on from where it is.
+func (s *Server) moveCompleted(id int) {
+	s.moveMu.Lock()
+	defer s.moveMu.Unlock()
+	s.schedMu.Lock()
+	defer s.schedMu.Unlock()
+	e, ok := s.st.get(id)
+	if !ok || e.Target == "" || s.active(e) == nil {
+		return
+	}
+	if err := s.relocate(e, e.Target, true); err != nil {
+		s.log.Warn("move completed torrent", "info_hash", e.Hash.String(), "err", err)
+		return
+	}
+	s.st.update(id, func(x *entry) { x.Target = "" })
+	if err := s.st.save(); err != nil {
+		s.log.Warn("save daemon state", "err", err)
+	}
 }

@@ -415,6 +415,7 @@ func (s *Server) watch(id int, t *braid.Torrent) {
 	go func() {
 		select {
 		case <-t.Completed():
+			s.moveCompleted(id)
 			done := false
 			s.st.update(id, func(x *entry) {
 				if x.DoneDate == 0 {
@@ -566,6 +567,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 			e.Name = e.Hash.String()
 		}
 	}
+	s.useIncompleteDir(&e)
 	if old, ok := s.st.byInfoHash(e.Hash); ok {
 		return map[string]any{"torrent-duplicate": map[string]any{"id": old.ID, "name": s.nameOf(old), "hashString": old.Hash.String()}}, nil
 	}

@@ -45,6 +45,8 @@ var sessionSettings = map[string]settingSpec{
 	"seedRatioLimited":           {kindBool, false},
 	"idle-seeding-limit":         {kindInt, int64(30)},
 	"idle-seeding-limit-enabled": {kindBool, false},
+	"incomplete-dir":             {kindAbsPath, ""},
+	"incomplete-dir-enabled":     {kindBool, false},
 }
 
 // parseSetting checks one value of key k; a bad one is an argErr.

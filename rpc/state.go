@@ -37,6 +37,9 @@ type entry struct {
 	RenamedName  string           `json:"renamed_name,omitempty"`
 	RenamedFiles map[int][]string `json:"renamed_files,omitempty"`
 
+	// Target is where the data moves when the torrent completes, while it
+	// downloads in the incomplete directory (Dir); "" when it is in place.
+	Target string `json:"target,omitempty"`
 	// QueuePos is the torrent's place in the queue (0 first).
 	QueuePos int `json:"queue_position"`
 	// Forced: started by torrent-start-now, so the queue limits pass it by.

@@ -71,6 +71,7 @@ func TestDaemonBadSettingsFile(t *testing.T) {
 		{`{"download-queue-size": "five"}`, `"download-queue-size"`},
 		{`{"seedRatioLimit": -1}`, `"seedRatioLimit"`},
 		{`{"start-added-torrents": "yes"}`, `"start-added-torrents"`},
+		{`{"incomplete-dir": "relative"}`, `"incomplete-dir"`},
 		{`{"download-dir": 5}`, "download-dir"},
 		{`[1]`, "settings.json"},
 	} {
