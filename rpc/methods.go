@@ -631,7 +631,6 @@ func (s *Server) sessionFields() map[string]any {
 	if enc == "" {
 		enc = "preferred"
 	}
-	kb := func(v int64) int64 { return v / 1000 }
 	out := s.sess.snapshot()
 	for k, v := range map[string]any{
 		"version":                   braid.Release() + " (Braid)",
@@ -649,11 +648,6 @@ func (s *Server) sessionFields() map[string]any {
 		"pex-enabled":               true,
 		"lpd-enabled":               si.LPD,
 		"encryption":                enc,
-		"speed-limit-down":          kb(si.SpeedLimitDown),
-		"speed-limit-down-enabled":  si.SpeedLimitDown > 0,
-		"speed-limit-up":            kb(si.SpeedLimitUp),
-		"speed-limit-up-enabled":    si.SpeedLimitUp > 0,
-		"alt-speed-enabled":         false,
 		"peer-limit-per-torrent":    si.PeerLimitPerTorrent,
 		"peer-limit-global":         si.PeerLimitGlobal,
 		"download-queue-enabled":    false,

@@ -122,10 +122,20 @@ func New(cfg Config) (*Server, error) {
 	if err := sess.load(cfg.SettingsFile); err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
+	// Caps given to the client (the daemon's --upload-rate and
+	// --download-rate) are the session's speed limits.
+	if cfg.Session.SpeedLimitUp > 0 {
+		sess.set(map[string]any{"speed-limit-up": max(cfg.Session.SpeedLimitUp/1000, 1), "speed-limit-up-enabled": true})
+	}
+	if cfg.Session.SpeedLimitDown > 0 {
+		sess.set(map[string]any{"speed-limit-down": max(cfg.Session.SpeedLimitDown/1000, 1), "speed-limit-down-enabled": true})
+	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
-	return &Server{cfg: cfg, c: cfg.Client, sessionID: base64.RawURLEncoding.EncodeToString(b),
-		log: cfg.Logger, started: time.Now(), st: st, sess: sess, idle: map[int]seedActivity{}}, nil
+	srv := &Server{cfg: cfg, c: cfg.Client, sessionID: base64.RawURLEncoding.EncodeToString(b),
+		log: cfg.Logger, started: time.Now(), st: st, sess: sess, idle: map[int]seedActivity{}}
+	srv.applyRates()
+	return srv, nil
 }
 
 // SessionID is the current X-Transmission-Session-Id.

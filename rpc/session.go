@@ -37,6 +37,13 @@ type settingSpec struct {
 // in minutes) and defaults. download-dir is kept by the store.
 var sessionSettings = map[string]settingSpec{
 	"start-added-torrents":       {kindBool, true},
+	"speed-limit-down":           {kindInt, int64(100)},
+	"speed-limit-down-enabled":   {kindBool, false},
+	"speed-limit-up":             {kindInt, int64(100)},
+	"speed-limit-up-enabled":     {kindBool, false},
+	"alt-speed-down":             {kindInt, int64(50)},
+	"alt-speed-up":               {kindInt, int64(50)},
+	"alt-speed-enabled":          {kindBool, false},
 	"download-queue-enabled":     {kindBool, true},
 	"download-queue-size":        {kindInt, int64(5)},
 	"seed-queue-enabled":         {kindBool, false},
@@ -220,8 +227,29 @@ func rewriteSettings(file string, vals map[string]any) error {
 	return atomicfile.Write(file, append(out, '\n'), 0o600)
 }
 
-// sessionChanged applies changed settings to the running torrents.
-func (s *Server) sessionChanged() { s.schedule() }
+// sessionChanged applies changed settings: the speed caps, the queue.
+func (s *Server) sessionChanged() {
+	s.applyRates()
+	s.schedule()
+}
+
+// rates are the caps in force, in bytes per second (0: none): the
+// alternative ones when alt-speed-enabled, else the enabled speed limits.
+// Transmission's speeds are in kB/s of 1000 bytes.
+func (s *Server) rates() (up, down int64) {
+	if s.sess.boolean("alt-speed-enabled") {
+		return s.sess.int("alt-speed-up") * 1000, s.sess.int("alt-speed-down") * 1000
+	}
+	if s.sess.boolean("speed-limit-up-enabled") {
+		up = s.sess.int("speed-limit-up") * 1000
+	}
+	if s.sess.boolean("speed-limit-down-enabled") {
+		down = s.sess.int("speed-limit-down") * 1000
+	}
+	return up, down
+}
+
+func (s *Server) applyRates() { s.c.SetRates(s.rates()) }
 
 // CheckSettings reports what is wrong with a settings file (nil for a
 // missing one), as New would, so a daemon can refuse it before it starts

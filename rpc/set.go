@@ -9,15 +9,15 @@ import (
 )
 
 // unsupportedSetKeys are torrent-set keys Braid refuses: it has no
-// per-file priority and no per-torrent speed limits.
+// per-file priority and no per-torrent speed limits (the session's apply).
 var unsupportedSetKeys = map[string]string{
 	"priority-high":   "per-file priority is not supported by Braid",
 	"priority-low":    "per-file priority is not supported by Braid",
 	"priority-normal": "per-file priority is not supported by Braid",
-	"downloadLimit":   "per-torrent speed limits are not supported by Braid (the daemon's --download-rate applies)",
-	"downloadLimited": "per-torrent speed limits are not supported by Braid (the daemon's --download-rate applies)",
-	"uploadLimit":     "per-torrent speed limits are not supported by Braid (the daemon's --upload-rate applies)",
-	"uploadLimited":   "per-torrent speed limits are not supported by Braid (the daemon's --upload-rate applies)",
+	"downloadLimit":   "per-torrent speed limits are not supported by Braid (the session's speed-limit-down applies)",
+	"downloadLimited": "per-torrent speed limits are not supported by Braid (the session's speed-limit-down applies)",
+	"uploadLimit":     "per-torrent speed limits are not supported by Braid (the session's speed-limit-up applies)",
+	"uploadLimited":   "per-torrent speed limits are not supported by Braid (the session's speed-limit-up applies)",
 }
 
 // torrentSet changes labels and wanted files of the selected torrents.
