@@ -164,8 +164,9 @@ func randomBytes(n int) []byte {
 // completed then stopped with -S, one added while --start-paused is the
 // session's setting); the daemon is killed with SIGKILL in the middle of
 // the first torrent's download. After a restart the list, the states
-// (paused stays paused), labels, file choices and data are as before, and
-// no piece that was verified before the kill is missing.
+// (paused stays paused), labels, file choices, seed ratio (-sr), queue
+// order and data are as before, and no piece that was verified before the
+// kill is missing.
 func TestDaemonSurvivesKill9(t *testing.T) {
 	work := t.TempDir()
 	bin := daemonBinary(t)
@@ -211,6 +212,9 @@ func TestDaemonSurvivesKill9(t *testing.T) {
 	r.must("--start-paused")
 	r.must("-a", "magnet:?xt=urn:btih:"+lt.InfoHash().String()+"&dn=later.bin")
 	r.must("--no-start-paused")
+	// Per-torrent seed ratio and queue order.
+	r.must("-t", "2", "-sr", "3.5")
+	require.Equal(t, "success", c.call(t, "queue-move-top", map[string]any{"ids": []int{3}}, nil))
 
 	// Kill the daemon halfway through torrent 2's wanted 1.9 MB.
 	var before map[int]map[string]any
@@ -236,7 +240,7 @@ func TestDaemonSurvivesKill9(t *testing.T) {
 	var after map[int]map[string]any
 	deadline = time.Now().Add(40 * time.Second)
 	for {
-		after = c.torrents(t, "haveValid", "status", "labels", "wanted", "name", "downloadDir")
+		after = c.torrents(t, "haveValid", "status", "labels", "wanted", "name", "downloadDir", "seedRatioMode", "seedRatioLimit", "queuePosition")
 		if after[2]["status"].(float64) != 2 && after[2]["status"].(float64) != 1 {
 			break
 		}
@@ -249,6 +253,11 @@ func TestDaemonSurvivesKill9(t *testing.T) {
 	require.Equal(t, []any{1.0, 1.0, 0.0}, after[2]["wanted"])
 	require.Equal(t, "multi", after[2]["name"])
 	require.Equal(t, "later.bin", after[3]["name"])
+	require.EqualValues(t, 1, after[2]["seedRatioMode"])
+	require.EqualValues(t, 3.5, after[2]["seedRatioLimit"])
+	require.EqualValues(t, 0, after[3]["queuePosition"])
+	require.EqualValues(t, 1, after[1]["queuePosition"])
+	require.EqualValues(t, 2, after[2]["queuePosition"])
 
 	// Torrent 2 finishes its wanted files only; 3 starts when asked.
 	r.waitLine(d, 2, "complete", func(l string) bool { return strings.Contains(l, "100%") })
