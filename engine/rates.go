@@ -27,3 +27,10 @@ func (e *Engine) Rates() (upload, download int64) {
 	}
 	return of(e.upload.Limit()), of(e.download.Limit())
 }
+
+// downloadRate is the download cap in force (0: none); a session starting
+// sizes its requests in flight by it.
+func (e *Engine) downloadRate() int64 {
+	_, down := e.Rates()
+	return down
+}
