@@ -181,13 +181,9 @@ func readSettingsFile(file string) (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-// loadSettings applies the settings file's known keys; a bad value is an
-// error naming the key. Unknown keys are left in the file untouched.
-func (s *session) load(file string) error {
-	m, err := readSettingsFile(file)
-	if err != nil {
-		return err
-	}
+// parseSettings checks the session keys of a settings file's keys and
+// returns their values.
+func parseSettings(m map[string]json.RawMessage) (map[string]any, error) {
 	vals := map[string]any{}
 	for k, raw := range m {
 		if _, ok := sessionSettings[k]; !ok {
@@ -195,9 +191,23 @@ func (s *session) load(file string) error {
 		}
 		v, err := parseSetting(k, raw)
 		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return nil, err
 		}
 		vals[k] = v
+	}
+	return vals, nil
+}
+
+// loadSettings applies the settings file's known keys; a bad value is an
+// error naming the key. Unknown keys are left in the file untouched.
+func (s *session) load(file string) error {
+	m, err := readSettingsFile(file)
+	if err != nil {
+		return err
+	}
+	vals, err := parseSettings(m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	s.set(vals)
 	return nil
