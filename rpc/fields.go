@@ -287,7 +287,7 @@ var torrentFields = map[string]func(v *view) any{
 	},
 	"errorString":    func(v *view) any { return v.errorString() },
 	"isFinished":     func(v *view) any { return v.e.Finished },
-	"isStalled":      func(v *view) any { return false },
+	"isStalled":      func(v *view) any { return v.t != nil && v.s.isStalled(v.e.ID) },
 	"isPrivate":      func(v *view) any { b, _ := v.getField("private").(bool); return b },
 	"addedDate":      func(v *view) any { return v.e.AddedDate },
 	"doneDate":       func(v *view) any { return v.e.DoneDate },

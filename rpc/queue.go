@@ -35,6 +35,7 @@ func (s *Server) Run(ctx context.Context, interval time.Duration) {
 // tick stops the seeding torrents that reached their limits, then runs
 // the queue.
 func (s *Server) tick(now time.Time) {
+	s.noteActivity(now)
 	s.applySeedLimits(now)
 	s.schedule()
 	if err := s.st.save(); err != nil {
@@ -68,7 +69,8 @@ func (e *entry) wantsNothing() bool {
 
 // schedule runs the queue: walking the torrents in queue order, running
 // ones beyond the download or seed queue's size are stopped (they wait,
-// status 3 or 5), then waiting ones start while there is room. As in
+// status 3 or 5), then waiting ones start while there is room. Stalled
+// torrents (no traffic for queue-stalled-minutes) take no room. As in
 // Transmission a waiting torrent does not take a running one's room,
 // whatever their positions. Torrents
 // started with torrent-start-now pass the queue by (and take no room).
@@ -96,7 +98,7 @@ func (s *Server) schedule() map[int]error {
 	// Running torrents keep their room in queue order; the ones beyond a
 	// queue's size (it shrank, or one just finished downloading) wait.
 	for _, e := range q {
-		if t := s.active(e); t != nil && t.State() != "error" && !e.Forced && !room(seeding(t), &used) {
+		if t := s.active(e); t != nil && t.State() != "error" && !e.Forced && !s.isStalled(e.ID) && !room(seeding(t), &used) {
 			stop = append(stop, e)
 		}
 	}
@@ -222,4 +224,48 @@ func (s *Server) queueMove(where string) handler {
 		s.schedule()
 		return s.saveAnd(nil)
 	}
+}
+
+// noteActivity records which running torrents moved no data for
+// queue-stalled-minutes: they are stalled, and take no room in the queue.
+func (s *Server) noteActivity(now time.Time) {
+	on, mins := s.sess.boolean("queue-stalled-enabled"), s.sess.int("queue-stalled-minutes")
+	type seen struct {
+		id    int
+		total int64
+	}
+	var running []seen
+	for _, e := range s.st.all() {
+		if s.active(e) == nil {
+			continue
+		}
+		st, err := s.c.Stats(e.Hash, "uploaded", "fetched")
+		if err != nil {
+			continue
+		}
+		up, _ := st["uploaded"].(int64)
+		down, _ := st["fetched"].(int64)
+		running = append(running, seen{e.ID, up + down})
+	}
+	s.idleMu.Lock()
+	defer s.idleMu.Unlock()
+	next, stalled := make(map[int]seedActivity, len(running)), map[int]bool{}
+	for _, r := range running {
+		a, ok := s.traffic[r.id]
+		if !ok || a.uploaded != r.total {
+			a = seedActivity{uploaded: r.total, since: now}
+		}
+		next[r.id] = a
+		if on && now.Sub(a.since) >= time.Duration(mins)*time.Minute {
+			stalled[r.id] = true
+		}
+	}
+	s.traffic, s.stalled = next, stalled
+}
+
+// isStalled reports whether a running torrent is stalled.
+func (s *Server) isStalled(id int) bool {
+	s.idleMu.Lock()
+	defer s.idleMu.Unlock()
+	return s.stalled[id]
 }

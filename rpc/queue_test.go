@@ -170,3 +170,27 @@ func TestSeedLimits(t *testing.T) {
 	require.Equal(t, "success", f.call(t, "torrent-start", map[string]any{"ids": []int{ratio}}, nil))
 	require.Equal(t, false, f.get(t, []string{"isFinished"}, []int{ratio})[0]["isFinished"])
 }
+
+// TestStalledTorrentsTakeNoRoom: a download that moved nothing for
+// queue-stalled-minutes is stalled (isStalled) and the next one starts.
+func TestStalledTorrentsTakeNoRoom(t *testing.T) {
+	f := newFixture(t, nil)
+	require.Equal(t, "success", f.call(t, "session-set", map[string]any{"download-queue-size": 1, "queue-stalled-minutes": 1}, nil))
+	a := addTorrent(t, f, "st1", false, false)
+	b := addTorrent(t, f, "st2", false, false)
+	require.Equal(t, statusDownloadWait, status(t, f, b))
+	now := time.Now()
+	f.srv.tick(now)
+	require.Equal(t, false, f.get(t, []string{"isStalled"}, []int{a})[0]["isStalled"])
+	require.Equal(t, statusDownloadWait, status(t, f, b))
+	f.srv.tick(now.Add(2 * time.Minute))
+	require.Equal(t, true, f.get(t, []string{"isStalled"}, []int{a})[0]["isStalled"])
+	require.Equal(t, statusDownload, status(t, f, a), "a stalled torrent keeps running")
+	require.Equal(t, statusDownload, status(t, f, b), "and takes no room")
+
+	// With stalled detection off, both count again: the later one waits.
+	require.Equal(t, "success", f.call(t, "session-set", map[string]any{"queue-stalled-enabled": false}, nil))
+	f.srv.tick(now.Add(3 * time.Minute))
+	require.Equal(t, statusDownload, status(t, f, a))
+	require.Equal(t, statusDownloadWait, status(t, f, b))
+}

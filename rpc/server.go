@@ -102,7 +102,9 @@ type Server struct {
 	// schedMu serialises runs of the queue (schedule).
 	schedMu sync.Mutex
 	idleMu  sync.Mutex
-	idle    map[int]seedActivity
+	idle    map[int]seedActivity // seeding torrents' uploads, for the idle limit
+	traffic map[int]seedActivity // running torrents' traffic, for stalled
+	stalled map[int]bool
 }
 
 // New makes a server and loads its state file (a missing file is an
@@ -133,7 +135,8 @@ func New(cfg Config) (*Server, error) {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	srv := &Server{cfg: cfg, c: cfg.Client, sessionID: base64.RawURLEncoding.EncodeToString(b),
-		log: cfg.Logger, started: time.Now(), st: st, sess: sess, idle: map[int]seedActivity{}}
+		log: cfg.Logger, started: time.Now(), st: st, sess: sess, idle: map[int]seedActivity{},
+		traffic: map[int]seedActivity{}, stalled: map[int]bool{}}
 	srv.applyRates()
 	return srv, nil
 }

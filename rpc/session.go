@@ -48,6 +48,8 @@ var sessionSettings = map[string]settingSpec{
 	"download-queue-size":        {kindInt, int64(5)},
 	"seed-queue-enabled":         {kindBool, false},
 	"seed-queue-size":            {kindInt, int64(10)},
+	"queue-stalled-enabled":      {kindBool, true},
+	"queue-stalled-minutes":      {kindInt, int64(30)},
 	"seedRatioLimit":             {kindFloat, 2.0},
 	"seedRatioLimited":           {kindBool, false},
 	"idle-seeding-limit":         {kindInt, int64(30)},
