@@ -90,6 +90,12 @@ func (s *Server) relocate(e entry, dir string, move bool) error {
 	}
 	s.st.update(e.ID, func(x *entry) { x.Dir = dir })
 	e.Dir = dir
+	if err := s.st.save(); err != nil {
+		// Unsaved, a restart would look for the data where it was: keep
+		// the old copy too.
+		move = false
+		s.log.Warn("save daemon state: the old copy stays", "dir", old, "err", err)
+	}
 	var startErr error
 	if running {
 		if startErr = s.resume(e); startErr != nil {

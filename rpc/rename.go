@@ -145,6 +145,9 @@ func (s *Server) torrentRenamePath(_ context.Context, a args) (map[string]any, e
 		}
 		x.RenamedFiles = renamed
 	})
+	if err := s.st.save(); err != nil { // at once: the disk has the new names
+		s.log.Warn("save daemon state", "err", err)
+	}
 	var errs []error
 	if running {
 		e, _ = s.st.get(e.ID)
