@@ -524,7 +524,9 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 			return nil, argErr("invalid or corrupt torrent file")
 		}
 	case hasFile && (strings.HasPrefix(strings.ToLower(filename), "http://") || strings.HasPrefix(strings.ToLower(filename), "https://")):
-		return nil, argErr("torrent URLs are not supported: give a path, a magnet link or metainfo")
+		if data, err = fetchTorrent(ctx, filename); err != nil {
+			return nil, argErr(fmt.Sprintf("invalid or corrupt torrent file (%v)", err))
+		}
 	case hasFile:
 		if data, err = readTorrentFile(filename); err != nil {
 			return nil, argErr(fmt.Sprintf("invalid or corrupt torrent file (%v)", err))
