@@ -154,3 +154,23 @@ func TestSetLocationBadInput(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, filepath.Join("name", "dir", "f"), rel)
 }
+
+// TestVerifyStopped: torrent-verify of a stopped torrent checks its data
+// and leaves it stopped, reporting what the check found.
+func TestVerifyStopped(t *testing.T) {
+	f := newFixture(t, nil)
+	addComplete(t, f, "ver")
+	require.Equal(t, "success", f.call(t, "torrent-stop", nil, nil))
+	require.EqualValues(t, 1, f.get(t, []string{"percentDone"}, nil)[0]["percentDone"])
+	file, err := os.OpenFile(filepath.Join(f.dir, "ver", "a.bin"), os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = file.WriteAt([]byte("corrupt"), 0)
+	require.NoError(t, err)
+	require.NoError(t, file.Close())
+	require.Equal(t, "success", f.call(t, "torrent-verify", map[string]any{"ids": 1}, nil))
+	waitFor(t, "checked and stopped again", func() bool {
+		tor := f.get(t, []string{"status", "percentDone"}, nil)[0]
+		return len(f.c.List()) == 0 && tor["status"] == float64(statusStopped) && tor["percentDone"].(float64) < 1
+	})
+	require.Less(t, f.get(t, []string{"haveValid"}, nil)[0]["haveValid"].(float64), 100_000.0)
+}

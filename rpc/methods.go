@@ -307,13 +307,45 @@ func (s *Server) startNow(e entry) error {
 // started again, which verifies every recorded piece on disk.
 func (s *Server) verify(e entry) error {
 	if s.active(e) == nil {
-		return nil
+		return s.verifyStopped(e)
 	}
 	s.remember(e)
 	if err := s.c.StopAndSerialize(e.Hash); err != nil {
 		return err
 	}
 	return s.resume(e)
+}
+
+// verifyStopped checks a stopped torrent's data: it starts, and once its
+// data is checked it is stopped again (its last figures then say what the
+// check found), unless the user started it meanwhile.
+func (s *Server) verifyStopped(e entry) error {
+	if len(e.Files) == 0 {
+		return nil // no metadata: nothing to check
+	}
+	if err := s.resume(e); err != nil {
+		return err
+	}
+	t := s.active(e)
+	if t == nil {
+		return nil
+	}
+	go func() {
+		select {
+		case <-t.Checked():
+		case <-t.Stopped():
+			return
+		}
+		s.schedMu.Lock()
+		defer s.schedMu.Unlock()
+		if cur, ok := s.st.get(e.ID); ok && cur.Paused && s.active(cur) == t {
+			s.remember(cur)
+			if err := s.c.StopAndSerialize(cur.Hash); err != nil {
+				s.log.Warn("stop after verify", "info_hash", cur.Hash.String(), "err", err)
+			}
+		}
+	}()
+	return nil
 }
 
 // resume starts a torrent from its resume record with the daemon's

@@ -98,7 +98,8 @@ func (s *Server) schedule() map[int]error {
 	// Running torrents keep their room in queue order; the ones beyond a
 	// queue's size (it shrank, or one just finished downloading) wait.
 	for _, e := range q {
-		if t := s.active(e); t != nil && t.State() != "error" && !e.Forced && !s.isStalled(e.ID) && !room(seeding(t), &used) {
+		// A paused one runs only to be verified: it takes no room.
+		if t := s.active(e); t != nil && t.State() != "error" && !e.Forced && !e.Paused && !s.isStalled(e.ID) && !room(seeding(t), &used) {
 			stop = append(stop, e)
 		}
 	}
