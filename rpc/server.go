@@ -99,6 +99,8 @@ type Server struct {
 	// moveMu serialises torrent-set-location and torrent-rename-path
 	// calls (they move data).
 	moveMu sync.Mutex
+	// settingsMu serialises session-set (it rewrites the settings file).
+	settingsMu sync.Mutex
 	// schedMu serialises runs of the queue (schedule).
 	schedMu sync.Mutex
 	idleMu  sync.Mutex

@@ -101,6 +101,8 @@ func (s *Server) sessionSet(_ context.Context, a args) (map[string]any, error) {
 	if len(vals) == 0 {
 		return nil, nil
 	}
+	s.settingsMu.Lock() // one rewrite at a time: none loses another's keys
+	defer s.settingsMu.Unlock()
 	if s.cfg.SettingsFile != "" {
 		if err := rewriteSettings(s.cfg.SettingsFile, vals); err != nil {
 			return nil, fmt.Errorf("save settings: %w", err)
