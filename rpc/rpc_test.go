@@ -596,7 +596,12 @@ func TestTorrentSet(t *testing.T) {
 		{"ids": 1, "labels": []string{""}},
 		{"ids": 1, "labels": "x"},
 		{"ids": 1, "priority-high": []int{0}, "labels": []string{"x"}},
-		{"ids": 1, "downloadLimit": 100, "labels": []string{"x"}},
+		{"ids": 1, "downloadLimit": 100, "downloadLimited": true, "labels": []string{"x"}},
+		{"ids": 1, "honorsSessionLimits": false, "labels": []string{"x"}},
+		{"ids": 1, "bandwidthPriority": 1, "labels": []string{"x"}},
+		{"ids": 1, "peer-limit": 5, "labels": []string{"x"}},
+		{"ids": 1, "trackerAdd": []string{"http://t.example/announce"}, "labels": []string{"x"}},
+		{"ids": 1, "sequentialDownload": true, "labels": []string{"x"}},
 		{"ids": 1, "uploadLimited": true, "labels": []string{"x"}},
 		{"ids": map[string]any{}, "labels": []string{"x"}},
 	} {
@@ -606,7 +611,10 @@ func TestTorrentSet(t *testing.T) {
 		require.Equal(t, e, after, "%v changed nothing", bad)
 	}
 	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "priority-low": []int{}}, nil), "priority")
-	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "uploadLimit": 5}, nil), "speed limits")
+	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "uploadLimited": 1}, nil), "speed limits")
+	// What Braid does anyway is accepted.
+	require.Equal(t, "success", f.call(t, "torrent-set", map[string]any{"ids": 1, "downloadLimited": false,
+		"honorsSessionLimits": true, "priority-normal": []int{}, "bandwidthPriority": 0}, nil))
 
 	// Stopped: the choice is kept for the next start. An empty array names every file.
 	require.Equal(t, "success", f.call(t, "torrent-stop", map[string]any{"ids": 1}, nil))

@@ -40,6 +40,10 @@ func (s *Server) sessionFields() map[string]any {
 		"seedRatioLimited":          false,
 		"incomplete-dir-enabled":    false,
 		"rename-partial-files":      false,
+		"alt-speed-time-enabled":    false, // no schedule: alt-speed-enabled only
+		"alt-speed-time-begin":      540,
+		"alt-speed-time-end":        1020,
+		"alt-speed-time-day":        127,
 		"blocklist-enabled":         s.cfg.Blocklist != "",
 		"blocklist-url":             s.cfg.Blocklist,
 		"blocklist-size":            s.c.BlocklistLen(),

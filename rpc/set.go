@@ -8,16 +8,38 @@ import (
 	"strings"
 )
 
-// unsupportedSetKeys are torrent-set keys Braid refuses: it has no
-// per-file priority and no per-torrent speed limits (the session's apply).
-var unsupportedSetKeys = map[string]string{
-	"priority-high":   "per-file priority is not supported by Braid",
-	"priority-low":    "per-file priority is not supported by Braid",
-	"priority-normal": "per-file priority is not supported by Braid",
-	"downloadLimit":   "per-torrent speed limits are not supported by Braid (the session's speed-limit-down applies)",
-	"downloadLimited": "per-torrent speed limits are not supported by Braid (the session's speed-limit-down applies)",
-	"uploadLimit":     "per-torrent speed limits are not supported by Braid (the session's speed-limit-up applies)",
-	"uploadLimited":   "per-torrent speed limits are not supported by Braid (the session's speed-limit-up applies)",
+// unsupportedSet refuses the torrent-set arguments Braid cannot honour:
+// per-file priorities other than normal, per-torrent speed limits,
+// bandwidth priority, peer limits, tracker edits and sequential download.
+// Values that ask for what Braid does anyway (downloadLimited false,
+// honorsSessionLimits true, priority-normal) pass.
+func unsupportedSet(a args) error {
+	is := func(k string, v string) bool { return a.has(k) && string(a[k]) == v }
+	for _, k := range []string{"priority-high", "priority-low"} {
+		if a.has(k) {
+			return argErr(fmt.Sprintf("%s: per-file priority is not supported by Braid", k))
+		}
+	}
+	for _, k := range []string{"downloadLimited", "uploadLimited"} {
+		if is(k, "true") || is(k, "1") {
+			return argErr(fmt.Sprintf("%s: per-torrent speed limits are not supported by Braid (the session's speed-limit-down and speed-limit-up apply)", k))
+		}
+	}
+	if is("honorsSessionLimits", "false") || is("honorsSessionLimits", "0") {
+		return argErr("honorsSessionLimits: every Braid torrent honours the session's speed limits")
+	}
+	if a.has("bandwidthPriority") && !is("bandwidthPriority", "0") {
+		return argErr("bandwidthPriority: bandwidth priority is not supported by Braid")
+	}
+	for _, k := range []string{"peer-limit", "trackerAdd", "trackerRemove", "trackerReplace", "trackerList", "group"} {
+		if a.has(k) {
+			return argErr(fmt.Sprintf("%s: not supported by Braid's torrent-set", k))
+		}
+	}
+	if is("sequentialDownload", "true") || is("sequentialDownload", "1") {
+		return argErr("sequentialDownload: not supported by Braid's torrent-set")
+	}
+	return nil
 }
 
 // torrentSet changes labels and wanted files of the selected torrents.
@@ -29,10 +51,8 @@ var unsupportedSetKeys = map[string]string{
 // and resumes it with the new choice, as torrent-stop and torrent-start
 // do; a stopped torrent keeps the choice for its next start.
 func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
-	for _, k := range []string{"priority-high", "priority-low", "priority-normal", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited"} {
-		if a.has(k) {
-			return nil, argErr(unsupportedSetKeys[k])
-		}
+	if err := unsupportedSet(a); err != nil {
+		return nil, err
 	}
 	labels, setLabels, err := a.strs("labels")
 	if err != nil {
