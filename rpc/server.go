@@ -62,7 +62,9 @@ type Config struct {
 	// Blocklist is the client's blocklist source (Config.Blocklist; ""
 	// none): blocklist-update reloads it.
 	Blocklist string
-	// Session describes the client for session-get.
+	// Session describes the client for session-get. New sets the client's
+	// speed caps from the session's settings (SpeedLimitDown and
+	// SpeedLimitUp, when set, win over the settings file).
 	Session SessionInfo
 	// OnClose runs (once, on its own goroutine) after session-close has
 	// been answered.
