@@ -103,9 +103,14 @@ func (s *Server) schedule() map[int]error {
 			stop = append(stop, e)
 		}
 	}
-	// Waiting ones start, in queue order, while there is room.
+	// Waiting ones start, in queue order, while there is room. One never
+	// seen running (adopted from a resume record) may be a download or a
+	// seed: it starts, and the next run counts it as what it is.
 	for _, e := range q {
-		if !e.Paused && e.Error == "" && !e.Forced && s.active(e) == nil && room(e.wantsNothing(), &used) {
+		if e.Paused || e.Error != "" || e.Forced || s.active(e) != nil {
+			continue
+		}
+		if (len(e.Files) == 0 && e.Magnet == "") || room(e.wantsNothing(), &used) {
 			start = append(start, e)
 		}
 	}

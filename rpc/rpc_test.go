@@ -520,6 +520,28 @@ func TestResumeAdoptsRecords(t *testing.T) {
 	require.Contains(t, string(data), tor.InfoHash().String(), "adopted into the state file")
 }
 
+// TestResumeAdoptsSeedsBeyondTheDownloadQueue: adopted records whose
+// completeness the daemon has not seen all start; complete ones seed and
+// take no download room.
+func TestResumeAdoptsSeedsBeyondTheDownloadQueue(t *testing.T) {
+	f := newFixture(t, nil)
+	require.Equal(t, "success", f.call(t, "session-set", map[string]any{"download-queue-size": 1}, nil))
+	for _, n := range []string{"ad1", "ad2", "ad3"} {
+		raw, _ := makeTorrent(t, f.dir, n, true)
+		tor, err := f.c.DownloadBytes(t.Context(), raw, braid.WithDir(f.dir))
+		require.NoError(t, err)
+		<-tor.Checked()
+		require.NoError(t, f.c.StopAndSerialize(tor.InfoHash()))
+	}
+	f.srv.Resume()
+	require.Len(t, f.c.List(), 3)
+	for id := 1; id <= 3; id++ {
+		waitFor(t, "seeding", func() bool { return status(t, f, id) == statusSeed })
+	}
+	f.srv.tick(time.Now())
+	require.Len(t, f.c.List(), 3, "seeds take no download room")
+}
+
 // TestWatchDir drops a good and a bad .torrent file in a watched
 // directory: both are renamed by outcome, the good one is listed.
 func TestWatchDir(t *testing.T) {
