@@ -84,6 +84,9 @@ type downloadOptions struct {
 	dir       string
 	trusted   bool // Seed: the data was just hashed
 	superSeed bool // WithSuperSeed
+
+	renameTop   string           // WithRenames
+	renameFiles map[int][]string // WithRenames
 }
 
 // WithTrackers adds trackers (HTTP, UDP or WebSocket) to this torrent, each
@@ -242,14 +245,22 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 			return &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
 		},
 		OpenStorage: func(info *metainfo.Info) (persist.Storage, bool, error) {
-			return c.node.OpenStorage(savePath, src.ih, info)
+			si, err := o.storageInfo(info)
+			if err != nil {
+				return nil, false, err
+			}
+			return c.node.OpenStorage(savePath, src.ih, si)
 		},
 	}
 	if src.info != nil {
 		if c.beforeStorage != nil {
 			c.beforeStorage(ih)
 		}
-		st, hasData, err := c.node.OpenStorage(savePath, src.ih, src.info)
+		si, err := o.storageInfo(src.info)
+		if err != nil {
+			return nil, err
+		}
+		st, hasData, err := c.node.OpenStorage(savePath, src.ih, si)
 		if err != nil {
 			return nil, err
 		}

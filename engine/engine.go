@@ -122,8 +122,8 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	upload *rate.Limiter // nil when unlimited
-	// download paces reading blocks; nil when unlimited.
+	upload *rate.Limiter // rate.Inf when unlimited (SetRates)
+	// download paces reading blocks; rate.Inf when unlimited.
 	download *rate.Limiter
 	clock    Clock      // every torrent's "now" and tick
 	wall     *wallClock // the default clock, if the engine made it
@@ -156,13 +156,10 @@ func New(cfg Config) *Engine {
 		e.wall = newWallClock(time.Second)
 		e.clock = e.wall
 	}
-	if cfg.UploadRate > 0 {
-		// A burst of one batch lets a writer send what it assembled.
-		e.upload = rate.NewLimiter(rate.Limit(cfg.UploadRate), maxBatchBytes)
-	}
-	if cfg.DownloadRate > 0 {
-		e.download = rate.NewLimiter(rate.Limit(cfg.DownloadRate), downloadBurst)
-	}
+	// A burst of one batch lets a writer send what it assembled. Both
+	// limiters exist unlimited too, so SetRates can change them.
+	e.upload = rate.NewLimiter(rateOf(cfg.UploadRate), maxBatchBytes)
+	e.download = rate.NewLimiter(rateOf(cfg.DownloadRate), downloadBurst)
 	for _, t := range cfg.Transports {
 		if a, ok := t.(transport.Acceptor); ok {
 			e.serve(a)

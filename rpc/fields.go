@@ -77,6 +77,14 @@ func (v *view) fileList() []fileInfo {
 			}
 		}
 	}
+	if v.e.RenamedName != "" || len(v.e.RenamedFiles) > 0 {
+		renamed := make([]fileInfo, len(v.files))
+		for i, f := range v.files {
+			f.Path = v.e.displayPath(f)
+			renamed[i] = f
+		}
+		v.files = renamed
+	}
 	return v.files
 }
 
@@ -89,6 +97,9 @@ func (v *view) unwanted() map[int]bool {
 }
 
 func (v *view) name() string {
+	if v.e.RenamedName != "" {
+		return v.e.RenamedName
+	}
 	if s, ok := v.stat("name").(string); ok {
 		return s
 	}
@@ -138,7 +149,13 @@ func (v *view) leftUntilDone() int64 {
 
 func (v *view) status() int {
 	if v.t == nil {
-		return statusStopped
+		switch {
+		case !v.e.queued():
+			return statusStopped
+		case v.e.wantsNothing():
+			return statusSeedWait
+		}
+		return statusDownloadWait
 	}
 	switch v.t.State() {
 	case "checking":
@@ -256,25 +273,40 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return n
 	},
-	"downloadDir": func(v *view) any { return v.e.Dir },
+	"downloadDir": func(v *view) any {
+		if v.e.Target != "" {
+			return v.e.Target
+		}
+		return v.e.Dir
+	},
 	"error": func(v *view) any {
 		if v.errorString() != "" {
 			return errLocal
 		}
 		return 0
 	},
-	"errorString": func(v *view) any { return v.errorString() },
-	// Braid has no seed ratio or idle limits, so no torrent is finished.
-	"isFinished": func(v *view) any { return false },
-	"isStalled":  func(v *view) any { return false },
-	"isPrivate":  func(v *view) any { b, _ := v.getField("private").(bool); return b },
-	"addedDate":  func(v *view) any { return v.e.AddedDate },
-	"doneDate":   func(v *view) any { return v.e.DoneDate },
-	"queuePosition": func(v *view) any {
-		return v.e.ID - 1
-	},
-	"pieceCount": func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
-	"pieceSize":  func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
+	"errorString":    func(v *view) any { return v.errorString() },
+	"isFinished":     func(v *view) any { return v.e.Finished },
+	"isStalled":      func(v *view) any { return v.t != nil && v.s.isStalled(v.e.ID) },
+	"isPrivate":      func(v *view) any { b, _ := v.getField("private").(bool); return b },
+	"addedDate":      func(v *view) any { return v.e.AddedDate },
+	"doneDate":       func(v *view) any { return v.e.DoneDate },
+	"queuePosition":  func(v *view) any { return v.e.QueuePos },
+	"seedRatioLimit": func(v *view) any { return v.e.SeedRatioLimit },
+	"seedRatioMode":  func(v *view) any { return v.e.SeedRatioMode },
+	"seedIdleLimit":  func(v *view) any { return v.e.SeedIdleLimit },
+	"seedIdleMode":   func(v *view) any { return v.e.SeedIdleMode },
+	// The session's speed limits apply to every torrent; Braid has no
+	// per-torrent ones (torrent-set refuses them).
+	"honorsSessionLimits": func(v *view) any { return true },
+	"downloadLimited":     func(v *view) any { return false },
+	"uploadLimited":       func(v *view) any { return false },
+	"downloadLimit":       func(v *view) any { return 0 },
+	"uploadLimit":         func(v *view) any { return 0 },
+	"bandwidthPriority":   func(v *view) any { return 0 },
+	"peer-limit":          func(v *view) any { return v.s.cfg.Session.PeerLimitPerTorrent },
+	"pieceCount":          func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
+	"pieceSize":           func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
 	"labels": func(v *view) any {
 		if v.e.Labels == nil {
 			return []string{}

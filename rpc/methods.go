@@ -17,7 +17,6 @@ import (
 
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
-	"github.com/braid-bt/braid/internal/atomicfile"
 )
 
 // startTimeout bounds starting one torrent (opening its storage).
@@ -147,18 +146,25 @@ func (s *Server) methods() map[string]handler {
 			return s.each(a, s.start)
 		},
 		"torrent-start-now": func(ctx context.Context, a args) (map[string]any, error) {
-			return s.each(a, s.start)
+			return s.each(a, s.startNow)
 		},
+		"queue-move-top":    s.queueMove("top"),
+		"queue-move-up":     s.queueMove("up"),
+		"queue-move-down":   s.queueMove("down"),
+		"queue-move-bottom": s.queueMove("bottom"),
 		"torrent-stop": func(ctx context.Context, a args) (map[string]any, error) {
 			return s.each(a, s.stop)
 		},
 		"torrent-verify": func(ctx context.Context, a args) (map[string]any, error) {
 			return s.each(a, s.verify)
 		},
-		"torrent-remove": s.torrentRemove,
-		"torrent-set":    s.torrentSet,
-		"free-space":     s.freeSpace,
-		"port-test":      s.portTest,
+		"torrent-remove":       s.torrentRemove,
+		"torrent-set":          s.torrentSet,
+		"torrent-set-location": s.torrentSetLocation,
+		"torrent-rename-path":  s.torrentRenamePath,
+		"free-space":           s.freeSpace,
+		"blocklist-update":     s.blocklistUpdate,
+		"port-test":            s.portTest,
 		"torrent-reannounce": func(ctx context.Context, a args) (map[string]any, error) {
 			return s.each(a, s.reannounce)
 		},
@@ -262,26 +268,38 @@ func (s *Server) remember(e entry) {
 }
 
 func (s *Server) stop(e entry) error {
+	s.st.update(e.ID, func(x *entry) { x.Paused, x.Forced = true, false }) // first: the queue leaves it be
 	if s.active(e) != nil {
 		s.remember(e)
 		if err := s.c.StopAndSerialize(e.Hash); err != nil {
 			s.log.Warn("stop", "info_hash", e.Hash.String(), "err", err)
 		}
 	}
-	s.st.update(e.ID, func(x *entry) { x.Paused = true })
+	s.schedule() // its room goes to the next in the queue
 	return nil
 }
 
+// start queues the torrent: it starts now if the queue has room for it.
 func (s *Server) start(e entry) error {
+	s.st.update(e.ID, func(x *entry) { x.Paused, x.Error, x.Finished = false, "", false })
+	if t := s.active(e); t != nil && t.State() == "error" {
+		s.remember(e)
+		_ = s.c.StopAndSerialize(e.Hash) // a retry starts afresh
+	}
+	return s.schedule()[e.ID]
+}
+
+// startNow starts the torrent whatever the queue holds.
+func (s *Server) startNow(e entry) error {
+	s.st.update(e.ID, func(x *entry) { x.Paused, x.Error, x.Finished, x.Forced = false, "", false, true })
 	if t := s.active(e); t != nil && t.State() != "error" {
-		s.st.update(e.ID, func(x *entry) { x.Paused = false })
 		return nil
 	}
+	e, _ = s.st.get(e.ID)
 	if err := s.resume(e); err != nil {
 		s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
 		return err
 	}
-	s.st.update(e.ID, func(x *entry) { x.Paused = false; x.Error = "" })
 	return nil
 }
 
@@ -289,7 +307,7 @@ func (s *Server) start(e entry) error {
 // started again, which verifies every recorded piece on disk.
 func (s *Server) verify(e entry) error {
 	if s.active(e) == nil {
-		return nil
+		return s.verifyStopped(e)
 	}
 	s.remember(e)
 	if err := s.c.StopAndSerialize(e.Hash); err != nil {
@@ -298,12 +316,49 @@ func (s *Server) verify(e entry) error {
 	return s.resume(e)
 }
 
+// verifyStopped checks a stopped torrent's data: it starts, and once its
+// data is checked it is stopped again (its last figures then say what the
+// check found), unless the user started it meanwhile.
+func (s *Server) verifyStopped(e entry) error {
+	if len(e.Files) == 0 {
+		return nil // no metadata: nothing to check
+	}
+	if err := s.resume(e); err != nil {
+		return err
+	}
+	t := s.active(e)
+	if t == nil {
+		return nil
+	}
+	go func() {
+		select {
+		case <-t.Checked():
+		case <-t.Stopped():
+			return
+		}
+		s.schedMu.Lock()
+		defer s.schedMu.Unlock()
+		if cur, ok := s.st.get(e.ID); ok && cur.Paused && s.active(cur) == t {
+			s.remember(cur)
+			if err := s.c.StopAndSerialize(cur.Hash); err != nil {
+				s.log.Warn("stop after verify", "info_hash", cur.Hash.String(), "err", err)
+			}
+		}
+	}()
+	return nil
+}
+
 // resume starts a torrent from its resume record with the daemon's
 // choices for it (directory, wanted files).
 func (s *Server) resume(e entry) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	t, err := s.c.Resume(ctx, e.Hash, s.options(e.Dir, e.Unwanted, e.Files)...)
+	opts := s.options(e)
+	t, err := s.c.Resume(ctx, e.Hash, opts...)
+	if errors.Is(err, braid.ErrTorrentNotFound) && e.Magnet != "" {
+		// Stopped before its metadata came: no record yet.
+		t, err = s.c.Download(ctx, e.Magnet, opts...)
+	}
 	if err != nil {
 		return err
 	}
@@ -338,7 +393,7 @@ func (s *Server) Resume() {
 		}
 	}
 	for _, e := range s.st.all() {
-		if e.Paused {
+		if e.Paused || !e.Forced {
 			continue
 		}
 		if err := s.resume(e); err != nil {
@@ -346,6 +401,7 @@ func (s *Server) Resume() {
 			s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
 		}
 	}
+	s.schedule()
 	if err := s.st.save(); err != nil {
 		s.log.Warn("save daemon state", "err", err)
 	}
@@ -354,23 +410,24 @@ func (s *Server) Resume() {
 // Save writes the daemon state file.
 func (s *Server) Save() error { return s.st.save() }
 
-// options are the download options of a torrent: its directory and, when
-// some files are unwanted, the wanted ones (by torrent file index).
-func (s *Server) options(dir string, unwanted []int, files []fileInfo) []braid.DownloadOption {
+// options are the download options of a torrent: its directory, the
+// wanted files (by torrent file index) when some are unwanted, and the
+// user's renames.
+func (s *Server) options(e entry) []braid.DownloadOption {
 	var opts []braid.DownloadOption
 	if len(s.cfg.Peers) > 0 {
 		opts = append(opts, braid.WithPeers(s.cfg.Peers...))
 	}
-	if dir != "" {
-		opts = append(opts, braid.WithDir(dir))
+	if e.Dir != "" {
+		opts = append(opts, braid.WithDir(e.Dir))
 	}
-	if len(unwanted) > 0 && len(files) > 0 {
+	if len(e.Unwanted) > 0 && len(e.Files) > 0 {
 		skip := map[int]bool{}
-		for _, u := range unwanted {
+		for _, u := range e.Unwanted {
 			skip[u] = true
 		}
 		var want []int
-		for i, f := range files {
+		for i, f := range e.Files {
 			if !skip[i] {
 				want = append(want, f.Index)
 			}
@@ -378,6 +435,9 @@ func (s *Server) options(dir string, unwanted []int, files []fileInfo) []braid.D
 		if len(want) > 0 {
 			opts = append(opts, braid.WithFiles(want...))
 		}
+	}
+	if e.RenamedName != "" || len(e.RenamedFiles) > 0 {
+		opts = append(opts, braid.WithRenames(e.RenamedName, e.RenamedFiles))
 	}
 	return opts
 }
@@ -387,12 +447,14 @@ func (s *Server) watch(id int, t *braid.Torrent) {
 	go func() {
 		select {
 		case <-t.Completed():
+			s.moveCompleted(id)
 			done := false
 			s.st.update(id, func(x *entry) {
 				if x.DoneDate == 0 {
 					x.DoneDate, done = time.Now().Unix(), true
 				}
 			})
+			s.schedule() // a download slot is free; the seed queue may be full
 			if done {
 				if err := s.st.save(); err != nil {
 					s.log.Warn("save daemon state", "err", err)
@@ -409,7 +471,14 @@ func (s *Server) torrentRemove(_ context.Context, a args) (map[string]any, error
 		return nil, err
 	}
 	return s.each(a, func(e entry) error {
-		err := s.c.Remove(e.Hash, braid.DeleteData(del))
+		if del && s.active(e) == nil {
+			// A stopped torrent's data is where the daemon put it (moved,
+			// renamed), which its resume record may not say.
+			if err := s.deleteStoppedData(e); err != nil {
+				return err
+			}
+		}
+		err := s.c.Remove(e.Hash, braid.DeleteData(del && s.active(e) != nil))
 		if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
 			return err
 		}
@@ -452,6 +521,9 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	if err != nil {
 		return nil, err
 	}
+	if !a.has("paused") {
+		paused = !s.sess.boolean("start-added-torrents")
+	}
 	unwanted, err := a.ints("files-unwanted")
 	if err != nil {
 		return nil, err
@@ -484,7 +556,9 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 			return nil, argErr("invalid or corrupt torrent file")
 		}
 	case hasFile && (strings.HasPrefix(strings.ToLower(filename), "http://") || strings.HasPrefix(strings.ToLower(filename), "https://")):
-		return nil, argErr("torrent URLs are not supported: give a path, a magnet link or metainfo")
+		if data, err = fetchTorrent(ctx, filename); err != nil {
+			return nil, argErr(fmt.Sprintf("invalid or corrupt torrent file (%v)", err))
+		}
 	case hasFile:
 		if data, err = readTorrentFile(filename); err != nil {
 			return nil, argErr(fmt.Sprintf("invalid or corrupt torrent file (%v)", err))
@@ -522,11 +596,12 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		}
 		e.Unwanted = unwanted
 	} else {
-		e.Hash, e.Name = braid.InfoHash(magnet.InfoHash), magnet.Name
+		e.Hash, e.Name, e.Magnet = braid.InfoHash(magnet.InfoHash), magnet.Name, filename
 		if e.Name == "" {
 			e.Name = e.Hash.String()
 		}
 	}
+	s.useIncompleteDir(&e)
 	if old, ok := s.st.byInfoHash(e.Hash); ok {
 		return map[string]any{"torrent-duplicate": map[string]any{"id": old.ID, "name": s.nameOf(old), "hashString": old.Hash.String()}}, nil
 	}
@@ -535,9 +610,18 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		old, _ := s.st.get(id)
 		return map[string]any{"torrent-duplicate": map[string]any{"id": id, "name": s.nameOf(old), "hashString": e.Hash.String()}}, nil
 	}
+	e.ID = id
+	if paused && data == nil {
+		// A paused magnet is not started at all: it has nothing to
+		// record before its metadata, and torrent-start begins from the link.
+		if err := s.st.save(); err != nil {
+			return nil, fmt.Errorf("save daemon state: %w", err)
+		}
+		return map[string]any{"torrent-added": map[string]any{"id": id, "name": e.Name, "hashString": e.Hash.String()}}, nil
+	}
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	opts := s.options(dir, e.Unwanted, e.Files)
+	opts := s.options(e)
 	var t *braid.Torrent
 	if data != nil {
 		t, err = s.c.DownloadBytes(sctx, data, opts...)
@@ -548,7 +632,6 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		s.st.remove(id)
 		return nil, fmt.Errorf("add torrent: %w", err)
 	}
-	e.ID = id
 	if paused {
 		s.remember(e)
 		if err := s.c.StopAndSerialize(e.Hash); err != nil {
@@ -556,6 +639,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		}
 	} else {
 		s.watch(id, t)
+		s.schedule() // beyond the queue's size it waits
 	}
 	if err := s.st.save(); err != nil {
 		return nil, fmt.Errorf("save daemon state: %w", err)
@@ -565,159 +649,13 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 
 // nameOf is a torrent's current name.
 func (s *Server) nameOf(e entry) string {
+	if e.RenamedName != "" {
+		return e.RenamedName
+	}
 	if t := s.active(e); t != nil {
 		return t.Name()
 	}
 	return e.Name
-}
-
-// sessionFields are session-get's answers.
-func (s *Server) sessionFields() map[string]any {
-	si := s.cfg.Session
-	enc := si.Encryption
-	if enc == "" {
-		enc = "preferred"
-	}
-	kb := func(v int64) int64 { return v / 1000 }
-	return map[string]any{
-		"version":                   braid.Release() + " (Braid)",
-		"rpc-version":               RPCVersion,
-		"rpc-version-minimum":       RPCVersionMinimum,
-		"rpc-version-semver":        rpcVersionSemver,
-		"session-id":                s.sessionID,
-		"download-dir":              s.st.downloadDir(),
-		"config-dir":                si.ConfigDir,
-		"peer-port":                 si.PeerPort,
-		"peer-port-random-on-start": false,
-		"port-forwarding-enabled":   si.PortForwarding,
-		"dht-enabled":               si.DHT,
-		"utp-enabled":               si.UTP,
-		"pex-enabled":               true,
-		"lpd-enabled":               si.LPD,
-		"encryption":                enc,
-		"speed-limit-down":          kb(si.SpeedLimitDown),
-		"speed-limit-down-enabled":  si.SpeedLimitDown > 0,
-		"speed-limit-up":            kb(si.SpeedLimitUp),
-		"speed-limit-up-enabled":    si.SpeedLimitUp > 0,
-		"alt-speed-enabled":         false,
-		"peer-limit-per-torrent":    si.PeerLimitPerTorrent,
-		"peer-limit-global":         si.PeerLimitGlobal,
-		"start-added-torrents":      true,
-		"download-queue-enabled":    false,
-		"seed-queue-enabled":        false,
-		"seedRatioLimited":          false,
-		"incomplete-dir-enabled":    false,
-		"rename-partial-files":      false,
-		"blocklist-enabled":         false,
-		"units": map[string]any{
-			"speed-units": []string{"kB/s", "MB/s", "GB/s", "TB/s"}, "speed-bytes": 1000,
-			"size-units": []string{"kB", "MB", "GB", "TB"}, "size-bytes": 1000,
-			"memory-units": []string{"KiB", "MiB", "GiB", "TiB"}, "memory-bytes": 1024,
-		},
-	}
-}
-
-func (s *Server) sessionGet(_ context.Context, a args) (map[string]any, error) {
-	fields, has, err := a.strs("fields")
-	if err != nil {
-		return nil, err
-	}
-	all := s.sessionFields()
-	if !has || len(fields) == 0 {
-		return all, nil
-	}
-	out := map[string]any{}
-	for _, f := range fields {
-		if v, ok := all[f]; ok {
-			out[f] = v
-		}
-	}
-	return out, nil
-}
-
-func (s *Server) sessionSet(_ context.Context, a args) (map[string]any, error) {
-	dir, has, err := a.str("download-dir")
-	if err != nil {
-		return nil, err
-	}
-	if !has {
-		return nil, nil // other settings are not yet changeable: ignored, as unknown keys are
-	}
-	if !filepath.IsAbs(dir) {
-		return nil, argErr("download directory path is not absolute")
-	}
-	dir = filepath.Clean(dir)
-	if s.cfg.SettingsFile != "" {
-		if err := rewriteSettings(s.cfg.SettingsFile, "download-dir", dir); err != nil {
-			return nil, fmt.Errorf("save settings: %w", err)
-		}
-	}
-	s.st.setDownloadDir(dir)
-	return nil, nil
-}
-
-// rewriteSettings sets key in the settings JSON file, keeping its other
-// keys, atomically.
-func rewriteSettings(file, key string, value any) error {
-	m := map[string]any{}
-	data, err := os.ReadFile(file)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(data, &m); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return err
-	}
-	m[key] = value
-	out, err := json.MarshalIndent(m, "", "    ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.Write(file, append(out, '\n'), 0o600)
-}
-
-func (s *Server) sessionStats(_ context.Context, _ args) (map[string]any, error) {
-	var active, paused int
-	var down, up float64
-	var upBytes, downBytes int64
-	es := s.st.all()
-	for _, e := range es {
-		if s.active(e) == nil {
-			paused++
-			upBytes += e.Uploaded
-			downBytes += e.Downloaded
-			continue
-		}
-		active++
-		st, err := s.c.Stats(e.Hash, "speed", "uploaded", "fetched")
-		if err != nil {
-			continue
-		}
-		sp, _ := st["speed"].(braid.Speed)
-		down += sp.Download
-		up += sp.Upload
-		u, _ := st["uploaded"].(int64)
-		d, _ := st["fetched"].(int64)
-		upBytes += u
-		downBytes += d
-	}
-	s.st.mu.Lock()
-	sessions := s.st.sessions
-	s.st.mu.Unlock()
-	secs := int64(time.Since(s.started).Seconds())
-	stats := func(n int) map[string]any {
-		return map[string]any{"uploadedBytes": upBytes, "downloadedBytes": downBytes,
-			"filesAdded": len(es), "sessionCount": n, "secondsActive": secs}
-	}
-	return map[string]any{
-		"activeTorrentCount": active, "pausedTorrentCount": paused, "torrentCount": len(es),
-		"downloadSpeed": int64(down), "uploadSpeed": int64(up),
-		"cumulative-stats": stats(max(sessions, 1)), "current-stats": stats(1),
-	}, nil
 }
 
 // saveAnd writes the daemon's state after a method changed it; the answer

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 )
 
@@ -56,4 +57,18 @@ func (s *Server) reannounce(e entry) error {
 		t.Reannounce()
 	}
 	return nil
+}
+
+// blocklistUpdate answers blocklist-update: the configured blocklist is
+// read (or downloaded) again and replaces the current one; without one
+// configured, or when it cannot be read, the answer is the error and the
+// current list stays.
+func (s *Server) blocklistUpdate(_ context.Context, _ args) (map[string]any, error) {
+	if s.cfg.Blocklist == "" {
+		return nil, argErr("no blocklist configured: start the daemon with --blocklist FILE-or-URL")
+	}
+	if err := s.c.ReloadBlocklist(); err != nil {
+		return nil, fmt.Errorf("blocklist-update: %w", err)
+	}
+	return map[string]any{"blocklist-size": s.c.BlocklistLen()}, nil
 }

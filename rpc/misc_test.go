@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -77,4 +78,30 @@ func TestTorrentReannounce(t *testing.T) {
 	require.Equal(t, "success", f.call(t, "torrent-stop", map[string]any{"ids": 1}, nil))
 	require.Equal(t, "success", f.call(t, "torrent-reannounce", map[string]any{"ids": 1}, nil), "a stopped torrent is skipped")
 	require.Contains(t, f.call(t, "torrent-reannounce", map[string]any{"ids": map[string]any{}}, nil), "invalid argument")
+}
+
+func TestBlocklistUpdate(t *testing.T) {
+	f := newFixture(t, nil)
+	require.Contains(t, f.call(t, "blocklist-update", nil, nil), "no blocklist configured")
+
+	root := t.TempDir()
+	list := filepath.Join(root, "list.p2p")
+	require.NoError(t, os.WriteFile(list, []byte("one:10.0.0.1-10.0.0.9\n"), 0o644))
+	c, err := braid.New(braid.Config{DataDir: root, StateDir: filepath.Join(root, ".state"), ListenAddr: "127.0.0.1:0",
+		NoDHT: true, NoPortMapping: true, NoWebRTC: true, NoUTP: true, Blocklist: list})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	f = newFixture(t, func(cfg *Config) { cfg.Client, cfg.Blocklist = c, list })
+	var sg map[string]any
+	require.Equal(t, "success", f.call(t, "session-get", map[string]any{"fields": []string{"blocklist-enabled", "blocklist-size"}}, &sg))
+	require.Equal(t, map[string]any{"blocklist-enabled": true, "blocklist-size": 1.0}, sg)
+
+	require.NoError(t, os.WriteFile(list, []byte("one:10.0.0.1-10.0.0.9\ntwo:10.1.0.1-10.1.0.9\n"), 0o644))
+	var out map[string]any
+	require.Equal(t, "success", f.call(t, "blocklist-update", nil, &out))
+	require.EqualValues(t, 2, out["blocklist-size"])
+
+	require.NoError(t, os.WriteFile(list, []byte("garbage line\n"), 0o644))
+	require.Contains(t, f.call(t, "blocklist-update", nil, nil), "blocklist")
+	require.Equal(t, 2, c.BlocklistLen(), "a bad list leaves the current one")
 }

@@ -227,6 +227,13 @@ func TestBadRequests(t *testing.T) {
 		{"add unwanted not ints", `{"method":"torrent-add","arguments":{"metainfo":"` + meta + `","files-unwanted":["a"]}}`, `invalid argument "files-unwanted"`},
 		{"session-set relative dir", `{"method":"session-set","arguments":{"download-dir":"x"}}`, "not absolute"},
 		{"session-set dir a number", `{"method":"session-set","arguments":{"download-dir":3}}`, `invalid argument "download-dir"`},
+		{"session-set queue size a string", `{"method":"session-set","arguments":{"download-queue-size":"5"}}`, `invalid argument "download-queue-size"`},
+		{"session-set negative ratio", `{"method":"session-set","arguments":{"seedRatioLimit":-1}}`, `invalid argument "seedRatioLimit"`},
+		{"session-set fractional size", `{"method":"session-set","arguments":{"seed-queue-size":1.5}}`, `invalid argument "seed-queue-size"`},
+		{"session-set one good one bad", `{"method":"session-set","arguments":{"start-added-torrents":false,"idle-seeding-limit":"x"}}`, `invalid argument "idle-seeding-limit"`},
+		{"set-location relative", `{"method":"torrent-set-location","arguments":{"location":"../x","move":true}}`, "not absolute"},
+		{"rename traversal", `{"method":"torrent-rename-path","arguments":{"ids":[1],"path":"a","name":"../../x"}}`, `invalid argument "name"`},
+		{"queue-move bad ids", `{"method":"queue-move-top","arguments":{"ids":{"x":1}}}`, `invalid argument "ids"`},
 		{"session-get fields a string", `{"method":"session-get","arguments":{"fields":"version"}}`, `invalid argument "fields"`},
 	}
 	for _, tc := range cases {
@@ -245,6 +252,7 @@ func TestBadRequests(t *testing.T) {
 	var sg map[string]any
 	require.Equal(t, "success", f.call(t, "session-get", nil, &sg))
 	require.Equal(t, f.dir, sg["download-dir"])
+	require.Equal(t, true, sg["start-added-torrents"], "a session-set with a bad key changes nothing")
 
 	t.Run("huge body", func(t *testing.T) {
 		body := `{"method":"session-get","arguments":{"x":"` + strings.Repeat("a", MaxBody) + `"}}`
@@ -512,6 +520,28 @@ func TestResumeAdoptsRecords(t *testing.T) {
 	require.Contains(t, string(data), tor.InfoHash().String(), "adopted into the state file")
 }
 
+// TestResumeAdoptsSeedsBeyondTheDownloadQueue: adopted records whose
+// completeness the daemon has not seen all start; complete ones seed and
+// take no download room.
+func TestResumeAdoptsSeedsBeyondTheDownloadQueue(t *testing.T) {
+	f := newFixture(t, nil)
+	require.Equal(t, "success", f.call(t, "session-set", map[string]any{"download-queue-size": 1}, nil))
+	for _, n := range []string{"ad1", "ad2", "ad3"} {
+		raw, _ := makeTorrent(t, f.dir, n, true)
+		tor, err := f.c.DownloadBytes(t.Context(), raw, braid.WithDir(f.dir))
+		require.NoError(t, err)
+		<-tor.Checked()
+		require.NoError(t, f.c.StopAndSerialize(tor.InfoHash()))
+	}
+	f.srv.Resume()
+	require.Len(t, f.c.List(), 3)
+	for id := 1; id <= 3; id++ {
+		waitFor(t, "seeding", func() bool { return status(t, f, id) == statusSeed })
+	}
+	f.srv.tick(time.Now())
+	require.Len(t, f.c.List(), 3, "seeds take no download room")
+}
+
 // TestWatchDir drops a good and a bad .torrent file in a watched
 // directory: both are renamed by outcome, the good one is listed.
 func TestWatchDir(t *testing.T) {
@@ -588,7 +618,12 @@ func TestTorrentSet(t *testing.T) {
 		{"ids": 1, "labels": []string{""}},
 		{"ids": 1, "labels": "x"},
 		{"ids": 1, "priority-high": []int{0}, "labels": []string{"x"}},
-		{"ids": 1, "downloadLimit": 100, "labels": []string{"x"}},
+		{"ids": 1, "downloadLimit": 100, "downloadLimited": true, "labels": []string{"x"}},
+		{"ids": 1, "honorsSessionLimits": false, "labels": []string{"x"}},
+		{"ids": 1, "bandwidthPriority": 1, "labels": []string{"x"}},
+		{"ids": 1, "peer-limit": 5, "labels": []string{"x"}},
+		{"ids": 1, "trackerAdd": []string{"http://t.example/announce"}, "labels": []string{"x"}},
+		{"ids": 1, "sequentialDownload": true, "labels": []string{"x"}},
 		{"ids": 1, "uploadLimited": true, "labels": []string{"x"}},
 		{"ids": map[string]any{}, "labels": []string{"x"}},
 	} {
@@ -598,7 +633,10 @@ func TestTorrentSet(t *testing.T) {
 		require.Equal(t, e, after, "%v changed nothing", bad)
 	}
 	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "priority-low": []int{}}, nil), "priority")
-	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "uploadLimit": 5}, nil), "speed limits")
+	require.Contains(t, f.call(t, "torrent-set", map[string]any{"ids": 1, "uploadLimited": 1}, nil), "speed limits")
+	// What Braid does anyway is accepted.
+	require.Equal(t, "success", f.call(t, "torrent-set", map[string]any{"ids": 1, "downloadLimited": false,
+		"honorsSessionLimits": true, "priority-normal": []int{}, "bandwidthPriority": 0}, nil))
 
 	// Stopped: the choice is kept for the next start. An empty array names every file.
 	require.Equal(t, "success", f.call(t, "torrent-stop", map[string]any{"ids": 1}, nil))

@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -58,7 +59,12 @@ type Config struct {
 	// Peers are dialled for every torrent (as "host:port"), besides any
 	// the trackers name.
 	Peers []string
-	// Session describes the client for session-get.
+	// Blocklist is the client's blocklist source (Config.Blocklist; ""
+	// none): blocklist-update reloads it.
+	Blocklist string
+	// Session describes the client for session-get. New sets the client's
+	// speed caps from the session's settings (SpeedLimitDown and
+	// SpeedLimitUp, when set, win over the settings file).
 	Session SessionInfo
 	// OnClose runs (once, on its own goroutine) after session-close has
 	// been answered.
@@ -90,7 +96,19 @@ type Server struct {
 	started   time.Time
 	closeOnce sync.Once
 
-	st *store
+	st   *store
+	sess *session
+	// moveMu serialises torrent-set-location and torrent-rename-path
+	// calls (they move data).
+	moveMu sync.Mutex
+	// settingsMu serialises session-set (it rewrites the settings file).
+	settingsMu sync.Mutex
+	// schedMu serialises runs of the queue (schedule).
+	schedMu sync.Mutex
+	idleMu  sync.Mutex
+	idle    map[int]seedActivity // seeding torrents' uploads, for the idle limit
+	traffic map[int]seedActivity // running torrents' traffic, for stalled
+	stalled map[int]bool
 }
 
 // New makes a server and loads its state file (a missing file is an
@@ -106,10 +124,25 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sess := newSession()
+	if err := sess.load(cfg.SettingsFile); err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	// Caps given to the client (the daemon's --upload-rate and
+	// --download-rate) are the session's speed limits.
+	if cfg.Session.SpeedLimitUp > 0 {
+		sess.set(map[string]any{"speed-limit-up": max(cfg.Session.SpeedLimitUp/1000, 1), "speed-limit-up-enabled": true})
+	}
+	if cfg.Session.SpeedLimitDown > 0 {
+		sess.set(map[string]any{"speed-limit-down": max(cfg.Session.SpeedLimitDown/1000, 1), "speed-limit-down-enabled": true})
+	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
-	return &Server{cfg: cfg, c: cfg.Client, sessionID: base64.RawURLEncoding.EncodeToString(b),
-		log: cfg.Logger, started: time.Now(), st: st}, nil
+	srv := &Server{cfg: cfg, c: cfg.Client, sessionID: base64.RawURLEncoding.EncodeToString(b),
+		log: cfg.Logger, started: time.Now(), st: st, sess: sess, idle: map[int]seedActivity{},
+		traffic: map[int]seedActivity{}, stalled: map[int]bool{}}
+	srv.applyRates()
+	return srv, nil
 }
 
 // SessionID is the current X-Transmission-Session-Id.

@@ -2,21 +2,44 @@ package rpc
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 )
 
-// unsupportedSetKeys are torrent-set keys Braid refuses: it has no
-// per-file priority and no per-torrent speed limits.
-var unsupportedSetKeys = map[string]string{
-	"priority-high":   "per-file priority is not supported by Braid",
-	"priority-low":    "per-file priority is not supported by Braid",
-	"priority-normal": "per-file priority is not supported by Braid",
-	"downloadLimit":   "per-torrent speed limits are not supported by Braid (the daemon's --download-rate applies)",
-	"downloadLimited": "per-torrent speed limits are not supported by Braid (the daemon's --download-rate applies)",
-	"uploadLimit":     "per-torrent speed limits are not supported by Braid (the daemon's --upload-rate applies)",
-	"uploadLimited":   "per-torrent speed limits are not supported by Braid (the daemon's --upload-rate applies)",
+// unsupportedSet refuses the torrent-set arguments Braid cannot honour:
+// per-file priorities other than normal, per-torrent speed limits,
+// bandwidth priority, peer limits, tracker edits and sequential download.
+// Values that ask for what Braid does anyway (downloadLimited false,
+// honorsSessionLimits true, priority-normal) pass.
+func unsupportedSet(a args) error {
+	is := func(k string, v string) bool { return a.has(k) && string(a[k]) == v }
+	for _, k := range []string{"priority-high", "priority-low"} {
+		if a.has(k) {
+			return argErr(fmt.Sprintf("%s: per-file priority is not supported by Braid", k))
+		}
+	}
+	for _, k := range []string{"downloadLimited", "uploadLimited"} {
+		if is(k, "true") || is(k, "1") {
+			return argErr(fmt.Sprintf("%s: per-torrent speed limits are not supported by Braid (the session's speed-limit-down and speed-limit-up apply)", k))
+		}
+	}
+	if is("honorsSessionLimits", "false") || is("honorsSessionLimits", "0") {
+		return argErr("honorsSessionLimits: every Braid torrent honours the session's speed limits")
+	}
+	if a.has("bandwidthPriority") && !is("bandwidthPriority", "0") {
+		return argErr("bandwidthPriority: bandwidth priority is not supported by Braid")
+	}
+	for _, k := range []string{"peer-limit", "trackerAdd", "trackerRemove", "trackerReplace", "trackerList", "group"} {
+		if a.has(k) {
+			return argErr(fmt.Sprintf("%s: not supported by Braid's torrent-set", k))
+		}
+	}
+	if is("sequentialDownload", "true") || is("sequentialDownload", "1") {
+		return argErr("sequentialDownload: not supported by Braid's torrent-set")
+	}
+	return nil
 }
 
 // torrentSet changes labels and wanted files of the selected torrents.
@@ -28,10 +51,8 @@ var unsupportedSetKeys = map[string]string{
 // and resumes it with the new choice, as torrent-stop and torrent-start
 // do; a stopped torrent keeps the choice for its next start.
 func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
-	for _, k := range []string{"priority-high", "priority-low", "priority-normal", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited"} {
-		if a.has(k) {
-			return nil, argErr(unsupportedSetKeys[k])
-		}
+	if err := unsupportedSet(a); err != nil {
+		return nil, err
 	}
 	labels, setLabels, err := a.strs("labels")
 	if err != nil {
@@ -51,6 +72,10 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 		return nil, err
 	}
 	setWanted, setUnwanted := a.has("files-wanted"), a.has("files-unwanted")
+	lim, err := parseSeedLimits(a)
+	if err != nil {
+		return nil, err
+	}
 	es, err := s.selectIDs(a)
 	if err != nil {
 		return nil, err
@@ -124,8 +149,16 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 		changes = append(changes, c)
 	}
 	var errs []error
+	if lim.hasQueuePos {
+		ids := make([]int, len(changes))
+		for i, c := range changes {
+			ids[i] = c.e.ID
+		}
+		s.st.moveInQueue(ids, "set", lim.queuePos)
+	}
 	for _, c := range changes {
 		s.st.update(c.e.ID, func(x *entry) {
+			lim.apply(x)
 			if setLabels {
 				x.Labels = slices.Clone(labels)
 			}
@@ -149,5 +182,83 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 			}
 		}
 	}
+	if lim.hasQueuePos || lim.changesLimits {
+		s.schedule()
+	}
 	return s.saveAnd(errs)
+}
+
+// seedLimits are torrent-set's queue and seed limit arguments.
+type seedLimits struct {
+	ratioMode, idleMode *int
+	ratio               *float64
+	idle                *int64
+	queuePos            int
+	hasQueuePos         bool
+	changesLimits       bool
+}
+
+func parseSeedLimits(a args) (seedLimits, error) {
+	var l seedLimits
+	num := func(k string, max float64) (float64, bool, error) {
+		if !a.has(k) {
+			return 0, false, nil
+		}
+		var f float64
+		if err := json.Unmarshal(a[k], &f); err != nil || f < 0 || f > max {
+			return 0, false, argErr(fmt.Sprintf("invalid argument %q: want a number from 0 to %g", k, max))
+		}
+		return f, true, nil
+	}
+	mode := func(k string) (*int, error) {
+		f, ok, err := num(k, 2)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if f != float64(int(f)) {
+			return nil, argErr(fmt.Sprintf("invalid argument %q: want 0, 1 or 2", k))
+		}
+		m := int(f)
+		return &m, nil
+	}
+	var err error
+	if l.ratioMode, err = mode("seedRatioMode"); err != nil {
+		return l, err
+	}
+	if l.idleMode, err = mode("seedIdleMode"); err != nil {
+		return l, err
+	}
+	if f, ok, err := num("seedRatioLimit", 1e9); err != nil {
+		return l, err
+	} else if ok {
+		l.ratio = &f
+	}
+	if f, ok, err := num("seedIdleLimit", 1<<40); err != nil {
+		return l, err
+	} else if ok {
+		n := int64(f)
+		l.idle = &n
+	}
+	if f, ok, err := num("queuePosition", 1<<31); err != nil {
+		return l, err
+	} else if ok {
+		l.queuePos, l.hasQueuePos = int(f), true
+	}
+	l.changesLimits = l.ratioMode != nil || l.idleMode != nil || l.ratio != nil || l.idle != nil
+	return l, nil
+}
+
+func (l seedLimits) apply(x *entry) {
+	if l.ratioMode != nil {
+		x.SeedRatioMode = *l.ratioMode
+	}
+	if l.idleMode != nil {
+		x.SeedIdleMode = *l.idleMode
+	}
+	if l.ratio != nil {
+		x.SeedRatioLimit = *l.ratio
+	}
+	if l.idle != nil {
+		x.SeedIdleLimit = *l.idle
+	}
 }

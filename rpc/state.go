@@ -28,6 +28,30 @@ type entry struct {
 	AddedDate int64          `json:"added_date"`
 	DoneDate  int64          `json:"done_date,omitempty"`
 	Unwanted  []int          `json:"unwanted,omitempty"`
+	// Magnet is the link a torrent was added by, for starting it while
+	// it has no resume record (no metadata yet).
+	Magnet string `json:"magnet,omitempty"`
+	// RenamedName and RenamedFiles are torrent-rename-path's renames: the
+	// torrent's (top folder's or single file's) name, and file paths below
+	// the top folder by file index.
+	RenamedName  string           `json:"renamed_name,omitempty"`
+	RenamedFiles map[int][]string `json:"renamed_files,omitempty"`
+
+	// Target is where the data moves when the torrent completes, while it
+	// downloads in the incomplete directory (Dir); "" when it is in place.
+	Target string `json:"target,omitempty"`
+	// QueuePos is the torrent's place in the queue (0 first).
+	QueuePos int `json:"queue_position"`
+	// Forced: started by torrent-start-now, so the queue limits pass it by.
+	Forced bool `json:"forced,omitempty"`
+	// Finished: stopped by its seed ratio or idle limit.
+	Finished bool `json:"finished,omitempty"`
+	// Seed limits: mode 0 follows the session, 1 uses this torrent's
+	// limit, 2 is unlimited (Transmission's seedRatioMode, seedIdleMode).
+	SeedRatioMode  int     `json:"seed_ratio_mode,omitempty"`
+	SeedRatioLimit float64 `json:"seed_ratio_limit,omitempty"`
+	SeedIdleMode   int     `json:"seed_idle_mode,omitempty"`
+	SeedIdleLimit  int64   `json:"seed_idle_limit,omitempty"` // minutes
 
 	// Last known, for a stopped torrent.
 	Name       string     `json:"name"`
@@ -110,7 +134,84 @@ func loadStore(path, dir string) (*store, error) {
 			s.nextID = e.ID + 1
 		}
 	}
+	s.renumber()
 	return s, nil
+}
+
+// renumber makes the queue positions 0..n-1 in their present order (ids
+// break ties); under mu.
+func (s *store) renumber() {
+	q := make([]*entry, 0, len(s.byID))
+	for _, e := range s.byID {
+		q = append(q, e)
+	}
+	sort.Slice(q, func(i, j int) bool {
+		if q[i].QueuePos != q[j].QueuePos {
+			return q[i].QueuePos < q[j].QueuePos
+		}
+		return q[i].ID < q[j].ID
+	})
+	for i, e := range q {
+		e.QueuePos = i
+	}
+}
+
+// queue returns copies of every entry in queue order.
+func (s *store) queue() []entry {
+	out := s.all()
+	sort.Slice(out, func(i, j int) bool { return out[i].QueuePos < out[j].QueuePos })
+	return out
+}
+
+// moveInQueue places the entries of ids (keeping their order) by where:
+// "top", "up", "down", "bottom"; or at position pos for "set".
+func (s *store) moveInQueue(ids []int, where string, pos int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.renumber()
+	q := make([]*entry, len(s.byID))
+	for _, e := range s.byID {
+		q[e.QueuePos] = e
+	}
+	moving := map[int]bool{}
+	for _, id := range ids {
+		if _, ok := s.byID[id]; ok {
+			moving[id] = true
+		}
+	}
+	switch where {
+	case "up", "down":
+		// Each moving entry swaps with its neighbour that is not moving.
+		step, start, end := -1, 1, len(q)
+		if where == "down" {
+			step, start, end = 1, len(q)-2, -1
+		}
+		for i := start; i != end; i -= step {
+			if moving[q[i].ID] && !moving[q[i+step].ID] {
+				q[i], q[i+step] = q[i+step], q[i]
+			}
+		}
+	default:
+		var in, rest []*entry
+		for _, e := range q {
+			if moving[e.ID] {
+				in = append(in, e)
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		at := 0
+		switch where {
+		case "bottom":
+			at = len(rest)
+		case "set":
+			at = min(max(pos, 0), len(rest))
+		}
+		q = append(append(append([]*entry{}, rest[:at]...), in...), rest[at:]...)
+	}
+	for i, e := range q {
+		e.QueuePos = i
+	}
 }
 
 // save writes the state file atomically. The snapshot is taken under mu,
@@ -168,6 +269,7 @@ func (s *store) add(e entry) (id int, ok bool) {
 	}
 	e.ID = s.nextID
 	s.nextID++
+	e.QueuePos = len(s.byID)
 	s.byID[e.ID], s.byHash[e.Hash] = &e, &e
 	return e.ID, true
 }
@@ -188,6 +290,7 @@ func (s *store) remove(id int) {
 	if e, ok := s.byID[id]; ok {
 		delete(s.byHash, e.Hash)
 		delete(s.byID, id)
+		s.renumber()
 	}
 }
 

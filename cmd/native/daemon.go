@@ -22,14 +22,18 @@ import (
 	"github.com/braid-bt/braid/rpc"
 )
 
-const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [--watch DIR] [client flags]"
+const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [--watch DIR] [--rpc-password-file FILE] [client flags]"
+
+// maxPasswordFile bounds --rpc-password-file.
+const maxPasswordFile = 4096
 
 // maxSettingsFile bounds the settings file.
 const maxSettingsFile = 1 << 20
 
-// daemonSettings is the settings file (Transmission's key names). The
-// RPC credentials come from here or from the environment
-// (BRAID_RPC_USERNAME, BRAID_RPC_PASSWORD), never from the command line.
+// daemonSettings is the part of the settings file (Transmission's key
+// names) the command reads itself; package rpc reads the session keys.
+// The RPC password comes from here, from --rpc-password-file or from the
+// environment (BRAID_RPC_PASSWORD), never from the command line.
 type daemonSettings struct {
 	DownloadDir   string `json:"download-dir"`
 	RPCUsername   string `json:"rpc-username"`
@@ -60,13 +64,49 @@ func loadSettings(file string) (daemonSettings, error) {
 	return s, nil
 }
 
+// readPasswordFile reads a password: the file's first line, bounded.
+func readPasswordFile(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > maxPasswordFile {
+		return "", fmt.Errorf("%s: larger than %d bytes", file, maxPasswordFile)
+	}
+	pw, _, _ := strings.Cut(string(data), "\n")
+	pw = strings.TrimSuffix(pw, "\r")
+	if pw == "" {
+		return "", fmt.Errorf("%s: empty first line", file)
+	}
+	return pw, nil
+}
+
+// checkRPCExposure refuses credentials half set, and an RPC address
+// other machines can reach without both.
+func checkRPCExposure(addr, user, password, configFile string) error {
+	if (user == "") != (password == "") {
+		return usagef("daemon: set both rpc-username and rpc-password, or neither")
+	}
+	if !rpc.IsLoopbackAddr(addr) && password == "" {
+		return usagef("daemon: --rpc %s is reachable from other machines: set rpc-username (in %s or BRAID_RPC_USERNAME) "+
+			"and a password (--rpc-password-file, BRAID_RPC_PASSWORD or rpc-password in %s) first", addr, configFile, configFile)
+	}
+	return nil
+}
+
 func runDaemon(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("daemon")
 	var f clientFlags
 	f.register(fs)
 	rpcAddr := fs.String("rpc", "127.0.0.1:9091", "serve Transmission's RPC on `ADDR` (not loopback: credentials required)")
 	watchDir := fs.String("watch", "", "add .torrent files dropped in `DIR` (renamed .added, or .invalid)")
-	configFile := fs.String("config", "", "settings `FILE` (JSON; default: settings.json beside the state directory)")
+	configFile := fs.String("config", "", "settings `FILE` (JSON, Transmission's key names; default: settings.json beside the state directory)")
+	passwordFile := fs.String("rpc-password-file", "", "read the RPC password from `FILE` (first line)")
 	pos, err := parseArgs(fs, args, stdout, daemonSynopsis)
 	if err != nil {
 		return err
@@ -90,6 +130,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 		*configFile = filepath.Join(filepath.Dir(filepath.Clean(cfg.StateDir)), "settings.json")
 	}
 	settings, err := loadSettings(*configFile)
+	if err == nil {
+		err = rpc.CheckSettings(*configFile)
+	}
 	if err != nil {
 		return fmt.Errorf("daemon: settings: %w", err)
 	}
@@ -102,12 +145,15 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	if v := os.Getenv("BRAID_RPC_PASSWORD"); v != "" {
 		settings.RPCPassword = v
 	}
-	if (settings.RPCUsername == "") != (settings.RPCPassword == "") {
-		return usagef("daemon: set both rpc-username and rpc-password, or neither")
+	if *passwordFile != "" {
+		pw, err := readPasswordFile(*passwordFile)
+		if err != nil {
+			return usagef("daemon: --rpc-password-file: %v", err)
+		}
+		settings.RPCPassword = pw
 	}
-	if !rpc.IsLoopbackAddr(*rpcAddr) && settings.RPCPassword == "" {
-		return usagef("daemon: --rpc %s is reachable from other machines: set rpc-username and rpc-password in %s "+
-			"(or BRAID_RPC_USERNAME and BRAID_RPC_PASSWORD) first", *rpcAddr, *configFile)
+	if err := checkRPCExposure(*rpcAddr, settings.RPCUsername, settings.RPCPassword, *configFile); err != nil {
+		return err
 	}
 	dir := f.dir
 	if !flagSet(fs, "dir") && settings.DownloadDir != "" {
@@ -149,7 +195,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	encryption := map[braid.Encryption]string{braid.EncryptionRequired: "required", braid.EncryptionDisabled: "tolerated"}[cfg.Encryption]
 	srv, err := rpc.New(rpc.Config{
 		Client: c, DownloadDir: dir, StateFile: filepath.Join(cfg.StateDir, "daemon.json"), SettingsFile: *configFile,
-		Peers:    f.peers,
+		Peers: f.peers, Blocklist: cfg.Blocklist,
 		Username: settings.RPCUsername, Password: settings.RPCPassword, AllowedHosts: hosts,
 		Session: rpc.SessionInfo{ConfigDir: configDir, PeerPort: peerPort, DHT: !cfg.NoDHT, UTP: !cfg.NoUTP,
 			PortForwarding: !cfg.NoPortMapping, LPD: !cfg.NoLSD, Encryption: encryption, SpeedLimitDown: cfg.DownloadRate,
@@ -172,7 +218,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	} else {
 		close(watched)
 	}
-	stopWatch := func() { cancelWatch(); <-watched } // an add under way finishes first
+	ticked := make(chan struct{})
+	go func() { defer close(ticked); srv.Run(watchCtx, rpc.TickInterval) }() // queue and seed limits
+	stopWatch := func() { cancelWatch(); <-watched; <-ticked }               // an add under way finishes first
 	defer stopWatch()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
