@@ -98,8 +98,16 @@ func (s *Server) schedule() map[int]error {
 	// Running torrents keep their room in queue order; the ones beyond a
 	// queue's size (it shrank, or one just finished downloading) wait.
 	for _, e := range q {
-		// A paused one runs only to be verified: it takes no room.
-		if t := s.active(e); t != nil && t.State() != "error" && !e.Forced && !e.Paused && !s.isStalled(e.ID) && !room(seeding(t), &used) {
+		// A paused one runs only to be verified: it takes no room. Nor
+		// does one adopted from a resume record while it checks its data:
+		// until then it is not known to be a download or a seed (a restart
+		// adopting seeds beyond the download queue would stop them).
+		t := s.active(e)
+		if t == nil || e.Forced || e.Paused || s.isStalled(e.ID) {
+			continue
+		}
+		adoptedChecking := t.State() == "checking" && len(e.Files) == 0 && e.Magnet == ""
+		if t.State() != "error" && !adoptedChecking && !room(seeding(t), &used) {
 			stop = append(stop, e)
 		}
 	}
