@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/engine"
 	"github.com/braid-bt/braid/node"
@@ -160,17 +161,29 @@ func (c *Client) DownloadBytes(ctx context.Context, data []byte, opts ...Downloa
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
 	}
-	return c.start(ctx, torrentSource{
-		ih: mi.InfoHash, info: mi.Info, infoBytes: mi.InfoBytes, name: mi.Info.Name,
-		tiers: mi.Tiers(), urlList: mi.URLList,
-	}, opts)
+	return c.start(ctx, sourceOf(mi), opts)
+}
+
+// sourceOf is what a parsed .torrent tells us. A v2-only torrent is known
+// by its v2 info hash truncated to 20 bytes, as its swarm is (BEP 52).
+func sourceOf(mi *metainfo.MetaInfo) torrentSource {
+	ih := mi.InfoHash
+	if !mi.Info.HasV1() {
+		ih = mi.ShortInfoHashV2()
+	}
+	return torrentSource{
+		ih: ih, ihV2: mi.InfoHashV2, info: mi.Info, infoBytes: mi.InfoBytes, layers: mi.PieceLayers,
+		name: mi.Info.Name, tiers: mi.Tiers(), urlList: mi.URLList,
+	}
 }
 
 // torrentSource is what a .torrent or a magnet tells us.
 type torrentSource struct {
 	ih         [20]byte
+	ihV2       [32]byte       // v2 and hybrid torrents (BEP 52)
 	info       *metainfo.Info // nil for a magnet without a record
 	infoBytes  []byte
+	layers     map[merkle.Hash][]merkle.Hash // a v2 torrent's piece layers
 	name       string
 	tiers      [][]string
 	urlList    []string
@@ -185,13 +198,6 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	var o downloadOptions
 	for _, f := range opts {
 		f(&o)
-	}
-	if src.info != nil {
-		// v2-only torrents parse, but their pieces verify by Merkle trees,
-		// which the engine does not do yet.
-		if err := src.info.RequireV1(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
-		}
 	}
 	if o.files != nil {
 		if err := checkFiles(src.info, o.files); err != nil {
@@ -232,7 +238,8 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		savePath = rec.SavePath
 	}
 	spec := engine.Spec{
-		InfoHash: src.ih, Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
+		InfoHash: src.ih, InfoHashV2: src.ihV2, PieceLayers: src.layers,
+		Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
 		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
 		SelectOnly: src.selectOnly, Trusted: o.trusted && src.info != nil,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/bitfield"
+	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
@@ -42,7 +43,14 @@ type Spec struct {
 	InfoHash  [20]byte
 	Info      *metainfo.Info
 	InfoBytes []byte
-	Tiers     [][]string
+	// InfoHashV2 is the SHA-256 info hash of a v2 or hybrid torrent
+	// (BEP 52), zero for v1. A v2-only torrent's InfoHash is its first 20
+	// bytes; a hybrid is found by both InfoHash and those 20 bytes.
+	InfoHashV2 [32]byte
+	// PieceLayers are a v2-only torrent's piece layers by pieces root
+	// (metainfo.MetaInfo.PieceLayers): its pieces verify against them.
+	PieceLayers map[merkle.Hash][]merkle.Hash
+	Tiers       [][]string
 	URLList   []string
 	SavePath  string
 	Storage   persist.Storage
@@ -138,6 +146,11 @@ type Torrent struct {
 	savedUp   int64
 	savedDown int64
 
+	// v2 is the check of each piece of a v2-only torrent (nil for v1 and
+	// hybrid torrents, which verify by SHA-1); set with the info, before
+	// the session starts, and never changed after.
+	v2 []v2Piece
+
 	dw     *diskWriter // started by the first received block
 	msgBuf *[]byte     // the message being handled; WriteBlock takes it
 }
@@ -153,13 +166,17 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	if _, ok := e.torrents[spec.InfoHash]; ok {
 		return nil, ErrExists
 	}
+	v2, err := pieceWants(spec.Info, spec.PieceLayers)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	t := &Torrent{
 		e: e, ih: spec.InfoHash, info: spec.Info, infoAtStart: spec.Info, spec: spec, storage: spec.Storage,
 		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
 		checked: make(chan struct{}), completed: make(chan struct{}), gone: make(chan struct{}),
 		peers: make(map[session.PeerID]*peerConn), byID: make(map[[20]byte]session.PeerID),
 		addedAt: e.clock.Now(), req2: mse.Req2(spec.InfoHash),
-		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(),
+		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(), v2: v2,
 	}
 	t.book = peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent, Blocked: t.bookFilter})
 	t.state.Store(StateChecking)
