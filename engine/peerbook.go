@@ -34,11 +34,12 @@ func (t *Torrent) rememberListener(p *peerConn, now time.Time) {
 func (t *Torrent) fillPeers(now time.Time) {
 	for _, addr := range t.book.Dials(now, t.e.cfg.MaxHalfOpen-int(t.e.halfOpen.Load())) {
 		t.e.halfOpen.Add(1)
+		ih := t.dialHash(addr)
 		go func(addr string) {
 			defer t.e.halfOpen.Add(-1)
 			ctx, cancel := t.quitContext()
 			defer cancel()
-			pc, err := t.e.dialPeer(ctx, t.ih, addr)
+			pc, err := t.e.dialPeer(ctx, ih, addr)
 			if err != nil {
 				t.post(evDialFailed{addr: addr, err: err})
 				return

@@ -34,8 +34,8 @@ func (e *Engine) Torrents() []*Torrent {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]*Torrent, 0, len(e.torrents))
-	for _, t := range e.torrents {
-		if !t.leaving.Load() {
+	for ih, t := range e.torrents {
+		if ih == t.ih && !t.leaving.Load() { // a hybrid once, not per hash
 			out = append(out, t)
 		}
 	}
@@ -56,8 +56,10 @@ func (e *Engine) Departing(ih [20]byte) <-chan struct{} {
 
 func (e *Engine) forget(t *Torrent) {
 	e.mu.Lock()
-	if e.torrents[t.ih] == t {
-		delete(e.torrents, t.ih)
+	for _, ih := range t.swarmHashes() {
+		if e.torrents[ih] == t {
+			delete(e.torrents, ih)
+		}
 	}
 	e.mu.Unlock()
 }

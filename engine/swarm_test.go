@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/persist"
+	"github.com/braid-bt/braid/transport"
+	"github.com/braid-bt/braid/transport/tcp/mse"
+)
+
+// swarmRig is an engine accepting on loopback with one torrent (v2-only
+// or hybrid) running on empty memory storage.
+func swarmRig(t *testing.T, hybrid bool) (*Engine, *Torrent, *metainfo.MetaInfo, string) {
+	t.Helper()
+	mi, _ := v2Stream(t, 16<<10, hybrid, 40_000, 5000)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	e := New(Config{PeerID: [20]byte{9}, HashWorkers: 1, Transports: []transport.Transport{fakeAcceptor{Listener: l}}})
+	t.Cleanup(func() { _ = e.Close() })
+	ih := mi.InfoHash
+	if !hybrid {
+		ih = mi.ShortInfoHashV2()
+	}
+	tor, err := e.AddTorrent(Spec{
+		InfoHash: ih, InfoHashV2: mi.InfoHashV2, PieceLayers: mi.PieceLayers, Info: mi.Info, InfoBytes: mi.InfoBytes,
+		Storage: persist.NewMemory(mi.Info.Length), State: persist.NewMemoryStateStore(),
+	})
+	require.NoError(t, err)
+	<-tor.Checked()
+	return e, tor, mi, l.Addr().String()
+}
+
+// handshakeWith dials addr and sends a handshake for ih; it returns the
+// connection and the engine's answer (ok false when it closed instead).
+func handshakeWith(t *testing.T, addr string, ih [20]byte) (net.Conn, wire.Handshake, bool) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	hs := wire.Handshake{InfoHash: ih, PeerID: [20]byte{'p', 'e', 'e', 'r'}}
+	hs.SetExtended()
+	_, err = c.Write(hs.Append(nil))
+	require.NoError(t, err)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var buf [wire.HandshakeLen]byte
+	if _, err := io.ReadFull(c, buf[:]); err != nil {
+		return c, wire.Handshake{}, false
+	}
+	theirs, err := wire.ParseHandshake(buf[:])
+	require.NoError(t, err)
+	return c, theirs, true
+}
+
+// stillOpen reads what the engine sends for a moment and reports whether
+// the connection is still open at the end of it.
+func stillOpen(c net.Conn, d time.Duration) bool {
+	_ = c.SetReadDeadline(time.Now().Add(d))
+	_, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// A hybrid is one torrent in two swarms: it is found by its v1 hash and
+// its truncated v2 hash, answers a handshake in the hash the peer used
+// with BEP 52's upgrade bit set, is listed once, and an MSE peer asking
+// for either hash gets that hash. Any other hash is refused.
+func TestHybridJoinsBothSwarms(t *testing.T) {
+	e, tor, mi, addr := swarmRig(t, true)
+	short := mi.ShortInfoHashV2()
+	require.NotEqual(t, mi.InfoHash, short)
+	for _, ih := range [][20]byte{mi.InfoHash, short} {
+		got, ok := e.Torrent(ih)
+		require.True(t, ok)
+		require.Same(t, tor, got)
+		_, theirs, ok := handshakeWith(t, addr, ih)
+		require.True(t, ok, "%x answered", ih)
+		assert.Equal(t, ih, theirs.InfoHash, "answered in the peer's swarm")
+		assert.NotZero(t, theirs.Reserved[7]&0x10, "v2 upgrade bit")
+		req2, ok := e.torrentByReq2(mse.Req2(ih))
+		require.True(t, ok)
+		assert.Equal(t, ih, req2)
+	}
+	require.Len(t, e.Torrents(), 1, "listed once")
+	assert.Equal(t, "hybrid", tor.Protocol())
+	assert.Equal(t, mi.InfoHashV2, tor.InfoHashV2())
+	assert.Equal(t, [][20]byte{mi.InfoHash, short}, tor.swarmHashes())
+	_, _, ok := handshakeWith(t, addr, [20]byte{1, 2, 3})
+	require.False(t, ok, "an unknown hash is refused")
+
+	// Gone from both swarms once stopped.
+	require.NoError(t, tor.StopAndSerialize(t.Context()))
+	for _, ih := range [][20]byte{mi.InfoHash, short} {
+		_, ok := e.Torrent(ih)
+		require.False(t, ok)
+		require.Nil(t, e.Departing(ih))
+	}
+}
+
+// A v2-only torrent's swarm is its truncated v2 hash, with the upgrade
+// bit; a v1 torrent's handshake has no upgrade bit.
+func TestV2OnlySwarmHash(t *testing.T) {
+	e, tor, mi, addr := swarmRig(t, false)
+	require.Equal(t, mi.ShortInfoHashV2(), tor.InfoHash())
+	assert.Equal(t, [][20]byte{mi.ShortInfoHashV2()}, tor.swarmHashes())
+	assert.Equal(t, "v2", tor.Protocol())
+	_, theirs, ok := handshakeWith(t, addr, mi.ShortInfoHashV2())
+	require.True(t, ok)
+	assert.NotZero(t, theirs.Reserved[7]&0x10)
+	require.Len(t, e.Torrents(), 1)
+
+	v1 := e.handshakeFor(&Torrent{}, [20]byte{1})
+	assert.Zero(t, v1.Reserved[7]&0x10, "no upgrade bit for v1")
+}
+
+// A hybrid dials a peer found in its v2 swarm with its v2 hash and any
+// other with its v1 hash; the addresses it remembers are bounded.
+func TestHybridDialHash(t *testing.T) {
+	_, tor, mi, _ := swarmRig(t, true)
+	require.True(t, tor.do(func() {
+		tor.markV2([]string{"10.0.0.1:1"})
+		assert.Equal(t, mi.ShortInfoHashV2(), tor.dialHash("10.0.0.1:1"))
+		assert.Equal(t, mi.InfoHash, tor.dialHash("10.0.0.2:1"))
+		for i := range maxV2Addrs + 10 {
+			tor.markV2([]string{net.JoinHostPort("10.1.0.1", strconv.Itoa(i+1))})
+		}
+		assert.LessOrEqual(t, len(tor.v2Addrs), maxV2Addrs)
+	}))
+}
+
+// BEP 52's hash request, hashes and hash reject (ids 21-23), and any other
+// message type Braid does not speak, are skipped: the peer keeps its
+// connection.
+func TestUnknownMessagesKeepTheConnection(t *testing.T) {
+	_, _, mi, addr := swarmRig(t, false)
+	c, _, ok := handshakeWith(t, addr, mi.ShortInfoHashV2())
+	require.True(t, ok)
+	for _, id := range []byte{21, 22, 23, 99} {
+		body := append([]byte{id}, make([]byte, 48)...)
+		msg := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+		_, err := c.Write(append(msg, body...))
+		require.NoError(t, err)
+	}
+	require.True(t, stillOpen(c, 500*time.Millisecond), "the connection was closed")
+}
