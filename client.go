@@ -2,6 +2,7 @@ package braid
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -123,7 +124,7 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
 		}
 		if !m.HasV1() {
-			return nil, fmt.Errorf("%w: a v2-only magnet (urn:btmh): BitTorrent v2 swarms are not supported yet: %w",
+			return nil, fmt.Errorf("%w: a v2-only magnet (urn:btmh): fetching v2 metadata from peers is not supported yet; download the .torrent instead: %w",
 				ErrInvalidTorrent, metainfo.ErrUnsupported)
 		}
 		return c.start(ctx, torrentSource{
@@ -224,10 +225,17 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	rec, recStatus := c.loadRecord(ih)
 	if src.info == nil && rec != nil {
 		// A magnet we met before: its record carries the info dictionary.
-		if info, err := metainfo.ParseInfo(rec.Info); err == nil && info.HasV1() {
+		if info, err := metainfo.ParseInfo(rec.Info); err == nil {
 			src.info, src.infoBytes, src.name = info, rec.Info, info.Name
 			if len(src.tiers) == 0 {
 				src.tiers = rec.Trackers
+			}
+			if info.HasV2() {
+				src.ihV2 = sha256.Sum256(rec.Info)
+			}
+			if !info.HasV1() {
+				// DecodeRecord checked them against the file roots.
+				src.layers, _ = metainfo.ParsePieceLayers(rec.PieceLayers, info)
 			}
 		}
 	}
@@ -324,7 +332,7 @@ func (c *Client) loadRecord(ih InfoHash) (*persist.Record, RecordStatus) {
 	rec, err := c.state.Load(ih)
 	switch {
 	case err == nil:
-		if len(rec.InfoHash) == 20 && InfoHash(rec.InfoHash) == ih {
+		if key, ok := rec.InfoHashArray(); ok && InfoHash(key) == ih {
 			return rec, RecordOK
 		}
 		c.cfg.Logger.Warn("resume record for another torrent ignored", "info_hash", ih.String())
@@ -383,8 +391,9 @@ func (c *Client) Remove(ih InfoHash, opts ...RemoveOption) error {
 	if err := t.t.Remove(o.deleteData); !errors.Is(err, engine.ErrLeaving) {
 		return err
 	}
-	// Another call was stopping it, and has saved its record.
-	return c.removeSaved(ih, o.deleteData)
+	// Another call was stopping it, and has saved its record (named by
+	// the torrent's own hash, whichever of a hybrid's ih was).
+	return c.removeSaved(t.InfoHash(), o.deleteData)
 }
 
 // removeSaved removes a stopped torrent known only from its resume record

@@ -4,6 +4,7 @@ package braid_test
 
 import (
 	"context"
+	"encoding/hex"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -97,4 +98,109 @@ func TestV2OnlyCheckFindsCorruptPiece(t *testing.T) {
 	<-tor.Checked()
 	res := tor.CheckResult()
 	require.Equal(t, braid.CheckResult{Checked: mi.Info.NumPieces(), Valid: mi.Info.NumPieces() - 1, Invalid: 1}, res)
+}
+
+// A hybrid seeded by one Braid completes in another; either hash finds
+// it: the v1 hash, the truncated v2 hash and the whole v2 hash.
+func TestHybridSeedAndDownload(t *testing.T) {
+	fx, mi := makeV2Fixture(t, 32<<10, true, v2Sizes...)
+	seeder := newTestClient(t, fx.srcDir)
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	dst := t.TempDir()
+	leecher := newTestClient(t, dst)
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	waitDone(t, lt, 60*time.Second)
+	requireSameFiles(t, fx, dst)
+
+	full := hex.EncodeToString(mi.InfoHashV2[:])
+	for _, s := range []string{hex.EncodeToString(mi.InfoHash[:]), full[:40], full} {
+		ih, err := braid.ParseInfoHash(s)
+		require.NoError(t, err)
+		stats, err := leecher.Stats(ih, "info_hash", "info_hash_v2", "protocol")
+		require.NoError(t, err, s)
+		require.Equal(t, braid.Stats{"info_hash": fx.ih.String(), "info_hash_v2": full, "protocol": "hybrid"}, stats)
+	}
+	require.Equal(t, []braid.InfoHash{fx.ih}, leecher.List())
+}
+
+// Stats and Get of a v2-only torrent: its InfoHash is the truncated v2
+// hash, found by the whole one too; a v1 torrent has no v2 hash.
+func TestV2StatsAndLookup(t *testing.T) {
+	fx, mi := makeV2Fixture(t, 32<<10, false, 100_000)
+	c := newTestClient(t, fx.srcDir)
+	tor, err := c.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	full := hex.EncodeToString(mi.InfoHashV2[:])
+	ih, err := braid.ParseInfoHash(full)
+	require.NoError(t, err)
+	require.Equal(t, tor.InfoHash(), ih)
+	require.Equal(t, full[:40], tor.InfoHash().String())
+	st, err := c.Stats(ih, "info_hash_v2", "protocol")
+	require.NoError(t, err)
+	require.Equal(t, braid.Stats{"info_hash_v2": full, "protocol": "v2"}, st)
+	g, err := c.Get(ih, "info_hash_v2", "protocol")
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"info_hash_v2": full, "protocol": "v2"}, g)
+
+	v1 := makeFixture(t, 32<<10, 50_000)
+	c1 := newTestClient(t, v1.srcDir)
+	t1, err := c1.DownloadBytes(context.Background(), v1.torrent)
+	require.NoError(t, err)
+	st, err = c1.Stats(t1.InfoHash(), "info_hash_v2", "protocol")
+	require.NoError(t, err)
+	require.Equal(t, braid.Stats{"info_hash_v2": "", "protocol": "v1"}, st)
+	_, err = braid.ParseInfoHash(full[:50])
+	require.Error(t, err)
+}
+
+// A v2-only download stopped half-way resumes after a restart: its record
+// is named by the whole v2 hash (64 hex), holds the piece layers, and the
+// pieces it lists are verified again by SHA-256 before the download goes
+// on. Resume from the record alone (no .torrent) works too.
+func TestV2OnlyResumeAfterRestart(t *testing.T) {
+	fx, mi := makeV2Fixture(t, 16<<10, false, 300_000, 20_000)
+	seeder := newTestClient(t, fx.srcDir)
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	dst, stateDir := t.TempDir(), t.TempDir()
+	cfg := braid.Config{DataDir: dst, StateDir: stateDir, ListenAddr: "127.0.0.1:0", NoDHT: true}
+	c1, err := braid.New(cfg)
+	require.NoError(t, err)
+	lt, err := c1.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	waitDone(t, lt, 60*time.Second)
+	require.NoError(t, c1.Close())
+	full := hex.EncodeToString(mi.InfoHashV2[:])
+	_, err = os.Stat(filepath.Join(stateDir, full+".resume"))
+	require.NoError(t, err, "record named by the 64-hex v2 hash")
+
+	// Corrupt one piece on disk: the restart's check must find it by its
+	// Merkle hash and fetch it again.
+	p := filepath.Join(dst, "content", "first.bin")
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	data[5*16<<10+100] ^= 0xff
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+
+	c2, err := braid.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c2.Close() })
+	saved, err := c2.Saved()
+	require.NoError(t, err)
+	require.Equal(t, []braid.SavedTorrent{{InfoHash: fx.ih, Name: "content"}}, saved)
+	rt, err := c2.Resume(context.Background(), fx.ih, braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	require.Equal(t, braid.RecordOK, rt.RecordStatus())
+	<-rt.Checked()
+	res := rt.CheckResult()
+	require.Equal(t, mi.Info.NumPieces(), res.Checked)
+	require.Equal(t, 1, res.Invalid)
+	waitDone(t, rt, 60*time.Second)
+	requireSameFiles(t, fx, dst)
 }
