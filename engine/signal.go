@@ -217,7 +217,7 @@ func (e *Engine) readTheirs(c net.Conn, ih [20]byte) (pendingConn, error) {
 		_ = c.Close()
 		return pendingConn{}, fmt.Errorf("handshake: %w", err)
 	}
-	if hs.InfoHash != ih {
+	if hs.InfoHash != ih && !e.sameTorrent(ih, hs.InfoHash) {
 		_ = c.Close()
 		return pendingConn{}, errWrongTorrent
 	}

@@ -79,6 +79,16 @@ func (e *Engine) handshakeFor(t *Torrent, ih [20]byte) wire.Handshake {
 	return hs
 }
 
+// sameTorrent tells whether a and b name one running torrent: a hybrid's
+// two hashes. A v2 peer answers our v1 handshake for a hybrid, upgrade
+// bit set, with the v2 hash (BEP 52).
+func (e *Engine) sameTorrent(a, b [20]byte) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.torrents[a]
+	return t != nil && e.torrents[b] == t
+}
+
 // markV2 remembers addresses found in a hybrid's v2 swarm (loop only).
 func (t *Torrent) markV2(addrs []string) {
 	if !t.hasAlias {

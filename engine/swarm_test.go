@@ -153,3 +153,30 @@ func TestUnknownMessagesKeepTheConnection(t *testing.T) {
 	}
 	require.True(t, stillOpen(c, 500*time.Millisecond), "the connection was closed")
 }
+
+// A v2 peer may answer our v1 handshake for a hybrid with the truncated
+// v2 hash (BEP 52's upgrade): the dial succeeds. Another torrent's hash
+// does not.
+func TestHybridDialAcceptsUpgradedAnswer(t *testing.T) {
+	e, _, mi, _ := swarmRig(t, true)
+	for _, tc := range []struct {
+		answer [20]byte
+		ok     bool
+	}{{mi.ShortInfoHashV2(), true}, {mi.InfoHash, true}, {[20]byte{7}, false}} {
+		ours, theirs := net.Pipe()
+		go func() {
+			buf := make([]byte, wire.HandshakeLen)
+			_, _ = io.ReadFull(theirs, buf)
+			hs := wire.Handshake{InfoHash: tc.answer, PeerID: [20]byte{'x'}}
+			_, _ = theirs.Write(hs.Append(nil))
+		}()
+		_, err := e.handshakeConn(ours, mi.InfoHash)
+		if tc.ok {
+			require.NoError(t, err)
+		} else {
+			require.ErrorIs(t, err, errWrongTorrent)
+		}
+		_ = ours.Close()
+		_ = theirs.Close()
+	}
+}
