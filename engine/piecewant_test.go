@@ -17,7 +17,7 @@ import (
 // v2Stream builds a v2-only (or hybrid) torrent over files of the given
 // sizes and returns it with the torrent's byte stream: the files at their
 // offsets, zeros in the padding between them.
-func v2Stream(t *testing.T, pieceLen int64, hybrid bool, sizes ...int) (*metainfo.MetaInfo, []byte) {
+func v2Stream(t testing.TB, pieceLen int64, hybrid bool, sizes ...int) (*metainfo.MetaInfo, []byte) {
 	t.Helper()
 	rng := rand.NewChaCha8([32]byte{byte(len(sizes))})
 	var files []testfixtures.V2File
@@ -158,4 +158,30 @@ func TestHasherVerifiesV2(t *testing.T) {
 	ok, shown := run(bad, 1)
 	require.False(t, ok)
 	require.True(t, shown)
+}
+
+// The cost of checking one 256 KiB piece by SHA-1 (v1, hybrid) and by its
+// v2 Merkle node (SHA-256 of 16 blocks, then 15 inner nodes).
+func BenchmarkPieceCheck(b *testing.B) {
+	const pl = 256 << 10
+	mi, stream := v2Stream(b, pl, false, 4*pl)
+	wants, err := pieceWants(mi.Info, mi.PieceLayers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := pieceOf(mi.Info, stream, 1)
+	var scratch []merkle.Hash
+	for _, bc := range []struct {
+		name string
+		want pieceWant
+	}{{"sha1", pieceWant{sha1: sha1.Sum(data)}}, {"v2", pieceWant{v2: &wants[1]}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(pl)
+			for b.Loop() {
+				if !bc.want.matches(data, pl, &scratch) {
+					b.Fatal("mismatch")
+				}
+			}
+		})
+	}
 }

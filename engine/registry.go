@@ -34,8 +34,20 @@ func (e *Engine) Torrents() []*Torrent {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]*Torrent, 0, len(e.torrents))
+	for _, t := range e.registered() {
+		if !t.leaving.Load() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// registered lists every registered torrent once (a hybrid is registered
+// under two hashes), leaving ones included; e.mu must be held.
+func (e *Engine) registered() []*Torrent {
+	out := make([]*Torrent, 0, len(e.torrents))
 	for ih, t := range e.torrents {
-		if ih == t.ih && !t.leaving.Load() { // a hybrid once, not per hash
+		if ih == t.ih {
 			out = append(out, t)
 		}
 	}
