@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/hex"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/internal/testfixtures"
+	"github.com/braid-bt/braid/tracker"
 )
 
 // makeV2Fixture writes files of the given sizes under a fresh directory
@@ -203,4 +206,52 @@ func TestV2OnlyResumeAfterRestart(t *testing.T) {
 	require.Equal(t, 1, res.Invalid)
 	waitDone(t, rt, 60*time.Second)
 	requireSameFiles(t, fx, dst)
+}
+
+// A hybrid is announced in both of its swarms: a tracker lists the seeder
+// under the v1 hash and under the truncated v2 hash; a v2-only torrent
+// only under its truncated v2 hash. A leecher that finds the hybrid's
+// seeder through the tracker alone completes.
+func TestHybridAnnouncesBothSwarms(t *testing.T) {
+	httpURL, _ := startScrapeTracker(t)
+	fx, mi := makeV2Fixture(t, 32<<10, true, 100_000, 5000)
+	seeder := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent, braid.WithTrackers(httpURL))
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+	_, port, err := net.SplitHostPort(seeder.ListenAddr())
+	require.NoError(t, err)
+
+	tc, err := tracker.NewClient(httpURL, tracker.ClientOptions{Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	listed := func(ih [20]byte) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		res, err := tc.Announce(ctx, tracker.AnnounceRequest{InfoHash: ih, PeerID: [20]byte{'q'}, Port: 1, Left: 1})
+		require.NoError(t, err)
+		for _, p := range res.Peers {
+			if strconv.Itoa(int(p.Port())) == port {
+				return true
+			}
+		}
+		return false
+	}
+	for _, ih := range [][20]byte{mi.InfoHash, mi.ShortInfoHashV2()} {
+		require.Eventually(t, func() bool { return listed(ih) }, 10*time.Second, 50*time.Millisecond, "seeder under %x", ih)
+	}
+
+	dst := t.TempDir()
+	leecher := transportClient(t, dst, func(c *braid.Config) { c.NoWebRTC = true })
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithTrackers(httpURL))
+	require.NoError(t, err)
+	waitDone(t, lt, 30*time.Second)
+	requireSameFiles(t, fx, dst)
+
+	v2, v2mi := makeV2Fixture(t, 32<<10, false, 70_000)
+	c := transportClient(t, v2.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
+	_, err = c.DownloadBytes(context.Background(), v2.torrent, braid.WithTrackers(httpURL))
+	require.NoError(t, err)
+	_, port, err = net.SplitHostPort(c.ListenAddr())
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return listed(v2mi.ShortInfoHashV2()) }, 10*time.Second, 50*time.Millisecond)
 }
