@@ -127,8 +127,9 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 			return nil, fmt.Errorf("%w: a v2-only magnet (urn:btmh): fetching v2 metadata from peers is not supported yet; download the .torrent instead: %w",
 				ErrInvalidTorrent, metainfo.ErrUnsupported)
 		}
+		// A magnet with both btih and btmh names a hybrid: both swarms.
 		return c.start(ctx, torrentSource{
-			ih: m.InfoHash, name: m.Name, tiers: magnetTiers(m.Trackers),
+			ih: m.InfoHash, ihV2: m.InfoHashV2, name: m.Name, tiers: magnetTiers(m.Trackers),
 			urlList: m.WebSeeds, peers: m.Peers, selectOnly: m.SelectOnly,
 		}, opts)
 	}

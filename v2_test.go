@@ -255,3 +255,39 @@ func TestHybridAnnouncesBothSwarms(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return listed(v2mi.ShortInfoHashV2()) }, 10*time.Second, 50*time.Millisecond)
 }
+
+// A magnet with both btih and btmh joins both swarms from the start and
+// fetches the hybrid's metadata from a peer; one whose btmh names another
+// torrent stops with a clear error once the metadata arrives.
+func TestHybridMagnet(t *testing.T) {
+	fx, mi := makeV2Fixture(t, 32<<10, true, 100_000, 5000)
+	seeder := newTestClient(t, fx.srcDir)
+	st, err := seeder.DownloadBytes(context.Background(), fx.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+
+	magnet := func(v2 [32]byte) string {
+		return "magnet:?xt=urn:btih:" + hex.EncodeToString(mi.InfoHash[:]) + "&xt=urn:btmh:1220" + hex.EncodeToString(v2[:]) + "&dn=content"
+	}
+	dst := t.TempDir()
+	leecher := newTestClient(t, dst)
+	lt, err := leecher.Download(context.Background(), magnet(mi.InfoHashV2), braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	byV2, err := leecher.Torrent(braid.InfoHash(mi.ShortInfoHashV2()))
+	require.NoError(t, err, "found by the btmh hash before the metadata arrives")
+	require.Same(t, lt, byV2)
+	waitDone(t, lt, 30*time.Second)
+	requireSameFiles(t, fx, dst)
+	stats, err := leecher.Stats(fx.ih, "protocol", "info_hash_v2")
+	require.NoError(t, err)
+	require.Equal(t, braid.Stats{"protocol": "hybrid", "info_hash_v2": hex.EncodeToString(mi.InfoHashV2[:])}, stats)
+
+	liar := newTestClient(t, t.TempDir())
+	wrong := mi.InfoHashV2
+	wrong[31] ^= 1
+	bad, err := liar.Download(context.Background(), magnet(wrong), braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return bad.State() == "error" }, 30*time.Second, 20*time.Millisecond,
+		"a magnet whose btmh does not match its metadata did not fail")
+	require.ErrorContains(t, bad.Err(), "v2 info hash")
+}

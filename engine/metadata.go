@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -105,7 +106,11 @@ func (m *metaPhase) Done(infoBytes []byte, peers []metadata.Handoff) {
 func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now time.Time) error {
 	info, err := metainfo.ParseInfo(infoBytes)
 	if err == nil {
-		err = info.RequireV1() // v2 piece verification is not there yet
+		err = info.RequireV1() // v2-only: no piece layers without hash requests yet
+	}
+	if v2 := t.spec.InfoHashV2; err == nil && v2 != ([32]byte{}) && (!info.HasV2() || sha256.Sum256(infoBytes) != v2) {
+		// The magnet's btmh named another torrent than its btih.
+		err = fmt.Errorf("info dictionary does not hash to the magnet's v2 info hash %x: %w", v2, metainfo.ErrMalformed)
 	}
 	if err != nil {
 		return fmt.Errorf("metadata from peers: %w", err)

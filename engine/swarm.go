@@ -25,9 +25,11 @@ const (
 )
 
 // swarmAlias is the second hash a torrent is found by: a hybrid's
-// truncated v2 info hash; ok is false for v1 and v2-only torrents.
+// truncated v2 info hash (a magnet with both btih and btmh is taken for
+// a hybrid until its metadata says); ok is false for v1 and v2-only
+// torrents.
 func swarmAlias(spec *Spec) (alias [20]byte, ok bool) {
-	if spec.Info == nil || !spec.Info.HasV1() || !spec.Info.HasV2() || spec.InfoHashV2 == ([32]byte{}) {
+	if spec.InfoHashV2 == ([32]byte{}) || (spec.Info != nil && (!spec.Info.HasV1() || !spec.Info.HasV2())) {
 		return alias, false
 	}
 	copy(alias[:], spec.InfoHashV2[:])
