@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func TestV2CorruptBlockIsBanned(t *testing.T) {
 	s := newScenario(t, c)
 	h := connectHostile(t, s.addr(), ih, true, true)
 	require.NoError(t, h.send(&wire.Message{Type: wire.Bitfield, Bitfield: fullBitfield(n)}, &wire.Message{Type: wire.Unchoke}))
+	var corrupted atomic.Int64 // pieces the liar sent a corrupt block of
 	go func() {
 		for {
 			m, ok := h.next(30*time.Second, isType(wire.Request))
@@ -55,6 +57,7 @@ func TestV2CorruptBlockIsBanned(t *testing.T) {
 			blk := append([]byte(nil), c.data[off:off+int64(m.Length)]...)
 			if m.Begin == wire.BlockSize { // the second block of every piece
 				blk[100] ^= 0xff
+				corrupted.Add(1)
 			}
 			if h.send(&wire.Message{Type: wire.Piece, Index: m.Index, Begin: m.Begin, Block: blk}) != nil {
 				return
@@ -73,5 +76,7 @@ func TestV2CorruptBlockIsBanned(t *testing.T) {
 	again.requireClosed(dropWithin, "reconnect from a banned address")
 
 	s.honestCompletes()
-	require.Equal(t, fails, stat[int](t, s.victim, c.ih, "hash_fails"), "the honest seeder's data never fails")
+	// Pieces of the liar's still being hashed when it was banned may fail
+	// after; the honest seeder's data never does.
+	require.LessOrEqual(t, int64(stat[int](t, s.victim, c.ih, "hash_fails")), corrupted.Load(), "the honest seeder's data never fails")
 }
