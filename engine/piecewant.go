@@ -92,7 +92,8 @@ func (w pieceWant) matches(data []byte, pieceLength int64, blocks *[]merkle.Hash
 	}
 	hs := (*blocks)[:0]
 	for off := int64(0); off < v.data; off += merkle.BlockSize {
-		hs = append(hs, merkle.BlockHash(data[off:min(off+merkle.BlockSize, v.data)]))
+		// merkle.BlockHash, by WebCrypto in the browser.
+		hs = append(hs, piecehash.Sum256(data[off:min(off+merkle.BlockSize, v.data)]))
 	}
 	*blocks = hs
 	if v.whole {
