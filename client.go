@@ -123,13 +123,15 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
 		}
+		ih := m.InfoHash
 		if !m.HasV1() {
-			return nil, fmt.Errorf("%w: a v2-only magnet (urn:btmh): fetching v2 metadata from peers is not supported yet; download the .torrent instead: %w",
-				ErrInvalidTorrent, metainfo.ErrUnsupported)
+			// btmh alone: a v2-only torrent, whose swarm is the v2 hash
+			// truncated. Its metadata must hash to the whole v2 hash.
+			ih = [20]byte(m.InfoHashV2[:20])
 		}
 		// A magnet with both btih and btmh names a hybrid: both swarms.
 		return c.start(ctx, torrentSource{
-			ih: m.InfoHash, ihV2: m.InfoHashV2, name: m.Name, tiers: magnetTiers(m.Trackers),
+			ih: ih, ihV2: m.InfoHashV2, name: m.Name, tiers: magnetTiers(m.Trackers),
 			urlList: m.WebSeeds, peers: m.Peers, selectOnly: m.SelectOnly,
 		}, opts)
 	}

@@ -291,3 +291,60 @@ func TestHybridMagnet(t *testing.T) {
 		"a magnet whose btmh does not match its metadata did not fail")
 	require.ErrorContains(t, bad.Err(), "v2 info hash")
 }
+
+// A btmh magnet (v2-only) fetches its metadata from a peer, checked by
+// SHA-256. A torrent whose files are at most a piece each then downloads
+// (each file's root is its check); one with longer files stops with a
+// clear error, as their piece layers need hash requests Braid does not
+// send yet. With a resume record the magnet resumes offline.
+func TestV2Magnet(t *testing.T) {
+	small, smi := makeV2Fixture(t, 64<<10, false, 64<<10, 3000, 0, 40_000)
+	seeder := newTestClient(t, small.srcDir)
+	st, err := seeder.DownloadBytes(context.Background(), small.torrent)
+	require.NoError(t, err)
+	waitDone(t, st, 30*time.Second)
+	btmh := func(mi *metainfo.MetaInfo) string {
+		return "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(mi.InfoHashV2[:]) + "&dn=content"
+	}
+	dst := t.TempDir()
+	leecher := newTestClient(t, dst)
+	lt, err := leecher.Download(context.Background(), btmh(smi), braid.WithPeers(seeder.ListenAddr()))
+	require.NoError(t, err)
+	require.Equal(t, small.ih, lt.InfoHash(), "the truncated v2 hash")
+	waitDone(t, lt, 30*time.Second)
+	requireSameFiles(t, small, dst)
+	stats, err := leecher.Stats(lt.InfoHash(), "protocol")
+	require.NoError(t, err)
+	require.Equal(t, "v2", stats["protocol"])
+
+	big, bmi := makeV2Fixture(t, 16<<10, false, 100_000)
+	seeder2 := newTestClient(t, big.srcDir)
+	st2, err := seeder2.DownloadBytes(context.Background(), big.torrent)
+	require.NoError(t, err)
+	waitDone(t, st2, 30*time.Second)
+	c := newTestClient(t, t.TempDir())
+	bt, err := c.Download(context.Background(), btmh(bmi), braid.WithPeers(seeder2.ListenAddr()))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return bt.State() == "error" }, 30*time.Second, 20*time.Millisecond)
+	require.ErrorIs(t, bt.Err(), metainfo.ErrUnsupported)
+	require.ErrorContains(t, bt.Err(), "piece layers")
+
+	// Downloaded once by its .torrent, the same torrent's btmh magnet
+	// resumes from the record (which keeps the piece layers), no peer.
+	dst2, state := t.TempDir(), t.TempDir()
+	cfg := braid.Config{DataDir: dst2, StateDir: state, ListenAddr: "127.0.0.1:0", NoDHT: true}
+	c1, err := braid.New(cfg)
+	require.NoError(t, err)
+	t1, err := c1.DownloadBytes(context.Background(), big.torrent, braid.WithPeers(seeder2.ListenAddr()))
+	require.NoError(t, err)
+	waitDone(t, t1, 30*time.Second)
+	require.NoError(t, c1.Close())
+	c2, err := braid.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c2.Close() })
+	t2, err := c2.Download(context.Background(), btmh(bmi))
+	require.NoError(t, err)
+	require.Equal(t, braid.RecordOK, t2.RecordStatus())
+	waitDone(t, t2, 30*time.Second)
+	require.Equal(t, bmi.Info.NumPieces(), t2.CheckResult().Valid)
+}

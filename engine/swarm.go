@@ -58,6 +58,13 @@ func protocolOf(info *metainfo.Info) string {
 	return "v1"
 }
 
+// v2OnlyMagnet tells whether the torrent was started from a magnet of a
+// v2-only torrent (btmh alone): its InfoHash is its v2 hash truncated.
+func (t *Torrent) v2OnlyMagnet() bool {
+	v2 := t.spec.InfoHashV2
+	return v2 != ([32]byte{}) && [20]byte(v2[:20]) == t.ih && t.infoAtStart == nil
+}
+
 // swarmHashes are the hashes the torrent announces: its own, and a
 // hybrid's truncated v2 hash.
 func (t *Torrent) swarmHashes() [][20]byte {
