@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +182,58 @@ func TestHybridDialAcceptsUpgradedAnswer(t *testing.T) {
 		_ = ours.Close()
 		_ = theirs.Close()
 	}
+}
+
+// fakeDHT records the hashes announced and answers each with one peer
+// whose port tells the hash's first byte.
+type fakeDHT struct {
+	mu        sync.Mutex
+	announced [][20]byte
+}
+
+func (d *fakeDHT) Announce(_ context.Context, ih [20]byte, _ int, _ bool) (<-chan []netip.AddrPort, error) {
+	d.mu.Lock()
+	d.announced = append(d.announced, ih)
+	d.mu.Unlock()
+	ch := make(chan []netip.AddrPort, 1)
+	ch <- []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(ih[0])+1000)}
+	close(ch)
+	return ch, nil
+}
+func (d *fakeDHT) AddNode(string) error { return nil }
+func (d *fakeDHT) Addr() netip.AddrPort { return netip.AddrPort{} }
+func (d *fakeDHT) hashes() [][20]byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([][20]byte(nil), d.announced...)
+}
+
+// A hybrid announces both swarms on the DHT and in LSD; the peers the v2
+// announce finds come to the loop marked as v2-swarm peers.
+func TestHybridAnnouncesBothHashesOnDHTAndLSD(t *testing.T) {
+	tor := bareTorrent(t, 1)
+	d := &fakeDHT{}
+	l := &fakeLSD{found: make(chan netip.AddrPort, 1), leaves: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	tor.e.ctx, tor.e.cfg.DHT, tor.e.cfg.LSD, tor.e.cfg.Port = ctx, d, l, 6881
+	tor.ih, tor.alias, tor.hasAlias = [20]byte{'a'}, [20]byte{'b'}, true
+	tor.runDHT()
+	tor.runLSD()
+	got := map[string]bool{}
+	for len(got) < 2 {
+		select {
+		case ev := <-tor.events:
+			if p, ok := ev.(evPeers); ok {
+				got[p.addrs[0]] = p.v2
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("peers from the DHT: %v", got)
+		}
+	}
+	assert.Equal(t, map[string]bool{"10.0.0.1:1097": false, "10.0.0.1:1098": true}, got, "'a' is the v1 swarm, 'b' the v2 one")
+	assert.Equal(t, [][20]byte{{'a'}, {'b'}}, d.hashes())
+	l.mu.Lock()
+	assert.Equal(t, []string{"a 0.0.0.0:6881", "b 0.0.0.0:6881"}, l.joins)
+	l.mu.Unlock()
 }
