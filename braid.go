@@ -59,7 +59,9 @@ func newPeerID() [20]byte {
 	return id
 }
 
-// InfoHash identifies a torrent (SHA-1 of its info dictionary).
+// InfoHash identifies a torrent: the SHA-1 of its info dictionary, or for
+// a BitTorrent v2-only torrent (BEP 52) its SHA-256 truncated to 20 bytes
+// (the name of its swarm). A hybrid is also found by its truncated v2 hash.
 type InfoHash [20]byte
 
 // String is the lower-case hex form.
@@ -78,12 +80,17 @@ func (h *InfoHash) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseInfoHash reads a 40-character hex info hash.
+// ParseInfoHash reads a hex info hash: 40 characters (a v1 info hash, or
+// a v2 one truncated to 20 bytes, as v2 swarms name a torrent), or the
+// 64 of a whole BitTorrent v2 info hash (BEP 52), which names the torrent
+// by its first 20 bytes. So a hybrid torrent is found by its v1 hash,
+// its v2 hash and the truncated v2 hash alike; a v2-only one by either
+// form of its v2 hash.
 func ParseInfoHash(s string) (InfoHash, error) {
 	var h InfoHash
 	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 20 {
-		return h, fmt.Errorf("info hash %q: want 40 hex characters", s)
+	if err != nil || (len(b) != 20 && len(b) != 32) {
+		return h, fmt.Errorf("info hash %q: want 40 or 64 hex characters", s)
 	}
 	copy(h[:], b)
 	return h, nil

@@ -2,6 +2,7 @@ package braid
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/engine"
 	"github.com/braid-bt/braid/node"
@@ -126,12 +128,15 @@ func (c *Client) Download(ctx context.Context, src string, opts ...DownloadOptio
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
 		}
+		ih := m.InfoHash
 		if !m.HasV1() {
-			return nil, fmt.Errorf("%w: a v2-only magnet (urn:btmh): BitTorrent v2 swarms are not supported yet: %w",
-				ErrInvalidTorrent, metainfo.ErrUnsupported)
+			// btmh alone: a v2-only torrent, whose swarm is the v2 hash
+			// truncated. Its metadata must hash to the whole v2 hash.
+			ih = [20]byte(m.InfoHashV2[:20])
 		}
+		// A magnet with both btih and btmh names a hybrid: both swarms.
 		return c.start(ctx, torrentSource{
-			ih: m.InfoHash, name: m.Name, tiers: magnetTiers(m.Trackers),
+			ih: ih, ihV2: m.InfoHashV2, name: m.Name, tiers: magnetTiers(m.Trackers),
 			urlList: m.WebSeeds, peers: m.Peers, selectOnly: m.SelectOnly,
 		}, opts)
 	}
@@ -165,17 +170,29 @@ func (c *Client) DownloadBytes(ctx context.Context, data []byte, opts ...Downloa
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
 	}
-	return c.start(ctx, torrentSource{
-		ih: mi.InfoHash, info: mi.Info, infoBytes: mi.InfoBytes, name: mi.Info.Name,
-		tiers: mi.Tiers(), urlList: mi.URLList,
-	}, opts)
+	return c.start(ctx, sourceOf(mi), opts)
+}
+
+// sourceOf is what a parsed .torrent tells us. A v2-only torrent is known
+// by its v2 info hash truncated to 20 bytes, as its swarm is (BEP 52).
+func sourceOf(mi *metainfo.MetaInfo) torrentSource {
+	ih := mi.InfoHash
+	if !mi.Info.HasV1() {
+		ih = mi.ShortInfoHashV2()
+	}
+	return torrentSource{
+		ih: ih, ihV2: mi.InfoHashV2, info: mi.Info, infoBytes: mi.InfoBytes, layers: mi.PieceLayers,
+		name: mi.Info.Name, tiers: mi.Tiers(), urlList: mi.URLList,
+	}
 }
 
 // torrentSource is what a .torrent or a magnet tells us.
 type torrentSource struct {
 	ih         [20]byte
+	ihV2       [32]byte       // v2 and hybrid torrents (BEP 52)
 	info       *metainfo.Info // nil for a magnet without a record
 	infoBytes  []byte
+	layers     map[merkle.Hash][]merkle.Hash // a v2 torrent's piece layers
 	name       string
 	tiers      [][]string
 	urlList    []string
@@ -190,13 +207,6 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	var o downloadOptions
 	for _, f := range opts {
 		f(&o)
-	}
-	if src.info != nil {
-		// v2-only torrents parse, but their pieces verify by Merkle trees,
-		// which the engine does not do yet.
-		if err := src.info.RequireV1(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidTorrent, err)
-		}
 	}
 	if o.files != nil {
 		if err := checkFiles(src.info, o.files); err != nil {
@@ -223,10 +233,17 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	rec, recStatus := c.loadRecord(ih)
 	if src.info == nil && rec != nil {
 		// A magnet we met before: its record carries the info dictionary.
-		if info, err := metainfo.ParseInfo(rec.Info); err == nil && info.HasV1() {
+		if info, err := metainfo.ParseInfo(rec.Info); err == nil {
 			src.info, src.infoBytes, src.name = info, rec.Info, info.Name
 			if len(src.tiers) == 0 {
 				src.tiers = rec.Trackers
+			}
+			if info.HasV2() {
+				src.ihV2 = sha256.Sum256(rec.Info)
+			}
+			if !info.HasV1() {
+				// DecodeRecord checked them against the file roots.
+				src.layers, _ = metainfo.ParsePieceLayers(rec.PieceLayers, info)
 			}
 		}
 	}
@@ -237,7 +254,8 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		savePath = rec.SavePath
 	}
 	spec := engine.Spec{
-		InfoHash: src.ih, Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
+		InfoHash: src.ih, InfoHashV2: src.ihV2, PieceLayers: src.layers,
+		Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
 		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
 		SelectOnly: src.selectOnly, Trusted: o.trusted && src.info != nil, SuperSeed: o.superSeed,
@@ -330,7 +348,7 @@ func (c *Client) loadRecord(ih InfoHash) (*persist.Record, RecordStatus) {
 	rec, err := c.state.Load(ih)
 	switch {
 	case err == nil:
-		if len(rec.InfoHash) == 20 && InfoHash(rec.InfoHash) == ih {
+		if key, ok := rec.InfoHashArray(); ok && InfoHash(key) == ih {
 			return rec, RecordOK
 		}
 		c.cfg.Logger.Warn("resume record for another torrent ignored", "info_hash", ih.String())
@@ -389,8 +407,9 @@ func (c *Client) Remove(ih InfoHash, opts ...RemoveOption) error {
 	if err := t.t.Remove(o.deleteData); !errors.Is(err, engine.ErrLeaving) {
 		return err
 	}
-	// Another call was stopping it, and has saved its record.
-	return c.removeSaved(ih, o.deleteData)
+	// Another call was stopping it, and has saved its record (named by
+	// the torrent's own hash, whichever of a hybrid's ih was).
+	return c.removeSaved(t.InfoHash(), o.deleteData)
 }
 
 // removeSaved removes a stopped torrent known only from its resume record

@@ -35,9 +35,11 @@ var DefaultStatsFields = []string{"name", "speed", "downloaded", "bytes_size"}
 // (int64) is the client's count (Client.Blocked), incoming connections
 // refused before their handshake named a torrent included.
 var statsFields = map[string]func(t *Torrent, s *snapshot) any{
-	"info_hash": func(t *Torrent, s *snapshot) any { return t.InfoHash().String() },
-	"name":      func(t *Torrent, s *snapshot) any { return t.Name() },
-	"speed":     func(t *Torrent, s *snapshot) any { return Speed{s.Stats.DownloadRate, s.Stats.UploadRate} },
+	"info_hash":    func(t *Torrent, s *snapshot) any { return t.InfoHash().String() },
+	"info_hash_v2": func(t *Torrent, s *snapshot) any { return t.InfoHashV2() },
+	"protocol":     func(t *Torrent, s *snapshot) any { return t.t.Protocol() },
+	"name":         func(t *Torrent, s *snapshot) any { return t.Name() },
+	"speed":        func(t *Torrent, s *snapshot) any { return Speed{s.Stats.DownloadRate, s.Stats.UploadRate} },
 	"downloaded": func(t *Torrent, s *snapshot) any {
 		if !t.HasMetadata() {
 			return int64(0)
@@ -218,6 +220,8 @@ func (c *Client) Get(ih InfoHash, keys ...string) (map[string]any, error) {
 	}
 	all := map[string]func() any{
 		"info_hash":    func() any { return t.InfoHash().String() },
+		"info_hash_v2": func() any { return t.InfoHashV2() },
+		"protocol":     func() any { return t.t.Protocol() },
 		"name":         func() any { return info.Name },
 		"save_path":    func() any { return t.t.SavePath() },
 		"piece_length": func() any { return info.PieceLength },

@@ -1,6 +1,7 @@
 package braid
 
 import (
+	"encoding/hex"
 	"time"
 
 	"github.com/braid-bt/braid/engine"
@@ -29,6 +30,16 @@ type Torrent struct {
 
 // InfoHash identifies the torrent.
 func (t *Torrent) InfoHash() InfoHash { return InfoHash(t.t.InfoHash()) }
+
+// InfoHashV2 is the torrent's BitTorrent v2 info hash (BEP 52) in 64 hex
+// characters; empty for a v1 torrent.
+func (t *Torrent) InfoHashV2() string {
+	h := t.t.InfoHashV2()
+	if h == ([32]byte{}) {
+		return ""
+	}
+	return hex.EncodeToString(h[:])
+}
 
 // Name is the torrent's suggested name (a magnet's dn, or its info hash,
 // until the metadata arrives).

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"net/netip"
+	"sync"
 
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/tracker"
@@ -17,33 +19,43 @@ func (t *Torrent) startAnnouncer() {
 		return
 	}
 	ctx, cancel := context.WithCancel(t.e.ctx)
-	a := tracker.NewAnnouncer(tiers, tracker.AnnouncerConfig{
-		InfoHash: t.ih, PeerID: t.e.cfg.PeerID, Port: t.e.cfg.Port,
-		Status: func() (int64, int64, int64) {
-			return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
-		},
-		OnPeers: func(found []netip.AddrPort) {
-			addrs := make([]string, 0, len(found))
-			for _, p := range found {
-				addrs = append(addrs, p.String())
-			}
-			go t.post(evPeers{addrs: addrs, source: peers.FromTracker})
-		},
-		OnError: func(url string, err error) {
-			t.e.cfg.Logger.Debug("tracker", "url", url, "err", err)
-		},
-		NumWant:       80,
-		MinInterval:   t.e.cfg.TrackerMinInterval,
-		ClientOptions: t.e.cfg.TrackerOptions,
-	})
+	// A hybrid announces both of its swarms to the same trackers.
+	var anns []*tracker.Announcer
+	for i, ih := range t.swarmHashes() {
+		v2 := i > 0
+		anns = append(anns, tracker.NewAnnouncer(tiers, tracker.AnnouncerConfig{
+			InfoHash: ih, PeerID: t.e.cfg.PeerID, Port: t.e.cfg.Port,
+			Status: func() (int64, int64, int64) {
+				return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
+			},
+			OnPeers: func(found []netip.AddrPort) {
+				addrs := make([]string, 0, len(found))
+				for _, p := range found {
+					addrs = append(addrs, p.String())
+				}
+				go t.post(evPeers{addrs: addrs, source: peers.FromTracker, v2: v2})
+			},
+			OnError: func(url string, err error) {
+				t.e.cfg.Logger.Debug("tracker", "url", url, "err", err)
+			},
+			NumWant:       80,
+			MinInterval:   t.e.cfg.TrackerMinInterval,
+			ClientOptions: t.e.cfg.TrackerOptions,
+		}))
+	}
 	done := make(chan struct{})
 	// Trackers reads these from other goroutines.
 	t.annMu.Lock()
-	t.announcer, t.annCancel, t.annDone = a, cancel, done
+	t.announcer, t.annCancel, t.annDone = anns[0], cancel, done
+	t.annOthers = anns[1:]
 	t.annMu.Unlock()
 	go func() {
 		defer close(done)
-		a.Run(ctx)
+		var wg sync.WaitGroup
+		for _, a := range anns {
+			wg.Go(func() { a.Run(ctx) })
+		}
+		wg.Wait()
 	}()
 }
 
@@ -59,6 +71,9 @@ func (t *Torrent) stopAnnouncer(ctx context.Context, sendStopped bool) error {
 	var err error
 	if sendStopped {
 		err = t.announcer.Stop(ctx)
+		for _, a := range t.annOthers {
+			err = errors.Join(err, a.Stop(ctx))
+		}
 	}
 	t.annCancel()
 	<-t.annDone
@@ -86,11 +101,14 @@ func (t *Torrent) Trackers() []tracker.TrackerStatus {
 // floor); false when the torrent has no tracker announcer running.
 func (t *Torrent) Reannounce() bool {
 	t.annMu.Lock()
-	a := t.announcer
+	a, others := t.announcer, t.annOthers
 	t.annMu.Unlock()
 	if a == nil {
 		return false
 	}
 	a.Reannounce()
+	for _, o := range others {
+		o.Reannounce()
+	}
 	return true
 }

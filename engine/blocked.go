@@ -90,10 +90,7 @@ func (e *Engine) DropBlocked() {
 		return
 	}
 	e.mu.Lock()
-	ts := make([]*Torrent, 0, len(e.torrents))
-	for _, t := range e.torrents {
-		ts = append(ts, t)
-	}
+	ts := e.registered()
 	e.mu.Unlock()
 	for _, t := range ts {
 		t.post(evCmd{fn: t.dropBlocked, done: make(chan struct{})})

@@ -33,23 +33,12 @@ func (t *Torrent) runDHT() {
 		ctx, cancel := t.quitContext()
 		defer cancel()
 		for {
-			actx, acancel := context.WithTimeout(ctx, 2*time.Minute)
-			ch, err := d.Announce(actx, t.ih, int(t.e.cfg.Port), false)
-			if err == nil {
-				for found := range ch {
-					addrs := make([]string, 0, len(found))
-					for _, p := range found {
-						addrs = append(addrs, p.String())
-					}
-					if !t.post(evPeers{addrs: addrs, source: peers.FromDHT}) {
-						acancel()
-						return
-					}
+			// A hybrid announces its v1 swarm, then its v2 one.
+			for i, ih := range t.swarmHashes() {
+				if !t.announceDHT(ctx, d, ih, i > 0) {
+					return
 				}
-			} else {
-				t.e.cfg.Logger.Debug("dht announce", "err", err)
 			}
-			acancel()
 			if t.private.Load() { // a magnet turned out private (BEP 27)
 				return
 			}
@@ -65,6 +54,28 @@ func (t *Torrent) runDHT() {
 			}
 		}
 	}()
+}
+
+// announceDHT runs one DHT announce of swarm ih and feeds the peers it
+// finds to the loop; false once the torrent is gone.
+func (t *Torrent) announceDHT(ctx context.Context, d DHT, ih [20]byte, v2 bool) bool {
+	actx, acancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer acancel()
+	ch, err := d.Announce(actx, ih, int(t.e.cfg.Port), false)
+	if err != nil {
+		t.e.cfg.Logger.Debug("dht announce", "err", err)
+		return ctx.Err() == nil
+	}
+	for found := range ch {
+		addrs := make([]string, 0, len(found))
+		for _, p := range found {
+			addrs = append(addrs, p.String())
+		}
+		if !t.post(evPeers{addrs: addrs, source: peers.FromDHT, v2: v2}) {
+			return false
+		}
+	}
+	return true
 }
 
 // onPortMessage adds a peer's DHT node (BEP 5 PORT message).

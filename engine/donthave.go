@@ -34,7 +34,7 @@ func (t *Torrent) onUploadReadFailed(piece int, err error) {
 	t.e.cfg.Logger.Debug("upload read failed; checking the piece", "piece", piece, "err", err)
 	t.e.hasher.submit(hashJob{
 		src: t.storage, off: t.info.PieceOffset(piece), length: t.info.PieceSize(piece),
-		want: t.info.Pieces[piece],
+		pieceLength: t.info.PieceLength, want: t.want(piece),
 		done: func(ok bool, err error) { t.post(evRechecked{piece: piece, ok: ok && err == nil}) },
 	})
 }

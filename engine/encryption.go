@@ -72,9 +72,12 @@ var errPlainRefused = errors.New("plain handshake refused: encryption required")
 func (e *Engine) torrentByReq2(req2 [20]byte) ([20]byte, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for ih, t := range e.torrents {
-		if t.req2 == req2 {
-			return ih, true
+	for _, t := range e.torrents {
+		switch {
+		case t.req2 == req2:
+			return t.ih, true
+		case t.hasAlias && t.req2Alias == req2:
+			return t.alias, true
 		}
 	}
 	return [20]byte{}, false

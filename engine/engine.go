@@ -238,10 +238,7 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	ls := e.listeners
-	ts := make([]*Torrent, 0, len(e.torrents))
-	for _, t := range e.torrents {
-		ts = append(ts, t)
-	}
+	ts := e.registered()
 	e.mu.Unlock()
 	e.cancel()
 	for _, l := range ls {

@@ -35,7 +35,7 @@ func (e *Engine) acceptPeer(c net.Conn, via transport.Transport) {
 		_ = c.Close()
 		return
 	}
-	ours := e.handshake(hs.InfoHash)
+	ours := e.handshakeFor(t, hs.InfoHash)
 	if _, err := c.Write(ours.Append(nil)); err != nil {
 		_ = c.Close()
 		return
@@ -161,7 +161,7 @@ func (e *Engine) dialOnce(ctx context.Context, ih [20]byte, d transport.Dialer, 
 	if d, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(d)
 	}
-	ours := e.handshake(ih)
+	ours := e.handshakeFor(e.torrent(ih), ih)
 	sc, method, err := mse.Initiate(c, ih, e.cfg.Encryption.allowed(), ours.Append(nil))
 	if err != nil {
 		_ = c.Close()

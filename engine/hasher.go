@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/braid-bt/braid/internal/piecehash"
+	"github.com/braid-bt/braid/core/merkle"
 )
 
 // pieceReader is the part of storage the hasher needs.
@@ -15,12 +15,15 @@ type pieceReader interface {
 	ReadAt(p []byte, off int64) (int, error)
 }
 
-// hashJob verifies one piece: read length bytes at off and compare SHA-1.
+// hashJob verifies one piece: read length bytes at off and compare their
+// hash with want (SHA-1, or v2's Merkle node; pieceLength is the
+// torrent's, which the v2 check needs).
 type hashJob struct {
-	src    pieceReader
-	off    int64
-	length int64
-	want   [20]byte
+	src         pieceReader
+	off         int64
+	length      int64
+	pieceLength int64
+	want        pieceWant
 	// mismatch, if set, sees the data of a piece whose hash did not match,
 	// on the worker, before done; data is valid only during the call.
 	mismatch func(data []byte)
@@ -81,6 +84,7 @@ func (h *hasher) close() {
 func (h *hasher) work() {
 	defer h.wg.Done()
 	var buf []byte
+	var blocks []merkle.Hash
 	for {
 		h.mu.Lock()
 		for len(h.queue) == 0 && !h.closed {
@@ -97,7 +101,7 @@ func (h *hasher) work() {
 		if int64(cap(buf)) < j.length {
 			buf = make([]byte, j.length)
 		}
-		ok, err := verifyPiece(j.src, buf[:j.length], j.off, j.want)
+		ok, err := verifyPiece(j.src, buf[:j.length], j.off, j.pieceLength, j.want, &blocks)
 		if !ok && err == nil && j.mismatch != nil {
 			j.mismatch(buf[:j.length])
 		}
@@ -105,13 +109,13 @@ func (h *hasher) work() {
 	}
 }
 
-// verifyPiece reads a piece and compares its SHA-1. A piece that cannot be
+// verifyPiece reads a piece and compares its hash. A piece that cannot be
 // read (missing file, short file) is simply not present: ok is false and err
 // says why, for the caller to log or to surface disk failures.
-func verifyPiece(src pieceReader, buf []byte, off int64, want [20]byte) (bool, error) {
+func verifyPiece(src pieceReader, buf []byte, off, pieceLength int64, want pieceWant, blocks *[]merkle.Hash) (bool, error) {
 	n, err := src.ReadAt(buf, off)
 	if err != nil && !(errors.Is(err, io.EOF) && n == len(buf)) {
 		return false, fmt.Errorf("read piece at %d: %w", off, err)
 	}
-	return piecehash.Sum(buf) == want, nil
+	return want.matches(buf, pieceLength, blocks), nil
 }

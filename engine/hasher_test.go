@@ -24,7 +24,7 @@ func TestHasherShowsMismatchedData(t *testing.T) {
 		var r result
 		done := make(chan struct{})
 		h.submit(hashJob{
-			src: src, off: 100, length: 30000, want: want,
+			src: src, off: 100, length: 30000, want: pieceWant{sha1: want},
 			mismatch: func(d []byte) { r.seen = append([]byte(nil), d...) },
 			done: func(ok bool, err error) {
 				require.NoError(t, err)

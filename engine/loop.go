@@ -40,6 +40,7 @@ type (
 	evPeers struct {
 		addrs  []string
 		source peers.Source
+		v2     bool // found in a hybrid's v2 swarm
 	}
 	evCmd struct {
 		fn   func()
@@ -208,6 +209,9 @@ func (t *Torrent) handle(ev event) {
 		t.sess.PieceHashed(ev.piece, ev.ok, ev.sums, now)
 		t.publish(now)
 	case evPeers:
+		if ev.v2 {
+			t.markV2(ev.addrs)
+		}
 		for _, a := range ev.addrs {
 			t.book.Add(a, ev.source, now)
 		}

@@ -26,7 +26,14 @@ func (t *Torrent) runLSD() {
 	if l == nil || t.private.Load() || t.e.cfg.Port == 0 {
 		return
 	}
-	found, leave := l.Join(t.ih, int(t.e.cfg.Port))
+	for i, ih := range t.swarmHashes() { // a hybrid's two swarms
+		t.joinLSD(l, ih, i > 0)
+	}
+}
+
+// joinLSD announces swarm ih of the torrent on the LAN.
+func (t *Torrent) joinLSD(l LSD, ih [20]byte, v2 bool) {
+	found, leave := l.Join(ih, int(t.e.cfg.Port))
 	go func() {
 		defer leave()
 		ctx, cancel := t.quitContext()
@@ -45,7 +52,7 @@ func (t *Torrent) runLSD() {
 				if t.private.Load() {
 					return
 				}
-				if !t.post(evPeers{addrs: []string{ap.String()}, source: peers.FromLSD}) {
+				if !t.post(evPeers{addrs: []string{ap.String()}, source: peers.FromLSD, v2: v2}) {
 					return
 				}
 			}

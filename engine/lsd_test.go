@@ -17,14 +17,15 @@ type fakeLSD struct {
 	mu     sync.Mutex
 	joins  []string // "hash port"
 	found  chan netip.AddrPort
-	leaves chan struct{}
+	leaves chan struct{} // closed when the first join leaves
+	once   sync.Once
 }
 
 func (f *fakeLSD) Join(ih [20]byte, port int) (<-chan netip.AddrPort, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.joins = append(f.joins, string(ih[:1])+" "+netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(port)).String())
-	return f.found, func() { close(f.leaves) }
+	return f.found, func() { f.once.Do(func() { close(f.leaves) }) }
 }
 
 func lsdTorrent(t *testing.T, private bool) (*Torrent, *fakeLSD, context.CancelFunc) {

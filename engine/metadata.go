@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -31,7 +32,11 @@ type metaPhase struct {
 // startMetadata begins a magnet torrent's metadata phase.
 func (t *Torrent) startMetadata() {
 	m := &metaPhase{t: t}
-	m.ph = metadata.NewPhase(t.ih, metadata.PhaseConfig{ExtHandshake: t.extHandshake(), ExtID: extMetadata}, m)
+	cfg := metadata.PhaseConfig{ExtHandshake: t.extHandshake(), ExtID: extMetadata}
+	if t.v2OnlyMagnet() {
+		cfg.InfoHashV2 = t.spec.InfoHashV2 // the dict must hash to the btmh
+	}
+	m.ph = metadata.NewPhase(t.ih, cfg, m)
 	t.phase = m
 }
 
@@ -104,8 +109,21 @@ func (m *metaPhase) Done(infoBytes []byte, peers []metadata.Handoff) {
 // messages the metadata phase kept for it.
 func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now time.Time) error {
 	info, err := metainfo.ParseInfo(infoBytes)
+	if v2 := t.spec.InfoHashV2; err == nil && v2 != ([32]byte{}) && (!info.HasV2() || sha256.Sum256(infoBytes) != v2) {
+		// The magnet's btmh named another torrent than its btih.
+		err = fmt.Errorf("info dictionary does not hash to the magnet's v2 info hash %x: %w", v2, metainfo.ErrMalformed)
+	}
+	if err == nil && t.v2OnlyMagnet() && info.HasV1() {
+		err = fmt.Errorf("a v2 magnet's info dictionary has v1 pieces: %w", metainfo.ErrMalformed)
+	}
+	var v2 []v2Piece
 	if err == nil {
-		err = info.RequireV1() // v2 piece verification is not there yet
+		// A v2-only torrent's files longer than a piece verify against
+		// piece layers, which only hash requests (BEP 52) fetch.
+		if v2, err = pieceWants(info, t.spec.PieceLayers); errors.Is(err, errNoPieceLayer) {
+			err = fmt.Errorf("%w: its files longer than a piece need their piece layers, which Braid cannot ask peers for yet (BEP 52 hash requests); use the .torrent: %w",
+				err, metainfo.ErrUnsupported)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("metadata from peers: %w", err)
@@ -114,7 +132,7 @@ func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now ti
 	if err != nil {
 		return err
 	}
-	t.info, t.storage = info, st
+	t.info, t.storage, t.v2 = info, st, v2
 	t.private.Store(info.Private)
 	t.spec.Info, t.spec.InfoBytes, t.spec.CheckAll = info, infoBytes, hasData
 	t.setLength(info)

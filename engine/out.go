@@ -77,7 +77,7 @@ func (t *Torrent) submitHash(piece int) {
 	var sums []uint64
 	t.e.hasher.submit(hashJob{
 		src: t.storage, off: t.info.PieceOffset(piece), length: t.info.PieceSize(piece),
-		want:     t.info.Pieces[piece],
+		pieceLength: t.info.PieceLength, want: t.want(piece),
 		mismatch: func(data []byte) { sums = sess.BlockSums(data, nil) },
 		done: func(ok bool, err error) {
 			t.post(evHashed{piece: piece, ok: ok, sums: sums, err: err})

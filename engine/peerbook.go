@@ -42,11 +42,12 @@ func (t *Torrent) fillPeers(now time.Time) {
 // outcome to the loop.
 func (t *Torrent) dialAsync(addr string) {
 	t.e.halfOpen.Add(1)
+	ih := t.dialHash(addr)
 	go func() {
 		defer t.e.halfOpen.Add(-1)
 		ctx, cancel := t.quitContext()
 		defer cancel()
-		pc, err := t.e.dialPeer(ctx, t.ih, addr)
+		pc, err := t.e.dialPeer(ctx, ih, addr)
 		if err != nil {
 			t.post(evDialFailed{addr: addr, err: err})
 			return

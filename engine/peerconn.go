@@ -121,6 +121,14 @@ func (p *peerConn) readLoop() {
 		var m wire.Message
 		_ = p.conn.SetReadDeadline(wallDeadline(readIdleTimeout))
 		m, *bufp, err = wire.ReadMessage(p.conn, *bufp, lim)
+		if errors.Is(err, wire.ErrUnknownMessage) {
+			// A message of a type Braid does not speak (BEP 52's hash
+			// request, hashes and hash reject among them) was read whole:
+			// the stream is in sync, and the peer keeps its connection.
+			putBuf(bufp)
+			err = nil
+			continue
+		}
 		if err != nil {
 			putBuf(bufp)
 			break

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/persist"
 )
@@ -30,6 +31,12 @@ func (t *Torrent) buildRecord() *persist.Record {
 		AddedAt:     t.addedAt.Unix(),
 		CompletedAt: t.completedAt.Load(),
 		SuperSeed:   t.superSeed.Load(),
+	}
+	if !t.info.HasV1() {
+		// A v2-only torrent's record is named by its whole v2 hash and
+		// keeps the piece layers its pieces verify against.
+		r.InfoHash = append([]byte(nil), t.spec.InfoHashV2[:]...)
+		r.PieceLayers = metainfo.AppendPieceLayers(nil, t.spec.PieceLayers)
 	}
 	if t.sess != nil {
 		r.Bitfield = append([]byte(nil), t.sess.Have().Bytes()...)

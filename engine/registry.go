@@ -34,8 +34,20 @@ func (e *Engine) Torrents() []*Torrent {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]*Torrent, 0, len(e.torrents))
-	for _, t := range e.torrents {
+	for _, t := range e.registered() {
 		if !t.leaving.Load() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// registered lists every registered torrent once (a hybrid is registered
+// under two hashes), leaving ones included; e.mu must be held.
+func (e *Engine) registered() []*Torrent {
+	out := make([]*Torrent, 0, len(e.torrents))
+	for ih, t := range e.torrents {
+		if ih == t.ih {
 			out = append(out, t)
 		}
 	}
@@ -56,8 +68,10 @@ func (e *Engine) Departing(ih [20]byte) <-chan struct{} {
 
 func (e *Engine) forget(t *Torrent) {
 	e.mu.Lock()
-	if e.torrents[t.ih] == t {
-		delete(e.torrents, t.ih)
+	for _, ih := range t.swarmHashes() {
+		if e.torrents[ih] == t {
+			delete(e.torrents, ih)
+		}
 	}
 	e.mu.Unlock()
 }

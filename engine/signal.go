@@ -169,7 +169,7 @@ func (e *Engine) AddConn(ih [20]byte, c net.Conn, via transport.Transport, remot
 // closes c on any failure.
 func (e *Engine) handshakeConn(c net.Conn, ih [20]byte) (pendingConn, error) {
 	_ = c.SetDeadline(wallDeadline(e.cfg.HandshakeTimeout))
-	ours := e.handshake(ih)
+	ours := e.handshakeFor(e.torrent(ih), ih)
 	if _, err := c.Write(ours.Append(nil)); err != nil {
 		_ = c.Close()
 		return pendingConn{}, fmt.Errorf("send handshake: %w", err)
@@ -217,7 +217,7 @@ func (e *Engine) readTheirs(c net.Conn, ih [20]byte) (pendingConn, error) {
 		_ = c.Close()
 		return pendingConn{}, fmt.Errorf("handshake: %w", err)
 	}
-	if hs.InfoHash != ih {
+	if hs.InfoHash != ih && !e.sameTorrent(ih, hs.InfoHash) {
 		_ = c.Close()
 		return pendingConn{}, errWrongTorrent
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/braid-bt/braid/core/bitfield"
 	"github.com/braid-bt/braid/core/holepunch"
+	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
@@ -43,11 +44,18 @@ type Spec struct {
 	InfoHash  [20]byte
 	Info      *metainfo.Info
 	InfoBytes []byte
-	Tiers     [][]string
-	URLList   []string
-	SavePath  string
-	Storage   persist.Storage
-	State     persist.StateStore
+	// InfoHashV2 is the SHA-256 info hash of a v2 or hybrid torrent
+	// (BEP 52), zero for v1. A v2-only torrent's InfoHash is its first 20
+	// bytes; a hybrid is found by both InfoHash and those 20 bytes.
+	InfoHashV2 [32]byte
+	// PieceLayers are a v2-only torrent's piece layers by pieces root
+	// (metainfo.MetaInfo.PieceLayers): its pieces verify against them.
+	PieceLayers map[merkle.Hash][]merkle.Hash
+	Tiers       [][]string
+	URLList     []string
+	SavePath    string
+	Storage     persist.Storage
+	State       persist.StateStore
 	// Record is the loaded resume record, if any: its pieces are verified
 	// on disk before the torrent starts.
 	Record *persist.Record
@@ -98,6 +106,7 @@ type Torrent struct {
 	announcer   *tracker.Announcer
 	annCancel   context.CancelFunc
 	annDone     chan struct{}
+	annOthers   []*tracker.Announcer // a hybrid's v2 swarm's, beside announcer
 	annMu       sync.Mutex
 	signals     *signalSet
 	webSeeds    webSeedList
@@ -125,6 +134,11 @@ type Torrent struct {
 	private     atomic.Bool      // BEP 27: no DHT, no PEX
 	idsMu       sync.RWMutex     // the loop's writes to byID; others read under it
 	req2        [20]byte         // MSE's HASH('req2', info hash), to find us by
+	// alias is a hybrid's truncated v2 info hash (hasAlias): the torrent
+	// is found by it too, and req2Alias is its MSE HASH('req2', alias).
+	alias     [20]byte
+	hasAlias  bool
+	req2Alias [20]byte
 
 	// Owned by the loop.
 	phase     phase // the metadata phase, then the session's
@@ -145,6 +159,14 @@ type Torrent struct {
 	savedUp   int64
 	savedDown int64
 
+	// v2 is the check of each piece of a v2-only torrent (nil for v1 and
+	// hybrid torrents, which verify by SHA-1); set with the info, before
+	// the session starts, and never changed after.
+	v2 []v2Piece
+	// v2Addrs are the addresses found in a hybrid's v2 swarm, dialled
+	// with its v2 hash (loop only; bounded by maxV2Addrs).
+	v2Addrs map[string]struct{}
+
 	dw     *diskWriter // started by the first received block
 	msgBuf *[]byte     // the message being handled; WriteBlock takes it
 }
@@ -160,13 +182,25 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	if _, ok := e.torrents[spec.InfoHash]; ok {
 		return nil, ErrExists
 	}
+	alias, hasAlias := swarmAlias(&spec)
+	if _, ok := e.torrents[alias]; hasAlias && ok {
+		return nil, ErrExists
+	}
+	v2, err := pieceWants(spec.Info, spec.PieceLayers)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	t := &Torrent{
 		e: e, ih: spec.InfoHash, info: spec.Info, infoAtStart: spec.Info, spec: spec, storage: spec.Storage,
 		events: make(chan event, 256), loopDone: make(chan struct{}), quit: make(chan struct{}),
 		checked: make(chan struct{}), completed: make(chan struct{}), gone: make(chan struct{}),
 		peers: make(map[session.PeerID]*peerConn), byID: make(map[[20]byte]session.PeerID),
 		addedAt: e.clock.Now(), req2: mse.Req2(spec.InfoHash),
-		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(),
+		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(), v2: v2,
+		alias: alias, hasAlias: hasAlias,
+	}
+	if hasAlias {
+		t.req2Alias = mse.Req2(alias)
 	}
 	t.book = peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent, Blocked: t.bookFilter})
 	t.state.Store(StateChecking)
@@ -190,6 +224,9 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		t.userHandle = spec.Handle(t)
 	}
 	e.torrents[spec.InfoHash] = t
+	if hasAlias {
+		e.torrents[alias] = t
+	}
 	go t.run()
 	return t, nil
 }

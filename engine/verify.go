@@ -40,7 +40,7 @@ func (t *Torrent) verifyOnDisk() bool {
 		p := p
 		t.e.hasher.submit(hashJob{
 			src: t.storage, off: t.info.PieceOffset(p), length: t.info.PieceSize(p),
-			want: t.info.Pieces[p],
+			pieceLength: t.info.PieceLength, want: t.want(p),
 			done: func(ok bool, err error) { results <- result{p, ok} },
 		})
 	}

@@ -3,6 +3,7 @@ package persist
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -46,9 +47,14 @@ type FileState struct {
 // Record is a torrent's resume record: everything needed to resume it
 // offline, including the raw info dictionary of a magnet download.
 type Record struct {
-	Version        int           `bencode:"braid_resume_version"`
-	InfoHash       []byte        `bencode:"info_hash"`
-	Info           bencode.Bytes `bencode:"info"` // raw info dict, embedded verbatim so its hash survives
+	Version int `bencode:"braid_resume_version"`
+	// InfoHash is the SHA-1 info hash (20 bytes) of a v1 or hybrid
+	// torrent, or the SHA-256 one (32 bytes) of a v2-only torrent.
+	InfoHash []byte        `bencode:"info_hash"`
+	Info     bencode.Bytes `bencode:"info"` // raw info dict, embedded verbatim so its hash survives
+	// PieceLayers is a v2-only torrent's bencoded "piece layers"
+	// dictionary, which its pieces verify against (absent otherwise).
+	PieceLayers    bencode.Bytes `bencode:"piece_layers,omitempty"`
 	Name           string        `bencode:"name"`
 	Trackers       [][]string    `bencode:"trackers,omitempty"`
 	URLList        []string      `bencode:"url_list,omitempty"`
@@ -71,6 +77,7 @@ type rawRecord struct {
 	Version        int           `bencode:"braid_resume_version"`
 	InfoHash       []byte        `bencode:"info_hash"`
 	Info           bencode.Bytes `bencode:"info"`
+	PieceLayers    bencode.Bytes `bencode:"piece_layers"`
 	Name           string        `bencode:"name"`
 	Trackers       bencode.Bytes `bencode:"trackers"`
 	URLList        bencode.Bytes `bencode:"url_list"`
@@ -87,10 +94,11 @@ type rawRecord struct {
 	SuperSeed      int64         `bencode:"super_seed"`
 }
 
-// InfoHashArray returns the info hash as an array; ok is false unless it is
-// exactly 20 bytes.
+// InfoHashArray returns the 20 bytes the torrent is known by: its v1 info
+// hash, or a v2-only torrent's SHA-256 info hash truncated (its swarm's
+// name, BEP 52). ok is false unless the info hash is 20 or 32 bytes.
 func (r *Record) InfoHashArray() (ih [20]byte, ok bool) {
-	if len(r.InfoHash) != len(ih) {
+	if len(r.InfoHash) != sha1.Size && len(r.InfoHash) != sha256.Size {
 		return ih, false
 	}
 	copy(ih[:], r.InfoHash)
@@ -150,6 +158,7 @@ func DecodeRecord(b []byte) (rec *Record, err error) {
 		Version:     raw.Version,
 		InfoHash:    raw.InfoHash,
 		Info:        raw.Info,
+		PieceLayers: raw.PieceLayers,
 		Name:        raw.Name,
 		SavePath:    raw.SavePath,
 		Bitfield:    raw.Bitfield,
@@ -233,19 +242,36 @@ func validateHeader(r *Record) (*metainfo.Info, error) {
 	if r.Version != RecordVersion {
 		return nil, corrupt("unknown version %d", r.Version)
 	}
-	if len(r.InfoHash) != sha1.Size {
-		return nil, corrupt("info hash is %d bytes, want %d", len(r.InfoHash), sha1.Size)
-	}
 	if len(r.Info) == 0 {
 		return nil, corrupt("missing info dictionary")
 	}
-	sum := sha1.Sum(r.Info)
-	if !bytes.Equal(sum[:], r.InfoHash) {
+	var sum []byte
+	switch len(r.InfoHash) {
+	case sha1.Size:
+		s := sha1.Sum(r.Info)
+		sum = s[:]
+	case sha256.Size: // a v2-only torrent
+		s := sha256.Sum256(r.Info)
+		sum = s[:]
+	default:
+		return nil, corrupt("info hash is %d bytes, want %d or %d", len(r.InfoHash), sha1.Size, sha256.Size)
+	}
+	if !bytes.Equal(sum, r.InfoHash) {
 		return nil, corrupt("info dictionary hashes to %x, record says %x", sum, r.InfoHash)
 	}
 	info, err := metainfo.ParseInfo(r.Info)
 	if err != nil {
 		return nil, fmt.Errorf("persist: record info: %w: %w", ErrCorruptRecord, err)
+	}
+	if v2only := !info.HasV1(); v2only != (len(r.InfoHash) == sha256.Size) {
+		return nil, corrupt("a %d-byte info hash for a torrent with v1 pieces %t", len(r.InfoHash), !v2only)
+	}
+	if !info.HasV1() {
+		if _, err := metainfo.ParsePieceLayers(r.PieceLayers, info); err != nil {
+			return nil, fmt.Errorf("persist: record piece layers: %w: %w", ErrCorruptRecord, err)
+		}
+	} else if len(r.PieceLayers) > 0 {
+		return nil, corrupt("piece layers in a record of a torrent with v1 pieces")
 	}
 	if len(r.Name) > maxTextLen || len(r.SavePath) > maxTextLen {
 		return nil, corrupt("name or save path longer than %d bytes", maxTextLen)

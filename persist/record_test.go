@@ -156,6 +156,11 @@ func FuzzDecodeRecord(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b)
+	v2, _ := v2Record(f) // a v2-only torrent's: 32-byte hash, piece layers
+	if b, err = EncodeRecord(v2); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRecord(b)
 		if err != nil {

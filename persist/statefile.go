@@ -3,7 +3,8 @@
 package persist
 
 import (
-	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -39,8 +40,25 @@ func NewFileStateStore(dir string) (*FileStateStore, error) {
 // Dir is the directory holding the records.
 func (s *FileStateStore) Dir() string { return s.dir }
 
-func (s *FileStateStore) path(ih [20]byte) string {
-	return filepath.Join(s.dir, hex.EncodeToString(ih[:])+recordSuffix)
+// path is where the record of info hash ih (20 bytes, or a v2-only
+// torrent's 32) lives: <dir>/<hex info hash>.resume.
+func (s *FileStateStore) path(ih []byte) string {
+	return filepath.Join(s.dir, hex.EncodeToString(ih)+recordSuffix)
+}
+
+// find is the record file of the torrent known by key: named by the key
+// itself (a v1 or hybrid torrent), or by a v2-only torrent's 64-hex v2
+// hash that starts with it. The plain name when neither exists.
+func (s *FileStateStore) find(key [20]byte) string {
+	p := s.path(key[:])
+	if _, err := os.Lstat(p); err == nil {
+		return p
+	}
+	pattern := hex.EncodeToString(key[:]) + strings.Repeat("[0-9a-f]", 2*(sha256.Size-len(key))) + recordSuffix
+	if m, _ := filepath.Glob(filepath.Join(s.dir, pattern)); len(m) > 0 {
+		return m[0]
+	}
+	return p
 }
 
 // Save replaces the record atomically (see atomicfile.Write). Temp files a
@@ -50,13 +68,12 @@ func (s *FileStateStore) Save(r *Record) error {
 	if err != nil {
 		return err
 	}
-	ih, _ := r.InfoHashArray()
-	p := s.path(ih)
+	p := s.path(r.InfoHash)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	atomicfile.RemoveTemps(p)
 	if err := atomicfile.Write(p, b, 0o600); err != nil {
-		return fmt.Errorf("persist: save %s: %w", hex.EncodeToString(ih[:]), err)
+		return fmt.Errorf("persist: save %s: %w", hex.EncodeToString(r.InfoHash), err)
 	}
 	return nil
 }
@@ -64,7 +81,7 @@ func (s *FileStateStore) Save(r *Record) error {
 // Load reads and validates the record. A torn or garbage file yields an
 // error wrapping ErrCorruptRecord that names the path.
 func (s *FileStateStore) Load(infoHash [20]byte) (*Record, error) {
-	p := s.path(infoHash)
+	p := s.find(infoHash)
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("persist: %s: %w", p, ErrNoRecord)
@@ -81,7 +98,7 @@ func (s *FileStateStore) Load(infoHash [20]byte) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("persist: load %s: %w", p, err)
 	}
-	if !bytes.Equal(r.InfoHash, infoHash[:]) {
+	if key, _ := r.InfoHashArray(); key != infoHash {
 		return nil, fmt.Errorf("persist: load %s: holds info hash %x: %w", p, r.InfoHash, ErrCorruptRecord)
 	}
 	return r, nil
@@ -91,7 +108,7 @@ func (s *FileStateStore) Load(infoHash [20]byte) (*Record, error) {
 func (s *FileStateStore) Delete(infoHash [20]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.path(infoHash)
+	p := s.find(infoHash)
 	atomicfile.RemoveTemps(p)
 	if err := os.Remove(p); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -115,13 +132,15 @@ func (s *FileStateStore) List() ([][20]byte, error) {
 	var out [][20]byte
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), recordSuffix)
-		if !ok || len(name) != 40 || !e.Type().IsRegular() {
+		if !ok || (len(name) != 2*sha1.Size && len(name) != 2*sha256.Size) || !e.Type().IsRegular() {
 			continue
 		}
-		var ih [20]byte
-		if _, err := hex.Decode(ih[:], []byte(name)); err != nil || hex.EncodeToString(ih[:]) != name {
+		b, err := hex.DecodeString(name)
+		if err != nil || hex.EncodeToString(b) != name {
 			continue // not ours: upper-case or non-hex names
 		}
+		var ih [20]byte // a v2-only torrent's 64-hex name: its truncated hash
+		copy(ih[:], b)
 		out = append(out, ih)
 	}
 	sortHashes(out)

@@ -206,6 +206,10 @@ func (s *Server) selectIDs(a args) ([]entry, error) {
 			if err == nil {
 				e, ok = s.st.byInfoHash(ih)
 			}
+			if t, terr := s.c.Torrent(ih); err == nil && !ok && terr == nil {
+				// A hybrid named by its v2 hash: its entry is under its own.
+				e, ok = s.st.byInfoHash(t.InfoHash())
+			}
 		default:
 			return nil, argErr("invalid argument \"ids\": want a number, a hash string or an array of them")
 		}
@@ -573,7 +577,10 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 			return nil, argErr("invalid or corrupt torrent file")
 		}
 		e.Hash, e.Name = braid.InfoHash(mi.InfoHash), mi.Info.Name
-		e.TotalSize, e.Left = mi.Info.Length, mi.Info.Length
+		if !mi.Info.HasV1() { // v2-only: known by its truncated v2 hash
+			e.Hash = braid.InfoHash(mi.ShortInfoHashV2())
+		}
+		e.TotalSize, e.Left = mi.Info.FilesLength(), mi.Info.FilesLength() // padding left out
 		for i, f := range mi.Info.Files {
 			if f.Padding {
 				continue

@@ -170,7 +170,7 @@ func TestDirBeatsResumeRecord(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "", append(append([]string{"download"}, local...), fx.torrent)...)
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stdout, "data in "+a+" (from the resume record")
-	require.Contains(t, stdout, "complete, 0 B fetched")
+	require.Contains(t, stdout, "complete (BitTorrent v1), 0 B fetched")
 
 	// With --dir B, B gets the data from a seeder; A is left alone.
 	seeder := startSeeder(t, fx, root)

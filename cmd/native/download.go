@@ -244,6 +244,14 @@ checking:
 					return err
 				}
 			}
+			if err := t.Err(); err != nil {
+				// The metadata from peers was unusable (a v2 magnet's
+				// files need piece layers, say): say so and stop.
+				wait.Stop()
+				rep.progress(c, t)
+				_ = c.StopAndSerialize(t.InfoHash())
+				return err
+			}
 			rep.progress(c, t)
 		}
 	}

@@ -75,9 +75,9 @@ func runInfo(args []string, stdout io.Writer) error {
 	}
 	switch {
 	case !in.HasV1():
-		fmt.Fprintf(stdout, "version:      BitTorrent v2 only (BEP 52; Braid does not download these yet)\n")
+		fmt.Fprintf(stdout, "version:      BitTorrent v2 only (BEP 52; swarm %x, the v2 hash's first 20 bytes)\n", mi.ShortInfoHashV2())
 	case in.HasV2():
-		fmt.Fprintf(stdout, "version:      hybrid v1 + v2 (Braid joins the v1 swarm)\n")
+		fmt.Fprintf(stdout, "version:      hybrid v1 + v2 (Braid joins both swarms)\n")
 	}
 	pads := 0
 	for _, f := range in.Files {

@@ -73,7 +73,8 @@ func TestFormatIndices(t *testing.T) {
 }
 
 // braid info shows a v2-only torrent's SHA-256 info hash (no v1 hash of
-// zeros) and says Braid does not download it yet; a hybrid shows both.
+// zeros) and the swarm it is known by (the truncated v2 hash); a hybrid
+// shows both hashes.
 func TestInfoOfV2Torrents(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "torrents")
 	code, stdout, stderr := runCLI(t, "", "info", filepath.Join(dir, "libtorrent-v2.torrent"))
@@ -81,9 +82,27 @@ func TestInfoOfV2Torrents(t *testing.T) {
 	require.Contains(t, stdout, "info hash v2: dfa8d6b62c09dac2c7bc791a2dd7b741f067bc58a422c9e366a847afad5b35ed")
 	require.NotContains(t, stdout, "info hash:    ")
 	require.Contains(t, stdout, "v2 only")
+	require.Contains(t, stdout, "swarm dfa8d6b62c09dac2c7bc791a2dd7b741f067bc58")
 	code, stdout, stderr = runCLI(t, "", "info", filepath.Join(dir, "libtorrent-hybrid.torrent"))
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stdout, "info hash:    75afb1f476a1a9e1b8134a0fe2d0fb993366712e")
 	require.Contains(t, stdout, "info hash v2: 98b6c0166d74eb315d1dafef6acd468c19aed990d4b66887aee10a3befcf04df")
 	require.Contains(t, stdout, "hybrid")
+}
+
+// braid download of a v2-only .torrent made by libtorrent 2.0 checks the
+// data already in --dir by SHA-256 Merkle hashes and says it is done, as
+// BitTorrent v2; a resume record named by the 64-hex v2 hash is left.
+func TestDownloadV2Torrent(t *testing.T) {
+	torrents := filepath.Join("..", "..", "testdata", "torrents")
+	data, err := filepath.Abs(filepath.Join("..", "..", "testdata", "content"))
+	require.NoError(t, err)
+	state := t.TempDir()
+	args := append(append([]string{"download"}, localFlags...), "--state-dir", state, "--dir", data,
+		filepath.Join(torrents, "libtorrent-v2.torrent"))
+	code, stdout, stderr := runCLI(t, "", args...)
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "complete (BitTorrent v2), 0 B fetched")
+	_, err = os.Stat(filepath.Join(state, "dfa8d6b62c09dac2c7bc791a2dd7b741f067bc58a422c9e366a847afad5b35ed.resume"))
+	require.NoError(t, err)
 }

@@ -220,7 +220,8 @@ func (r *repl) command(args []string) error {
 	return nil
 }
 
-// pickTorrent resolves a list number or a (prefix of a) hex info hash.
+// pickTorrent resolves a list number or a (prefix of a) hex info hash:
+// the v1 hash or the 64-hex v2 hash (BEP 52) of a v2 or hybrid torrent.
 func pickTorrent(c *braid.Client, args []string) (braid.InfoHash, error) {
 	if len(args) == 0 {
 		return braid.InfoHash{}, fmt.Errorf("name a torrent by its number in 'list' or its info hash")
@@ -233,8 +234,13 @@ func pickTorrent(c *braid.Client, args []string) (braid.InfoHash, error) {
 		return list[n-1], nil
 	}
 	var found []braid.InfoHash
+	want := strings.ToLower(args[0])
 	for _, ih := range list {
-		if strings.HasPrefix(ih.String(), strings.ToLower(args[0])) {
+		v2 := ""
+		if t, err := c.Torrent(ih); err == nil {
+			v2 = t.InfoHashV2()
+		}
+		if strings.HasPrefix(ih.String(), want) || (v2 != "" && strings.HasPrefix(v2, want)) {
 			found = append(found, ih)
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -112,4 +113,22 @@ func TestHumanStat(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, humanStat(tc.field, tc.v), "%s %v", tc.field, tc.v)
 	}
+}
+
+// The loop finds a hybrid by a prefix of its v1 hash or of its 64-hex v2
+// hash (libtorrent-hybrid.torrent's, as libtorrent reports them).
+func TestPickTorrentByV2Hash(t *testing.T) {
+	c, err := braid.New(braid.Config{DataDir: t.TempDir(), StateDir: t.TempDir(), ListenAddr: "127.0.0.1:0",
+		NoDHT: true, NoPortMapping: true, NoWebRTC: true})
+	require.NoError(t, err)
+	defer c.Close()
+	tor, err := c.Download(context.Background(), filepath.Join("..", "..", "testdata", "torrents", "libtorrent-hybrid.torrent"))
+	require.NoError(t, err)
+	for _, arg := range []string{"75afb1f476a1", "98b6c0166d74eb315d1dafef6acd468c19aed990d4b66887aee10a3befcf04df", "98B6C016"} {
+		ih, err := pickTorrent(c, []string{arg})
+		require.NoError(t, err, arg)
+		require.Equal(t, tor.InfoHash(), ih, arg)
+	}
+	_, err = pickTorrent(c, []string{"0123"})
+	require.ErrorIs(t, err, braid.ErrTorrentNotFound)
 }

@@ -145,7 +145,7 @@ func (r *reporter) warn(msg string) {
 	fmt.Fprintf(r.errw, "braid: warning: %s\n", msg)
 }
 
-var progressFields = []string{"info_hash", "name", "state", "downloaded", "bytes_size", "progress",
+var progressFields = []string{"info_hash", "info_hash_v2", "protocol", "name", "state", "downloaded", "bytes_size", "progress",
 	"speed", "peers", "peers_by_transport", "fetched", "uploaded", "eta", "error"}
 
 func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
@@ -156,7 +156,8 @@ func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
 	}
 	sp := st["speed"].(braid.Speed)
 	if r.json {
-		r.emit(map[string]any{"type": "progress", "info_hash": st["info_hash"], "name": st["name"],
+		r.emit(map[string]any{"type": "progress", "info_hash": st["info_hash"], "info_hash_v2": st["info_hash_v2"],
+			"protocol": st["protocol"], "name": st["name"],
 			"state": st["state"], "have": st["downloaded"], "total": st["bytes_size"],
 			"progress": st["progress"], "download_rate": sp.Download, "upload_rate": sp.Upload,
 			"peers": st["peers"], "transports": st["peers_by_transport"], "fetched": st["fetched"], "uploaded": st["uploaded"], "eta": st["eta"]})
@@ -203,9 +204,9 @@ func (r *reporter) progress(c *braid.Client, t *braid.Torrent) {
 }
 
 func (r *reporter) complete(c *braid.Client, t *braid.Torrent, took time.Duration) {
-	st, _ := c.Stats(t.InfoHash(), "fetched", "bytes_size")
+	st, _ := c.Stats(t.InfoHash(), "fetched", "bytes_size", "protocol")
 	if r.json {
-		r.emit(map[string]any{"type": "complete", "fetched": st["fetched"], "seconds": took.Seconds()})
+		r.emit(map[string]any{"type": "complete", "fetched": st["fetched"], "seconds": took.Seconds(), "protocol": st["protocol"]})
 		return
 	}
 	if r.bar != nil {
@@ -213,7 +214,19 @@ func (r *reporter) complete(c *braid.Client, t *braid.Torrent, took time.Duratio
 		fmt.Fprintln(r.out)
 		r.bar = nil
 	}
-	r.logf("%s: complete, %s fetched in %s", t.Name(), humanBytes(float64(st["fetched"].(int64))), took.Round(time.Millisecond))
+	r.logf("%s: complete (%s), %s fetched in %s", t.Name(), protocolName(st["protocol"]),
+		humanBytes(float64(st["fetched"].(int64))), took.Round(time.Millisecond))
+}
+
+// protocolName says which BitTorrent a torrent speaks, for people.
+func protocolName(p any) string {
+	switch p {
+	case "v2":
+		return "BitTorrent v2"
+	case "hybrid":
+		return "BitTorrent v1+v2 hybrid"
+	}
+	return "BitTorrent v1"
 }
 
 func (r *reporter) seeding(t *braid.Torrent) {

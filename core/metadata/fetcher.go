@@ -22,6 +22,7 @@ package metadata
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -56,8 +57,9 @@ var (
 	// one being fetched. A peer told this at AddPeer is still tracked and
 	// used if its size wins later; keep it connected.
 	ErrSizeMismatch = errors.New("metadata: metadata size mismatch")
-	// ErrHashMismatch: every piece arrived but the SHA-1 is not the info
-	// hash. The fetch starts over; Banned tells which peers lied.
+	// ErrHashMismatch: every piece arrived but the SHA-1 (or a v2
+	// magnet's SHA-256) is not the info hash. The fetch starts over;
+	// Banned tells which peers lied.
 	ErrHashMismatch = errors.New("metadata: info hash mismatch")
 	// ErrPieceOutOfRange: no such piece for this metadata size.
 	ErrPieceOutOfRange = errors.New("metadata: piece out of range")
@@ -98,12 +100,16 @@ type slot struct {
 // Fetcher fetches one info dictionary.
 type Fetcher struct {
 	infoHash [20]byte
-	size     int    // 0 until a peer announced a valid size
-	info     []byte // the verified dict, once done
-	pieces   []slot
-	missing  int
-	peers    map[PeerID]*peer
-	seq      int
+	// infoHashV2, when set, is what the dict must hash to instead: the
+	// SHA-256 info hash of a BitTorrent v2 magnet (btmh, BEP 52), whose
+	// infoHash is only its first 20 bytes.
+	infoHashV2 [32]byte
+	size       int    // 0 until a peer announced a valid size
+	info       []byte // the verified dict, once done
+	pieces     []slot
+	missing    int
+	peers      map[PeerID]*peer
+	seq        int
 	// solo: after a hash failure each copy comes from one peer, source,
 	// which last delivered (or was chosen) at sourceActive.
 	solo         bool
@@ -116,6 +122,23 @@ type Fetcher struct {
 // NewFetcher starts fetching the info dictionary whose SHA-1 is infoHash.
 func NewFetcher(infoHash [20]byte) *Fetcher {
 	return &Fetcher{infoHash: infoHash, peers: map[PeerID]*peer{}}
+}
+
+// NewFetcherV2 starts fetching the info dictionary whose SHA-256 is
+// infoHashV2 (a v2-only magnet's btmh); its swarm is the hash's first 20
+// bytes.
+func NewFetcherV2(infoHashV2 [32]byte) *Fetcher {
+	f := &Fetcher{infoHashV2: infoHashV2, peers: map[PeerID]*peer{}}
+	copy(f.infoHash[:], infoHashV2[:])
+	return f
+}
+
+// matches tells whether buf is the dict the fetch is for.
+func (f *Fetcher) matches(buf []byte) bool {
+	if f.infoHashV2 != ([32]byte{}) {
+		return sha256.Sum256(buf) == f.infoHashV2
+	}
+	return sha1.Sum(buf) == f.infoHash
 }
 
 // AddPeer registers p with the metadata_size from its extension handshake
@@ -374,7 +397,7 @@ func (f *Fetcher) verify() (bool, error) {
 	for _, pc := range f.pieces {
 		buf = append(buf, pc.data...)
 	}
-	if sha1.Sum(buf) == f.infoHash {
+	if f.matches(buf) {
 		f.done, f.info, f.pieces = true, buf, nil
 		return true, nil
 	}

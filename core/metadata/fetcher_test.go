@@ -3,6 +3,7 @@ package metadata
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -513,4 +514,32 @@ func TestSilentLiarLosesSizeVote(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, info, f.Info())
+}
+
+// A v2-only magnet's dict is checked by its SHA-256 (btmh): the right
+// dict completes, another one is a mismatch.
+func TestFetchV2(t *testing.T) {
+	info, _ := testInfo(3*pieceSize + 5)
+	v2 := sha256.Sum256(info)
+	f := NewFetcherV2(v2)
+	servers := map[PeerID]*server{1: honest(info), 2: honest(info)}
+	addAll(t, f, servers)
+	now := t0
+	run(t, f, servers, &now, 10)
+	require.True(t, f.Done())
+	assert.Equal(t, info, f.Info())
+
+	other := bytes.Clone(info)
+	other[10] ^= 1
+	g := NewFetcherV2(v2)
+	require.NoError(t, g.AddPeer(1, len(other)))
+	var done bool
+	var err error
+	for p := 0; p < 4; p++ {
+		piece, ok := g.Next(1, t0)
+		require.True(t, ok)
+		done, err = g.Received(1, piece, len(other), other[piece*pieceSize:min((piece+1)*pieceSize, len(other))], t0)
+	}
+	assert.False(t, done, "a dict that does not hash to the btmh")
+	assert.ErrorIs(t, err, ErrHashMismatch)
 }

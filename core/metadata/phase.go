@@ -54,6 +54,9 @@ type PhaseConfig struct {
 	// ExtID is the id our handshake gives ut_metadata: extended messages
 	// with this id are BEP 9 messages.
 	ExtID uint8
+	// InfoHashV2, when set, is the SHA-256 the dict must hash to (a
+	// v2-only magnet, BEP 52) instead of the SHA-1 infoHash.
+	InfoHashV2 [32]byte
 }
 
 // Phase is a magnet torrent's metadata phase, sans-I/O: the engine adds
@@ -89,7 +92,11 @@ type phasePeer struct {
 
 // NewPhase starts fetching the info dictionary whose SHA-1 is infoHash.
 func NewPhase(infoHash [20]byte, cfg PhaseConfig, out Out) *Phase {
-	return &Phase{cfg: cfg, out: out, f: NewFetcher(infoHash), peers: map[PeerID]*phasePeer{}}
+	f := NewFetcher(infoHash)
+	if cfg.InfoHashV2 != ([32]byte{}) {
+		f = NewFetcherV2(cfg.InfoHashV2)
+	}
+	return &Phase{cfg: cfg, out: out, f: f, peers: map[PeerID]*phasePeer{}}
 }
 
 // AddPeer registers a handshaken connection; extended says both sides

@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	"github.com/braid-bt/braid/core/benc"
-	"github.com/braid-bt/braid/core/merkle"
 )
 
 // Marshal encodes m as a .torrent file. The info dict is written from
@@ -55,15 +54,7 @@ func (m *MetaInfo) Marshal() ([]byte, error) {
 	}
 	d.add("info", m.InfoBytes)
 	if len(m.PieceLayers) > 0 {
-		var layers dict
-		for root, layer := range m.PieceLayers {
-			b := make([]byte, 0, len(layer)*merkle.HashSize)
-			for _, h := range layer {
-				b = append(b, h[:]...)
-			}
-			layers.add(string(root[:]), benc.AppendString(nil, string(b)))
-		}
-		d.add("piece layers", layers.append(nil))
+		d.add("piece layers", AppendPieceLayers(nil, m.PieceLayers))
 	}
 	if len(m.URLList) > 0 {
 		d.add("url-list", benc.AppendStrings(nil, m.URLList))

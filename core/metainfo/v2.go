@@ -241,7 +241,9 @@ func skipValue(b []byte, pos, depth int) (int, error) {
 
 // layoutV2 places the v2 files in the byte stream, each non-empty one
 // starting on a piece boundary, and returns the v1-style file list with
-// the padding entries that takes, and the stream's length.
+// the padding entries that takes, and the stream's length. The stream
+// ends on a piece boundary too, padded after the last file as libtorrent
+// 2.0 pads it: its peers ask for the last piece as a whole piece.
 func layoutV2(files []FileV2, pieceLen int64) ([]File, int64, error) {
 	out := make([]File, 0, 2*len(files))
 	var off int64
@@ -258,6 +260,11 @@ func layoutV2(files []FileV2, pieceLen int64) ([]File, int64, error) {
 		f.Offset = off
 		out = append(out, File{Path: f.Path, Length: f.Length, Offset: off})
 		off += f.Length
+	}
+	if rem := off % pieceLen; rem != 0 {
+		pad := pieceLen - rem
+		out = append(out, File{Path: []string{".pad", strconv.FormatInt(pad, 10)}, Length: pad, Offset: off, Padding: true})
+		off += pad
 	}
 	return out, off, nil
 }

@@ -197,7 +197,12 @@ func TestParseV2SingleFile(t *testing.T) {
 	m, err := Parse(v2Torrent(info, layers))
 	require.NoError(t, err)
 	assert.False(t, m.Info.MultiFile, "one file named like the torrent")
-	assert.Equal(t, []File{{Path: []string{"movie.bin"}, Length: 70000}}, m.Info.Files)
+	// The stream ends on a piece boundary (libtorrent 2.0 asks for the
+	// last piece whole): padding follows the file.
+	assert.Equal(t, []File{{Path: []string{"movie.bin"}, Length: 70000},
+		{Path: []string{".pad", "28304"}, Length: 28304, Offset: 70000, Padding: true}}, m.Info.Files)
+	assert.Equal(t, int64(3*32768), m.Info.Length)
+	assert.Equal(t, int64(70000), m.Info.FilesLength())
 	assert.Equal(t, 3, m.Info.NumPieces())
 	require.Len(t, m.PieceLayers, 1)
 

@@ -2,6 +2,7 @@ package piecehash
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"math/rand/v2"
 	"testing"
 
@@ -18,6 +19,18 @@ func TestSumMatchesSHA1(t *testing.T) {
 			b[i] = byte(rng.Uint32())
 		}
 		require.Equal(t, sha1.Sum(b), Sum(b), "%d bytes", n)
+	}
+}
+
+// Sum256 agrees with crypto/sha256 on every size a v2 block may have.
+func TestSum256MatchesSHA256(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 3000, 16<<10 - 1, 16 << 10, 16<<10 + 1, 100_003} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		require.Equal(t, sha256.Sum256(b), Sum256(b), "%d bytes", n)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -183,7 +184,9 @@ type torrentFile struct {
 
 // torrentMeta is what the tests need from a .torrent: identity and layout.
 type torrentMeta struct {
-	infoHash    string // lower-case hex
+	infoHash    string // lower-case hex: SHA-1, or a v2-only torrent's SHA-256 truncated to 20 bytes
+	infoHashV2  string // 64 hex, for v2 and hybrid torrents
+	v2Only      bool
 	name        string
 	pieceLength int64
 	pieces      [][20]byte
@@ -215,12 +218,33 @@ func readTorrent(t *testing.T, path string) *torrentMeta {
 			Length int64    `bencode:"length"`
 			Path   []string `bencode:"path"`
 		} `bencode:"files"`
+		MetaVersion int           `bencode:"meta version"`
+		FileTree    bencode.Bytes `bencode:"file tree"`
 	}
 	require.NoError(t, bencode.Unmarshal(top.Info, &info), "decode info of %s", path)
 	require.Positive(t, info.PieceLength, "%s: piece length", path)
 	require.Zero(t, len(info.Pieces)%20, "%s: pieces length", path)
 	sum := sha1.Sum(top.Info)
 	m := &torrentMeta{infoHash: hex.EncodeToString(sum[:]), name: info.Name, pieceLength: info.PieceLength, announce: top.Announce}
+	if info.MetaVersion == 2 {
+		sum2 := sha256.Sum256(top.Info)
+		m.infoHashV2 = hex.EncodeToString(sum2[:])
+		if len(info.Pieces) == 0 { // v2 only: its swarm is the truncated v2 hash
+			m.v2Only, m.infoHash = true, m.infoHashV2[:40]
+			var tree map[string]any
+			require.NoError(t, bencode.Unmarshal(info.FileTree, &tree), "decode file tree of %s", path)
+			var off int64 // in the byte stream: every file starts on a piece boundary
+			walkFileTree(tree, nil, func(p []string, length int64) {
+				if rem := off % m.pieceLength; rem != 0 && length > 0 {
+					off += m.pieceLength - rem
+				}
+				m.files = append(m.files, torrentFile{path: strings.Join(p, "/"), length: length, offset: off})
+				off += length
+				m.total += length // the files' bytes, no padding
+			})
+			return m
+		}
+	}
 	for i := 0; i < len(info.Pieces); i += 20 {
 		var p [20]byte
 		copy(p[:], info.Pieces[i:])
@@ -236,6 +260,25 @@ func readTorrent(t *testing.T, path string) *torrentMeta {
 	}
 	require.Equal(t, (m.total+m.pieceLength-1)/m.pieceLength, int64(len(m.pieces)), "%s: piece count", path)
 	return m
+}
+
+// walkFileTree calls fn for every file of a v2 file tree, in the tree's
+// (sorted) order, with its path components and length.
+func walkFileTree(dir map[string]any, path []string, fn func(path []string, length int64)) {
+	keys := make([]string, 0, len(dir))
+	for k := range dir {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		sub, _ := dir[k].(map[string]any)
+		if k == "" {
+			n, _ := sub["length"].(int64)
+			fn(path, n)
+			continue
+		}
+		walkFileTree(sub, append(path[:len(path):len(path)], k), fn)
+	}
 }
 
 // requireDescribes checks that a .torrent describes the shared content with the given piece length.

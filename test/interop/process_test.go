@@ -185,6 +185,8 @@ type event struct {
 	Valid        int            `json:"valid"`
 	Invalid      int            `json:"invalid"`
 	InfoHash     string         `json:"info_hash"`
+	InfoHashV2   string         `json:"info_hash_v2"` // braid progress: 64 hex, v2 and hybrid torrents
+	Protocol     string         `json:"protocol"`     // braid progress and complete: v1, v2, hybrid
 	Name         string         `json:"name"`
 	State        string         `json:"state"`
 	Have         int64          `json:"have"`

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/braid-bt/braid/core/merkle"
+	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/piecehash"
+)
+
+// pieceWant is what one piece must hash to: the SHA-1 of the whole piece
+// (v1 and hybrid torrents), or, for a v2-only torrent (BEP 52), a Merkle
+// node over the SHA-256 of the piece's 16 KiB blocks of file data.
+type pieceWant struct {
+	sha1 [20]byte
+	v2   *v2Piece
+}
+
+// v2Piece is the v2 check of one piece. Every v2 file starts on a piece
+// boundary, so a piece holds data of one file only, followed by padding
+// (which is not hashed) when the file ends inside it.
+type v2Piece struct {
+	// data is the file's bytes in the piece, from its start.
+	data int64
+	// root is the piece-layer hash of the piece (a file longer than one
+	// piece), or the file's pieces root (a file of at most one piece).
+	root merkle.Hash
+	// whole says root is the file's pieces root: the blocks are padded
+	// to a power of two of their own count, not to a whole piece.
+	whole bool
+}
+
+// errNoPieceLayer: a v2-only torrent whose piece layers are missing a
+// file longer than a piece cannot verify that file's pieces.
+var errNoPieceLayer = errors.New("v2 piece layer missing")
+
+// pieceWants computes the check of every piece of info. A v1 or hybrid
+// torrent verifies by SHA-1 and needs no table (nil); a v2-only one takes
+// each piece's hash from its file's piece layer (layers, keyed by the
+// pieces root) or, for a file of at most one piece, its pieces root.
+func pieceWants(info *metainfo.Info, layers map[merkle.Hash][]merkle.Hash) ([]v2Piece, error) {
+	if info == nil || info.HasV1() || !info.HasV2() {
+		return nil, nil
+	}
+	pl := info.PieceLength
+	out := make([]v2Piece, info.NumPieces())
+	for _, f := range info.FilesV2 {
+		if f.Length == 0 {
+			continue
+		}
+		first := f.Offset / pl
+		n := (f.Length + pl - 1) / pl
+		if f.Offset%pl != 0 || first+n > int64(len(out)) {
+			return nil, fmt.Errorf("v2 file %q does not fit the pieces", f.Path)
+		}
+		if f.Length <= pl {
+			out[first] = v2Piece{data: f.Length, root: f.PiecesRoot, whole: true}
+			continue
+		}
+		layer := layers[f.PiecesRoot]
+		if int64(len(layer)) != n {
+			return nil, fmt.Errorf("file %q: %w", f.Path, errNoPieceLayer)
+		}
+		for k := range n {
+			out[first+k] = v2Piece{data: min(pl, f.Length-k*pl), root: layer[k]}
+		}
+	}
+	return out, nil
+}
+
+// want is what piece p of the torrent must hash to.
+func (t *Torrent) want(p int) pieceWant {
+	if t.v2 != nil {
+		return pieceWant{v2: &t.v2[p]}
+	}
+	return pieceWant{sha1: t.info.Pieces[p]}
+}
+
+// matches reports whether piece data (the whole piece, padding included)
+// hashes to w. pieceLength is the torrent's; blocks is scratch space for
+// the block hashes, reused by the caller's worker.
+func (w pieceWant) matches(data []byte, pieceLength int64, blocks *[]merkle.Hash) bool {
+	if w.v2 == nil {
+		return piecehash.Sum(data) == w.sha1
+	}
+	v := w.v2
+	if v.data <= 0 || v.data > int64(len(data)) {
+		// A piece of padding only, or a table that does not match the
+		// piece: nothing a hash could prove.
+		return false
+	}
+	hs := (*blocks)[:0]
+	for off := int64(0); off < v.data; off += merkle.BlockSize {
+		// merkle.BlockHash, by WebCrypto in the browser.
+		hs = append(hs, piecehash.Sum256(data[off:min(off+merkle.BlockSize, v.data)]))
+	}
+	*blocks = hs
+	if v.whole {
+		root, err := merkle.FileRoot(hs)
+		return err == nil && root == v.root
+	}
+	return merkle.VerifyPiece(hs, pieceLength, v.root)
+}
