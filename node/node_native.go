@@ -49,6 +49,9 @@ func (u undo) run() {
 // opened is released.
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
+	if err := cfg.checkOffline(); err != nil {
+		return nil, err
+	}
 	blocks, err := openBlocklist(cfg.Blocklist)
 	if err != nil {
 		return nil, err

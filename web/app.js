@@ -2,6 +2,7 @@
 // 500 ms. No framework: rows are built once from a <template> and then only
 // their text and widths change, so buttons stay put while stats tick.
 import { loadBraid } from './braid.js'
+import { savedSettings, wireSettings } from './settings.js'
 
 const POLL_MS = 500
 const PAUSED_KEY = 'braid.paused' // infoHash -> {name, size}: torrents the user paused
@@ -134,7 +135,9 @@ async function addTorrent (src, label) {
 async function seedFiles (files) {
   clearError()
   try {
-    const r = await api.seed([...files], { trackers: config.trackers || [] })
+    // The server's trackers (braid web's config.json) if any, else Braid's
+    // public trackers (the settings' list).
+    const r = await api.seed([...files], config.trackers?.length ? { trackers: config.trackers } : {})
     rememberSource(r.infoHash, r.torrent)
     const a = document.createElement('a')
     a.href = URL.createObjectURL(new Blob([r.torrent], { type: 'application/x-bittorrent' }))
@@ -587,11 +590,13 @@ async function restore () {
 function configFromPage () {
   const q = new URLSearchParams(location.search)
   // restore: false: the page restarts saved torrents itself (see restore).
-  const c = { restore: false, ...(globalThis.BRAID_CONFIG || {}) }
+  // The user's settings win over an embedder's BRAID_CONFIG; URL
+  // parameters over both.
+  const c = { restore: false, ...(globalThis.BRAID_CONFIG || {}), ...savedSettings() }
   const trackers = q.getAll('tracker')
   if (trackers.length) c.trackers = trackers
   const ice = q.getAll('ice')
-  if (ice.length) c.iceServers = ice
+  if (ice.length) c.iceServers = ice.filter(u => u !== 'none')
   if (q.get('db')) c.dbName = q.get('db')
   return c
 }
@@ -680,6 +685,7 @@ async function main () {
   status.dataset.state = 'ready'
   wireAddControls()
   wireServiceWorker()
+  try { wireSettings(config, api.defaults ? await api.defaults() : {}) } catch (err) { showError(err, 'Settings') }
   await restore()
   await addFromServer()
   await refresh()
