@@ -2,6 +2,7 @@
 // 500 ms. No framework: rows are built once from a <template> and then only
 // their text and widths change, so buttons stay put while stats tick.
 import { loadBraid } from './braid.js'
+import { saveFile as saveToDisk } from './save.js'
 import { savedSettings, wireSettings } from './settings.js'
 
 const POLL_MS = 500
@@ -391,7 +392,7 @@ async function refreshFiles (view) {
     fr.pct.textContent = fmtPct(done ? 1 : p)
     fr.tr.classList.toggle('file-done', done)
     fr.tr.dataset.progress = String(done ? 1 : p)
-    fr.save.disabled = !done
+    fr.save.disabled = !done || fr.save.dataset.saving === '1'
     if (fr.play) fr.play.disabled = !(done || canStream())
   }
 }
@@ -427,19 +428,15 @@ function createFileRow (view, f) {
 
 async function saveFile (view, f, button) {
   button.disabled = true
+  button.dataset.saving = '1'
   try {
-    const blob = await api.fileBlob(view.infoHash, f.index)
-    const url = URL.createObjectURL(blob)
-    const a = document.createElement('a')
-    a.href = url
-    a.download = baseName(f.path)
-    document.body.appendChild(a)
-    a.click()
-    a.remove()
-    setTimeout(() => URL.revokeObjectURL(url), 60000)
+    // Streamed to disk (file picker or the service worker), never whole
+    // in memory where the browser allows it: see save.js.
+    await saveToDisk(api, view.infoHash, f, baseName(f.path))
   } catch (err) {
     showError(err, `Save ${baseName(f.path)}`)
   } finally {
+    delete button.dataset.saving
     button.disabled = false
   }
 }
