@@ -2,6 +2,7 @@
 // 500 ms. No framework: rows are built once from a <template> and then only
 // their text and widths change, so buttons stay put while stats tick.
 import { loadBraid } from './braid.js'
+import { reachNote } from './reach.js'
 import { saveFile as saveToDisk } from './save.js'
 import { savedSettings, wireSettings } from './settings.js'
 
@@ -211,6 +212,7 @@ function createRow (infoHash) {
     peers: q('.peers'),
     eta: q('.eta'),
     error: q('.row-error'),
+    note: q('.row-note'),
     pause: q('.pause'),
     remove: q('.remove'),
     expand: q('.expand'),
@@ -272,6 +274,9 @@ function renderRow (view, st) {
   setText(view.eta, view.paused || st.state !== 'downloading' ? ''
     : (st.eta >= 0 ? `${fmtEta(st.eta)} left` : 'ETA —'))
   setText(view.error, st.error ? String(st.error) : '')
+  const note = reachNote(view, st, Date.now(), config.unreachableMs)
+  setText(view.note, note)
+  view.note.hidden = !note
   if (!view.busy) {
     setText(view.pause, view.paused ? 'Resume' : 'Pause')
     view.pause.disabled = false
