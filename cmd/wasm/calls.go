@@ -50,6 +50,7 @@ func (a *api) start(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.ownTrackers = cfg.WSTrackers
 	a.publicTrackers.Store(&pub)
 	c, err := braid.New(cfg)
 	if err != nil {
@@ -100,7 +101,9 @@ func (a *api) download(args []js.Value) (any, error) {
 	} else if data, err = bytesOf(args[0]); err != nil {
 		return nil, err
 	}
-	if pub := a.pub(); len(pub) > 0 && needsPublicTrackers(magnet, data, extra) {
+	// The client's own WebSocket trackers (start's trackers) join every
+	// torrent: with them, no public ones are needed.
+	if pub := a.pub(); len(pub) > 0 && len(a.ownTrackers) == 0 && needsPublicTrackers(magnet, data, extra) {
 		opts = append(opts, braid.WithTrackers(pub...))
 	}
 	var t *braid.Torrent

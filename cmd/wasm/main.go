@@ -36,6 +36,9 @@ type api struct {
 	// publicTrackers are the WebSocket trackers for torrents created here
 	// and downloads that name none (start's publicTrackers).
 	publicTrackers atomic.Pointer[[]string]
+	// ownTrackers are start's trackers; set before publicTrackers is
+	// stored, read only after it is loaded.
+	ownTrackers []string
 }
 
 // pub is the public tracker list start chose (nil before start).
