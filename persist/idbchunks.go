@@ -475,11 +475,12 @@ func (c *chunkStore) flush(batch []*pendingPiece) error {
 // pieces whose bytes are stored once batch commits (stored already, or in
 // batch) and are not waiting in a buffer outside it.
 func (c *chunkStore) verifiedAfter(batch []*pendingPiece) []byte {
-	bf := bitfield.New(c.numPieces)
-	for _, i := range c.verified.Indices() {
-		inBatch := slices.ContainsFunc(batch, func(pp *pendingPiece) bool { return pp.index == i })
-		if inBatch || (c.stored.Has(i) && c.findPending(i) == nil) {
-			bf.Set(i)
+	// A verified piece is stored or buffered (MarkVerified asks, and a
+	// rewrite clears the mark): leave out those buffered outside batch.
+	bf := c.verified.Clone()
+	for _, pp := range c.pending {
+		if !slices.Contains(batch, pp) {
+			bf.Clear(pp.index)
 		}
 	}
 	return bf.Bytes()
