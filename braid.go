@@ -152,8 +152,12 @@ type Config struct {
 	// joins besides those its torrent file or magnet names: WebRTC peers
 	// are found there.
 	WSTrackers []string
-	// ICEServers are STUN/TURN URLs for WebRTC (none: host candidates only).
-	ICEServers []string
+	// ICEServers are the STUN and TURN servers WebRTC gathers candidates
+	// from (none: host candidates only, enough on a LAN). The CLI and the
+	// browser page use DefaultICEServers unless told otherwise.
+	ICEServers []ICEServer
+	// ICERelayOnly makes WebRTC use TURN relay candidates only.
+	ICERelayOnly bool
 	// NoWebRTC ignores WebSocket trackers (no WebRTC peers).
 	NoWebRTC bool
 	// RTCLoopback lets WebRTC use loopback addresses: local demos and tests

@@ -56,7 +56,7 @@ func New(cfg Config) (*Client, error) {
 		StateDir: cfg.StateDir, ListenAddr: cfg.ListenAddr, NoListen: cfg.NoListen, NoUTP: cfg.NoUTP,
 		NoPortMapping: cfg.NoPortMapping, NoDHT: cfg.NoDHT, DHTAddr: cfg.DHTAddr, DHTBootstrap: cfg.DHTBootstrap,
 		NoLSD: cfg.NoLSD, WSListenAddr: cfg.WSListenAddr, NoWebRTC: cfg.NoWebRTC, WSTrackers: cfg.WSTrackers,
-		ICEServers: cfg.ICEServers, RTCLoopback: cfg.RTCLoopback, Logger: cfg.Logger, Blocklist: cfg.Blocklist,
+		ICEServers: cfg.ICEServers, RelayOnly: cfg.ICERelayOnly, RTCLoopback: cfg.RTCLoopback, Logger: cfg.Logger, Blocklist: cfg.Blocklist,
 		Proxy: cfg.Proxy, ProxyAllowDirect: cfg.ProxyAllowDirect,
 	})
 	if err != nil {

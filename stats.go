@@ -123,7 +123,8 @@ var statsFields = map[string]func(t *Torrent, s *snapshot) any{
 	"blocked":           func(t *Torrent, s *snapshot) any { return t.t.Blocked() },
 	"client_blocked":    func(t *Torrent, s *snapshot) any { return t.c.Blocked() },
 	"resume": func(t *Torrent, s *snapshot) any {
-		return map[string]any{"record": string(t.record), "checked": s.Check.Checked, "valid": s.Check.Valid, "invalid": s.Check.Invalid}
+		return map[string]any{"record": string(t.record), "checked": s.Check.Checked, "valid": s.Check.Valid, "invalid": s.Check.Invalid,
+			"trusted": s.Check.Trusted}
 	},
 }
 

@@ -182,7 +182,7 @@ class Bench:
     def braid_seeder(self, torrent, pieces, data_dir=None):
         port = free_port()
         st = self.fresh(f"state/{self.name('seed')}")
-        p = Proc(self.name("braid-seed"), [self.a.braid, "seed", "--no-dht", "--json", "--listen",
+        p = Proc(self.name("braid-seed"), [self.a.braid, "seed", "--no-dht", "--stun", "none", "--json", "--listen",
                                            f"127.0.0.1:{port}", "--dir", data_dir or os.path.dirname(self.payload),
                                            "--state-dir", st, torrent], self.logs)
         p.addr = f"127.0.0.1:{port}"
@@ -207,7 +207,7 @@ class Bench:
         name = self.name(client)
         cwd = None
         if client == "braid":
-            argv = [self.a.braid, "download", "--no-dht", "--quiet", "--json", "--listen", "127.0.0.1:0",
+            argv = [self.a.braid, "download", "--no-dht", "--stun", "none", "--quiet", "--json", "--listen", "127.0.0.1:0",
                     "--dir", d, "--state-dir", self.fresh(f"state/{name}")]
             for s in seeders:
                 argv += ["--peer", s]
@@ -390,7 +390,7 @@ class Bench:
         self.quiet()
         busy0 = procs.machine_busy()
         if c == "braid":
-            p = Proc(name, [self.a.braid, "seed", "--no-dht", "--json", "--listen", "127.0.0.1:0", "--dir", vdir,
+            p = Proc(name, [self.a.braid, "seed", "--no-dht", "--stun", "none", "--json", "--listen", "127.0.0.1:0", "--dir", vdir,
                             "--state-dir", self.fresh(f"state/{name}"), torrent], self.logs, timed=True)
             try:
                 secs, obj = p.wait_json(lambda o: o.get("type") == "resume", self.check_timeout)

@@ -7,6 +7,7 @@ import (
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/persist"
 )
 
 // torrentOut is the session's Out for a torrent; its methods run on the loop.
@@ -80,6 +81,9 @@ func (t *Torrent) submitHash(piece int) {
 		pieceLength: t.info.PieceLength, want: t.want(piece),
 		mismatch: func(data []byte) { sums = sess.BlockSums(data, nil) },
 		done: func(ok bool, err error) {
+			if vs, is := t.storage.(persist.VerifiedStore); is && ok {
+				vs.MarkVerified(piece) // no I/O: stored with the next write or sync
+			}
 			t.post(evHashed{piece: piece, ok: ok, sums: sums, err: err})
 		},
 	})

@@ -80,9 +80,13 @@ type Spec struct {
 	Handle func(*Torrent) any
 }
 
-// CheckResult reports the start-up verification of data on disk.
+// CheckResult reports the start-up verification of data on disk:
+// Checked pieces were hashed, Valid of them passed (and Trusted, pieces
+// the storage's verified marks vouched for without hashing, count as
+// valid too), Invalid failed.
 type CheckResult struct {
 	Checked, Valid, Invalid int
+	Trusted                 int
 }
 
 // Torrent is one running torrent. Its state belongs to the loop goroutine;

@@ -62,10 +62,12 @@ type Config struct {
 	WSListenAddr string
 	// NoWebRTC ignores WebSocket trackers; otherwise WebRTC peers are met
 	// through them (WSTrackers join every public torrent), with these ICE
-	// servers, on loopback only with RTCLoopback.
+	// servers (relay candidates only with RelayOnly), on loopback only
+	// with RTCLoopback.
 	NoWebRTC    bool
 	WSTrackers  []string
-	ICEServers  []string
+	ICEServers  []ICEServer
+	RelayOnly   bool
 	RTCLoopback bool
 	// MapPorts starts keeping the TCP listener's port and these UDP ports
 	// forwarded by the router. It is asked only when outside peers could
@@ -210,7 +212,7 @@ func (n *Node) OpenStorage(dir string, ih [20]byte, info *metainfo.Info) (persis
 func (n *Node) startEngine(ecfg engine.Config, ts []transport.Transport, hashWorkers int, classicTrackers bool) {
 	if !n.cfg.NoWebRTC {
 		ts = append(ts, webrtc.NewTransport(webrtc.Config{
-			ICEServers: n.cfg.ICEServers, LoopbackOnly: n.cfg.RTCLoopback, Logger: n.cfg.Logger,
+			ICEServers: n.cfg.ICEServers, RelayOnly: n.cfg.RelayOnly, LoopbackOnly: n.cfg.RTCLoopback, Logger: n.cfg.Logger,
 			Limit: webrtc.NewPendingLimit(maxNegotiations), // one cap for every torrent
 		}))
 		ecfg.SignalTrackers = n.cfg.WSTrackers

@@ -29,6 +29,9 @@ type platform struct{ db *persist.IDB }
 // NoListen and no WSListenAddr; it has no DHT (NoDHT unset is logged).
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
+	if err := cfg.checkOffline(); err != nil {
+		return nil, err
+	}
 	if _, err := openBlocklist(cfg.Blocklist, nil); err != nil {
 		return nil, err
 	}

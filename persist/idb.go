@@ -168,9 +168,11 @@ func (d *IDB) transact(store, mode string, issue func(os js.Value) (js.Value, er
 		return js.Undefined(), fmt.Errorf("persist: %q was upgraded by another tab: %w", d.name, ErrClosed)
 	}
 	// Relaxed durability: the commit is reported without waiting for the
-	// disk flush, many times faster in Chromium. Safe here because a start
-	// verifies every recorded piece's hash, so a write an OS crash lost is
-	// fetched again, never trusted.
+	// disk flush, many times faster in Chromium. A closed or crashed tab
+	// loses nothing committed (the browser process holds it). An OS crash
+	// may lose the newest commits, but as a suffix (Chromium's store is
+	// a log): a piece's verified mark is written in its piece's
+	// transaction or a later one, so it never outlives the piece.
 	tx, err := call(db, "transaction", store, mode, txOptions)
 	if err != nil {
 		return js.Undefined(), err
@@ -321,8 +323,33 @@ func assemble(reqs []js.Value, size int) []byte {
 	return b
 }
 
-func (p *idbPieces) putPieces(ps []storedPiece) error {
+// verifiedKey holds a torrent's verified bitfield beside its pieces (not a
+// decimal index, so listPieces skips it; DeleteData's range covers it).
+func (p *idbPieces) verifiedKey() string { return p.prefix + "v" }
+
+func (p *idbPieces) getVerified() ([]byte, error) {
+	v, err := p.db.transact(piecesStore, "readonly", func(os js.Value) (js.Value, error) {
+		return call(os, "get", p.verifiedKey())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("persist: read verified pieces of %x: %w", p.infoHash, err)
+	}
+	if v.Type() != js.TypeObject || !v.InstanceOf(js.Global().Get("Uint8Array")) {
+		return nil, nil
+	}
+	b := make([]byte, v.Get("byteLength").Int())
+	js.CopyBytesToGo(b, v)
+	return b, nil
+}
+
+func (p *idbPieces) putPieces(ps []storedPiece, verified []byte) error {
 	_, err := p.db.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
+		if verified != nil {
+			// In the pieces' own transaction: the mark commits with them or not at all.
+			if _, err := call(os, "put", jsbridge.TempUint8Array(verified), p.verifiedKey()); err != nil {
+				return js.Undefined(), err
+			}
+		}
 		for _, sp := range ps {
 			n := chunks(len(sp.data))
 			for k := range n {

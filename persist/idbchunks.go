@@ -24,10 +24,14 @@ type pieceStore interface {
 	getPieces(ps []pieceRef) ([][]byte, error)
 	// putPieces stores pieces in one write (one IndexedDB transaction):
 	// the commit is what costs, so pieces are written in batches. It
-	// copies the bytes: the buffers are reused once it returns.
-	putPieces(ps []storedPiece) error
+	// copies the bytes: the buffers are reused once it returns. verified,
+	// when not nil, replaces the stored verified bitfield in the same
+	// write, so it never names a piece whose bytes did not commit.
+	putPieces(ps []storedPiece, verified []byte) error
 	// listPieces returns the indexes that have a stored piece.
 	listPieces() ([]int, error)
+	// getVerified returns the stored verified bitfield (nil if none).
+	getVerified() ([]byte, error)
 	deletePieces() error
 }
 
@@ -119,6 +123,13 @@ type chunkStore struct {
 	spare  [][]byte
 	closed bool
 
+	// verified are pieces whose bytes passed their hash (MarkVerified) and
+	// were not rewritten since; trusted are those the stored verified
+	// bitfield named when the storage opened. verifiedDirty: verified
+	// changed since the bitfield was last stored.
+	verified, trusted *bitfield.Bitfield
+	verifiedDirty     bool
+
 	maxPending, maxCached                       int
 	maxPendingBytes, maxCachedBytes, flushEvery int64
 }
@@ -153,6 +164,19 @@ func newChunkStore(st pieceStore, length, pieceLen int64) (*chunkStore, error) {
 	for _, i := range idx {
 		if i >= 0 && i < c.numPieces {
 			c.stored.Set(i)
+		}
+	}
+	c.verified, c.trusted = bitfield.New(c.numPieces), bitfield.New(c.numPieces)
+	// A stored bitfield that is missing, unreadable or of another length
+	// trusts nothing: every stored piece is checked.
+	if raw, err := st.getVerified(); err == nil && raw != nil {
+		if bf, err := bitfield.FromBytes(raw, c.numPieces); err == nil {
+			for _, i := range bf.Indices() {
+				if c.stored.Has(i) {
+					c.verified.Set(i)
+					c.trusted.Set(i)
+				}
+			}
 		}
 	}
 	return c, nil
@@ -387,6 +411,11 @@ func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
 		}
 	}
 	pp := &pendingPiece{index: i, data: c.newPieceBuf(size), written: make([]uint64, (size+63)/64)}
+	if c.verified.Has(i) {
+		// Rewritten: no longer the bytes that passed their hash.
+		c.verified.Clear(i)
+		c.verifiedDirty = true
+	}
 	if c.stored.Has(i) {
 		// Part of a stored piece is rewritten: start from its bytes so the
 		// put that eventually stores the piece keeps the rest.
@@ -407,15 +436,24 @@ func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
 // can retry.
 func (c *chunkStore) flush(batch []*pendingPiece) error {
 	if len(batch) == 0 {
-		return nil
+		return c.storeVerified()
 	}
 	batch = slices.Clone(batch)
 	ps := make([]storedPiece, len(batch))
+	withVerified := c.verifiedDirty
 	for k, pp := range batch {
 		ps[k] = storedPiece{index: pp.index, data: pp.data}
+		withVerified = withVerified || c.verified.Has(pp.index)
 	}
-	if err := c.st.putPieces(ps); err != nil {
+	var vb []byte
+	if withVerified {
+		vb = c.verifiedAfter(batch)
+	}
+	if err := c.st.putPieces(ps, vb); err != nil {
 		return fmt.Errorf("persist: store %d pieces from %d: %w", len(ps), ps[0].index, err)
+	}
+	if withVerified {
+		c.verifiedDirty = false
 	}
 	for _, pp := range batch {
 		c.stored.Set(pp.index)
@@ -431,6 +469,72 @@ func (c *chunkStore) flush(batch []*pendingPiece) error {
 		}
 	}
 	return nil
+}
+
+// verifiedAfter is the verified bitfield to store with batch: verified
+// pieces whose bytes are stored once batch commits (stored already, or in
+// batch) and are not waiting in a buffer outside it.
+func (c *chunkStore) verifiedAfter(batch []*pendingPiece) []byte {
+	// A verified piece is stored or buffered (MarkVerified asks, and a
+	// rewrite clears the mark): leave out those buffered outside batch.
+	bf := c.verified.Clone()
+	for _, pp := range c.pending {
+		if !slices.Contains(batch, pp) {
+			bf.Clear(pp.index)
+		}
+	}
+	return bf.Bytes()
+}
+
+// storeVerified stores the verified bitfield alone when it changed and no
+// piece write carried it.
+func (c *chunkStore) storeVerified() error {
+	if !c.verifiedDirty {
+		return nil
+	}
+	if err := c.st.putPieces(nil, c.verifiedAfter(nil)); err != nil {
+		return fmt.Errorf("persist: store verified pieces: %w", err)
+	}
+	c.verifiedDirty = false
+	return nil
+}
+
+// MarkVerified records that piece i's bytes, as stored or buffered now,
+// passed their hash. The mark is stored with the piece (or, for a piece
+// stored already, with the next write or Sync), and a reopened storage
+// reports it in VerifiedPieces, so a reload trusts the piece instead of
+// hashing it again. A later write to the piece clears it.
+func (c *chunkStore) MarkVerified(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || i < 0 || i >= c.numPieces || c.verified.Has(i) {
+		return
+	}
+	if !c.stored.Has(i) && c.findPending(i) == nil {
+		return // nothing written: nothing to vouch for
+	}
+	c.verified.Set(i)
+	c.verifiedDirty = true
+}
+
+// VerifiedPieces lists the pieces the storage found verified when it
+// opened: stored in a write that also stored their verified mark.
+func (c *chunkStore) VerifiedPieces() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.trusted.Indices()
+}
+
+// StoredPieces lists the pieces with stored or buffered bytes; the others
+// read as zeros.
+func (c *chunkStore) StoredPieces() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bf := c.stored.Clone()
+	for _, pp := range c.pending {
+		bf.Set(pp.index)
+	}
+	return bf.Indices()
 }
 
 // pendingWhere lists the buffered pieces keep selects.
@@ -472,6 +576,7 @@ func (c *chunkStore) DeleteData() error {
 	c.pending, c.pendBytes, c.completeBytes = nil, 0, 0
 	c.cache, c.cacheSize, c.spare = nil, 0, nil
 	c.stored = bitfield.New(c.numPieces)
+	c.verified, c.trusted, c.verifiedDirty = bitfield.New(c.numPieces), bitfield.New(c.numPieces), false
 	return c.st.deletePieces()
 }
 

@@ -24,6 +24,8 @@ type mapPieces struct {
 	deleted    int
 	listErr    error
 	putSizes   []int
+	verified   []byte // the stored verified bitfield
+	vputs      int    // writes that carried it
 }
 
 func newMapPieces() *mapPieces { return &mapPieces{m: make(map[int][]byte)} }
@@ -40,9 +42,18 @@ func (s *mapPieces) getPieces(ps []pieceRef) ([][]byte, error) {
 	return out, nil
 }
 
-func (s *mapPieces) putPieces(ps []storedPiece) error {
+func (s *mapPieces) getVerified() ([]byte, error) { return bytes.Clone(s.verified), nil }
+
+func (s *mapPieces) putPieces(ps []storedPiece, verified []byte) error {
 	if s.failPut != nil {
 		return s.failPut
+	}
+	if verified != nil {
+		s.verified = bytes.Clone(verified)
+		s.vputs++
+	}
+	if len(ps) == 0 {
+		return nil
 	}
 	s.batches++
 	for _, p := range ps {
@@ -64,6 +75,7 @@ func (s *mapPieces) listPieces() ([]int, error) {
 func (s *mapPieces) deletePieces() error {
 	s.deleted++
 	clear(s.m)
+	s.verified = nil
 	return nil
 }
 

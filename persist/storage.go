@@ -23,3 +23,20 @@ var (
 	// download directory or pass through a symlink that leads outside it.
 	ErrUnsafePath = errors.New("persist: unsafe path")
 )
+
+// VerifiedStore is Storage that remembers, with the bytes it holds, which
+// pieces passed their hash (the browser's IndexedDB storage: the mark is
+// written in the same transaction as the piece, or after it). A torrent
+// started on it trusts VerifiedPieces without hashing them and checks only
+// the other StoredPieces.
+type VerifiedStore interface {
+	// MarkVerified records that the piece's current bytes passed their
+	// hash; a later write to the piece clears the mark.
+	MarkVerified(piece int)
+	// VerifiedPieces are the pieces found marked, with their bytes
+	// stored, when the storage opened.
+	VerifiedPieces() []int
+	// StoredPieces are the pieces holding any bytes; the others read as
+	// zeros.
+	StoredPieces() []int
+}

@@ -3,14 +3,15 @@
 # (test/interop): libtorrent (python3 bindings), Transmission, aria2,
 # opentracker, mktorrent, iproute2; the SOCKS5 servers microsocks and dante's
 # danted, and nftables (the proxy test counts packets that go around the
-# proxy); g++ for libutp (uTP is cgo); and for the browser tests (web/e2e) Debian's
+# proxy); coturn (the TURN server of web/e2e/reach-turn); g++ for libutp
+# (uTP is cgo); and for the browser tests (web/e2e) Debian's
 # Chromium, Node and npm; faketime for scripts/make-testdata.sh. Debian/Ubuntu,
 # as root (or via sudo).
 # Idempotent: a quick no-op when everything is present.
 set -eu
 
 missing=""
-for cmd in g++ aria2c transmission-cli transmission-daemon transmission-remote opentracker mktorrent ip chromium node npm unshare nsenter faketime microsocks; do
+for cmd in g++ turnserver aria2c transmission-cli transmission-daemon transmission-remote opentracker mktorrent ip chromium node npm unshare nsenter faketime microsocks; do
 	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
 done
 # In /usr/sbin, which a non-root PATH may lack.
@@ -34,5 +35,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 $SUDO apt-get update
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	python3-libtorrent transmission-cli transmission-daemon aria2 opentracker mktorrent faketime iproute2 \
+	python3-libtorrent transmission-cli transmission-daemon aria2 opentracker mktorrent faketime iproute2 coturn \
 	chromium util-linux g++ microsocks dante-server nftables $(command -v node >/dev/null 2>&1 || echo nodejs) $(command -v npm >/dev/null 2>&1 || echo npm)

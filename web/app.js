@@ -2,6 +2,9 @@
 // 500 ms. No framework: rows are built once from a <template> and then only
 // their text and widths change, so buttons stay put while stats tick.
 import { loadBraid } from './braid.js'
+import { reachNote } from './reach.js'
+import { saveFile as saveToDisk } from './save.js'
+import { savedSettings, wireSettings } from './settings.js'
 
 const POLL_MS = 500
 const PAUSED_KEY = 'braid.paused' // infoHash -> {name, size}: torrents the user paused
@@ -134,7 +137,9 @@ async function addTorrent (src, label) {
 async function seedFiles (files) {
   clearError()
   try {
-    const r = await api.seed([...files], { trackers: config.trackers || [] })
+    // The server's trackers (braid web's config.json) if any, else Braid's
+    // public trackers (the settings' list).
+    const r = await api.seed([...files], config.trackers?.length ? { trackers: config.trackers } : {})
     rememberSource(r.infoHash, r.torrent)
     const a = document.createElement('a')
     a.href = URL.createObjectURL(new Blob([r.torrent], { type: 'application/x-bittorrent' }))
@@ -207,6 +212,7 @@ function createRow (infoHash) {
     peers: q('.peers'),
     eta: q('.eta'),
     error: q('.row-error'),
+    note: q('.row-note'),
     pause: q('.pause'),
     remove: q('.remove'),
     expand: q('.expand'),
@@ -268,6 +274,9 @@ function renderRow (view, st) {
   setText(view.eta, view.paused || st.state !== 'downloading' ? ''
     : (st.eta >= 0 ? `${fmtEta(st.eta)} left` : 'ETA —'))
   setText(view.error, st.error ? String(st.error) : '')
+  const note = reachNote(view, st, Date.now(), config.unreachableMs)
+  setText(view.note, note)
+  view.note.hidden = !note
   if (!view.busy) {
     setText(view.pause, view.paused ? 'Resume' : 'Pause')
     view.pause.disabled = false
@@ -388,7 +397,7 @@ async function refreshFiles (view) {
     fr.pct.textContent = fmtPct(done ? 1 : p)
     fr.tr.classList.toggle('file-done', done)
     fr.tr.dataset.progress = String(done ? 1 : p)
-    fr.save.disabled = !done
+    fr.save.disabled = !done || fr.save.dataset.saving === '1'
     if (fr.play) fr.play.disabled = !(done || canStream())
   }
 }
@@ -424,19 +433,15 @@ function createFileRow (view, f) {
 
 async function saveFile (view, f, button) {
   button.disabled = true
+  button.dataset.saving = '1'
   try {
-    const blob = await api.fileBlob(view.infoHash, f.index)
-    const url = URL.createObjectURL(blob)
-    const a = document.createElement('a')
-    a.href = url
-    a.download = baseName(f.path)
-    document.body.appendChild(a)
-    a.click()
-    a.remove()
-    setTimeout(() => URL.revokeObjectURL(url), 60000)
+    // Streamed to disk (file picker or the service worker), never whole
+    // in memory where the browser allows it: see save.js.
+    await saveToDisk(api, view.infoHash, f, baseName(f.path))
   } catch (err) {
     showError(err, `Save ${baseName(f.path)}`)
   } finally {
+    delete button.dataset.saving
     button.disabled = false
   }
 }
@@ -587,11 +592,13 @@ async function restore () {
 function configFromPage () {
   const q = new URLSearchParams(location.search)
   // restore: false: the page restarts saved torrents itself (see restore).
-  const c = { restore: false, ...(globalThis.BRAID_CONFIG || {}) }
+  // The user's settings win over an embedder's BRAID_CONFIG; URL
+  // parameters over both.
+  const c = { restore: false, ...(globalThis.BRAID_CONFIG || {}), ...savedSettings() }
   const trackers = q.getAll('tracker')
   if (trackers.length) c.trackers = trackers
   const ice = q.getAll('ice')
-  if (ice.length) c.iceServers = ice
+  if (ice.length) c.iceServers = ice.filter(u => u !== 'none')
   if (q.get('db')) c.dbName = q.get('db')
   return c
 }
@@ -680,6 +687,7 @@ async function main () {
   status.dataset.state = 'ready'
   wireAddControls()
   wireServiceWorker()
+  try { wireSettings(config, api.defaults ? await api.defaults() : {}) } catch (err) { showError(err, 'Settings') }
   await restore()
   await addFromServer()
   await refresh()

@@ -69,7 +69,8 @@ let loading = null
 
 /**
  * Loads and starts Braid once per page; later calls return the same API.
- * config: { dbName?, iceServers?, trackers?, restore? } plus loader options
+ * config: { dbName?, iceServers?, iceTransportPolicy?, trackers?,
+ * publicTrackers?, restore? } plus loader options
  * { wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeoutMs = 60000 }.
  */
 export function loadBraid (options = {}) {
@@ -93,7 +94,9 @@ async function load ({ wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeout
   const api = await withTimeout(Promise.race([ready, exited]), timeoutMs, 'starting the wasm')
   delete globalThis.__braidReady
   const startConfig = {}
-  for (const k of ['dbName', 'iceServers', 'trackers', 'restore']) {
+  // iceServers and publicTrackers absent or null: Braid's public defaults
+  // (api.defaults()); [] turns them off.
+  for (const k of ['dbName', 'iceServers', 'iceTransportPolicy', 'trackers', 'publicTrackers', 'restore']) {
     if (config[k] !== undefined) startConfig[k] = config[k]
   }
   await api.start(startConfig)

@@ -25,7 +25,8 @@ self.addEventListener('fetch', e => {
   const prefix = new URL('stream/', self.registration.scope).pathname
   if (url.origin !== self.location.origin || !url.pathname.startsWith(prefix)) return
   const [infoHash, index, name = ''] = url.pathname.slice(prefix.length).split('/')
-  e.respondWith(serve(e, infoHash, Number(index), decodeURIComponent(name)).catch(err =>
+  const download = url.searchParams.get('download') === '1'
+  e.respondWith(serve(e, infoHash, Number(index), decodeURIComponent(name), download).catch(err =>
     new Response(`braid: ${err.message || err}`, { status: err.status || 500, headers: { 'Content-Type': 'text/plain' } })))
 })
 
@@ -39,7 +40,8 @@ async function braidClient (e) {
   }
   const all = await self.clients.matchAll({ type: 'window' })
   if (!all.length) throw fail(503, 'no Braid page is open')
-  return all[0]
+  // A Save's download runs in a hidden frame of the page: ask the page.
+  return all.find(c => c.frameType === 'top-level') || all[0]
 }
 
 function ask (client, msg, timeoutMs) {
@@ -72,13 +74,25 @@ function parseRange (header, length) {
   return { start, end }
 }
 
-async function serve (e, infoHash, index, name) {
+// A Content-Disposition that saves as name (RFC 6266's filename*).
+function attachment (name) {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`
+}
+
+// download: Save (app.js save.js) asks for the whole file as an attachment,
+// streamed, so the browser writes it to disk as it arrives.
+async function serve (e, infoHash, index, name, download = false) {
   if (!/^[0-9a-fA-F]{40}$/.test(infoHash) || !Number.isInteger(index) || index < 0) throw fail(400, 'bad stream path')
   const client = await braidClient(e)
   const info = await ask(client, { type: 'braid-file', infoHash, index }, INFO_TIMEOUT_MS)
   const length = info.length
   const ext = (name || info.path || '').split('.').pop().toLowerCase()
   const headers = { 'Content-Type': TYPES[ext] || 'application/octet-stream', 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' }
+  if (download) {
+    headers['Content-Type'] = 'application/octet-stream'
+    headers['Content-Disposition'] = attachment(name || (info.path || 'file').split('/').pop())
+  }
   let start = 0
   let end = length - 1
   let status = 200

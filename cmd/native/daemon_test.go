@@ -28,6 +28,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Test mode: a client that would use a public default (STUN, DHT
+	// bootstrap) fails to start instead of reaching the internet.
+	_ = os.Setenv("BRAID_TEST_OFFLINE", "1")
 	code := m.Run()
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
@@ -124,7 +127,7 @@ func TestDaemonWithTransmissionRemote(t *testing.T) {
 	port := freeLoopbackPort(t)
 	rpcAddr := "127.0.0.1:" + strconv.Itoa(port)
 	args := []string{"--rpc", rpcAddr, "--dir", dataDir, "--state-dir", stateDir, "--listen", "127.0.0.1:0",
-		"--no-dht", "--no-port-mapping", "--no-webrtc", "--peer", seeder.ListenAddr()}
+		"--no-dht", "--stun", "none", "--no-port-mapping", "--no-webrtc", "--peer", seeder.ListenAddr()}
 
 	tr := func(a ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -208,7 +211,7 @@ func TestDaemonRefusesOpenRPCWithoutCredentials(t *testing.T) {
 	t.Setenv("BRAID_RPC_USERNAME", "")
 	t.Setenv("BRAID_RPC_PASSWORD", "")
 	code, _, stderr := runCLI(t, "", "daemon", "--rpc", "0.0.0.0:0", "--state-dir", filepath.Join(dir, "state"),
-		"--dir", dir, "--no-dht", "--listen", "127.0.0.1:0")
+		"--dir", dir, "--no-dht", "--stun", "none", "--listen", "127.0.0.1:0")
 	require.Equal(t, exitUsage, code, stderr)
 	require.Contains(t, stderr, "rpc-username")
 	require.NoDirExists(t, filepath.Join(dir, "state"), "nothing started")
@@ -229,7 +232,7 @@ func TestDaemonCredentials(t *testing.T) {
 	require.NoError(t, os.WriteFile(settings, []byte(`{"rpc-username":"alice"}`), 0o600))
 	rpcAddr := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t))
 	d := &daemonProc{cmd: exec.Command(bin, "daemon", "--rpc", rpcAddr, "--config", settings, "--dir", work,
-		"--state-dir", filepath.Join(work, "state"), "--listen", "127.0.0.1:0", "--no-dht", "--no-port-mapping"),
+		"--state-dir", filepath.Join(work, "state"), "--listen", "127.0.0.1:0", "--no-dht", "--stun", "none", "--no-port-mapping"),
 		stderr: &syncBuffer{}, done: make(chan error, 1)}
 	d.cmd.Env = append(os.Environ(), "BRAID_RPC_PASSWORD=pw-from-env")
 	d.cmd.Stderr = d.stderr
@@ -278,7 +281,7 @@ func TestDaemonWatchDir(t *testing.T) {
 	require.NoError(t, os.MkdirAll(watch, 0o755))
 
 	code, _, stderr := runCLI(t, "", "daemon", "--watch", filepath.Join(work, "missing"), "--state-dir", filepath.Join(work, "s0"),
-		"--dir", work, "--no-dht", "--listen", "127.0.0.1:0", "--rpc", "127.0.0.1:0")
+		"--dir", work, "--no-dht", "--stun", "none", "--listen", "127.0.0.1:0", "--rpc", "127.0.0.1:0")
 	require.Equal(t, exitUsage, code, stderr)
 	require.Contains(t, stderr, "not a directory")
 
@@ -292,7 +295,7 @@ func TestDaemonWatchDir(t *testing.T) {
 
 	rpcAddr := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t))
 	d := startDaemon(t, bin, "--rpc", rpcAddr, "--dir", filepath.Join(work, "data"), "--state-dir", filepath.Join(work, "state"),
-		"--listen", "127.0.0.1:0", "--no-dht", "--no-port-mapping", "--no-webrtc", "--watch", watch)
+		"--listen", "127.0.0.1:0", "--no-dht", "--stun", "none", "--no-port-mapping", "--no-webrtc", "--watch", watch)
 	require.NoError(t, os.WriteFile(filepath.Join(watch, "good.torrent"), raw, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(watch, "bad.torrent"), []byte("d4:junk"), 0o644))
 	deadline := time.Now().Add(20 * time.Second)

@@ -145,7 +145,7 @@ func recordSavePath(t *testing.T, stateDir string, ih [20]byte) string {
 	return rec.SavePath
 }
 
-var localFlags = []string{"--no-dht", "--no-webrtc", "--no-port-mapping", "--listen", "127.0.0.1:0"}
+var localFlags = []string{"--no-dht", "--stun", "none", "--no-webrtc", "--no-port-mapping", "--listen", "127.0.0.1:0"}
 
 // A --dir the user types is where the data goes, even when the torrent's
 // resume record names another place; without --dir the record's place is

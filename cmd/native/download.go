@@ -34,6 +34,9 @@ type clientFlags struct {
 	dhtBootstrap          string
 	wsListen              string
 	wsTrackers, stun      listFlag
+	turn                  listFlag
+	turnUser, turnPass    string
+	relayOnly             bool
 	rtcLoopback, noWebRTC bool
 	noPortMapping, noUTP  bool
 	blocklist             string
@@ -56,7 +59,11 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.encryption, "encryption", "enabled", "TCP peer encryption (MSE): `enabled` (plain or encrypted), required or disabled")
 	fs.StringVar(&f.wsListen, "ws-listen", "", "also accept peers over WebSocket on `ADDR` (browsers dial ws://ADDR/)")
 	fs.Var(&f.wsTrackers, "ws-tracker", "join the WebRTC swarm through this WebSocket tracker `URL` (repeatable)")
-	fs.Var(&f.stun, "stun", "STUN server `URL` for WebRTC, e.g. stun:stun.example.org:3478 (repeatable)")
+	fs.Var(&f.stun, "stun", "STUN server `URLs` for WebRTC, comma-separated or repeated, e.g. stun:stun.example.org:3478; none: no STUN (default: "+stunDefault()+")")
+	fs.Var(&f.turn, "turn", "TURN server `URL` for WebRTC, e.g. turn:turn.example.org:3478?transport=udp (repeatable; needs --turn-user and --turn-pass-file)")
+	fs.StringVar(&f.turnUser, "turn-user", "", "TURN `username`")
+	fs.StringVar(&f.turnPass, "turn-pass-file", "", "`FILE` holding the TURN password (its first line)")
+	fs.BoolVar(&f.relayOnly, "relay-only", false, "WebRTC through the TURN relay only (no direct or STUN candidates)")
 	fs.BoolVar(&f.rtcLoopback, "rtc-loopback", false, "let WebRTC use loopback addresses (peers on this machine)")
 	fs.BoolVar(&f.noWebRTC, "no-webrtc", false, "ignore WebSocket trackers (no WebRTC peers)")
 	fs.BoolVar(&f.noPortMapping, "no-port-mapping", false, "do not ask the router (UPnP, NAT-PMP) to forward the listening ports")
@@ -72,7 +79,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 func (f *clientFlags) config(name string, stderr io.Writer) (braid.Config, error) {
 	cfg := braid.Config{DataDir: f.dir, StateDir: f.stateDir, ListenAddr: f.listen, NoDHT: f.noDHT,
 		DHTBootstrap: braid.DefaultDHTBootstrap, WSListenAddr: f.wsListen, WSTrackers: f.wsTrackers,
-		ICEServers: f.stun, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping, NoUTP: f.noUTP,
+		ICERelayOnly: f.relayOnly, RTCLoopback: f.rtcLoopback, NoWebRTC: f.noWebRTC, NoPortMapping: f.noPortMapping, NoUTP: f.noUTP,
 		Blocklist: f.blocklist, NoLSD: f.noLSD, Proxy: f.proxy, ProxyAllowDirect: f.proxyAllowDirect}
 	if f.proxy != "" {
 		if _, err := socks5.ParseURL(f.proxy); err != nil {
@@ -115,6 +122,11 @@ func (f *clientFlags) config(name string, stderr io.Writer) (braid.Config, error
 	}
 	if cfg.Encryption, err = braid.ParseEncryption(f.encryption); err != nil {
 		return cfg, usagef("%s: --encryption: %v", name, err)
+	}
+	if !f.noWebRTC {
+		if cfg.ICEServers, err = f.iceServers(); err != nil {
+			return cfg, usagef("%s: %v", name, err)
+		}
 	}
 	if f.verbose {
 		cfg.Logger = newStderrLogger(stderr)

@@ -16,9 +16,9 @@ func TestNoLSDFlag(t *testing.T) {
 		var f clientFlags
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		f.register(fs)
-		var argv []string
+		argv := []string{"--stun", "none"}
 		if args != "" {
-			argv = []string{args}
+			argv = append(argv, args)
 		}
 		require.NoError(t, fs.Parse(argv))
 		cfg, err := f.config("t", io.Discard)

@@ -34,9 +34,9 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"missing file", []string{"download", "--listen", "127.0.0.1:0", "--dir", dir, "--state-dir", dir, filepath.Join(dir, "nope.torrent")}, exitFailure, "no such file"},
-		{"malformed", []string{"download", "--listen", "127.0.0.1:0", "--dir", dir, "--state-dir", dir, garbage}, exitFailure, "invalid torrent"},
-		{"unsafe path", []string{"download", "--listen", "127.0.0.1:0", "--dir", dir, "--state-dir", dir, unsafe}, exitFailure, "unsafe"},
+		{"missing file", []string{"download", "--stun", "none", "--no-dht", "--listen", "127.0.0.1:0", "--dir", dir, "--state-dir", dir, filepath.Join(dir, "nope.torrent")}, exitFailure, "no such file"},
+		{"malformed", []string{"download", "--stun", "none", "--no-dht", "--listen", "127.0.0.1:0", "--dir", dir, "--state-dir", dir, garbage}, exitFailure, "invalid torrent"},
+		{"unsafe path", []string{"download", "--stun", "none", "--no-dht", "--listen", "127.0.0.1:0", "--dir", dir, "--state-dir", dir, unsafe}, exitFailure, "unsafe"},
 		{"info malformed", []string{"info", garbage}, exitFailure, "invalid torrent"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
 		{"unknown flag", []string{"download", "--frob", "x"}, exitUsage, "flag provided but not defined"},
@@ -48,9 +48,9 @@ func TestBadInputGivesOneLineAndExitCode(t *testing.T) {
 		{"create without -o", []string{"create", dir}, exitUsage, "-o OUT is required"},
 		{"create bad piece length", []string{"create", "-o", filepath.Join(dir, "x.torrent"), "--piece-length", "lots", dir}, exitUsage, "piece-length"},
 		{"tracker bad interval", []string{"tracker", "--interval", "0"}, exitUsage, "interval"},
-		{"malformed blocklist", []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--dir", dir, "--state-dir", dir,
+		{"malformed blocklist", []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--stun", "none", "--dir", dir, "--state-dir", dir,
 			"--blocklist", badList, garbage}, exitUsage, "blocklist line 3: "},
-		{"missing blocklist", []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--dir", dir, "--state-dir", dir,
+		{"missing blocklist", []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--stun", "none", "--dir", dir, "--state-dir", dir,
 			"--blocklist", filepath.Join(dir, "nope.p2p"), garbage}, exitUsage, "no such file"},
 		{"proxy not socks5", []string{"download", "--proxy", "http://10.0.0.1:8080", garbage}, exitUsage, "--proxy: socks5: bad proxy URL"},
 		{"proxy bad port", []string{"seed", "--proxy", "socks5://10.0.0.1:99999", garbage}, exitUsage, "port 99999 is not 1-65535"},
@@ -131,7 +131,7 @@ func TestInteractiveLoop(t *testing.T) {
 	defer os.Chdir(wd)
 	script := strings.Join([]string{"help", "add " + tor, "list", "stats 1 name progress", "files 1",
 		"stats 9", "bogus", "stop 1", "list", "quit"}, "\n") + "\n"
-	code, stdout, stderr := runCLI(t, script, "--no-dht", "--listen", "127.0.0.1:0")
+	code, stdout, stderr := runCLI(t, script, "--no-dht", "--stun", "none", "--listen", "127.0.0.1:0")
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stdout, "added share")
 	require.Contains(t, stdout, "share/a.bin")
@@ -164,7 +164,7 @@ func TestOnlyFlag(t *testing.T) {
 	tor := filepath.Join(dir, "share.torrent")
 	code, _, stderr := runCLI(t, "", "create", "-o", tor, src)
 	require.Equal(t, exitOK, code, stderr)
-	base := []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--no-webrtc", "--dir", dir, "--state-dir", filepath.Join(dir, "state")}
+	base := []string{"download", "--listen", "127.0.0.1:0", "--no-dht", "--stun", "none", "--no-webrtc", "--dir", dir, "--state-dir", filepath.Join(dir, "state")}
 	for _, tc := range []struct {
 		only string
 		code int

@@ -26,7 +26,7 @@ func TestLoopTakesFlags(t *testing.T) {
 	out, errw := &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
 	go func() {
-		code <- run([]string{"--no-dht", "--listen", "127.0.0.1:0", "--no-port-mapping", "--dir", x, "--state-dir", y,
+		code <- run([]string{"--no-dht", "--stun", "none", "--listen", "127.0.0.1:0", "--no-port-mapping", "--dir", x, "--state-dir", y,
 			"--peer", seeder.ListenAddr()}, in, out, errw)
 		_ = in.Close() // the loop is gone: no one reads what the test says
 	}()
@@ -74,7 +74,7 @@ func TestLoopFlagErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--frob"}, "flag provided but not defined: -frob"},
-		{[]string{"--no-dht", "download", "x.torrent"}, `unknown command "download"`},
+		{[]string{"--no-dht", "--stun", "none", "download", "x.torrent"}, `unknown command "download"`},
 		{[]string{"--encryption", "maybe"}, "--encryption"},
 		{[]string{"--peer", "10.0.0.1"}, "--peer"},
 	} {

@@ -15,8 +15,9 @@ import (
 // maxRead bounds one read() call; streaming readers ask in pieces.
 const maxRead = 16 << 20
 
-// start creates the client: config {dbName, trackers, iceServers, restore}.
-// Torrents with a resume record in IndexedDB start again unless restore is false.
+// start creates the client: config {dbName, trackers, iceServers,
+// iceTransportPolicy, publicTrackers, restore}. Torrents with a resume
+// record in IndexedDB start again unless restore is false.
 func (a *api) start(args []js.Value) (any, error) {
 	if a.client.Load() != nil {
 		return nil, nil
@@ -30,7 +31,6 @@ func (a *api) start(args []js.Value) (any, error) {
 			cfg.StateDir = v.String()
 		}
 		cfg.WSTrackers = stringList(o.Get("trackers"))
-		cfg.ICEServers = stringList(o.Get("iceServers"))
 		if v := o.Get("restore"); v.Type() == js.TypeBoolean {
 			restore = v.Bool()
 		}
@@ -38,6 +38,20 @@ func (a *api) start(args []js.Value) (any, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir, cfg.StateDir = "braid", "braid"
 	}
+	o := js.Global().Get("Object").New()
+	if len(args) > 0 && args[0].Type() == js.TypeObject {
+		o = args[0]
+	}
+	var err error
+	if cfg.ICEServers, cfg.ICERelayOnly, err = iceConfig(o); err != nil {
+		return nil, err
+	}
+	pub, err := publicTrackersArg(o)
+	if err != nil {
+		return nil, err
+	}
+	a.ownTrackers = cfg.WSTrackers
+	a.publicTrackers.Store(&pub)
 	c, err := braid.New(cfg)
 	if err != nil {
 		return nil, err
@@ -71,23 +85,31 @@ func (a *api) download(args []js.Value) (any, error) {
 		return nil, fmt.Errorf("%w: download needs a magnet link or .torrent bytes", errBadArgument)
 	}
 	var opts []braid.DownloadOption
+	var extra []string
 	if len(args) > 1 && args[1].Type() == js.TypeObject {
 		if p := stringList(args[1].Get("peers")); len(p) > 0 {
 			opts = append(opts, braid.WithPeers(p...))
 		}
-		if tr := stringList(args[1].Get("trackers")); len(tr) > 0 {
-			opts = append(opts, braid.WithTrackers(tr...))
+		if extra = stringList(args[1].Get("trackers")); len(extra) > 0 {
+			opts = append(opts, braid.WithTrackers(extra...))
 		}
 	}
-	var t *braid.Torrent
+	var magnet string
+	var data []byte
 	if args[0].Type() == js.TypeString {
-		t, err = c.Download(a.ctx(), args[0].String(), opts...)
+		magnet = args[0].String()
+	} else if data, err = bytesOf(args[0]); err != nil {
+		return nil, err
+	}
+	// The client's own WebSocket trackers (start's trackers) join every
+	// torrent: with them, no public ones are needed.
+	if pub := a.pub(); len(pub) > 0 && len(a.ownTrackers) == 0 && needsPublicTrackers(magnet, data, extra) {
+		opts = append(opts, braid.WithTrackers(pub...))
+	}
+	var t *braid.Torrent
+	if magnet != "" {
+		t, err = c.Download(a.ctx(), magnet, opts...)
 	} else {
-		var data []byte
-		data, err = bytesOf(args[0])
-		if err != nil {
-			return nil, err
-		}
 		t, err = c.DownloadBytes(a.ctx(), data, opts...)
 	}
 	if err != nil {
@@ -105,9 +127,12 @@ func (a *api) seed(args []js.Value) (any, error) {
 	if len(args) == 0 || args[0].Type() != js.TypeObject {
 		return nil, fmt.Errorf("%w: seed needs a list of files", errBadArgument)
 	}
-	var o braid.SeedOptions
+	// Trackers absent: the public trackers, so the torrent can be found.
+	o := braid.SeedOptions{Trackers: a.pub()}
 	if len(args) > 1 && args[1].Type() == js.TypeObject {
-		o.Trackers = stringList(args[1].Get("trackers"))
+		if v := args[1].Get("trackers"); !v.IsUndefined() && !v.IsNull() {
+			o.Trackers = stringList(v)
+		}
 		if v := args[1].Get("name"); v.Type() == js.TypeString {
 			o.Name = v.String()
 		}

@@ -33,6 +33,20 @@ func main() {
 // api holds the client once start has run.
 type api struct {
 	client atomic.Pointer[braid.Client]
+	// publicTrackers are the WebSocket trackers for torrents created here
+	// and downloads that name none (start's publicTrackers).
+	publicTrackers atomic.Pointer[[]string]
+	// ownTrackers are start's trackers; set before publicTrackers is
+	// stored, read only after it is loaded.
+	ownTrackers []string
+}
+
+// pub is the public tracker list start chose (nil before start).
+func (a *api) pub() []string {
+	if p := a.publicTrackers.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 type method = func(this js.Value, args []js.Value) any
@@ -53,6 +67,7 @@ func (a *api) methods() map[string]method {
 		"stopAllAndSerialize": a.promised(a.stopAllAndSerialize),
 		"read":                a.promised(a.read),
 		"fileBlob":            a.promised(a.fileBlob),
+		"defaults":            a.promised(a.defaults),
 		"version": func(js.Value, []js.Value) any {
 			return js.ValueOf(map[string]any{"version": braid.Version(), "release": braid.Release()})
 		},

@@ -149,7 +149,7 @@ func TestCrashSafety(t *testing.T) {
 	dir, state := t.TempDir(), t.TempDir()
 	recPath := filepath.Join(state, c.ih.String()+".resume")
 	dataPath := filepath.Join(dir, c.name)
-	args := []string{"download", "--no-dht", "--json", "--dir", dir, "--state-dir", state,
+	args := []string{"download", "--no-dht", "--stun", "none", "--json", "--dir", dir, "--state-dir", state,
 		"--listen", "127.0.0.1:0", "--peer", seeder.ListenAddr(), tf}
 	n := c.info.NumPieces()
 

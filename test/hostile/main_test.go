@@ -21,6 +21,9 @@ var suite struct {
 }
 
 func TestMain(m *testing.M) {
+	// Test mode for every braid the tests run: a public default (STUN,
+	// DHT routers) makes it refuse to start instead of going online.
+	_ = os.Setenv("BRAID_TEST_OFFLINE", "1")
 	os.Exit(runMain(m))
 }
 

@@ -197,7 +197,7 @@ func TestUnsafePaths(t *testing.T) {
 			before := s.snapshot(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			res := runBraid(ctx, t, bin, "download", "--no-dht", "--dir", s.dl, "--state-dir", s.state, "--listen", "127.0.0.1:0", tf)
+			res := runBraid(ctx, t, bin, "download", "--no-dht", "--stun", "none", "--dir", s.dl, "--state-dir", s.state, "--listen", "127.0.0.1:0", tf)
 			t.Logf("exit %d: %s", res.code, strings.TrimSpace(res.stderr))
 			require.NotZero(t, res.code, "braid download must refuse the torrent")
 			lines := strings.Split(strings.TrimSpace(res.stderr), "\n")

@@ -197,7 +197,7 @@ func TestCLITrackersDownWithPeer(t *testing.T) {
 	dir, state := t.TempDir(), t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res := runBraid(ctx, t, bin, "download", "--no-dht", "--json", "--dir", dir, "--state-dir", state,
+	res := runBraid(ctx, t, bin, "download", "--no-dht", "--stun", "none", "--json", "--dir", dir, "--state-dir", state,
 		"--listen", "127.0.0.1:0", "--peer", seeder.ListenAddr(), tf)
 	require.Equal(t, 0, res.code, "exit status; stderr:\n%s\nstdout:\n%s", res.stderr, res.stdout)
 	requireContent(t, c, dir)

@@ -37,7 +37,7 @@ func startWSBraid(t *testing.T, mode string, c *content) *wsBraid {
 	if mode == "seed" {
 		dir, ready = c.seedDir, "complete"
 	}
-	p := startBraid(t, bin, mode, "--no-dht", "--json", "--dir", dir, "--state-dir", t.TempDir(),
+	p := startBraid(t, bin, mode, "--no-dht", "--stun", "none", "--json", "--dir", dir, "--state-dir", t.TempDir(),
 		"--listen", "127.0.0.1:0", "--ws-listen", "127.0.0.1:0", tf)
 	var b wsBraid
 	ok := eventually(20*time.Second, func() bool {

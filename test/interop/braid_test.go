@@ -58,7 +58,7 @@ func startBraid(t *testing.T, name, cmd, torrent string, o braidOpts) *proc {
 	require.NoError(t, os.MkdirAll(o.dir, 0o755))
 	require.NoError(t, os.MkdirAll(o.stateDir, 0o755))
 	argv := []string{bin, cmd, "--dir", o.dir, "--state-dir", o.stateDir, "--listen", "127.0.0.1:0",
-		"--json", "--quiet", "--no-dht"}
+		"--json", "--quiet", "--no-dht", "--stun", "none"}
 	for _, p := range o.peers {
 		argv = append(argv, "--peer", p)
 	}

@@ -36,7 +36,7 @@ func startBraidRun(t *testing.T, name, cmd, src string, r braidRun) *proc {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	argv := []string{bin, cmd, "--dir", r.dir, "--state-dir", r.stateDir, "--listen", listen, "--json", "--quiet"}
+	argv := []string{bin, cmd, "--dir", r.dir, "--state-dir", r.stateDir, "--listen", listen, "--json", "--quiet", "--stun", "none"}
 	if len(r.dhtBootstrap) == 0 {
 		argv = append(argv, "--no-dht")
 	} else {

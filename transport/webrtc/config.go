@@ -16,9 +16,12 @@ const (
 
 // Config says how Braid makes WebRTC peer connections.
 type Config struct {
-	// ICEServers are STUN/TURN URLs ("stun:host:port"). None: host
-	// candidates only, enough on a LAN or loopback.
-	ICEServers []string
+	// ICEServers are the STUN and TURN servers ICE gathers candidates
+	// from. None: host candidates only, enough on a LAN or loopback.
+	ICEServers []ICEServer
+	// RelayOnly makes ICE use TURN relay candidates only (the
+	// RTCPeerConnection's iceTransportPolicy "relay").
+	RelayOnly bool
 	// LoopbackOnly keeps ICE on 127.0.0.1 (tests): loopback candidates, no
 	// mDNS, UDP4 only. Native builds only; a browser decides for itself.
 	LoopbackOnly bool
@@ -54,8 +57,15 @@ func (c Config) withDefaults() Config {
 
 func (c Config) configuration() webrtc.Configuration {
 	var conf webrtc.Configuration
-	if len(c.ICEServers) > 0 {
-		conf.ICEServers = []webrtc.ICEServer{{URLs: append([]string(nil), c.ICEServers...)}}
+	for _, s := range c.ICEServers {
+		is := webrtc.ICEServer{URLs: append([]string(nil), s.URLs...), Username: s.Username}
+		if s.Credential != "" {
+			is.Credential = s.Credential
+		}
+		conf.ICEServers = append(conf.ICEServers, is)
+	}
+	if c.RelayOnly {
+		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
 	return conf
 }

@@ -61,6 +61,9 @@ test('a dropped .torrent becomes a row that reaches 100% and files can be saved'
   assert.equal(await files.nth(0).locator('button.play').count(), 1, 'media files get a Play button')
   assert.equal(await files.nth(1).locator('button.play').count(), 0)
 
+  // A headless browser shows no save dialog: Save as a download
+  // (save.test.mjs covers the file picker).
+  await page.evaluate(() => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true }))
   const [dl] = await Promise.all([
     page.waitForEvent('download', { timeout: 10000 }),
     files.nth(1).locator('button.save').click()

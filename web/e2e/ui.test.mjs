@@ -36,6 +36,9 @@ test('pick a .torrent, reach 100%, open files, Save, compare bytes', { timeout: 
   const target = content.files.find(f => f.path === 'data/part-a.bin')
   const tr = row.locator('.files tbody tr', { has: page.locator('.path', { hasText: 'part-a.bin' }) })
   await page.waitForFunction(el => el.dataset.progress === '1', await tr.elementHandle(), { timeout: 10000 })
+  // A headless browser shows no save dialog: Save as a download (the
+  // service worker's stream; save.test.mjs covers the file picker).
+  await page.evaluate(() => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true }))
   const [dl] = await Promise.all([
     page.waitForEvent('download', { timeout: 30000 }),
     tr.locator('button.save').click()

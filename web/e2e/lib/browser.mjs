@@ -16,11 +16,23 @@ const ARGS = [
 ]
 
 /**
+ * Runs in every page before its scripts: test mode (BRAID_TEST_OFFLINE:
+ * Braid refuses to start with an ICE server or tracker outside loopback
+ * and private networks) and a config with no public STUN servers or
+ * trackers; config (the test's own, e.g. a TURN server) is merged over it.
+ */
+function offlineInit (config) {
+  globalThis.BRAID_TEST_OFFLINE = true
+  globalThis.BRAID_CONFIG = { iceServers: [], publicTrackers: [], ...config, ...(globalThis.BRAID_CONFIG || {}) }
+}
+
+/**
  * Launches a context with a fresh profile directory (or profileDir, to reuse
  * one). origins get the camera/microphone grant WebRTC needs on loopback.
+ * braidConfig is merged into the page's start config (window.BRAID_CONFIG).
  * Returns {ctx, profileDir, close}; close keeps the profile when keep is set.
  */
-export async function launch ({ name = 'ctx', origins = [], profileDir, keep = false } = {}) {
+export async function launch ({ name = 'ctx', origins = [], profileDir, keep = false, braidConfig = {} } = {}) {
   const dir = profileDir || fs.mkdtempSync(path.join(os.tmpdir(), `braid-e2e-${name}-`))
   const ctx = await withTimeout(chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
@@ -29,6 +41,7 @@ export async function launch ({ name = 'ctx', origins = [], profileDir, keep = f
     acceptDownloads: true,
     viewport: { width: 1200, height: 800 }
   }), 30000, `launch chromium (${name})`)
+  await ctx.addInitScript(offlineInit, braidConfig)
   for (const o of origins) await ctx.grantPermissions(['camera', 'microphone'], { origin: new URL(o).origin })
   ctx.setDefaultTimeout(30000)
   const pageLog = fs.createWriteStream(path.join(OUT, `browser-${name}.log`), { flags: 'a' })

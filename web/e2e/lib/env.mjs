@@ -12,6 +12,11 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 
 fs.mkdirSync(OUT, { recursive: true })
 
+// Test mode for every braid these tests start: a public default (STUN,
+// trackers, DHT routers) that reaches a node makes it refuse to start
+// (node.TestOffline), so no test touches the internet by accident.
+process.env.BRAID_TEST_OFFLINE = '1'
+
 /** Rejects with `what` once ms pass: no wait in these tests is unbounded. */
 export function withTimeout (promise, ms, what) {
   let timer

@@ -125,15 +125,16 @@ export function braidCreate (srcPath, outFile, announce = [], { pieceLength } = 
 /**
  * Runs `braid download|seed --json` with loopback defaults (no DHT, TCP on
  * 127.0.0.1:0, WebRTC on loopback). opts: mode ('download'|'seed'), dir,
- * peers, wsTrackers, wsListen, noWebRTC, seed (keep seeding), extra args.
+ * peers, wsTrackers, wsListen, noWebRTC, seed (keep seeding), ice (ICE flags
+ * in place of --stun none), extra args.
  * Resolves once it prints its listening line, with {addr, ws, ih,
  * last(), complete(ms), stop(), output()}.
  */
 export async function startBraid (name, torrentFile, opts = {}) {
-  const { mode = 'download', dir, peers = [], wsTrackers = [], wsListen, noWebRTC = false, seed = true, extra = [] } = opts
+  const { mode = 'download', dir, peers = [], wsTrackers = [], wsListen, noWebRTC = false, seed = true, ice = ['--stun', 'none'], extra = [] } = opts
   const state = tempDir(`${name}-state`)
   const args = [mode, '--json', '--no-dht', '--listen', '127.0.0.1:0', '--dir', dir, '--state-dir', state.dir]
-  if (!noWebRTC) args.push('--rtc-loopback')
+  if (!noWebRTC) args.push('--rtc-loopback', ...ice)
   else args.push('--no-webrtc')
   for (const p of peers) args.push('--peer', p)
   for (const u of wsTrackers) args.push('--ws-tracker', u)
