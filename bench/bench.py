@@ -43,6 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chart  # noqa: E402
 import crowd  # noqa: E402
 import procs  # noqa: E402
+import stracesum  # noqa: E402
 from procs import Proc, Timeout  # noqa: E402
 from common import LABEL, LEECHERS, MiB, human  # noqa: E402,F401
 from report import kept_notes, report, targets  # noqa: E402
@@ -110,6 +111,8 @@ class Bench:
         self.browser = None
         self.small = None  # the many-small-files tree: files, bytes
         self.crowd = None  # the crowd scenario's shape: leechers, bytes, piece, pieces
+        self.straces = {}  # scenario (or scenario-seeder) -> stracesum.summary
+        self.strace_to = None  # set: leech() runs Braid under strace -f -c writing here
         self.crowd_size = parse_size(a.crowd_size) if a.crowd_size else (
             min(self.size, 16 * MiB) if self.smoke else 256 * MiB)
         self.crowd_leechers = a.crowd_leechers or (6 if self.smoke else 30)
@@ -220,6 +223,8 @@ class Bench:
             for s in seeders:
                 argv += ["--peer", s]
             argv.append(torrent)
+            if self.strace_to:
+                argv = stracesum.prefix(self.strace_to) + argv
         elif client == "libtorrent":
             argv = [PY, os.path.join(HERE, "lt.py"), "leech", torrent, d, "--listen", listen]
             for s in seeders:
@@ -283,6 +288,29 @@ class Bench:
         os.sync()
         return p, ok, note
 
+    def strace_leech(self, scenario, torrent, seeders, seeder_procs=(), payload=None, attach_to=None):
+        """With --strace: one more Braid download under `strace -f -c`, not
+        recorded; the Braid seeder attach_to is traced through it too."""
+        if not self.a.strace:
+            return
+        out = os.path.join(self.logs, f"strace-{scenario}.txt")
+        log(f"  {scenario}: one more Braid run under strace -f -c")
+        st = None
+        if attach_to:
+            st = stracesum.attach(attach_to, out + ".seeder", self.logs, self.name(f"strace-{scenario}-seeder"))
+            time.sleep(0.5)
+        self.strace_to = out
+        try:
+            _, ok, note = self.leech("braid", torrent, seeders, seeder_procs=seeder_procs, payload=payload)
+        finally:
+            self.strace_to = None
+            stracesum.detach(st)
+        if not ok:
+            log(f"  {scenario}: the run under strace failed: {note}")
+        self.straces[scenario] = stracesum.summary(out)
+        if attach_to:
+            self.straces[f"{scenario}-seeder"] = stracesum.summary(out + ".seeder")
+
     def row(self, scenario, client, piece, run, p, ok, note, size=None, **extra):
         secs = p.wall
         if client == "braid" and scenario != "upload":
@@ -310,6 +338,8 @@ class Bench:
                     c0 = seed.cpu()
                     p, ok, note = self.leech(c, torrent, [seed.addr], [seed.dial], [seed])
                     self.row("download", c, piece, run, p, ok, note, seeder_cpu=seed.cpu() - c0)
+            if piece == MiB:
+                self.strace_leech("download", torrent, [seed.addr], seeder_procs=[seed])
             bseed = self.braid_seeder(torrent, pieces)
             log(f"2 upload, {human(piece)} pieces: Braid seeder at {bseed.addr} vs libtorrent seeder")
             for run in range(1, self.runs + 1):
@@ -343,6 +373,7 @@ class Bench:
                     p, ok, note = self.leech(c, torrent, [seed.addr], seeder_procs=[seed], payload=tree)
                     self.row("smallfiles", c, 0, run, p, ok, note, size=self.small["bytes"],
                              seeder_cpu=seed.cpu() - c0)
+            self.strace_leech("smallfiles", torrent, [seed.addr], seeder_procs=[seed], payload=tree)
         finally:
             seed.stop()
 
@@ -360,6 +391,7 @@ class Bench:
                     c0 = sum(s.cpu() for s in seeds)
                     p, ok, note = self.leech(c, torrent, addrs, seeder_procs=seeds)
                     self.row("swarm", c, piece, run, p, ok, note, seeder_cpu=sum(s.cpu() for s in seeds) - c0)
+            self.strace_leech("swarm", torrent, addrs, seeder_procs=seeds)
         finally:
             for s in seeds:
                 s.stop(grace=3)
@@ -590,6 +622,8 @@ def main():
     ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser,smallfiles,crowd,pair")
     ap.add_argument("--browser-size", default="", help="torrent size of the browser scenario")
     ap.add_argument("--crowd-size", default="", help="torrent size of the crowd scenario (default 256MiB; 16MiB smoke)")
+    ap.add_argument("--strace", action="store_true",
+                    help="one more Braid run per scenario under strace -f -c, summarised in the report")
     ap.add_argument("--crowd-leechers", type=int, default=0, help="leechers in the crowd scenario (default 30; 6 smoke)")
     ap.add_argument("--quiet-wait", type=float, default=30.0,
                     help="seconds to wait before each run for other work to pause (0: never)")
@@ -643,7 +677,7 @@ def main():
     raw = os.path.join(a.out if a.smoke else tempfile.gettempdir(), "braid-bench-results.json")
     with open(raw, "w") as f:
         json.dump({"machine": m, "size": b.size, "runs": b.runs, "results": b.results, "scale": b.scale,
-                   "browser": b.browser, "crowd": b.crowd, "failures": b.failures}, f, indent=1)
+                   "browser": b.browser, "crowd": b.crowd, "straces": b.straces, "failures": b.failures}, f, indent=1)
     print(f"\nBraid benchmark: {human(b.size)}, {b.runs} run(s) per row, {took:.0f} s, load {m['load_start']} → {m['load']}\n")
     print("\n".join(tl))
     print("\nTargets:\n" + "\n".join(targets(b, summ)))

@@ -17,8 +17,10 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 import procs
+import stracesum
 from common import MiB, human
 from procs import Proc, Timeout
 
@@ -60,6 +62,16 @@ def crowd_run(b):
         for run in range(1, b.runs + 1):
             for c, s in (("braid", bseed), ("libtorrent", lseed)):
                 crowd_one(b, c, s, [bseed, lseed], torrent, payload, run)
+        if b.a.strace:
+            log("  crowd: one more run of the Braid seeder under strace -f -c")
+            out = os.path.join(b.logs, "strace-crowd-seeder.txt")
+            st = stracesum.attach(bseed, out, b.logs, b.name("strace-crowd-seeder"))
+            time.sleep(0.5)
+            try:
+                crowd_one(b, "braid", bseed, [bseed, lseed], torrent, payload, 0, record=False)
+            finally:
+                stracesum.detach(st)
+            b.straces["crowd-seeder"] = stracesum.summary(out)
     finally:
         for s in (bseed, lseed):
             if s:
@@ -67,8 +79,8 @@ def crowd_run(b):
         shutil.rmtree(src, ignore_errors=True)
 
 
-def crowd_one(b, c, seed, seeders, torrent, payload, run):
-    """One run of the whole crowd against one seeder: one row."""
+def crowd_one(b, c, seed, seeders, torrent, payload, run, record=True):
+    """One run of the whole crowd against one seeder: one row (record)."""
     n, size = b.crowd_leechers, b.crowd_size
     for s in seeders:
         if s.poll() is not None:
@@ -82,7 +94,7 @@ def crowd_one(b, c, seed, seeders, torrent, payload, run):
     note, times = "", []
     try:
         p.wait_json(lambda o: o.get("type") == "started", 120)
-        _, obj = p.wait_json(lambda o: o.get("type") == "done", 60 + n * size / 20e6)
+        _, obj = p.wait_json(lambda o: o.get("type") == "done", 60 + n * size / 10e6)
         times = obj["seconds"]
         if p.wait(60) != 0:
             note = f"exit status {p.rc}"
@@ -98,6 +110,10 @@ def crowd_one(b, c, seed, seeders, torrent, payload, run):
     shutil.rmtree(d, ignore_errors=True)
     os.sync()
     ok = not note and len(times) == n
+    if not record:
+        if not ok:
+            log(f"  crowd: the run under strace failed: {note}")
+        return
     last = max(times) if ok else 0.0
     extra = {}
     if ok:
@@ -126,6 +142,7 @@ def pair_run(b):
                 p, ok, note = b.leech(c, torrent, [s.addr], seeder_procs=[bseed, lseed])
                 b.row("pair", c, piece, run, p, ok, note, seeder_cpu=s.cpu() - c0,
                       seeder_rss_mib=s.peak_rss_mib(), leecher_cpu=p.cpu())
+        b.strace_leech("pair", torrent, [bseed.addr], seeder_procs=[bseed, lseed], attach_to=bseed)
     finally:
         for s in (bseed, lseed):
             if s:

@@ -2,6 +2,7 @@
 import os
 import statistics
 
+import stracesum
 from common import LABEL, MiB, human
 
 
@@ -32,6 +33,16 @@ def overfetch(b, scenario):
         return []
     return ["", f"Braid fetched {100 * statistics.median(extra):.1f}% more than the file "
                 f"(median; max {100 * max(extra):.1f}%): duplicate or discarded blocks."]
+
+
+def straced(b, *keys):
+    """The `strace -f -c` summaries (BENCH_STRACE=1) of a scenario's extra
+    Braid runs: (key, what was traced) pairs."""
+    out = []
+    for key, what in keys:
+        if key in b.straces:
+            out += ["", stracesum.line(what, b.straces[key])]
+    return out
 
 
 SECTION_SCENARIO = {"1": "download", "2": "download", "3": "swarm", "4": "verify", "5": "scale", "6": "browser",
@@ -79,6 +90,7 @@ def all_tables(b, summ):
                          f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['cpu'])} | {s['cpu'][0] / gib:.2f} | "
                          f"{fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
     lines += overfetch(b, "download") + interference(b, "download")
+    lines += straced(b, ("download", "a Braid download, 1 MiB pieces"))
     lines += ["", "### 2. Upload to a libtorrent leecher", "",
               "| seeder | piece | ok | wall s | MB/s | seeder CPU s | seeder CPU s/GiB | seeder peak RSS MiB | leecher CPU s |",
               "|---|---|---|---|---|---|---|---|---|"]
@@ -106,6 +118,7 @@ def all_tables(b, summ):
         lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
     lines += overfetch(b, "swarm") + interference(b, "swarm")
+    lines += straced(b, ("swarm", "a Braid download from the twenty seeders"))
     lines += ["", "### 4. Resume verify of the complete download (1 MiB pieces, data in the page cache)", "",
               "| verifier | ok | seconds | MB/s | CPU s | peak RSS MiB |", "|---|---|---|---|---|---|"]
     vclients = ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{os.cpu_count()}"]
@@ -166,7 +179,7 @@ def crowd_table(b, summ):
                      f"{fmt_spread(s['median_s'])} | {fmt_spread(s['ratio'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['seeder_cpu'])} | {fmt_spread(s['seeder_rss_mib'], 0)} | "
                      f"{fmt_spread(s['leecher_cpu'])} |")
-    return lines + interference(b, "crowd")
+    return lines + interference(b, "crowd") + straced(b, ("crowd-seeder", "the Braid seeder serving the crowd"))
 
 
 def pair_table(b, summ):
@@ -188,7 +201,8 @@ def pair_table(b, summ):
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {ratio} |")
     if len(lines) == 2:
         return ["not measured (failed or not selected; see the log)"]
-    return lines + overfetch(b, "pair") + interference(b, "pair")
+    return lines + overfetch(b, "pair") + interference(b, "pair") + straced(
+        b, ("pair-seeder", "the Braid seeder"), ("pair", "the Braid leecher"))
 
 
 def smallfiles_table(b, summ):
@@ -213,7 +227,7 @@ def smallfiles_table(b, summ):
             ratio = f"{s['mbps'][0] / lt_s['mbps'][0]:.2f}×"
         lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} | {ratio} |")
-    return lines + interference(b, "smallfiles")
+    return lines + interference(b, "smallfiles") + straced(b, ("smallfiles", "a Braid download"))
 
 
 def browser_table(b):
@@ -390,6 +404,9 @@ def report(b, summ, m, started, took):
         "- Pairs: the benchmark's file and 1 MiB torrent; a `braid seed` (verified first, not timed) serving "
         "`braid download`, and the libtorrent seeder serving a libtorrent leecher, taking turns; leecher "
         "figures as in the download table, seeder figures as in the crowd.",
+        "- `BENCH_STRACE=1` adds, after the timed runs of the download (1 MiB pieces), swarm, small-files, crowd "
+        "and pair scenarios, one more Braid run under `strace -f -c` (a leecher started under it; a running "
+        "seeder attached to, thread by thread, for that run), not timed; the table notes list its calls.",
         "", "## Reproduce", "",
         "```sh",
         "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",

@@ -19,7 +19,9 @@
 # anacrolix/torrent even in a smoke run; 0: leave it out; by default a smoke
 # run uses it only when already cached, since its first build takes minutes),
 # BENCH_CROWD_SIZE and BENCH_CROWD_LEECHERS (the crowd scenario's torrent and
-# leechers: default 256MiB and 30; 16MiB and 6 with --smoke).
+# leechers: default 256MiB and 30; 16MiB and 6 with --smoke; its leechers
+# need BENCH_CROWD_LEECHERS x BENCH_CROWD_SIZE in BENCH_WORKDIR), BENCH_STRACE=1
+# (one more Braid run per scenario under strace -f -c, listed in the report).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +30,7 @@ SMOKE=0
 for a in "$@"; do
 	case $a in
 	--smoke) SMOKE=1 ;;
-	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +66,10 @@ bash scripts/install-test-deps.sh
 if [ ! -x /usr/bin/time ]; then # GNU time: the leechers' peak RSS
 	SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time
+fi
+if [ "${BENCH_STRACE:-0}" = 1 ] && ! command -v strace >/dev/null; then
+	SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends strace
 fi
 want_ana=${BENCH_ANACROLIX:-}
 [ -n "$want_ana" ] || { [ "$SMOKE" = 1 ] && want_ana=0 || want_ana=1; }
@@ -112,6 +118,7 @@ args=(--size "$SIZE" --runs "$RUNS" --workdir "$WORK" --out "$OUT" --braid "$ROO
 	--anacrolix "$ANA" --anacrolix-version "$ANA_VERSION"
 	--scenarios "$SCENARIOS" --browser-size "${BENCH_BROWSER_SIZE:-}"
 	--crowd-size "${BENCH_CROWD_SIZE:-}" --crowd-leechers "${BENCH_CROWD_LEECHERS:-0}")
+[ "${BENCH_STRACE:-0}" = 1 ] && args+=(--strace)
 if [ "$SMOKE" = 1 ]; then
 	args+=(--smoke --quiet-wait "${BENCH_QUIET_WAIT:-0}")
 else
