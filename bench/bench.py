@@ -301,7 +301,11 @@ class Bench:
             time.sleep(0.5)
         self.strace_to = out
         try:
-            _, ok, note = self.leech("braid", torrent, seeders, seeder_procs=seeder_procs, payload=payload)
+            p, ok, note = self.leech("braid", torrent, seeders, seeder_procs=seeder_procs, payload=payload)
+            try:  # a Braid left behind by a strace stopped on a timeout
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         finally:
             self.strace_to = None
             stracesum.detach(st)
@@ -622,16 +626,16 @@ def main():
     ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser,smallfiles,crowd,pair")
     ap.add_argument("--browser-size", default="", help="torrent size of the browser scenario")
     ap.add_argument("--crowd-size", default="", help="torrent size of the crowd scenario (default 256MiB; 16MiB smoke)")
+    ap.add_argument("--crowd-leechers", type=int, default=0, help="leechers in the crowd scenario (default 30; 6 smoke)")
     ap.add_argument("--strace", action="store_true",
                     help="one more Braid run per scenario under strace -f -c, summarised in the report")
-    ap.add_argument("--crowd-leechers", type=int, default=0, help="leechers in the crowd scenario (default 30; 6 smoke)")
     ap.add_argument("--quiet-wait", type=float, default=30.0,
                     help="seconds to wait before each run for other work to pause (0: never)")
     a = ap.parse_args()
     if a.runs < 1 or a.runs > 50:
         ap.error("--runs: 1..50")
     if not 0 <= a.crowd_leechers <= 200:
-        ap.error("--crowd-leechers: 1..200")
+        ap.error("--crowd-leechers: 1..200 (0: the default)")
 
     def on_signal(sig, _):
         procs.stop_all()
