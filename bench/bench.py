@@ -20,6 +20,9 @@ Scenarios, on 127.0.0.1 only, DHT/LSD/UPnP/uTP off everywhere:
               torrent of many small files in nested folders (bench/
               smallfiles: 4,000 files of 1 B to 48 KiB, about 93 MiB; 300
               in a smoke run) made by libtorrent (v1, pieces span files)
+  8 crowd     one seeder (Braid, then libtorrent) -> 30 libtorrent leechers
+              at once, trading among themselves, 256 MiB (bench/crowd.py)
+  9 pair      Braid -> Braid against libtorrent -> libtorrent (bench/crowd.py)
 Runs are interleaved (run 1 of every client, then run 2, ...); tables show
 the median and the min-max spread.
 """
@@ -38,7 +41,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chart  # noqa: E402
+import crowd  # noqa: E402
 import procs  # noqa: E402
+import stracesum  # noqa: E402
 from procs import Proc, Timeout  # noqa: E402
 from common import LABEL, LEECHERS, MiB, human  # noqa: E402,F401
 from report import kept_notes, report, targets  # noqa: E402
@@ -105,6 +110,12 @@ class Bench:
         self.scale = None
         self.browser = None
         self.small = None  # the many-small-files tree: files, bytes
+        self.crowd = None  # the crowd scenario's shape: leechers, bytes, piece, pieces
+        self.straces = {}  # scenario (or scenario-seeder) -> stracesum.summary
+        self.strace_to = None  # set: leech() runs Braid under strace -f -c writing here
+        self.crowd_size = parse_size(a.crowd_size) if a.crowd_size else (
+            min(self.size, 16 * MiB) if self.smoke else 256 * MiB)
+        self.crowd_leechers = a.crowd_leechers or (6 if self.smoke else 30)
         if a.browser_size:
             self.browser_size = parse_size(a.browser_size)
         else:  # the browser clients hold the torrent in memory or IndexedDB
@@ -212,6 +223,8 @@ class Bench:
             for s in seeders:
                 argv += ["--peer", s]
             argv.append(torrent)
+            if self.strace_to:
+                argv = stracesum.prefix(self.strace_to) + argv
         elif client == "libtorrent":
             argv = [PY, os.path.join(HERE, "lt.py"), "leech", torrent, d, "--listen", listen]
             for s in seeders:
@@ -275,6 +288,33 @@ class Bench:
         os.sync()
         return p, ok, note
 
+    def strace_leech(self, scenario, torrent, seeders, seeder_procs=(), payload=None, attach_to=None):
+        """With --strace: one more Braid download under `strace -f -c`, not
+        recorded; the Braid seeder attach_to is traced through it too."""
+        if not self.a.strace:
+            return
+        out = os.path.join(self.logs, f"strace-{scenario}.txt")
+        log(f"  {scenario}: one more Braid run under strace -f -c")
+        st = None
+        if attach_to:
+            st = stracesum.attach(attach_to, out + ".seeder", self.logs, self.name(f"strace-{scenario}-seeder"))
+            time.sleep(0.5)
+        self.strace_to = out
+        try:
+            p, ok, note = self.leech("braid", torrent, seeders, seeder_procs=seeder_procs, payload=payload)
+            try:  # a Braid left behind by a strace stopped on a timeout
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        finally:
+            self.strace_to = None
+            stracesum.detach(st)
+        if not ok:
+            log(f"  {scenario}: the run under strace failed: {note}")
+        self.straces[scenario] = stracesum.summary(out)
+        if attach_to:
+            self.straces[f"{scenario}-seeder"] = stracesum.summary(out + ".seeder")
+
     def row(self, scenario, client, piece, run, p, ok, note, size=None, **extra):
         secs = p.wall
         if client == "braid" and scenario != "upload":
@@ -302,6 +342,8 @@ class Bench:
                     c0 = seed.cpu()
                     p, ok, note = self.leech(c, torrent, [seed.addr], [seed.dial], [seed])
                     self.row("download", c, piece, run, p, ok, note, seeder_cpu=seed.cpu() - c0)
+            if piece == MiB:
+                self.strace_leech("download", torrent, [seed.addr], seeder_procs=[seed])
             bseed = self.braid_seeder(torrent, pieces)
             log(f"2 upload, {human(piece)} pieces: Braid seeder at {bseed.addr} vs libtorrent seeder")
             for run in range(1, self.runs + 1):
@@ -335,6 +377,7 @@ class Bench:
                     p, ok, note = self.leech(c, torrent, [seed.addr], seeder_procs=[seed], payload=tree)
                     self.row("smallfiles", c, 0, run, p, ok, note, size=self.small["bytes"],
                              seeder_cpu=seed.cpu() - c0)
+            self.strace_leech("smallfiles", torrent, [seed.addr], seeder_procs=[seed], payload=tree)
         finally:
             seed.stop()
 
@@ -352,6 +395,7 @@ class Bench:
                     c0 = sum(s.cpu() for s in seeds)
                     p, ok, note = self.leech(c, torrent, addrs, seeder_procs=seeds)
                     self.row("swarm", c, piece, run, p, ok, note, seeder_cpu=sum(s.cpu() for s in seeds) - c0)
+            self.strace_leech("swarm", torrent, addrs, seeder_procs=seeds)
         finally:
             for s in seeds:
                 s.stop(grace=3)
@@ -555,7 +599,8 @@ class Bench:
         for k, rs in groups.items():
             ok = [r for r in rs if r["ok"]]
             s = {"runs": len(rs), "ok": len(ok)}
-            for f in ("seconds", "mbps", "cpu", "rss_mib", "seeder_cpu", "seeder_rss_mib", "leecher_cpu", "other_cpu"):
+            for f in ("seconds", "mbps", "cpu", "rss_mib", "seeder_cpu", "seeder_rss_mib", "leecher_cpu", "other_cpu",
+                      "first_s", "median_s", "ratio"):
                 vals = [r[f] for r in ok if f in r]
                 if vals:
                     s[f] = (statistics.median(vals), min(vals), max(vals))
@@ -578,13 +623,19 @@ def main():
     ap.add_argument("--smallfiles", required=True, help="the bench/smallfiles generator")
     ap.add_argument("--anacrolix", default="")
     ap.add_argument("--anacrolix-version", default="")
-    ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser,smallfiles")
+    ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser,smallfiles,crowd,pair")
     ap.add_argument("--browser-size", default="", help="torrent size of the browser scenario")
+    ap.add_argument("--crowd-size", default="", help="torrent size of the crowd scenario (default 256MiB; 16MiB smoke)")
+    ap.add_argument("--crowd-leechers", type=int, default=0, help="leechers in the crowd scenario (default 30; 6 smoke)")
+    ap.add_argument("--strace", action="store_true",
+                    help="one more Braid run per scenario under strace -f -c, summarised in the report")
     ap.add_argument("--quiet-wait", type=float, default=30.0,
                     help="seconds to wait before each run for other work to pause (0: never)")
     a = ap.parse_args()
     if a.runs < 1 or a.runs > 50:
         ap.error("--runs: 1..50")
+    if not 0 <= a.crowd_leechers <= 200:
+        ap.error("--crowd-leechers: 1..200 (0: the default)")
 
     def on_signal(sig, _):
         procs.stop_all()
@@ -599,13 +650,14 @@ def main():
     try:
         m["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         sc = a.scenarios.split(",")
-        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser", "smallfiles"}
+        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser", "smallfiles", "crowd", "pair"}
         if unknown:
             ap.error(f"--scenarios: unknown {','.join(sorted(unknown))}")
-        if set(sc) & {"download", "swarm", "verify"}:
+        if set(sc) & {"download", "swarm", "verify", "pair"}:
             b.make_payload()
         steps = [("download", b.download_and_upload), ("swarm", b.swarm), ("verify", b.verify),
-                 ("scale", b.scale_run), ("browser", b.browser_run), ("smallfiles", b.smallfiles_run)]
+                 ("scale", b.scale_run), ("browser", b.browser_run), ("smallfiles", b.smallfiles_run),
+                 ("crowd", lambda: crowd.crowd_run(b)), ("pair", lambda: crowd.pair_run(b))]
         for name, fn in steps:
             if name not in sc:
                 continue
@@ -629,7 +681,7 @@ def main():
     raw = os.path.join(a.out if a.smoke else tempfile.gettempdir(), "braid-bench-results.json")
     with open(raw, "w") as f:
         json.dump({"machine": m, "size": b.size, "runs": b.runs, "results": b.results, "scale": b.scale,
-                   "browser": b.browser, "failures": b.failures}, f, indent=1)
+                   "browser": b.browser, "crowd": b.crowd, "straces": b.straces, "failures": b.failures}, f, indent=1)
     print(f"\nBraid benchmark: {human(b.size)}, {b.runs} run(s) per row, {took:.0f} s, load {m['load_start']} → {m['load']}\n")
     print("\n".join(tl))
     print("\nTargets:\n" + "\n".join(targets(b, summ)))

@@ -51,6 +51,14 @@ def panels(b, summ):
     out.append(("Resume verify of the complete data — MB/s",
                 bars("verify", ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{n}"], MiB, "mbps"),
                 "{:.0f}"))
+    out.append(("Braid → Braid and libtorrent → libtorrent, 1 MiB pieces — MB/s by pair",
+                bars("pair", ["braid", "libtorrent"], MiB, "mbps"), "{:.0f}"))
+    cr = getattr(b, "crowd", None)
+    if cr:
+        out.append((f"One seeder, {cr['leechers']} libtorrent leechers — seconds until the last completes, by seeder "
+                    "(lower is better)", bars("crowd", ["braid", "libtorrent"], cr["piece"], "seconds"), "{:.1f}"))
+        out.append(("The same crowd — seeder CPU seconds (lower is better)",
+                    bars("crowd", ["braid", "libtorrent"], cr["piece"], "seeder_cpu"), "{:.2f}"))
     br = getattr(b, "browser", None)
     if br:
         rows = [(k, *s["MiBps"]) for k, s in br["summary"].items() if "MiBps" in s]

@@ -156,6 +156,19 @@ class Proc:
             pass
         return 0.0
 
+    def reset_peak(self):
+        """Starts the measured process's peak RSS (VmHWM) afresh, so a
+        seeder serving several runs reports each run's peak: Linux resets
+        it on "5" written to /proc/PID/clear_refs."""
+        pid = self.child()
+        if pid is None:
+            return
+        try:
+            with open(f"/proc/{pid}/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+
     def stop(self, grace=10):
         """SIGTERM to the process group, SIGKILL after grace seconds."""
         if self.poll() is not None:

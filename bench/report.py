@@ -2,6 +2,7 @@
 import os
 import statistics
 
+import stracesum
 from common import LABEL, MiB, human
 
 
@@ -34,8 +35,18 @@ def overfetch(b, scenario):
                 f"(median; max {100 * max(extra):.1f}%): duplicate or discarded blocks."]
 
 
+def straced(b, *keys):
+    """The `strace -f -c` summaries (BENCH_STRACE=1) of a scenario's extra
+    Braid runs: (key, what was traced) pairs."""
+    out = []
+    for key, what in keys:
+        if key in b.straces:
+            out += ["", stracesum.line(what, b.straces[key])]
+    return out
+
+
 SECTION_SCENARIO = {"1": "download", "2": "download", "3": "swarm", "4": "verify", "5": "scale", "6": "browser",
-                    "7": "smallfiles"}
+                    "7": "smallfiles", "8": "crowd", "9": "pair"}
 
 
 def tables(b, summ):
@@ -79,6 +90,7 @@ def all_tables(b, summ):
                          f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['cpu'])} | {s['cpu'][0] / gib:.2f} | "
                          f"{fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
     lines += overfetch(b, "download") + interference(b, "download")
+    lines += straced(b, ("download", "a Braid download, 1 MiB pieces"))
     lines += ["", "### 2. Upload to a libtorrent leecher", "",
               "| seeder | piece | ok | wall s | MB/s | seeder CPU s | seeder CPU s/GiB | seeder peak RSS MiB | leecher CPU s |",
               "|---|---|---|---|---|---|---|---|---|"]
@@ -106,6 +118,7 @@ def all_tables(b, summ):
         lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
     lines += overfetch(b, "swarm") + interference(b, "swarm")
+    lines += straced(b, ("swarm", "a Braid download from the twenty seeders"))
     lines += ["", "### 4. Resume verify of the complete download (1 MiB pieces, data in the page cache)", "",
               "| verifier | ok | seconds | MB/s | CPU s | peak RSS MiB |", "|---|---|---|---|---|---|"]
     vclients = ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{os.cpu_count()}"]
@@ -137,7 +150,59 @@ def all_tables(b, summ):
         lines.append("not measured (failed; see the log)")
     lines += ["", "### 6. In the browser (headless Chromium, WebRTC on loopback)", ""] + browser_table(b)
     lines += ["", "### 7. Many small files from one libtorrent seeder", ""] + smallfiles_table(b, summ)
+    n = b.crowd["leechers"] if b.crowd else "many"
+    lines += ["", f"### 8. One seeder, a crowd of {n} libtorrent leechers", ""] + crowd_table(b, summ)
+    lines += ["", "### 9. Pairs: Braid → Braid and libtorrent → libtorrent (1 MiB pieces)", ""] + pair_table(b, summ)
     return lines
+
+
+def crowd_table(b, summ):
+    cr = b.crowd
+    if not cr:
+        return ["not measured (failed or not selected; see the log)"]
+    lines = [f"One {human(cr['bytes'])} torrent ({cr['pieces']} pieces of {human(cr['piece'])}) served by one seeder "
+             f"to {cr['leechers']} libtorrent leechers started together in one process (`bench/lt_crowd.py`), each "
+             "given the seeder's and every other leecher's address, so they trade. Seconds from adding the torrent "
+             "to every leecher; MB/s is all the leechers' bytes over the last completion; \"last ÷ first\" is "
+             "the spread of completion times (1.00: all at once).", "",
+             "| seeder | ok | last done s | first s | median s | last ÷ first | MB/s | seeder CPU s | "
+             "seeder peak RSS MiB | leechers' CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in ("braid", "libtorrent"):
+        s = summ.get(("crowd", c, cr["piece"]))
+        if not s:
+            continue
+        if not s["ok"]:
+            lines.append(f"| {LABEL[c]} | 0/{s['runs']} | failed | | | | | | | |")
+            continue
+        lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['first_s'])} | "
+                     f"{fmt_spread(s['median_s'])} | {fmt_spread(s['ratio'])} | {fmt_spread(s['mbps'], 0)} | "
+                     f"{fmt_spread(s['seeder_cpu'])} | {fmt_spread(s['seeder_rss_mib'], 0)} | "
+                     f"{fmt_spread(s['leecher_cpu'])} |")
+    return lines + interference(b, "crowd") + straced(b, ("crowd-seeder", "the Braid seeder serving the crowd"))
+
+
+def pair_table(b, summ):
+    lines = ["| pair | ok | wall s | MB/s | seeder CPU s | seeder peak RSS MiB | leecher CPU s | leecher peak RSS MiB | "
+             "speed ÷ libtorrent |", "|---|---|---|---|---|---|---|---|---|"]
+    lt_s = summ.get(("pair", "libtorrent", MiB))
+    for c in ("braid", "libtorrent"):
+        s = summ.get(("pair", c, MiB))
+        if not s:
+            continue
+        if not s["ok"]:
+            lines.append(f"| {LABEL[c]} → {LABEL[c]} | 0/{s['runs']} | failed | | | | | | |")
+            continue
+        ratio = ""
+        if c == "braid" and lt_s and lt_s["ok"]:
+            ratio = f"{s['mbps'][0] / lt_s['mbps'][0]:.2f}×"
+        lines.append(f"| {LABEL[c]} → {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
+                     f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['seeder_cpu'])} | {fmt_spread(s['seeder_rss_mib'], 0)} | "
+                     f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {ratio} |")
+    if len(lines) == 2:
+        return ["not measured (failed or not selected; see the log)"]
+    return lines + overfetch(b, "pair") + interference(b, "pair") + straced(
+        b, ("pair-seeder", "the Braid seeder"), ("pair", "the Braid leecher"))
 
 
 def smallfiles_table(b, summ):
@@ -162,7 +227,7 @@ def smallfiles_table(b, summ):
             ratio = f"{s['mbps'][0] / lt_s['mbps'][0]:.2f}×"
         lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} | {ratio} |")
-    return lines + interference(b, "smallfiles")
+    return lines + interference(b, "smallfiles") + straced(b, ("smallfiles", "a Braid download"))
 
 
 def browser_table(b):
@@ -249,6 +314,21 @@ def targets(b, summ):
                          f"{ws['MiBps'][0]:.1f} MiB/s at {human(br['size'])}{bare}) | {'yes' if r >= 1.5 else 'no'} |")
         gz = br["wasm"]["gzip"] / MiB
         lines.append(f"| wasm ≤ 3 MiB gzipped | {gz:.2f} MiB | {'yes' if gz <= 3 else 'no'} |")
+    bp, lp = med("pair", "braid", MiB, "mbps"), med("pair", "libtorrent", MiB, "mbps")
+    if bp and lp:
+        bsc, lsc = med("pair", "braid", MiB, "seeder_cpu"), med("pair", "libtorrent", MiB, "seeder_cpu")
+        lines.append(f"| pair: Braid → Braid ≥ 2× libtorrent → libtorrent | {bp / lp:.2f}× ({bp:.0f} vs {lp:.0f} MB/s; "
+                     f"seeder CPU {bsc:.2f} vs {lsc:.2f} s) | {'yes' if bp >= 2 * lp else 'no'} |")
+    cr = b.crowd
+    if cr:
+        bl, ll = med("crowd", "braid", cr["piece"], "seconds"), med("crowd", "libtorrent", cr["piece"], "seconds")
+        if bl and ll:
+            lines.append(f"| crowd of {cr['leechers']}: last completion ≤ libtorrent seeder's | {bl:.2f} vs {ll:.2f} s "
+                         f"at {human(cr['bytes'])} | {'yes' if bl <= ll else 'no'} |")
+        bsc, lsc = med("crowd", "braid", cr["piece"], "seeder_cpu"), med("crowd", "libtorrent", cr["piece"], "seeder_cpu")
+        if bsc is not None and lsc:
+            lines.append(f"| crowd: seeder CPU ≤ half of libtorrent's | {bsc:.2f} vs {lsc:.2f} s ({bsc / lsc:.2f}×) | "
+                         f"{'yes' if bsc <= lsc / 2 else 'no'} |")
     if gib < 1:
         lines.append("")
         lines.append(f"(Measured at {human(b.size)}, not the 1 GiB the targets name.)")
@@ -314,6 +394,19 @@ def report(b, summ, m, started, took):
         "- Many small files: `bench/smallfiles` writes the same tree every time (`-seed 1`), `lt.py create "
         "--v1-only` makes the torrent with libtorrent's default piece size, one libtorrent seeder serves it "
         "to Braid and to a libtorrent leecher, and each download is compared with the tree by `diff -r`.",
+        "- Crowd: its own random file (`BENCH_CROWD_SIZE`, default 256 MiB; 16 MiB in a smoke run) and "
+        "`BENCH_CROWD_LEECHERS` (default 30; 6) libtorrent sessions in one Python process (`bench/lt_crowd.py`: "
+        "default settings but two disk threads each, every session on its own 127.0.0.1 port), which dial each "
+        "other once and the seeder every 2 s until complete. The Braid and libtorrent seeders both run "
+        "throughout, on the same data and torrent, and take turns serving the crowd; the seeder's CPU is its "
+        "`/proc` time during the run, its peak RSS the run's `VmHWM` (reset through `/proc/PID/clear_refs` "
+        "before each run); every leecher's file is compared with the original.",
+        "- Pairs: the benchmark's file and 1 MiB torrent; a `braid seed` (verified first, not timed) serving "
+        "`braid download`, and the libtorrent seeder serving a libtorrent leecher, taking turns; leecher "
+        "figures as in the download table, seeder figures as in the crowd.",
+        "- `BENCH_STRACE=1` adds, after the timed runs of the download (1 MiB pieces), swarm, small-files, crowd "
+        "and pair scenarios, one more Braid run under `strace -f -c` (a leecher started under it; a running "
+        "seeder attached to, thread by thread, for that run), not timed; the table notes list its calls.",
         "", "## Reproduce", "",
         "```sh",
         "make bench                                  # 1 GiB, 3 runs: writes docs/PERFORMANCE.md and docs/performance.svg",

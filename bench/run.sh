@@ -11,13 +11,17 @@
 # Env: BENCH_SIZE (16MiB, 256MiB, 1GiB; default 1GiB), BENCH_RUNS (default 3),
 # BENCH_OUT (report dir), BENCH_WORKDIR (scratch, needs 3x BENCH_SIZE),
 # BENCH_KEEP=1 (keep the scratch dir and logs), BENCH_SCENARIOS
-# (download,swarm,verify,scale,browser,smallfiles), BENCH_BROWSER_SIZE (the browser
+# (download,swarm,verify,scale,browser,smallfiles,crowd,pair), BENCH_BROWSER_SIZE (the browser
 # scenario's torrent: default BENCH_SIZE up to 64MiB, 2MiB with --smoke; it
 # needs root for its loopback-only network namespace), BENCH_CACHE (where
 # anacrolix/torrent is built), BENCH_QUIET_WAIT (seconds to wait before each run for other work on the
 # machine to pause; default 30, 0 with --smoke), BENCH_ANACROLIX (1: build
 # anacrolix/torrent even in a smoke run; 0: leave it out; by default a smoke
-# run uses it only when already cached, since its first build takes minutes).
+# run uses it only when already cached, since its first build takes minutes),
+# BENCH_CROWD_SIZE and BENCH_CROWD_LEECHERS (the crowd scenario's torrent and
+# leechers: default 256MiB and 30; 16MiB and 6 with --smoke; its leechers
+# need BENCH_CROWD_LEECHERS x BENCH_CROWD_SIZE in BENCH_WORKDIR), BENCH_STRACE=1
+# (one more Braid run per scenario under strace -f -c, listed in the report).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +30,7 @@ SMOKE=0
 for a in "$@"; do
 	case $a in
 	--smoke) SMOKE=1 ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
@@ -48,7 +52,7 @@ $GO build -o bin/bench-sha1limit ./bench/sha1limit
 $GO build -o bin/bench-scale ./bench/scale
 $GO build -o bin/bench-smallfiles ./bench/smallfiles
 
-SCENARIOS=${BENCH_SCENARIOS:-download,swarm,verify,scale,browser,smallfiles}
+SCENARIOS=${BENCH_SCENARIOS:-download,swarm,verify,scale,browser,smallfiles,crowd,pair}
 case ",$SCENARIOS," in
 *,browser,*)
 	# The browser client, and the browser tests' npm packages it is driven with.
@@ -62,6 +66,10 @@ bash scripts/install-test-deps.sh
 if [ ! -x /usr/bin/time ]; then # GNU time: the leechers' peak RSS
 	SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time
+fi
+if [ "${BENCH_STRACE:-0}" = 1 ] && ! command -v strace >/dev/null; then
+	SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends strace
 fi
 want_ana=${BENCH_ANACROLIX:-}
 [ -n "$want_ana" ] || { [ "$SMOKE" = 1 ] && want_ana=0 || want_ana=1; }
@@ -108,7 +116,9 @@ trap cleanup EXIT
 args=(--size "$SIZE" --runs "$RUNS" --workdir "$WORK" --out "$OUT" --braid "$ROOT/bin/braid"
 	--sha1limit "$ROOT/bin/bench-sha1limit" --scale "$ROOT/bin/bench-scale" --smallfiles "$ROOT/bin/bench-smallfiles"
 	--anacrolix "$ANA" --anacrolix-version "$ANA_VERSION"
-	--scenarios "$SCENARIOS" --browser-size "${BENCH_BROWSER_SIZE:-}")
+	--scenarios "$SCENARIOS" --browser-size "${BENCH_BROWSER_SIZE:-}"
+	--crowd-size "${BENCH_CROWD_SIZE:-}" --crowd-leechers "${BENCH_CROWD_LEECHERS:-0}")
+[ "${BENCH_STRACE:-0}" = 1 ] && args+=(--strace)
 if [ "$SMOKE" = 1 ]; then
 	args+=(--smoke --quiet-wait "${BENCH_QUIET_WAIT:-0}")
 else
