@@ -50,11 +50,11 @@ func (u undo) run() {
 // opened is released.
 func New(cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
-	if err := cfg.checkOffline(); err != nil {
-		return nil, err
-	}
 	px, err := openProxy(&cfg) // strict mode turns off what the proxy cannot carry
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.checkOffline(); err != nil {
 		return nil, err
 	}
 	var hc *http.Client

@@ -123,7 +123,7 @@ func (f *clientFlags) config(name string, stderr io.Writer) (braid.Config, error
 	if cfg.Encryption, err = braid.ParseEncryption(f.encryption); err != nil {
 		return cfg, usagef("%s: --encryption: %v", name, err)
 	}
-	if !f.noWebRTC {
+	if !cfg.NoWebRTC { // off by --no-webrtc, or by a strict --proxy
 		if cfg.ICEServers, err = f.iceServers(); err != nil {
 			return cfg, usagef("%s: %v", name, err)
 		}
