@@ -92,7 +92,7 @@ func TestDaemonBadSettingsFile(t *testing.T) {
 		require.NoError(t, os.WriteFile(settings, []byte(tc.body), 0o600))
 		state := filepath.Join(work, "state")
 		code, _, stderr := runCLI(t, "", "daemon", "--config", settings, "--state-dir", state, "--dir", work,
-			"--no-dht", "--listen", "127.0.0.1:0", "--rpc", "127.0.0.1:0")
+			"--no-dht", "--stun", "none", "--listen", "127.0.0.1:0", "--rpc", "127.0.0.1:0")
 		require.Equal(t, exitFailure, code, tc.body)
 		require.Contains(t, stderr, tc.want, tc.body)
 		require.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
@@ -112,7 +112,7 @@ func TestDaemonPasswordFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(pwFile, []byte("from-file\nignored\n"), 0o600))
 	empty := filepath.Join(work, "empty")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
-	base := []string{"daemon", "--state-dir", filepath.Join(work, "s0"), "--dir", work, "--no-dht", "--listen", "127.0.0.1:0"}
+	base := []string{"daemon", "--state-dir", filepath.Join(work, "s0"), "--dir", work, "--no-dht", "--stun", "none", "--listen", "127.0.0.1:0"}
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +74,9 @@ type daemonProc struct {
 
 func startDaemon(t *testing.T, bin string, args ...string) *daemonProc {
 	t.Helper()
+	if !slices.Contains(args, "--stun") && !slices.Contains(args, "--no-webrtc") {
+		args = append([]string{"--stun", "none"}, args...) // no public STUN in tests
+	}
 	d := &daemonProc{cmd: exec.Command(bin, append([]string{"daemon"}, args...)...), stderr: &syncBuffer{}, done: make(chan error, 1)}
 	d.cmd.Stderr = d.stderr
 	require.NoError(t, d.cmd.Start())

@@ -17,7 +17,7 @@ func TestProxyFlags(t *testing.T) {
 		var f clientFlags
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		f.register(fs)
-		require.NoError(t, fs.Parse(args))
+		require.NoError(t, fs.Parse(append([]string{"--stun", "none"}, args...)))
 		cfg, err := f.config("t", io.Discard)
 		require.NoError(t, err)
 		return [5]bool{cfg.NoDHT, cfg.NoUTP, cfg.NoLSD, cfg.NoPortMapping, cfg.NoWebRTC}, cfg.Proxy, cfg.ProxyAllowDirect
