@@ -133,6 +133,9 @@ func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now ti
 		return err
 	}
 	t.info, t.storage, t.v2 = info, st, v2
+	if r := newHashResponder(info, t.spec.PieceLayers); r != nil {
+		t.hashResp.Store(r)
+	}
 	t.private.Store(info.Private)
 	t.spec.Info, t.spec.InfoBytes, t.spec.CheckAll = info, infoBytes, hasData
 	t.setLength(info)
