@@ -147,3 +147,40 @@ func TestHashResponderFromPieceLayers(t *testing.T) {
 
 	require.Nil(t, newHashResponder(&metainfo.Info{PieceLength: 1 << 16}, nil), "a v1 torrent answers none")
 }
+
+// A peer that floods hash requests and never reads what it is sent is
+// dropped once its answers fill the send queue (maxQueuedBytes): the
+// engine does not buffer rejects for it without end.
+func TestHashRequestFloodWithoutReadingIsDropped(t *testing.T) {
+	_, _, mi, addr := swarmRig(t, false)
+	c, _, ok := handshakeWith(t, addr, mi.ShortInfoHashV2())
+	require.True(t, ok)
+	f := mi.Info.FilesV2[0]
+	reqs, err := v2hashes.PieceLayerRequests(f.PiecesRoot, f.Length, mi.Info.PieceLength)
+	require.NoError(t, err)
+	var chunk []byte
+	for range 10_000 {
+		chunk = wire.AppendHashMsg(chunk, &reqs[0])
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		_ = c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		for range 100 { // 53 MB of requests, far beyond every buffer
+			if _, err := c.Write(chunk); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		require.Error(t, err, "the engine took every request without dropping the peer")
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) {
+			require.False(t, ne.Timeout(), "the engine stopped reading instead of dropping the peer")
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("no verdict")
+	}
+}
