@@ -174,10 +174,17 @@ func (lp *layerPhase) drop(id session.PeerID, reason error, now time.Time) {
 	(*torrentOut)(lp.t).ClosePeer(id, reason)
 }
 
-// Tick asks another peer for requests that timed out.
+// Tick asks another peer for requests that timed out, and lets peers
+// that all failed a request try it again once a timeout has passed since
+// the last try (not at once: a peer rejecting everything would
+// otherwise be asked again and again).
 func (lp *layerPhase) Tick(now time.Time) {
 	for _, r := range lp.reqs {
-		if r.done || r.peer == 0 || now.Sub(r.sentAt) < layerRequestTimeout {
+		if r.done || now.Sub(r.sentAt) < layerRequestTimeout {
+			continue
+		}
+		if r.peer == 0 {
+			clear(r.tried)
 			continue
 		}
 		if pe := lp.peers[r.peer]; pe != nil {
@@ -196,18 +203,13 @@ func (lp *layerPhase) counted() { lp.t.metaPeers.Store(int64(len(lp.peers))) }
 
 // schedule sends every request not in flight to a peer (every peer of a
 // v2-only swarm speaks v2, whatever its handshake says) that has not
-// failed it, the least busy first. When every peer failed a request, they
-// may try again.
+// failed it, the least busy first.
 func (lp *layerPhase) schedule(now time.Time) {
 	for _, r := range lp.reqs {
 		if r.done || r.peer != 0 {
 			continue
 		}
 		best := lp.pick(r)
-		if best == nil && len(r.tried) > 0 {
-			clear(r.tried)
-			best = lp.pick(r)
-		}
 		if best == nil {
 			continue
 		}

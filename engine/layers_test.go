@@ -49,9 +49,9 @@ func layerServer(t *testing.T, c net.Conn, resp *v2hashes.Responder, lie, silent
 
 // A btmh magnet's torrent with files longer than a piece fetches their
 // piece layers from its peers: a request that times out at a silent peer
-// goes to another, a peer answering hashes that do not prove out against
-// the pieces root is banned and dropped, and the layers from the honest
-// peer are what the torrent starts with.
+// goes to another, as does one a peer rejects; a peer answering hashes
+// that do not prove out against the pieces root is banned and dropped,
+// and the layers from the honest peer are what the torrent starts with.
 func TestLayerPhaseFetchesVerifiedLayers(t *testing.T) {
 	mi, _ := v2Stream(t, 32<<10, false, 300_000, 100_000, 20_000)
 	require.Len(t, mi.PieceLayers, 2)
@@ -64,15 +64,19 @@ func TestLayerPhaseFetchesVerifiedLayers(t *testing.T) {
 		return nil, false, errors.New("stop here: the layers are known")
 	}
 	var handoffs []metadata.Handoff
-	for i, role := range []string{"silent", "liar", "honest"} {
+	for i, role := range []string{"silent", "rejecter", "liar", "honest"} {
 		ours, theirs := net.Pipe()
 		t.Cleanup(func() { _ = theirs.Close() })
-		layerServer(t, theirs, resp, role == "liar", role == "silent")
+		r := resp
+		if role == "rejecter" {
+			r = v2hashes.NewResponder() // knows no file: rejects every request
+		}
+		layerServer(t, theirs, r, role == "liar", role == "silent")
 		addr := net.JoinHostPort(net.IPv4(10, 0, 0, byte(i+1)).String(), "6881")
 		tor.onConnected(pendingConn{conn: ours, addr: addr, hs: wire.Handshake{PeerID: [20]byte{byte(i + 10)}}}, bareStart)
 		handoffs = append(handoffs, metadata.Handoff{Peer: metadata.PeerID(tor.nextID)})
 	}
-	require.Len(t, tor.peers, 3)
+	require.Len(t, tor.peers, 4)
 	require.NoError(t, tor.startLayers(mi.Info, mi.InfoBytes, handoffs, bareStart))
 	lp := tor.phase.(*layerPhase)
 	require.Len(t, lp.reqs, 2)
@@ -85,9 +89,10 @@ func TestLayerPhaseFetchesVerifiedLayers(t *testing.T) {
 			tor.handle(ev)
 		case layers := <-started:
 			require.Equal(t, mi.PieceLayers, layers)
-			require.True(t, tor.book.Banned("10.0.0.2"), "the liar is banned")
-			require.False(t, tor.book.Banned("10.0.0.3"))
-			require.Len(t, tor.peers, 2, "the liar is dropped")
+			require.True(t, tor.book.Banned("10.0.0.3"), "the liar is banned")
+			require.False(t, tor.book.Banned("10.0.0.2"), "a peer rejecting is not")
+			require.False(t, tor.book.Banned("10.0.0.4"))
+			require.Len(t, tor.peers, 3, "the liar is dropped")
 			return
 		case <-time.After(200 * time.Millisecond):
 			if !ticked {
