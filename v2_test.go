@@ -322,12 +322,24 @@ func TestV2Magnet(t *testing.T) {
 	st2, err := seeder2.DownloadBytes(context.Background(), big.torrent)
 	require.NoError(t, err)
 	waitDone(t, st2, 30*time.Second)
-	dstBig := t.TempDir()
-	c := newTestClient(t, dstBig)
+	dstBig, stateBig := t.TempDir(), t.TempDir()
+	cfgBig := braid.Config{DataDir: dstBig, StateDir: stateBig, ListenAddr: "127.0.0.1:0", NoDHT: true}
+	c, err := braid.New(cfgBig)
+	require.NoError(t, err)
 	bt, err := c.Download(context.Background(), btmh(bmi), braid.WithPeers(seeder2.ListenAddr()))
 	require.NoError(t, err)
 	waitDone(t, bt, 30*time.Second)
 	requireSameFiles(t, big, dstBig)
+	require.NoError(t, c.Close())
+	// Its record keeps the layers fetched: it resumes with no peer.
+	c0, err := braid.New(cfgBig)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c0.Close() })
+	t0, err := c0.Download(context.Background(), btmh(bmi))
+	require.NoError(t, err)
+	require.Equal(t, braid.RecordOK, t0.RecordStatus())
+	waitDone(t, t0, 30*time.Second)
+	require.Equal(t, bmi.Info.NumPieces(), t0.CheckResult().Valid)
 
 	// Downloaded once by its .torrent, the same torrent's btmh magnet
 	// resumes from the record (which keeps the piece layers), no peer.
