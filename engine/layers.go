@@ -49,6 +49,13 @@ type layerReq struct {
 	tried  map[session.PeerID]bool // peers that rejected it or timed out
 }
 
+// layerKey names a piece layer request: its file's root and first index
+// (one request per chunk of a layer).
+type layerKey struct {
+	root  [32]byte
+	index uint32
+}
+
 // layerPeer is a connected peer and what it told us, for the session.
 type layerPeer struct {
 	p        *peerConn
@@ -62,6 +69,7 @@ type layerPhase struct {
 	infoBytes []byte
 	files     []*layerFile
 	reqs      []*layerReq
+	byKey     map[layerKey]*layerReq // reqs by the range they name
 	left      int
 	peers     map[session.PeerID]*layerPeer
 	order     []session.PeerID
@@ -70,7 +78,8 @@ type layerPhase struct {
 // startLayers begins fetching the piece layers of info's files longer
 // than a piece, with the peers the metadata phase handed over.
 func (t *Torrent) startLayers(info *metainfo.Info, infoBytes []byte, handoffs []metadata.Handoff, now time.Time) error {
-	lp := &layerPhase{t: t, info: info, infoBytes: infoBytes, peers: map[session.PeerID]*layerPeer{}}
+	lp := &layerPhase{t: t, info: info, infoBytes: infoBytes, peers: map[session.PeerID]*layerPeer{},
+		byKey: map[layerKey]*layerReq{}}
 	for _, f := range info.FilesV2 {
 		if f.Length <= info.PieceLength {
 			continue
@@ -91,7 +100,9 @@ func (t *Torrent) startLayers(info *metainfo.Info, infoBytes []byte, handoffs []
 		lf := &layerFile{known: known, layer: make([]merkle.Hash, n), root: f.PiecesRoot, n: n}
 		lp.files = append(lp.files, lf)
 		for _, r := range reqs {
-			lp.reqs = append(lp.reqs, &layerReq{file: len(lp.files) - 1, msg: r, tried: map[session.PeerID]bool{}})
+			q := &layerReq{file: len(lp.files) - 1, msg: r, tried: map[session.PeerID]bool{}}
+			lp.reqs = append(lp.reqs, q)
+			lp.byKey[layerKey{r.Root, r.Index}] = q
 		}
 	}
 	lp.left = len(lp.reqs)
@@ -206,6 +217,9 @@ func (lp *layerPhase) counted() { lp.t.metaPeers.Store(int64(len(lp.peers))) }
 // failed it, the least busy first.
 func (lp *layerPhase) schedule(now time.Time) {
 	for _, r := range lp.reqs {
+		if !lp.room() {
+			return // no peer can take a request: the rest wait
+		}
 		if r.done || r.peer != 0 {
 			continue
 		}
@@ -217,6 +231,16 @@ func (lp *layerPhase) schedule(now time.Time) {
 		best.inFlight++
 		best.p.queueHashMsg(&r.msg)
 	}
+}
+
+// room reports whether some peer can take another request.
+func (lp *layerPhase) room() bool {
+	for _, pe := range lp.peers {
+		if pe.inFlight < maxLayerRequestsPerPeer {
+			return true
+		}
+	}
+	return false
 }
 
 func (lp *layerPhase) pick(r *layerReq) *layerPeer {
@@ -237,14 +261,8 @@ func (lp *layerPhase) pick(r *layerReq) *layerPeer {
 // flight to it fills a piece layer if it proves out against the file's
 // root, and a wrong one bans the peer. Anything else is ignored.
 func (lp *layerPhase) hashMsg(p *peerConn, m *wire.HashMsg, now time.Time) {
-	var r *layerReq
-	for _, q := range lp.reqs {
-		if q.peer == p.id && !q.done && v2hashes.Same(&q.msg, m) {
-			r = q
-			break
-		}
-	}
-	if r == nil {
+	r := lp.byKey[layerKey{m.Root, m.Index}]
+	if r == nil || r.peer != p.id || r.done || !v2hashes.Same(&r.msg, m) {
 		return // unsolicited, or answered after a timeout
 	}
 	if pe := lp.peers[p.id]; pe != nil {
