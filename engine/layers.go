@@ -70,6 +70,7 @@ type layerPhase struct {
 	files     []*layerFile
 	reqs      []*layerReq
 	byKey     map[layerKey]*layerReq // reqs by the range they name
+	pending   []*layerReq            // reqs neither done nor in flight
 	left      int
 	peers     map[session.PeerID]*layerPeer
 	order     []session.PeerID
@@ -106,6 +107,7 @@ func (t *Torrent) startLayers(info *metainfo.Info, infoBytes []byte, handoffs []
 		}
 	}
 	lp.left = len(lp.reqs)
+	lp.pending = slices.Clone(lp.reqs)
 	t.phase = lp
 	for _, h := range handoffs {
 		if p := t.peers[session.PeerID(h.Peer)]; p != nil {
@@ -170,7 +172,7 @@ func (lp *layerPhase) RemovePeer(p *peerConn, now time.Time) {
 	lp.order = slices.DeleteFunc(lp.order, func(id session.PeerID) bool { return id == p.id })
 	for _, r := range lp.reqs {
 		if r.peer == p.id {
-			r.peer = 0
+			lp.requeue(r)
 		}
 	}
 	lp.counted()
@@ -202,7 +204,7 @@ func (lp *layerPhase) Tick(now time.Time) {
 			pe.inFlight--
 		}
 		r.tried[r.peer] = true
-		r.peer = 0
+		lp.requeue(r)
 	}
 	lp.schedule(now)
 }
@@ -216,21 +218,32 @@ func (lp *layerPhase) counted() { lp.t.metaPeers.Store(int64(len(lp.peers))) }
 // v2-only swarm speaks v2, whatever its handshake says) that has not
 // failed it, the least busy first.
 func (lp *layerPhase) schedule(now time.Time) {
-	for _, r := range lp.reqs {
-		if !lp.room() {
-			return // no peer can take a request: the rest wait
-		}
+	kept := lp.pending[:0]
+	for i, r := range lp.pending {
 		if r.done || r.peer != 0 {
 			continue
 		}
+		if !lp.room() {
+			kept = append(kept, lp.pending[i:]...) // no peer can take more: the rest wait
+			break
+		}
 		best := lp.pick(r)
 		if best == nil {
+			kept = append(kept, r)
 			continue
 		}
 		r.peer, r.sentAt = best.p.id, now
 		best.inFlight++
 		best.p.queueHashMsg(&r.msg)
 	}
+	clear(lp.pending[len(kept):])
+	lp.pending = kept
+}
+
+// requeue takes a request back from the peer it was in flight to.
+func (lp *layerPhase) requeue(r *layerReq) {
+	r.peer = 0
+	lp.pending = append(lp.pending, r)
 }
 
 // room reports whether some peer can take another request.
@@ -268,7 +281,7 @@ func (lp *layerPhase) hashMsg(p *peerConn, m *wire.HashMsg, now time.Time) {
 	if pe := lp.peers[p.id]; pe != nil {
 		pe.inFlight--
 	}
-	r.peer = 0
+	lp.requeue(r)
 	if m.Type == wire.HashReject {
 		r.tried[p.id] = true
 		lp.schedule(now)
