@@ -294,9 +294,9 @@ func TestHybridMagnet(t *testing.T) {
 
 // A btmh magnet (v2-only) fetches its metadata from a peer, checked by
 // SHA-256. A torrent whose files are at most a piece each then downloads
-// (each file's root is its check); one with longer files stops with a
-// clear error, as their piece layers need hash requests Braid does not
-// send yet. With a resume record the magnet resumes offline.
+// (each file's root is its check); one with longer files first asks the
+// seeder for their piece layers by BEP 52 hash requests, which the
+// seeder answers. With a resume record the magnet resumes offline.
 func TestV2Magnet(t *testing.T) {
 	small, smi := makeV2Fixture(t, 64<<10, false, 64<<10, 3000, 0, 40_000)
 	seeder := newTestClient(t, small.srcDir)
@@ -322,12 +322,24 @@ func TestV2Magnet(t *testing.T) {
 	st2, err := seeder2.DownloadBytes(context.Background(), big.torrent)
 	require.NoError(t, err)
 	waitDone(t, st2, 30*time.Second)
-	c := newTestClient(t, t.TempDir())
+	dstBig, stateBig := t.TempDir(), t.TempDir()
+	cfgBig := braid.Config{DataDir: dstBig, StateDir: stateBig, ListenAddr: "127.0.0.1:0", NoDHT: true}
+	c, err := braid.New(cfgBig)
+	require.NoError(t, err)
 	bt, err := c.Download(context.Background(), btmh(bmi), braid.WithPeers(seeder2.ListenAddr()))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return bt.State() == "error" }, 30*time.Second, 20*time.Millisecond)
-	require.ErrorIs(t, bt.Err(), metainfo.ErrUnsupported)
-	require.ErrorContains(t, bt.Err(), "piece layers")
+	waitDone(t, bt, 30*time.Second)
+	requireSameFiles(t, big, dstBig)
+	require.NoError(t, c.Close())
+	// Its record keeps the layers fetched: it resumes with no peer.
+	c0, err := braid.New(cfgBig)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c0.Close() })
+	t0, err := c0.Download(context.Background(), btmh(bmi))
+	require.NoError(t, err)
+	require.Equal(t, braid.RecordOK, t0.RecordStatus())
+	waitDone(t, t0, 30*time.Second)
+	require.Equal(t, bmi.Info.NumPieces(), t0.CheckResult().Valid)
 
 	// Downloaded once by its .torrent, the same torrent's btmh magnet
 	// resumes from the record (which keeps the piece layers), no peer.

@@ -219,6 +219,12 @@ func (t *Torrent) handle(ev event) {
 	case evCmd:
 		ev.fn()
 		close(ev.done)
+	case evHashMsg:
+		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
+			if lp, ok := t.phase.(*layerPhase); ok {
+				lp.hashMsg(p, &ev.msg, now)
+			}
+		}
 	case evUploadReadFailed:
 		t.onUploadReadFailed(ev.piece, ev.err)
 	case evRechecked:

@@ -119,20 +119,28 @@ func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now ti
 	var v2 []v2Piece
 	if err == nil {
 		// A v2-only torrent's files longer than a piece verify against
-		// piece layers, which only hash requests (BEP 52) fetch.
+		// piece layers, which hash requests (BEP 52) fetch first.
 		if v2, err = pieceWants(info, t.spec.PieceLayers); errors.Is(err, errNoPieceLayer) {
-			err = fmt.Errorf("%w: its files longer than a piece need their piece layers, which Braid cannot ask peers for yet (BEP 52 hash requests); use the .torrent: %w",
-				err, metainfo.ErrUnsupported)
+			return t.startLayers(info, infoBytes, peers, now)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("metadata from peers: %w", err)
 	}
+	return t.startWithInfo(info, infoBytes, v2, peers, now)
+}
+
+// startWithInfo opens storage, verifies existing data, starts the session
+// and hands it every connected peer with the messages kept for it.
+func (t *Torrent) startWithInfo(info *metainfo.Info, infoBytes []byte, v2 []v2Piece, peers []metadata.Handoff, now time.Time) error {
 	st, hasData, err := t.spec.OpenStorage(info)
 	if err != nil {
 		return err
 	}
 	t.info, t.storage, t.v2 = info, st, v2
+	if r := newHashResponder(info, t.spec.PieceLayers); r != nil {
+		t.hashResp.Store(r)
+	}
 	t.private.Store(info.Private)
 	t.spec.Info, t.spec.InfoBytes, t.spec.CheckAll = info, infoBytes, hasData
 	t.setLength(info)

@@ -51,6 +51,7 @@ type peerConn struct {
 	outgoing  bool
 	initiator bool
 	hs        wire.Handshake
+	hashLim   *rate.Limiter // BEP 52 hash messages (reader only)
 
 	mu     sync.Mutex
 	out    []byte
@@ -64,7 +65,7 @@ type peerConn struct {
 func newPeerConn(t *Torrent, id session.PeerID, pc pendingConn) *peerConn {
 	return &peerConn{
 		id: id, t: t, conn: pc.conn, addr: pc.addr, transport: pc.transport, traits: pc.traits,
-		outgoing: pc.outgoing, initiator: pc.initiator, hs: pc.hs,
+		outgoing: pc.outgoing, initiator: pc.initiator, hs: pc.hs, hashLim: newHashLimiter(),
 		wake: make(chan struct{}, 1), closed: make(chan struct{}),
 	}
 }
@@ -122,11 +123,21 @@ func (p *peerConn) readLoop() {
 		_ = p.conn.SetReadDeadline(wallDeadline(readIdleTimeout))
 		m, *bufp, err = wire.ReadMessage(p.conn, *bufp, lim)
 		if errors.Is(err, wire.ErrUnknownMessage) {
-			// A message of a type Braid does not speak (BEP 52's hash
-			// request, hashes and hash reject among them) was read whole:
-			// the stream is in sync, and the peer keeps its connection.
-			putBuf(bufp)
+			// A message of a type Braid does not speak was read whole: the
+			// stream is in sync, and the peer keeps its connection. BEP
+			// 52's hash messages are a v2 torrent's (hashserve.go).
 			err = nil
+			ok := true
+			if isHashMsg(m.Type) && p.t.spec.InfoHashV2 != ([32]byte{}) {
+				ok, err = p.onHashMsg(&m, p.t.e.clock.Now())
+			}
+			putBuf(bufp)
+			if !ok {
+				err = errTorrentClosed
+			}
+			if err != nil || !ok {
+				break
+			}
 			continue
 		}
 		if err != nil {

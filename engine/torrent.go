@@ -15,6 +15,7 @@ import (
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
 	"github.com/braid-bt/braid/core/session"
+	"github.com/braid-bt/braid/core/v2hashes"
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/tracker"
 	"github.com/braid-bt/braid/transport/tcp/mse"
@@ -170,6 +171,10 @@ type Torrent struct {
 	// v2Addrs are the addresses found in a hybrid's v2 swarm, dialled
 	// with its v2 hash (loop only; bounded by maxV2Addrs).
 	v2Addrs map[string]struct{}
+	// hashResp answers a v2 or hybrid torrent's BEP 52 hash requests, on
+	// the peers' reader goroutines (hashserve.go); set with the info and
+	// read-only once stored. Nil for v1 and until the info is known.
+	hashResp atomic.Pointer[v2hashes.Responder]
 
 	dw     *diskWriter // started by the first received block
 	msgBuf *[]byte     // the message being handled; WriteBlock takes it
@@ -205,6 +210,9 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	}
 	if hasAlias {
 		t.req2Alias = mse.Req2(alias)
+	}
+	if r := newHashResponder(spec.Info, spec.PieceLayers); r != nil {
+		t.hashResp.Store(r)
 	}
 	t.book = peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent, Blocked: t.bookFilter})
 	t.state.Store(StateChecking)
