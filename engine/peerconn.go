@@ -232,7 +232,8 @@ func batchLen(queued []queuedBlock) int {
 }
 
 // assemble lays out one batch: the message bytes, then each block's header
-// and data, read from storage now.
+// and data, read from storage now. Blocks that follow each other in one
+// piece (peers ask for a piece's blocks in order) are read with one call.
 func (p *peerConn) assemble(bufs net.Buffers, data, out []byte, blocks []queuedBlock) (net.Buffers, []byte, error) {
 	need := 0
 	for _, b := range blocks {
@@ -245,7 +246,50 @@ func (p *peerConn) assemble(bufs net.Buffers, data, out []byte, blocks []queuedB
 		bufs = append(bufs, out)
 	}
 	start := len(data)
-	for _, b := range blocks {
+	for i := 0; i < len(blocks); {
+		j := i + 1
+		for j < len(blocks) && blocks[j].piece == blocks[i].piece &&
+			blocks[j].begin == blocks[j-1].begin+blocks[j-1].length {
+			j++
+		}
+		data = p.appendRun(data, blocks[i:j])
+		i = j
+	}
+	if len(data) > start {
+		bufs = append(bufs, data[start:])
+	}
+	return bufs, data, nil
+}
+
+// runBufs holds the buffers runs of blocks are read into: one per writer
+// assembling a batch at that moment, not one per connection.
+var runBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxBatchBytes); return &b }}
+
+// appendRun appends the headers and data of blocks that follow each other
+// in one piece, read with one call; if that read fails, block by block,
+// so the block whose data is gone is found.
+func (p *peerConn) appendRun(data []byte, run []queuedBlock) []byte {
+	if len(run) > 1 {
+		total := 0
+		for _, b := range run {
+			total += b.length
+		}
+		bp := runBufs.Get().(*[]byte)
+		defer runBufs.Put(bp)
+		if cap(*bp) < total {
+			*bp = make([]byte, 0, total)
+		}
+		buf := (*bp)[:total]
+		if p.t.readBlock(buf, run[0].piece, run[0].begin) == nil {
+			for _, b := range run {
+				data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
+				data = append(data, buf[:b.length]...)
+				buf = buf[b.length:]
+			}
+			return data
+		}
+	}
+	for _, b := range run {
 		hdr := len(data)
 		data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
 		body := data[len(data) : len(data)+b.length]
@@ -259,10 +303,7 @@ func (p *peerConn) assemble(bufs net.Buffers, data, out []byte, blocks []queuedB
 		}
 		data = data[:len(data)+b.length]
 	}
-	if len(data) > start {
-		bufs = append(bufs, data[start:])
-	}
-	return bufs, data, nil
+	return data
 }
 
 // queuedBlocks, cancelBlock and dropBlocks serve the session's UploadQueue.
