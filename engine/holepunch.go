@@ -30,14 +30,7 @@ func (t *Torrent) holepunchState() *holepunch.State {
 
 // holepunchID is the id p receives ut_holepunch on; 0 when it does not.
 func (t *Torrent) holepunchID(id session.PeerID) uint8 {
-	eh := t.sess.PeerExtHandshake(id)
-	if eh == nil {
-		return 0
-	}
-	if n := eh.M[wire.ExtNameHolepunch]; n > 0 && n <= 255 {
-		return uint8(n)
-	}
-	return 0
+	return t.sess.PeerExtID(id, wire.ExtNameHolepunch)
 }
 
 // sendHolepunch sends m to p, if p speaks ut_holepunch.

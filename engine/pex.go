@@ -78,12 +78,8 @@ func (t *Torrent) sendPEX(now time.Time) {
 		connected = append(connected, known{id, ap, pexFlags(p, t.sess.PeerSeed(id), t.holepunchID(id) != 0)})
 	}
 	for id, p := range t.peers {
-		eh := t.sess.PeerExtHandshake(id)
-		if eh == nil {
-			continue
-		}
-		theirID := eh.M["ut_pex"]
-		if theirID <= 0 || theirID > 255 {
+		theirID := t.sess.PeerExtID(id, "ut_pex")
+		if theirID == 0 {
 			continue
 		}
 		others := make([]netip.AddrPort, 0, len(connected))
@@ -98,7 +94,7 @@ func (t *Torrent) sendPEX(now time.Time) {
 		if !ok {
 			continue
 		}
-		p.queueMessage(&wire.Message{Type: wire.Extended, ExtID: uint8(theirID), Payload: wire.AppendPEX(nil, m)})
+		p.queueMessage(&wire.Message{Type: wire.Extended, ExtID: theirID, Payload: wire.AppendPEX(nil, m)})
 	}
 }
 

@@ -324,6 +324,15 @@ func (s *Session) PeerSeed(id PeerID) bool {
 	return p != nil && p.seed()
 }
 
+// PeerExtID returns the id peer id receives extension name on (its BEP 10
+// handshake's m), 0 when it does not speak it or sent no handshake.
+func (s *Session) PeerExtID(id PeerID, name string) uint8 {
+	if p := s.peers[id]; p != nil {
+		return p.extID(name)
+	}
+	return 0
+}
+
 // PeerExtHandshake returns p's BEP 10 handshake, or nil if it sent none.
 // The engine reads extension ids (ut_metadata, ut_pex) from it.
 func (s *Session) PeerExtHandshake(id PeerID) *wire.ExtHandshake {
