@@ -23,6 +23,12 @@ type blockWriter interface {
 	WriteAt(p []byte, off int64) (int, error)
 }
 
+// vectorWriter is storage that writes several buffers in one call
+// (persist.FileStorage: pwritev), so a run needs no merging copy.
+type vectorWriter interface {
+	WriteVAt(bufs [][]byte, off int64) (int, error)
+}
+
 // diskOp is a block to write or, with hash set, a piece whose blocks are
 // all queued before it: it is hashed once they are on storage.
 type diskOp struct {
@@ -55,7 +61,8 @@ type diskWriter struct {
 	space chan struct{} // bytes fell
 	done  chan struct{} // the goroutine has ended
 
-	scratch []byte // merges a run of blocks; writer goroutine only
+	scratch []byte   // merges a run of blocks; writer goroutine only
+	iov     [][]byte // a run's blocks for a vectored write; writer goroutine only
 }
 
 func newDiskWriter(st blockWriter, onHash func(piece int)) *diskWriter {
@@ -226,18 +233,8 @@ func (w *diskWriter) writeRun(run []diskOp, size int) {
 	w.mu.Unlock()
 	var err error
 	if !failed {
-		data := run[0].data
-		if len(run) > 1 {
-			if cap(w.scratch) < writeRunBytes {
-				w.scratch = make([]byte, 0, writeRunBytes)
-			}
-			data = w.scratch[:0]
-			for _, op := range run {
-				data = append(data, op.data...)
-			}
-		}
 		var n int
-		n, err = w.st.WriteAt(data, run[0].off)
+		n, err = w.writeBlocks(run)
 		if err != nil {
 			err = fmt.Errorf("write piece %d: %w", pieceAt(run, run[0].off+int64(n)), err)
 		}
@@ -252,6 +249,31 @@ func (w *diskWriter) writeRun(run []diskOp, size int) {
 	w.bytes -= size
 	w.mu.Unlock()
 	signal(w.space)
+}
+
+// writeBlocks writes a run of adjacent blocks with one call: vectored where the
+// storage can, else merged into scratch.
+func (w *diskWriter) writeBlocks(run []diskOp) (int, error) {
+	if len(run) == 1 {
+		return w.st.WriteAt(run[0].data, run[0].off)
+	}
+	if vw, ok := w.st.(vectorWriter); ok {
+		w.iov = w.iov[:0]
+		for _, op := range run {
+			w.iov = append(w.iov, op.data)
+		}
+		n, err := vw.WriteVAt(w.iov, run[0].off)
+		clear(w.iov) // the blocks go back to the pool
+		return n, err
+	}
+	if cap(w.scratch) < writeRunBytes {
+		w.scratch = make([]byte, 0, writeRunBytes)
+	}
+	data := w.scratch[:0]
+	for _, op := range run {
+		data = append(data, op.data...)
+	}
+	return w.st.WriteAt(data, run[0].off)
 }
 
 // pieceAt is the piece of the block in run holding byte off.

@@ -77,13 +77,40 @@ func stageBlock(w *diskWriter, piece, pieceLen, begin, n int, seed byte) []byte 
 	return append([]byte(nil), op.data...)
 }
 
+// memVecDisk is memDisk with vectored writes: one recorded write per call.
+type memVecDisk struct {
+	*memDisk
+	vcalls int
+}
+
+func (d *memVecDisk) WriteVAt(bufs [][]byte, off int64) (int, error) {
+	var all []byte
+	for _, b := range bufs {
+		all = append(all, b...)
+	}
+	d.mu.Lock()
+	d.vcalls++
+	d.mu.Unlock()
+	return d.WriteAt(all, off)
+}
+
 func TestDiskWriterMergesAndHashesAfterWrites(t *testing.T) {
+	t.Run("merged", func(t *testing.T) { testDiskWriterMerges(t, false) })
+	t.Run("vectored", func(t *testing.T) { testDiskWriterMerges(t, true) })
+}
+
+func testDiskWriterMerges(t *testing.T, vectored bool) {
 	const pieceLen, blk = 4 * 16384, 16384
 	disk := newMemDisk(2 * pieceLen)
+	var st blockWriter = disk
+	vd := &memVecDisk{memDisk: disk}
+	if vectored {
+		st = vd
+	}
 	want := make([]byte, 2*pieceLen)
 	var mu sync.Mutex
 	var hashed []int
-	w := newDiskWriter(disk, func(piece int) {
+	w := newDiskWriter(st, func(piece int) {
 		// Every block of the piece is on storage when its hash starts.
 		data, _ := disk.snapshot()
 		off := piece * pieceLen
@@ -112,6 +139,10 @@ func TestDiskWriterMergesAndHashesAfterWrites(t *testing.T) {
 	data, writes := disk.snapshot()
 	require.Equal(t, want, data)
 	assert.Equal(t, [][2]int64{{0, 8 * blk}}, writes, "blocks sorted by offset merge into one write")
+	if vectored {
+		assert.Equal(t, 1, vd.vcalls, "the run is one vectored write")
+		assert.Nil(t, w.scratch, "no merging copy")
+	}
 	assert.ElementsMatch(t, []int{0, 1}, hashed)
 	assert.Zero(t, w.bytes, "every queued byte is accounted for")
 	require.NoError(t, w.failure())

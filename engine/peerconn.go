@@ -1,16 +1,19 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/transport"
 	"golang.org/x/time/rate"
 )
@@ -111,17 +114,25 @@ func (p *peerConn) close() {
 	})
 }
 
+// readBufBytes is each connection's receive buffer: two blocks' messages,
+// so a download reads about one 32 KiB chunk per call (without it, two calls
+// per 16 KiB block: 66,000 reads for 512 MiB).
+const readBufBytes = 32 << 10
+
 func (p *peerConn) readLoop() {
 	lim := wire.DefaultLimits(0) // 1 MiB: room for a bitfield of 8 million pieces
 	if info := p.t.spec.Info; info != nil {
 		lim = wire.DefaultLimits(info.NumPieces())
 	}
+	// Read through a buffer: a message's length and body, and the small
+	// messages that follow, then cost one read call instead of two or more.
+	r := bufio.NewReaderSize(p.conn, readBufBytes)
 	var err error
 	for {
 		bufp := getBuf()
 		var m wire.Message
 		_ = p.conn.SetReadDeadline(wallDeadline(readIdleTimeout))
-		m, *bufp, err = wire.ReadMessage(p.conn, *bufp, lim)
+		m, *bufp, err = wire.ReadMessage(r, *bufp, lim)
 		if errors.Is(err, wire.ErrUnknownMessage) {
 			// A message of a type Braid does not speak was read whole: the
 			// stream is in sync, and the peer keeps its connection. BEP
@@ -270,23 +281,12 @@ var runBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxBatchBytes); r
 // so the block whose data is gone is found.
 func (p *peerConn) appendRun(data []byte, run []queuedBlock) []byte {
 	if len(run) > 1 {
-		total := 0
-		for _, b := range run {
-			total += b.length
-		}
-		bp := runBufs.Get().(*[]byte)
-		defer runBufs.Put(bp)
-		if cap(*bp) < total {
-			*bp = make([]byte, 0, total)
-		}
-		buf := (*bp)[:total]
-		if p.t.readBlock(buf, run[0].piece, run[0].begin) == nil {
-			for _, b := range run {
-				data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
-				data = append(data, buf[:b.length]...)
-				buf = buf[b.length:]
+		if vs, ok := p.t.storage.(persist.VectorStorage); ok {
+			if out, ok := p.readRunV(vs, data, run); ok {
+				return out
 			}
-			return data
+		} else if out, ok := p.readRunCopy(data, run); ok {
+			return out
 		}
 	}
 	for _, b := range run {
@@ -304,6 +304,52 @@ func (p *peerConn) appendRun(data []byte, run []queuedBlock) []byte {
 		data = data[:len(data)+b.length]
 	}
 	return data
+}
+
+// readRunCopy reads a run into a pooled buffer with one call and copies
+// each block after its header (storage without vectored reads).
+func (p *peerConn) readRunCopy(data []byte, run []queuedBlock) ([]byte, bool) {
+	total := 0
+	for _, b := range run {
+		total += b.length
+	}
+	bp := runBufs.Get().(*[]byte)
+	defer runBufs.Put(bp)
+	if cap(*bp) < total {
+		*bp = make([]byte, 0, total)
+	}
+	buf := (*bp)[:total]
+	if p.t.readBlock(buf, run[0].piece, run[0].begin) != nil {
+		return data, false
+	}
+	for _, b := range run {
+		data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
+		data = append(data, buf[:b.length]...)
+		buf = buf[b.length:]
+	}
+	return data, true
+}
+
+// readRunV reads a run straight into its messages, each block after its
+// header, with one vectored call (no copy). On failure data is as given.
+func (p *peerConn) readRunV(vs persist.VectorStorage, data []byte, run []queuedBlock) ([]byte, bool) {
+	start := len(data)
+	need := 0
+	for _, b := range run {
+		need += wire.PieceHeaderLen + b.length
+	}
+	data = slices.Grow(data, need)
+	iov := make([][]byte, 0, len(run))
+	for _, b := range run {
+		data = wire.AppendPieceHeader(data, uint32(b.piece), uint32(b.begin), b.length)
+		iov = append(iov, data[len(data):len(data)+b.length])
+		data = data[:len(data)+b.length]
+	}
+	off := p.t.info.PieceOffset(run[0].piece) + int64(run[0].begin)
+	if n, err := vs.ReadVAt(iov, off); err != nil || n != need-len(run)*wire.PieceHeaderLen {
+		return data[:start], false
+	}
+	return data, true
 }
 
 // queuedBlocks, cancelBlock and dropBlocks serve the session's UploadQueue.

@@ -40,3 +40,14 @@ type VerifiedStore interface {
 	// zeros.
 	StoredPieces() []int
 }
+
+// VectorStorage is Storage that moves several buffers with one call per
+// file (pwritev/preadv on Linux): the engine writes a run of received
+// blocks, and reads a run of blocks to upload, without first copying them
+// into one buffer.
+type VectorStorage interface {
+	// WriteVAt writes bufs one after another at off.
+	WriteVAt(bufs [][]byte, off int64) (int, error)
+	// ReadVAt fills bufs one after another from off.
+	ReadVAt(bufs [][]byte, off int64) (int, error)
+}
