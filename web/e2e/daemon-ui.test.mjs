@@ -247,10 +247,15 @@ test('restart the daemon under the open page: the outage shows, then the list co
   assert.equal(await rowOf(ihA).count(), 1, 'the rows stay while the daemon is away')
   await screenshot(page, 'daemon-ui-outage.png')
 
+  let conflicts = 0
+  const count = r => { if (r.status() === 409 && r.url().endsWith('/transmission/rpc')) conflicts++ }
+  page.on('response', count)
   await daemon.start()
   // A new daemon, a new session id: the page takes it (409) without a word.
   await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'ready', null, { timeout: 30000 })
   await page.waitForFunction(() => document.querySelector('#error').hidden, null, { timeout: 10000 })
+  page.off('response', count)
+  assert.ok(conflicts >= 1, 'the new daemon handed its session id with a 409')
   await waitRowState(ihA, 'seeding', 60000)
   await waitRowState(ihB, 'seeding', 60000)
   const skip = fileRow(rowOf(ihA), 'unwanted.bin')
