@@ -40,10 +40,12 @@ export async function detectDaemon ({ timeoutMs = 3000 } = {}) {
   const ctl = new AbortController()
   const timer = setTimeout(() => ctl.abort(), timeoutMs)
   try {
-    const res = await fetch('braid/daemon.json', { cache: 'no-store', signal: ctl.signal })
+    const res = await fetch(new URL('braid/daemon.json', location.href), { cache: 'no-store', signal: ctl.signal })
     if (!res.ok || !(res.headers.get('content-type') || '').startsWith('application/json')) return null
     const m = await res.json()
-    if (!m || m.braid !== 'daemon' || typeof m.rpc !== 'string' || !m.rpc.startsWith('/')) return null
+    if (!m || m.braid !== 'daemon' || typeof m.rpc !== 'string') return null
+    // The RPC the page drives is the one beside it, never another origin.
+    if (!m.rpc.startsWith('/') || new URL(m.rpc, location.href).origin !== location.origin) return null
     return m
   } catch {
     return null
