@@ -77,7 +77,7 @@ function readCreds () {
 // Transmission's status codes as the page's states.
 function stateOf (t) {
   switch (t.status) {
-    case 0: return t.isFinished ? 'finished' : 'stopped'
+    case 0: return 'stopped' // also when a seed limit or an error stopped it: Resume starts it
     case 1: case 2: return 'checking'
     case 3: case 5: return 'queued'
     case 4: return t.metadataPercentComplete < 1 ? 'metadata' : 'downloading'
@@ -111,7 +111,6 @@ export function statsOf (t) {
       up: t.uploadLimited ? Number(t.uploadLimit) || 0 : null
     }
   }
-  if (st.state === 'stopped' && st.error) st.state = 'error'
   return st
 }
 
