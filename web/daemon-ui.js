@@ -44,7 +44,8 @@ export function daemonBackend (marker, { showError, clearError, refresh }) {
       online: ['daemon', 'ready', `Driving the Braid daemon at ${location.host} over its RPC`],
       offline: ['daemon unreachable', 'offline', err && err.message],
       auth: ['sign in needed', 'auth', 'Click to sign in'],
-      session: ['session refused', 'offline', err && err.message]
+      session: ['session refused', 'offline', err && err.message],
+      host: ['host name refused', 'offline', err && err.message]
     }[state]
     if (!s) return
     status.textContent = s[0]

@@ -9,7 +9,7 @@
 // (a 409 hands a new one: the request is sent again at once) and, once
 // the user signed in, HTTP Basic credentials; a 401 is the error
 // 'unauthorized', an unreachable daemon 'daemon_unreachable'. onState
-// hears 'online', 'offline', 'auth' and 'session' as they change.
+// hears 'online', 'offline', 'auth', 'host' and 'session' as they change.
 
 const CREDS_KEY = 'braid.daemon.auth' // sessionStorage: {user, pass} for this tab only
 const TIMEOUT_MS = 30000
@@ -168,7 +168,7 @@ export function connectDaemon (marker, { onState = () => {} } = {}) {
       if (res.status === 421) {
         const err = new DaemonError('host_refused', `The daemon refuses the host name ${location.hostname} (HTTP 421): ` +
           'add it to rpc-host-whitelist in its settings, or open the page by IP address')
-        setState('offline', err)
+        setState('host', err)
         throw err
       }
       if (!res.ok) throw new DaemonError('http', `The daemon answered HTTP ${res.status} to ${method}: ${text.slice(0, 200)}`)

@@ -101,7 +101,9 @@ test('401 asks for credentials; they are sent as HTTP Basic once given', async (
 
 test('421, a refused method and an unreachable daemon are errors with codes', async () => {
   script = { answer: () => ({ status: 421, body: '<p>hostname</p>' }) }
-  await assert.rejects(connectDaemon(marker).list(), e => e.code === 'host_refused' && /rpc-host-whitelist/.test(e.message))
+  const hostStates = []
+  await assert.rejects(connectDaemon(marker, { onState: s => hostStates.push(s) }).list(), e => e.code === 'host_refused' && /rpc-host-whitelist/.test(e.message))
+  assert.deepEqual(hostStates, ['host'])
   script = { answer: withSession('s', () => ({ body: JSON.stringify({ result: 'priority-high: per-file priority is not supported by Braid', arguments: {} }) })) }
   await assert.rejects(connectDaemon(marker).setPriority('ab'.repeat(20), [0], 'high'), e => e.code === 'rpc' && e.message === 'priority-high: per-file priority is not supported by Braid')
   assert.deepEqual(seen.at(-1).body, { method: 'torrent-set', arguments: { ids: ['ab'.repeat(20)], 'priority-high': [0] } })
