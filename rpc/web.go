@@ -78,10 +78,10 @@ func (s *Server) Handler(webRoot string) http.Handler {
 			http.Redirect(w, r, "/", http.StatusMovedPermanently)
 		case webRoot == "":
 			http.Error(w, "404: this daemon serves no web page (braid daemon --web-root DIR)", http.StatusNotFound)
-		case p == "/":
+		case p == "/" || p == "":
 			serveWebFile(w, r, webRoot, "index.html")
 		default:
-			serveWebFile(w, r, webRoot, p[1:])
+			serveWebFile(w, r, webRoot, strings.TrimPrefix(p, "/"))
 		}
 	})
 }

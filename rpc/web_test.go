@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/braid-bt/braid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -180,4 +181,52 @@ func TestWebHostAllowListCoversThePage(t *testing.T) {
 		code, _, _ := rawGet(t, ts, http.MethodGet, "/app.js", host, nil)
 		require.Equal(t, http.StatusOK, code, host)
 	}
+}
+
+// FuzzWebPath: whatever the request path, the page's handler serves one
+// of the page's own top-level files or nothing (never the file beside
+// the root, a dot file or the subdirectory's, never a panic).
+func FuzzWebPath(f *testing.F) {
+	for _, p := range []string{"/", "/app.js", "/../secret.js", "/e2e/test.js", "/.hidden.js", "/link.js", "//x", "/a\x00.js", "/app.js/", MarkerPath} {
+		f.Add(p)
+	}
+	dir := f.TempDir()
+	c, err := braid.New(braid.Config{DataDir: dir, StateDir: filepath.Join(dir, ".state"), ListenAddr: "127.0.0.1:0",
+		NoDHT: true, NoPortMapping: true, NoWebRTC: true, NoUTP: true})
+	require.NoError(f, err)
+	f.Cleanup(func() { _ = c.Close() })
+	srv, err := New(Config{Client: c, DownloadDir: f.TempDir()})
+	require.NoError(f, err)
+	parent := f.TempDir()
+	root := filepath.Join(parent, "web")
+	require.NoError(f, os.MkdirAll(filepath.Join(root, "e2e"), 0o755))
+	page := map[string]string{"index.html": "<!doctype html>", "app.js": "export {}\n"}
+	for name, body := range map[string]string{"index.html": page["index.html"], "app.js": page["app.js"],
+		".hidden.js": "hidden", "e2e/test.js": "harness", "../secret.js": "secret"} {
+		require.NoError(f, os.WriteFile(filepath.Join(root, name), []byte(body), 0o644))
+	}
+	require.NoError(f, os.Symlink(filepath.Join(parent, "secret.js"), filepath.Join(root, "link.js")))
+	h := srv.Handler(root)
+	f.Fuzz(func(t *testing.T, p string) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.Path = p
+		req.Host = "127.0.0.1"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		body := w.Body.String()
+		if w.Code != http.StatusOK {
+			require.Less(t, w.Code, 500, "path %q", p)
+			return
+		}
+		switch {
+		case p == MarkerPath:
+			require.Contains(t, body, `"braid":"daemon"`)
+		case p == "/" || p == "":
+			require.Equal(t, page["index.html"], body)
+		default:
+			want, ok := page[strings.TrimPrefix(p, "/")]
+			require.True(t, ok, "path %q served %q", p, body)
+			require.Equal(t, want, body)
+		}
+	})
 }
