@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -108,4 +109,22 @@ func TestDaemonServesTheWebPage(t *testing.T) {
 		require.Contains(t, d.stderr.String(), "web=http://"+addr+"/")
 		d.stop(t)
 	}
+}
+
+// TestWebDoesNotClaimToBeADaemon: `braid web` (the engine in the tab)
+// does not answer the daemon's marker, so the page served there keeps
+// its in-tab engine.
+func TestWebDoesNotClaimToBeADaemon(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html>"), 0o644))
+	srv := httptest.NewServer(webHandler(dir, webConfig{}, nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + rpc.MarkerPath)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, err = http.Get(srv.URL + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
