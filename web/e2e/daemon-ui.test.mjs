@@ -207,6 +207,7 @@ test('queue order: Top moves a torrent first, on the daemon and in the list', { 
   await rowOf(ihB).locator('button.options').click()
   await page.locator('#torrent-dialog').waitFor({ state: 'visible' })
   assert.equal(await page.locator('#topt-queue').textContent(), '(2 of 2)')
+  await screenshot(page, 'daemon-ui-options.png')
   await page.locator('#torrent-dialog button[data-queue=top]').click()
   await waitFor(async () => (await torrent(ihB, ['queuePosition'])).queuePosition === 0, 10000, 'queue-move-top on the daemon')
   await page.waitForFunction(ih => document.querySelector('#torrents li.torrent')?.dataset.infohash === ih, ihB, { timeout: 5000 })
