@@ -155,11 +155,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.hostAllowed(r.Host) {
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(http.StatusMisdirectedRequest)
-		_, _ = io.WriteString(w, "<p>Transmission received your request, but the hostname was unrecognized.</p>"+
-			"<p>To fix this, choose one of the following options:<ul><li>Add the host name to the daemon's "+
-			"rpc-host-whitelist setting.</li><li>Reach the daemon by its IP address or a loopback name.</li></ul></p>\n")
+		s.misdirected(w)
 		return
 	}
 	if !s.authorized(r) {

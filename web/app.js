@@ -2,6 +2,8 @@
 // 500 ms. No framework: rows are built once from a <template> and then only
 // their text and widths change, so buttons stay put while stats tick.
 import { loadBraid } from './braid.js'
+import { daemonBackend } from './daemon-ui.js'
+import { detectDaemon } from './rpc-backend.js'
 import { reachNote } from './reach.js'
 import { saveFile as saveToDisk } from './save.js'
 import { savedSettings, wireSettings } from './settings.js'
@@ -18,6 +20,11 @@ const MEDIA = {
 const $ = sel => document.querySelector(sel)
 const rows = new Map() // infoHash -> row view
 let api = null
+// The page drives the engine in this tab, or a `braid daemon` over its RPC
+// (api.remote): then the daemon keeps paused state and sources, and
+// extras (daemon-ui.js) adds what only a daemon does.
+let extras = null
+const local = () => !api.remote
 
 // ---------- formatting ----------
 
@@ -124,8 +131,10 @@ async function addTorrent (src, label) {
       bytes = new Uint8Array(await (src.arrayBuffer ? src.arrayBuffer() : src))
     }
     const r = await api.download(bytes)
-    rememberSource(r.infoHash, bytes)
-    updateMap(PAUSED_KEY, m => { delete m[r.infoHash] })
+    if (local()) {
+      rememberSource(r.infoHash, bytes)
+      updateMap(PAUSED_KEY, m => { delete m[r.infoHash] })
+    }
     await refresh()
     return r
   } catch (err) {
@@ -228,6 +237,7 @@ function createRow (infoHash) {
   q('.name').addEventListener('click', () => toggleFiles(view))
   view.pause.addEventListener('click', () => togglePause(view))
   view.remove.addEventListener('click', () => confirmRemove(view))
+  if (extras) extras.decorateRow(view)
   $('#torrents').appendChild(li)
   rows.set(infoHash, view)
   return view
@@ -274,13 +284,15 @@ function renderRow (view, st) {
   setText(view.eta, view.paused || st.state !== 'downloading' ? ''
     : (st.eta >= 0 ? `${fmtEta(st.eta)} left` : 'ETA —'))
   setText(view.error, st.error ? String(st.error) : '')
-  const note = reachNote(view, st, Date.now(), config.unreachableMs)
+  // A daemon reaches peers over TCP, uTP and the DHT, not through the tab.
+  const note = local() ? reachNote(view, st, Date.now(), config.unreachableMs) : ''
   setText(view.note, note)
   view.note.hidden = !note
   if (!view.busy) {
     setText(view.pause, view.paused ? 'Resume' : 'Pause')
     view.pause.disabled = false
   }
+  if (extras) extras.renderRow(view, st)
 }
 
 async function togglePause (view) {
@@ -293,13 +305,13 @@ async function togglePause (view) {
       view.pause.textContent = 'Resuming…'
       await resumeTorrent(view.infoHash, view.stats?.name)
       view.paused = false
-      updateMap(PAUSED_KEY, m => { delete m[view.infoHash] })
+      if (local()) updateMap(PAUSED_KEY, m => { delete m[view.infoHash] })
     } else {
       view.pause.textContent = 'Pausing…'
       await api.stopAndSerialize(view.infoHash)
       view.paused = true
       const st = view.stats || {}
-      updateMap(PAUSED_KEY, m => { m[view.infoHash] = { name: st.name || '', size: st.bytes_size || 0, progress: st.progress || 0 } })
+      if (local()) updateMap(PAUSED_KEY, m => { m[view.infoHash] = { name: st.name || '', size: st.bytes_size || 0, progress: st.progress || 0 } })
     }
   } catch (err) {
     showError(err, view.stats?.name || view.infoHash)
@@ -317,7 +329,7 @@ async function resumeTorrent (infoHash, name) {
       await api.resume(infoHash)
       return
     } catch (err) {
-      if (!err || err.code !== 'torrent_not_found') throw err
+      if (!err || err.code !== 'torrent_not_found' || !local()) throw err
     }
   }
   await api.download(sourceFor(infoHash, name))
@@ -336,7 +348,7 @@ function confirmRemove (view) {
       } catch (err) {
         // A paused torrent is not in the engine: start it from its record so
         // that remove drops the record (and the data when asked).
-        if (!(err && err.code === 'torrent_not_found' && view.paused)) throw err
+        if (!(err && err.code === 'torrent_not_found' && view.paused && local())) throw err
         await resumeTorrent(view.infoHash, view.stats?.name)
         await api.remove(view.infoHash, { deleteData })
       }
@@ -344,8 +356,10 @@ function confirmRemove (view) {
       showError(err, view.stats?.name || view.infoHash)
       return
     }
-    updateMap(PAUSED_KEY, m => { delete m[view.infoHash] })
-    updateMap(SOURCES_KEY, m => { delete m[view.infoHash] })
+    if (local()) {
+      updateMap(PAUSED_KEY, m => { delete m[view.infoHash] })
+      updateMap(SOURCES_KEY, m => { delete m[view.infoHash] })
+    }
     dropRow(view.infoHash)
   }
   dlg.returnValue = ''
@@ -397,8 +411,9 @@ async function refreshFiles (view) {
     fr.pct.textContent = fmtPct(done ? 1 : p)
     fr.tr.classList.toggle('file-done', done)
     fr.tr.dataset.progress = String(done ? 1 : p)
-    fr.save.disabled = !done || fr.save.dataset.saving === '1'
+    if (fr.save) fr.save.disabled = !done || fr.save.dataset.saving === '1'
     if (fr.play) fr.play.disabled = !(done || canStream())
+    if (extras) extras.renderFile(view, fr, f)
   }
 }
 
@@ -410,6 +425,14 @@ function createFileRow (view, f) {
   tr.querySelector('.len').textContent = fmtBytes(f.length)
   const act = tr.querySelector('.act')
   const fr = { tr, fill: tr.querySelector('.fill'), pct: tr.querySelector('.prog span'), save: null, play: null }
+  view.tbody.appendChild(tr)
+  view.fileRows.set(f.index, fr)
+  // A daemon's files are on its machine: a choice and a priority instead
+  // of Save and Play.
+  if (extras) {
+    extras.decorateFile(view, fr, f)
+    return fr
+  }
   const kind = mediaKind(f.path)
   if (kind) {
     fr.play = document.createElement('button')
@@ -426,8 +449,6 @@ function createFileRow (view, f) {
   fr.save.textContent = 'Save'
   fr.save.addEventListener('click', () => saveFile(view, f, fr.save))
   act.appendChild(fr.save)
-  view.tbody.appendChild(tr)
-  view.fileRows.set(f.index, fr)
   return fr
 }
 
@@ -529,7 +550,7 @@ async function doRefresh () {
     showError(err, 'Stats')
     return
   }
-  const paused = readMap(PAUSED_KEY)
+  const paused = local() ? readMap(PAUSED_KEY) : {}
   const seen = new Set()
   for (const st of list) {
     const ih = st.info_hash
@@ -552,6 +573,7 @@ async function doRefresh () {
     if (!seen.has(ih) && !rows.get(ih).busy) dropRow(ih)
   }
   $('#empty').hidden = rows.size > 0
+  if (extras) extras.afterRefresh(rows)
   await Promise.all([...rows.values()].map(refreshFiles))
 }
 
@@ -664,9 +686,12 @@ async function main () {
   const status = $('#status')
   try {
     // Tests may hand in an API object before the page loads.
+    const daemon = globalThis.__braidApi ? null : await detectDaemon()
     if (globalThis.__braidApi) {
       api = globalThis.__braidApi
       await api.start(config)
+    } else if (daemon) {
+      ({ api, extras } = daemonBackend(daemon, { showError, clearError, refresh }))
     } else {
       await loadServerConfig()
       api = await loadBraid(config)
@@ -682,14 +707,16 @@ async function main () {
     const v = await api.version()
     $('#version').textContent = 'v' + String((v && (v.release || v.version)) || v).replace(/^v/, '')
     if (v && v.version) $('#version').title = `Braid ${v.release || ''} (peer id ${v.version})`
-  } catch { /* cosmetic */ }
-  status.textContent = 'ready'
-  status.dataset.state = 'ready'
+  } catch { /* cosmetic; a daemon's sign-in is asked for by daemon-ui.js */ }
   wireAddControls()
-  wireServiceWorker()
-  try { wireSettings(config, api.defaults ? await api.defaults() : {}) } catch (err) { showError(err, 'Settings') }
-  await restore()
-  await addFromServer()
+  if (local()) {
+    status.textContent = 'ready'
+    status.dataset.state = 'ready'
+    wireServiceWorker()
+    try { wireSettings(config, api.defaults ? await api.defaults() : {}) } catch (err) { showError(err, 'Settings') }
+    await restore()
+    await addFromServer()
+  }
   await refresh()
   setInterval(refresh, POLL_MS)
   document.documentElement.dataset.ready = 'true'

@@ -22,7 +22,7 @@ import (
 	"github.com/braid-bt/braid/rpc"
 )
 
-const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [--watch DIR] [--rpc-password-file FILE] [client flags]"
+const daemonSynopsis = "braid daemon [--rpc ADDR] [--dir DIR] [--state-dir DIR] [--config FILE] [--watch DIR] [--rpc-password-file FILE] [--web-root DIR | --no-web] [client flags]"
 
 // maxPasswordFile bounds --rpc-password-file.
 const maxPasswordFile = 4096
@@ -107,6 +107,8 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	watchDir := fs.String("watch", "", "add .torrent files dropped in `DIR` (renamed .added, or .invalid)")
 	configFile := fs.String("config", "", "settings `FILE` (JSON, Transmission's key names; default: settings.json beside the state directory)")
 	passwordFile := fs.String("rpc-password-file", "", "read the RPC password from `FILE` (first line)")
+	webRootFlag := fs.String("web-root", "", "serve the web page from `DIR` at / (default: web/ beside the binary or in the current directory)")
+	noWeb := fs.Bool("no-web", false, "serve the RPC only, no web page")
 	pos, err := parseArgs(fs, args, stdout, daemonSynopsis)
 	if err != nil {
 		return err
@@ -171,6 +173,12 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 			return usagef("daemon: --watch %s: not a directory", *watchDir)
 		}
 	}
+	webRoot := ""
+	if !*noWeb {
+		if webRoot, err = daemonWebRoot(*webRootFlag, logger); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", *rpcAddr)
 	if err != nil {
 		return fmt.Errorf("daemon: rpc: %w", err)
@@ -222,12 +230,16 @@ func runDaemon(args []string, stdout, stderr io.Writer) error {
 	go func() { defer close(ticked); srv.Run(watchCtx, rpc.TickInterval) }() // queue and seed limits
 	stopWatch := func() { cancelWatch(); <-watched; <-ticked }               // an add under way finishes first
 	defer stopWatch()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	hs := &http.Server{Handler: srv.Handler(webRoot), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	web := "none"
+	if webRoot != "" {
+		web = "http://" + ln.Addr().String() + "/"
+	}
 	logger.Info("braid daemon started", "version", braid.Release(), "rpc", "http://"+ln.Addr().String()+rpc.Path,
-		"peers", c.ListenAddr(), "dir", dir, "state", cfg.StateDir)
+		"web", web, "peers", c.ListenAddr(), "dir", dir, "state", cfg.StateDir)
 	var serveErr error
 	select {
 	case s := <-sigs:
