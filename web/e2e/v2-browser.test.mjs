@@ -18,18 +18,31 @@ import { wtLeech, wtSeedTorrent } from './lib/webtorrent.mjs'
 
 const cleanup = new Cleanup()
 let s, work
-const tabs = {}
 
 before(async () => {
   requireNative()
   s = await browserSeederOf(cleanup, { name: 'v2-tab', layout: flatLayout(0.5), profile: 'v2-seeder' })
   work = workDir(cleanup, 'v2-browser')
-  for (const name of ['v2-leech', 'hybrid-leech', 'v2-native-leech', 'hybrid-wt-leech']) tabs[name] = await openBraidProfile(cleanup, s.web, name)
 }, { timeout: 180000 })
 after(() => cleanup.run(), { timeout: 60000 })
 
+/**
+ * A fresh browser profile with the Braid page, for one test: closed when
+ * fn ends, so no more browsers run at once than a test needs.
+ */
+async function withTab (name, fn) {
+  const tab = await openBraidProfile(cleanup, s.web, name)
+  log(`${name}: page ready`)
+  try {
+    return await fn(tab)
+  } finally {
+    await withTimeout(tab.context().close(), 15000, `closing ${name}`).catch(e => log(String(e)))
+  }
+}
+
 /** The tab seeds the content as protocol; checks what seed() returned. */
 async function tabSeeds (protocol) {
+  log(`tab seeding ${protocol}: fetching and creating`)
   const seeded = await seedContent(s.page, s.files, { ...s.content, name: `${s.content.name}-${protocol}` }, s.tracker, { protocol })
   log(`tab seeding ${protocol}`, seeded.infoHash, seeded.infoHashV2)
   assert.equal(seeded.protocol, protocol)
@@ -56,18 +69,18 @@ async function tabFetches (tab, src, content, { infoHash, infoHashV2, protocol }
   return st
 }
 
-test('tab → tab, v2-only torrent made by seed({protocol: "v2"})', { timeout: 200000 }, async () => {
+test('tab → tab, v2-only torrent made by seed({protocol: "v2"})', { timeout: 300000 }, async () => {
   const seeded = await tabSeeds('v2')
   const content = { ...s.content, name: `${s.content.name}-v2` }
-  await tabFetches(tabs['v2-leech'], seeded.torrent, content, seeded, 'braid(browser) → braid(browser) [v2]')
+  await withTab('v2-leech', tab => tabFetches(tab, seeded.torrent, content, seeded, 'braid(browser) → braid(browser) [v2]'))
   const up = await stats(s.page, seeded.infoHashV2)
   assert.ok(up.uploaded >= content.total, `the seeding tab uploaded ${up.uploaded}`)
 })
 
-test('tab → tab and tab → WebTorrent (v1 side), hybrid made by seed({protocol: "hybrid"})', { timeout: 240000 }, async () => {
+test('tab → tab and tab → WebTorrent (v1 side), hybrid made by seed({protocol: "hybrid"})', { timeout: 300000 }, async () => {
   const seeded = await tabSeeds('hybrid')
   const content = { ...s.content, name: `${s.content.name}-hybrid` }
-  await tabFetches(tabs['hybrid-leech'], seeded.torrent, content, seeded, 'braid(browser) → braid(browser) [hybrid]')
+  await withTab('hybrid-leech', tab => tabFetches(tab, seeded.torrent, content, seeded, 'braid(browser) → braid(browser) [hybrid]'))
 
   // WebTorrent knows nothing of v2: it joins the v1 swarm and sees the
   // hybrid's padding files as files (of zeros).
@@ -85,7 +98,7 @@ test('tab → tab and tab → WebTorrent (v1 side), hybrid made by seed({protoco
   await wt.stop()
 })
 
-test('native Braid (v2-only, braid create --protocol v2) → tab over a WebSocket peer', { timeout: 200000 }, async () => {
+test('native Braid (v2-only, braid create --protocol v2) → tab over a WebSocket peer', { timeout: 300000 }, async () => {
   const content = tempContent(cleanup, 'v2-native', multiFileLayout(0.25))
   const torrentFile = path.join(work.dir, 'v2-native.torrent')
   const torrent = braidCreate(content.dir, torrentFile, [], { protocol: 'v2' })
@@ -96,11 +109,11 @@ test('native Braid (v2-only, braid create --protocol v2) → tab over a WebSocke
   const st = await seeder.progressWhere(p => p.state === 'seeding', 30000, 'the native seeder to verify its data')
   const ids = torrentIds(torrent, 'v2')
   assert.equal(st.info_hash, ids.infoHash, 'native braid names a v2-only torrent by its truncated v2 hash')
-  await tabFetches(tabs['v2-native-leech'], torrent, content, { ...ids, protocol: 'v2' },
-    'braid(native) → braid(browser) [v2, websocket]', { peers: [seeder.ws] })
+  await withTab('v2-native-leech', tab => tabFetches(tab, torrent, content, { ...ids, protocol: 'v2' },
+    'braid(native) → braid(browser) [v2, websocket]', { peers: [seeder.ws] }))
 })
 
-test('WebTorrent (Node) seeds the v1 side of a native Braid hybrid → tab', { timeout: 200000 }, async () => {
+test('WebTorrent (Node) seeds the v1 side of a native Braid hybrid → tab', { timeout: 300000 }, async () => {
   const content = tempContent(cleanup, 'hybrid-wt', multiFileLayout(0.25))
   const torrentFile = path.join(work.dir, 'hybrid-wt.torrent')
   const torrent = braidCreate(content.dir, torrentFile, [s.tracker.ws], { protocol: 'hybrid' })
@@ -117,8 +130,8 @@ test('WebTorrent (Node) seeds the v1 side of a native Braid hybrid → tab', { t
   cleanup.add(seeder.stop)
   const ids = torrentIds(torrent, 'hybrid')
   assert.equal(seeder.infoHash, ids.infoHash, 'WebTorrent computes the same v1 info hash')
-  const st = await tabFetches(tabs['hybrid-wt-leech'], torrent, content, { ...ids, protocol: 'hybrid' },
-    'webtorrent(node) → braid(browser) [hybrid v1 side]')
+  const st = await withTab('hybrid-wt-leech', tab => tabFetches(tab, torrent, content, { ...ids, protocol: 'hybrid' },
+    'webtorrent(node) → braid(browser) [hybrid v1 side]'))
   assert.ok(st.fetched >= content.total, `fetched ${st.fetched}`)
 })
 
