@@ -203,3 +203,49 @@ func TestSeedOptionErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, c.List())
 }
+
+// A v2-only and a hybrid torrent seeded in one page come back in the next
+// (same database, restore on): saved() lists them, start() resumes them
+// from their records, and they seed with their protocol.
+func TestV2TorrentsRestoreAfterReload(t *testing.T) {
+	const db = "wasm-api-reload-v2"
+	first := &api{}
+	mustCall(t, first, "start", map[string]any{"dbName": db, "trackers": []any{}, "publicTrackers": []any{}, "iceServers": []any{}, "restore": false})
+	want := map[string]string{} // info hash -> protocol
+	for _, proto := range []string{"v2", "hybrid"} {
+		list, _ := seedFiles()
+		r := mustCall(t, first, "seed", list, map[string]any{"name": "pack-" + proto, "trackers": []any{}, "protocol": proto})
+		want[r.Get("infoHash").String()] = proto
+	}
+	mustCall(t, first, "stopAllAndSerialize")
+	c, err := first.c()
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+
+	second := startAPIRestoring(t, db)
+	saved := mustCall(t, second, "saved")
+	require.Equal(t, 2, saved.Length())
+	require.Eventually(t, func() bool {
+		l := mustCall(t, second, "list")
+		if l.Length() != len(want) {
+			return false
+		}
+		for i := 0; i < l.Length(); i++ {
+			st := l.Index(i)
+			if want[st.Get("info_hash").String()] != st.Get("protocol").String() || st.Get("state").String() != "seeding" {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 50*time.Millisecond, "both torrents seed again with their protocol")
+}
+
+func startAPIRestoring(t *testing.T, db string) *api {
+	t.Helper()
+	a := &api{}
+	mustCall(t, a, "start", map[string]any{"dbName": db, "trackers": []any{}, "publicTrackers": []any{}, "iceServers": []any{}})
+	c, err := a.c()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return a
+}
