@@ -2,7 +2,7 @@
 // v2-only and a hybrid torrent it made with seed({protocol}) and another
 // tab downloads each; WebTorrent in Node downloads the tab's hybrid over
 // its v1 side; native Braid seeds a v2-only torrent to a tab over a
-// WebSocket peer; WebTorrent in Node seeds a hybrid native Braid made and
+// WebSocket peer, by its .torrent and by a btmh magnet; WebTorrent in Node seeds a hybrid native Braid made and
 // a tab downloads it. Every download is compared byte for byte.
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
@@ -98,7 +98,7 @@ test('tab → tab and tab → WebTorrent (v1 side), hybrid made by seed({protoco
   await wt.stop()
 })
 
-test('native Braid (v2-only, braid create --protocol v2) → tab over a WebSocket peer', { timeout: 300000 }, async () => {
+test('native Braid (v2-only, braid create --protocol v2) → tab over a WebSocket peer, by .torrent and by btmh magnet', { timeout: 300000 }, async () => {
   const content = tempContent(cleanup, 'v2-native', multiFileLayout(0.25))
   const torrentFile = path.join(work.dir, 'v2-native.torrent')
   const torrent = braidCreate(content.dir, torrentFile, [], { protocol: 'v2' })
@@ -111,6 +111,12 @@ test('native Braid (v2-only, braid create --protocol v2) → tab over a WebSocke
   assert.equal(st.info_hash, ids.infoHash, 'native braid names a v2-only torrent by its truncated v2 hash')
   await withTab('v2-native-leech', tab => tabFetches(tab, torrent, content, { ...ids, protocol: 'v2' },
     'braid(native) → braid(browser) [v2, websocket]', { peers: [seeder.ws] }))
+  // A btmh magnet: the metadata (BEP 9, checked by SHA-256), then the
+  // piece layers by BEP 52 hash requests, then the data, over the WebSocket.
+  const magnet = `magnet:?xt=urn:btmh:1220${ids.infoHashV2}&dn=${encodeURIComponent(content.name)}&x.pe=${encodeURIComponent(seeder.ws)}`
+  log('btmh magnet', magnet)
+  await withTab('v2-magnet-leech', tab => tabFetches(tab, magnet, content, { ...ids, protocol: 'v2' },
+    'braid(native) → braid(browser) [v2 btmh magnet, websocket]'))
 })
 
 test('WebTorrent (Node) seeds the v1 side of a native Braid hybrid → tab', { timeout: 300000 }, async () => {
