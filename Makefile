@@ -60,10 +60,10 @@ npm-deps:
 
 # The browser-only code under Node: IndexedDB storage (fake-indexeddb), the
 # browser's node, the WebRTC data channel (@roamhq/wrtc), fetch, and the
-# JavaScript bridge.
+# JavaScript bridge and the API cmd/wasm exports.
 wasm-browser: npm-deps
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-node-exec.sh" \
-		./persist/ ./node/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/ ./internal/piecehash/
+		./persist/ ./node/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/ ./internal/piecehash/ ./cmd/wasm/
 
 # Browser tests: headless Chromium, WebTorrent in Node, in a private network namespace.
 e2e: build

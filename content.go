@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/braid-bt/braid/core/metainfo"
 )
@@ -49,12 +51,21 @@ type SeedFile struct {
 type SeedOptions struct {
 	Name        string
 	Trackers    []string // announce URLs, one tier each
-	PieceLength int64    // 0 picks a default
+	PieceLength int64    // 0 picks a default (v2 and hybrid: a power of two of at least 16 KiB)
 	Comment     string
+	// Protocol is the torrent kind, as `braid create --protocol` takes it:
+	// "v1" (the default, also for ""), "v2" (BEP 52: reaches v2 clients
+	// only) or "hybrid" (both swarms; v1 clients see its padding files).
+	Protocol string
 }
 
-// ErrNothingToSeed is returned by Seed without files.
-var ErrNothingToSeed = errors.New("nothing to seed")
+var (
+	// ErrNothingToSeed is returned by Seed without files.
+	ErrNothingToSeed = errors.New("nothing to seed")
+	// ErrUnknownProtocol is returned by Seed for a Protocol other than
+	// "v1", "v2" or "hybrid".
+	ErrUnknownProtocol = errors.New("unknown torrent protocol")
+)
 
 // Seed builds a torrent from in-memory files, stores their data where
 // downloads go, and starts seeding it. It returns the torrent and its
@@ -63,19 +74,34 @@ func (c *Client) Seed(ctx context.Context, files []SeedFile, o SeedOptions) (*To
 	if len(files) == 0 {
 		return nil, nil, ErrNothingToSeed
 	}
-	co := metainfo.CreateOptions{Name: o.Name, PieceLength: o.PieceLength, Comment: o.Comment,
+	proto := metainfo.ProtocolV1
+	if o.Protocol != "" {
+		p, err := metainfo.ParseProtocol(o.Protocol)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seed: %q: %w (want v1, v2 or hybrid)", o.Protocol, ErrUnknownProtocol)
+		}
+		proto = p
+	}
+	co := metainfo.CreateOptions{Name: o.Name, PieceLength: o.PieceLength, Comment: o.Comment, Protocol: proto,
 		CreatedBy: "Braid " + semver, SingleFile: len(files) == 1 && len(files[0].Path) <= 1}
+	for i, f := range files {
+		if len(f.Path) == 0 {
+			return nil, nil, fmt.Errorf("seed: file %d has no name", i)
+		}
+	}
 	if co.Name == "" {
 		co.Name = files[0].Path[len(files[0].Path)-1]
+	}
+	if proto != metainfo.ProtocolV1 {
+		// A v2 file tree lists a directory's files together, in order.
+		files = slices.Clone(files)
+		slices.SortStableFunc(files, func(a, b SeedFile) int { return metainfo.CompareFileTreePaths(a.Path, b.Path) })
 	}
 	for _, tr := range o.Trackers {
 		co.Announce = append(co.Announce, []string{tr})
 	}
 	readers := make([]io.Reader, len(files))
 	for i, f := range files {
-		if len(f.Path) == 0 {
-			return nil, nil, fmt.Errorf("seed: file %d has no name", i)
-		}
 		co.Files = append(co.Files, metainfo.FileSpec{Path: f.Path, Length: int64(len(f.Data))})
 		readers[i] = bytes.NewReader(f.Data)
 	}
@@ -87,26 +113,43 @@ func (c *Client) Seed(ctx context.Context, files []SeedFile, o SeedOptions) (*To
 	if err != nil {
 		return nil, nil, fmt.Errorf("seed: %w", err)
 	}
-	st, _, err := c.node.OpenStorage(c.cfg.DataDir, mi.InfoHash, mi.Info)
-	if err != nil {
-		return nil, nil, fmt.Errorf("seed: %w", err)
-	}
-	off := int64(0)
-	for _, f := range files {
-		if _, err := st.WriteAt(f.Data, off); err != nil {
-			_ = st.Close()
-			return nil, nil, fmt.Errorf("seed: store %s: %w", f.Path[len(f.Path)-1], err)
-		}
-		off += int64(len(f.Data))
-	}
-	if err := st.Close(); err != nil {
-		return nil, nil, fmt.Errorf("seed: store: %w", err)
+	if err := c.storeSeedFiles(mi, files); err != nil {
+		return nil, nil, err
 	}
 	t, err := c.DownloadBytes(ctx, raw, func(o *downloadOptions) { o.trusted = true })
 	if err != nil {
 		return nil, nil, err
 	}
 	return t, raw, nil
+}
+
+// storeSeedFiles writes Seed's files where the torrent's storage keeps
+// them: each at its offset in the torrent (v2 and hybrid torrents start
+// every file on a piece boundary; padding is not stored).
+func (c *Client) storeSeedFiles(mi *metainfo.MetaInfo, files []SeedFile) error {
+	st, _, err := c.node.OpenStorage(c.cfg.DataDir, sourceOf(mi).ih, mi.Info)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	i := 0
+	for _, f := range mi.Info.Files {
+		if f.Padding {
+			continue
+		}
+		if i >= len(files) || int64(len(files[i].Data)) != f.Length {
+			_ = st.Close()
+			return fmt.Errorf("seed: the torrent's files do not match the ones given (%s)", strings.Join(f.Path, "/"))
+		}
+		if _, err := st.WriteAt(files[i].Data, f.Offset); err != nil {
+			_ = st.Close()
+			return fmt.Errorf("seed: store %s: %w", strings.Join(f.Path, "/"), err)
+		}
+		i++
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("seed: store: %w", err)
+	}
+	return nil
 }
 
 // SavedTorrent is a torrent known from its resume record.

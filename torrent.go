@@ -41,6 +41,10 @@ func (t *Torrent) InfoHashV2() string {
 	return hex.EncodeToString(h[:])
 }
 
+// Protocol is the torrent's kind: "v1", "v2" (BEP 52 only) or "hybrid"
+// (both); "" until a magnet's metadata arrives.
+func (t *Torrent) Protocol() string { return t.t.Protocol() }
+
 // Name is the torrent's suggested name (a magnet's dn, or its info hash,
 // until the metadata arrives).
 func (t *Torrent) Name() string { return t.t.Name() }

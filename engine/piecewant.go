@@ -90,11 +90,9 @@ func (w pieceWant) matches(data []byte, pieceLength int64, blocks *[]merkle.Hash
 		// piece: nothing a hash could prove.
 		return false
 	}
-	hs := (*blocks)[:0]
-	for off := int64(0); off < v.data; off += merkle.BlockSize {
-		// merkle.BlockHash, by WebCrypto in the browser.
-		hs = append(hs, piecehash.Sum256(data[off:min(off+merkle.BlockSize, v.data)]))
-	}
+	// merkle.BlockHash of each block; in the browser WebCrypto hashes the
+	// piece's blocks together.
+	hs := piecehash.Sum256Blocks((*blocks)[:0], data[:v.data])
 	*blocks = hs
 	if v.whole {
 		root, err := merkle.FileRoot(hs)

@@ -148,13 +148,17 @@ async function seedFiles (files) {
   try {
     // The server's trackers (braid web's config.json) if any, else Braid's
     // public trackers (the settings' list).
-    const r = await api.seed([...files], config.trackers?.length ? { trackers: config.trackers } : {})
+    const opts = config.trackers?.length ? { trackers: config.trackers } : {}
+    const protocol = $('#seed-protocol')?.value
+    if (protocol && protocol !== 'v1') opts.protocol = protocol // v1 is seed()'s default
+    const r = await api.seed([...files], opts)
     rememberSource(r.infoHash, r.torrent)
     const a = document.createElement('a')
     a.href = URL.createObjectURL(new Blob([r.torrent], { type: 'application/x-bittorrent' }))
     a.download = `${r.name}.torrent`
     a.textContent = 'Save the .torrent'
-    showNotice([document.createTextNode(`Seeding “${r.name}” from this tab. Share it: `), a])
+    const kind = r.protocol && r.protocol !== 'v1' ? ` (${r.protocol})` : ''
+    showNotice([document.createTextNode(`Seeding “${r.name}”${kind} from this tab. Share it: `), a])
     await refresh()
   } catch (err) {
     showError(err, 'Create & seed')

@@ -4,6 +4,17 @@
 //   import { loadBraid } from './braid.js'
 //   const braid = await loadBraid({ trackers: ['ws://127.0.0.1:8000/'] })
 //   const { infoHash } = await braid.download(torrentBytes)
+//   const made = await braid.seed(files, { protocol: 'hybrid' })
+//
+// seed(files, { trackers, name, protocol, pieceLength }) makes a torrent of
+// File objects or { name, data } and seeds it; protocol is 'v1' (the
+// default, as `braid create --protocol`), 'v2' (BEP 52; v2 clients only) or
+// 'hybrid' (both swarms). download, seed and resume resolve with
+// { infoHash, infoHashV2, protocol, name } (seed adds the .torrent bytes as
+// torrent). stats, get, listFiles, read, fileBlob and remove find a torrent
+// by either hash: 40 hex (the v1 one, or a v2-only torrent's v2 hash
+// truncated to 20 bytes) or the 64 hex of its v2 hash; stats fields include
+// info_hash_v2 and protocol.
 //
 // URLs (wasmURL, execURL) are resolved against this module's own URL, so the
 // page can live anywhere.

@@ -115,10 +115,19 @@ func (a *api) download(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toJS(map[string]any{"infoHash": t.InfoHash(), "name": t.Name()})
+	return toJS(added(t))
 }
 
-// seed(files, {trackers, name}): files are File objects or {name, data}.
+// added is what download, seed and resume resolve with: the torrent's
+// info hash (40 hex: the v1 one, or a v2-only torrent's truncated v2
+// hash), its whole v2 hash (64 hex, "" for v1) and protocol ("" until a
+// magnet's metadata arrives).
+func added(t *braid.Torrent) map[string]any {
+	return map[string]any{"infoHash": t.InfoHash(), "name": t.Name(), "infoHashV2": t.InfoHashV2(), "protocol": t.Protocol()}
+}
+
+// seed(files, {trackers, name, protocol, pieceLength}): files are File
+// objects or {name, data}; protocol is "v1" (default), "v2" or "hybrid".
 func (a *api) seed(args []js.Value) (any, error) {
 	c, err := a.c()
 	if err != nil {
@@ -135,6 +144,9 @@ func (a *api) seed(args []js.Value) (any, error) {
 		}
 		if v := args[1].Get("name"); v.Type() == js.TypeString {
 			o.Name = v.String()
+		}
+		if err := seedKind(args[1], &o); err != nil {
+			return nil, err
 		}
 	}
 	list := args[0]
@@ -159,7 +171,7 @@ func (a *api) seed(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := toJS(map[string]any{"infoHash": t.InfoHash(), "name": t.Name()})
+	out, err := toJS(added(t))
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +248,7 @@ func (a *api) resume(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toJS(map[string]any{"infoHash": t.InfoHash(), "name": t.Name()})
+	return toJS(added(t))
 }
 
 func (a *api) listFiles(args []js.Value) (any, error) {

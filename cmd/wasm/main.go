@@ -135,7 +135,7 @@ func errorCode(err error) string {
 		return "unknown_field"
 	case errors.Is(err, errNotStarted):
 		return "not_started"
-	case errors.Is(err, errBadArgument):
+	case errors.Is(err, errBadArgument), errors.Is(err, braid.ErrUnknownProtocol):
 		return "bad_argument"
 	default:
 		return "internal"

@@ -5,8 +5,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"syscall/js"
 
+	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/internal/jsbridge"
 )
 
@@ -55,4 +57,41 @@ func bytesOf(v js.Value) ([]byte, error) {
 	b := make([]byte, n)
 	js.CopyBytesToGo(b, v)
 	return b, nil
+}
+
+// seedKind reads seed()'s protocol ("v1", "v2" or "hybrid"; absent: v1)
+// and pieceLength (bytes; absent: chosen from the content size) options.
+func seedKind(opts js.Value, o *braid.SeedOptions) error {
+	switch v := opts.Get("protocol"); v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+	case js.TypeString:
+		switch v.String() {
+		case "v1", "v2", "hybrid":
+			o.Protocol = v.String()
+		default:
+			return fmt.Errorf("%w: protocol %.40q: want v1, v2 or hybrid", errBadArgument, v.String())
+		}
+	default:
+		return fmt.Errorf("%w: protocol: want \"v1\", \"v2\" or \"hybrid\"", errBadArgument)
+	}
+	switch v := opts.Get("pieceLength"); v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+	case js.TypeNumber:
+		f := v.Float()
+		if f <= 0 || f > 1<<30 || f != math.Trunc(f) {
+			return fmt.Errorf("%w: pieceLength %v: want a whole number of bytes up to 1 GiB", errBadArgument, f)
+		}
+		o.PieceLength = int64(f)
+	default:
+		return fmt.Errorf("%w: pieceLength: want a number of bytes", errBadArgument)
+	}
+	if n := o.PieceLength; n != 0 {
+		if n%(16<<10) != 0 {
+			return fmt.Errorf("%w: pieceLength %d: want a multiple of 16 KiB", errBadArgument, n)
+		}
+		if o.Protocol != "" && o.Protocol != "v1" && n&(n-1) != 0 {
+			return fmt.Errorf("%w: pieceLength %d: %s torrents need a power of two", errBadArgument, n, o.Protocol)
+		}
+	}
+	return nil
 }

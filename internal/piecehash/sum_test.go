@@ -34,6 +34,25 @@ func TestSum256MatchesSHA256(t *testing.T) {
 	}
 }
 
+// Sum256Blocks gives the SHA-256 of each 16 KiB block, the last one short,
+// for every length a v2 piece's data may have.
+func TestSum256BlocksMatchesSHA256(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 3000, 16<<10 - 1, 16 << 10, 16<<10 + 1, 100_003, 256 << 10, 1 << 20} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		var want [][32]byte
+		for off := 0; off < n; off += 16 << 10 {
+			want = append(want, sha256.Sum256(b[off:min(off+16<<10, n)]))
+		}
+		prefix := [][32]byte{{1}}
+		got := Sum256Blocks(prefix, b)
+		require.Equal(t, append([][32]byte{{1}}, want...), got, "%d bytes", n)
+	}
+}
+
 // Concurrent callers each get their own sum (the browser build shares a
 // scratch array between calls of one length).
 func TestSumConcurrent(t *testing.T) {
@@ -58,5 +77,26 @@ func BenchmarkSum256KiB(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
 		Sum(buf)
+	}
+}
+
+// The v2 check hashes a 256 KiB piece as 16 blocks of 16 KiB.
+func BenchmarkSum256Blocks256KiB(b *testing.B) {
+	buf := make([]byte, 256<<10)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		for off := 0; off < len(buf); off += 16 << 10 {
+			Sum256(buf[off : off+16<<10])
+		}
+	}
+}
+
+// The same, with every block handed over at once.
+func BenchmarkSum256BlocksBatched256KiB(b *testing.B) {
+	buf := make([]byte, 256<<10)
+	b.SetBytes(int64(len(buf)))
+	var out [][32]byte
+	for b.Loop() {
+		out = Sum256Blocks(out[:0], buf)
 	}
 }

@@ -164,4 +164,16 @@ test('create & seed from picked files', { timeout: 20000 }, async () => {
   await page.locator('#notice a', { hasText: '.torrent' }).waitFor({ timeout: 5000 })
   assert.equal(await row('song.mp3').getAttribute('data-state'), 'seeding')
   await screenshot(page, 'ui-mock-seed.png')
+  const seeds = (await calls()).filter(c => c[0] === 'seed')
+  assert.equal(seeds.at(-1)[2]?.protocol, undefined, 'v1 by default (seed()\'s own default)')
+})
+
+test('create & seed a hybrid torrent: the protocol choice reaches seed()', { timeout: 20000 }, async () => {
+  await page.selectOption('#seed-protocol', 'hybrid')
+  await page.setInputFiles('#seed-input', [{ name: 'album.flac', mimeType: 'audio/flac', buffer: Buffer.alloc(7000, 3) }])
+  await row('album.flac').waitFor({ timeout: 5000 })
+  await page.locator('#notice', { hasText: '(hybrid)' }).waitFor({ timeout: 5000 })
+  const seeds = (await calls()).filter(c => c[0] === 'seed')
+  assert.equal(seeds.at(-1)[2]?.protocol, 'hybrid')
+  await page.selectOption('#seed-protocol', 'v1')
 })

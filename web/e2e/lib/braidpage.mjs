@@ -45,7 +45,7 @@ export async function seed (page, files, opts) {
 /**
  * api.seed of files the page fetches itself from baseURL (a CORS static
  * server), so megabytes do not cross the DevTools protocol.
- * Returns {infoHash, name, torrent: Buffer}.
+ * Returns {infoHash, infoHashV2, protocol, name, torrent: Buffer}.
  */
 export async function seedFromURLs (page, baseURL, names, opts) {
   const r = await withTimeout(page.evaluate(async ({ baseURL, names, opts }) => {
@@ -58,7 +58,7 @@ export async function seedFromURLs (page, baseURL, names, opts) {
     const r = await window.braid.seed(files, opts)
     let s = ''
     for (let i = 0; i < r.torrent.length; i += 0x8000) s += String.fromCharCode(...r.torrent.subarray(i, i + 0x8000))
-    return { infoHash: r.infoHash, name: r.name, torrent: btoa(s) }
+    return { infoHash: r.infoHash, infoHashV2: r.infoHashV2, protocol: r.protocol, name: r.name, torrent: btoa(s) }
   }, { baseURL, names, opts }), 120000, 'braid.seed of fetched files')
   return { ...r, torrent: Buffer.from(r.torrent, 'base64') }
 }

@@ -103,7 +103,7 @@
       const torrent = new TextEncoder().encode(JSON.stringify(meta))
       const t = add({ ...meta, infoHash: hashOf(JSON.stringify(meta)) }, 'seeding')
       t.done = t.size
-      return { infoHash: t.infoHash, name: t.name, torrent }
+      return { infoHash: t.infoHash, name: t.name, torrent, protocol: opts?.protocol || 'v1' }
     },
     async stats (ih) { return statsOf(need(ih)) },
     async get (ih) { return statsOf(need(ih)) },

@@ -109,12 +109,13 @@ function waitEvent (waiters, check, ms, describe) {
 
 /**
  * braid create: writes a .torrent for path with the given announce URLs
- * (each its own tier) and returns its bytes.
+ * (each its own tier) and returns its bytes. opts: pieceLength, protocol.
  */
-export function braidCreate (srcPath, outFile, announce = [], { pieceLength } = {}) {
+export function braidCreate (srcPath, outFile, announce = [], { pieceLength, protocol } = {}) {
   const args = ['create', '-o', outFile]
   for (const u of announce) args.push('--announce', u)
   if (pieceLength) args.push('--piece-length', String(pieceLength))
+  if (protocol) args.push('--protocol', protocol) // v1 (default), v2, hybrid
   args.push(srcPath)
   const r = spawnSync(BRAID, args, { timeout: 60000, encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`braid create failed (${r.status}): ${r.stderr || r.stdout}`)
@@ -313,6 +314,20 @@ function skipValue (buf, i) {
 function bstr (s) {
   const b = Buffer.from(s)
   return Buffer.concat([Buffer.from(`${b.length}:`), b])
+}
+
+/** The info dictionary of a .torrent, byte for byte (what its info hashes hash). */
+export function infoBytes (torrent) {
+  const buf = Buffer.from(torrent)
+  if (buf[0] !== 0x64) throw new Error('bencode: torrent is not a dictionary')
+  for (let i = 1; buf[i] !== 0x65;) {
+    if (i >= buf.length) throw new Error('bencode: unterminated torrent')
+    const keyEnd = skipValue(buf, i)
+    const valEnd = skipValue(buf, keyEnd)
+    if (buf.subarray(buf.indexOf(0x3a, i) + 1, keyEnd).toString('latin1') === 'info') return buf.subarray(keyEnd, valEnd)
+    i = valEnd
+  }
+  throw new Error('bencode: torrent has no info dictionary')
 }
 
 /**

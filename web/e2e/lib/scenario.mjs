@@ -101,9 +101,12 @@ export async function browserSeederOf (cleanup, { name, layout, profile }) {
   return { tracker, web, content, files, page }
 }
 
-/** The page seeds content (fetched from files) announcing to the WebSocket tracker. */
-export function seedContent (page, files, content, tracker) {
-  return seedFromURLs(page, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name })
+/**
+ * The page seeds content (fetched from files) announcing to the WebSocket
+ * tracker; opts adds seed() options ({protocol, pieceLength}).
+ */
+export function seedContent (page, files, content, tracker, opts = {}) {
+  return seedFromURLs(page, files.url + 'content/', content.files.map(f => f.path), { trackers: [tracker.ws], name: content.name, ...opts })
 }
 
 /**

@@ -43,6 +43,24 @@ export async function wtSeed (dir, trackerWs, { uploadLimit, pieceLength = 256 *
 }
 
 /**
+ * Seeds torrentBytes (made elsewhere: a Braid hybrid's v1 side, say) from
+ * data already under dir, once WebTorrent has verified it. Returns
+ * {client, torrent, infoHash, stop}.
+ */
+export async function wtSeedTorrent (torrentBytes, dir) {
+  const client = await newClient({}, 'seeder client')
+  const torrent = await withTimeout(new Promise((resolve, reject) => {
+    client.once('error', reject)
+    const t = client.add(Buffer.from(torrentBytes), { path: dir })
+    t.once('error', reject)
+    t.once('done', () => resolve(t))
+  }), 60000, `WebTorrent verifying ${dir}`).catch(async e => { await destroy(client); throw e })
+  log('webtorrent seeding', torrent.infoHash, `${torrent.length} bytes, ${torrent.files.length} files (padding included)`)
+  torrent.on('wire', (w, addr) => log('webtorrent seeder: peer', addr || w.type))
+  return { client, torrent, infoHash: torrent.infoHash, stop: () => destroy(client) }
+}
+
+/**
  * A WebTorrent leecher of torrentBytes writing under dir. Returns {torrent,
  * done(ms) → ms taken, stop}.
  */
