@@ -4,6 +4,7 @@
 import { loadBraid } from './braid.js'
 import { reachNote } from './reach.js'
 import { saveFile as saveToDisk } from './save.js'
+import { showSecureContextNote } from './secure.js'
 import { savedSettings, wireSettings } from './settings.js'
 
 const POLL_MS = 500
@@ -661,6 +662,7 @@ async function loadServerConfig () {
 
 async function main () {
   wireTheme()
+  showSecureContextNote()
   const status = $('#status')
   try {
     // Tests may hand in an API object before the page loads.
