@@ -111,6 +111,14 @@ func TestNativeResolvesMDNSCandidates(t *testing.T) {
 	_, err := connect(Config{}, 15*time.Second)
 	require.NoError(t, err, "Braid's default config did not connect to .local candidates")
 
+	// A host without IPv6 (booted with ipv6.disable=1; a namespace cannot
+	// show it) gathers IPv4 only and still resolves.
+	hasV6 := mdnsIPv6
+	mdnsIPv6 = func() bool { return false }
+	_, err = connect(Config{}, 15*time.Second)
+	mdnsIPv6 = hasV6
+	require.NoError(t, err, "Braid's IPv4-only config did not connect to .local candidates")
+
 	// The control: pion with mDNS off drops .local candidates and never connects.
 	var se webrtc.SettingEngine
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
