@@ -11,7 +11,8 @@
 //
 // Every 500 ms it samples the resident memory (VmRSS) of Chromium's
 // processes (all of them, and the largest renderer: the tab's, where the
-// wasm runs) and the page's JS heap (CDP Performance.getMetrics), and
+// wasm runs), the page's JS heap (CDP Performance.getMetrics) and the
+// wasm's linear memory, and
 // prints the peak of each per phase (idle, download, save-worker,
 // save-picker); writes them as JSON to FILE. Asserts nothing about memory;
 // exits 1 when a step fails or the saved bytes differ.
@@ -143,6 +144,17 @@ async function main () {
     cleanup.add(b.close)
     // The picker's one part a headless browser cannot show: the dialog.
     await b.ctx.addInitScript(() => {
+      // Keeps the wasm instance, to read the size of its linear memory
+      // (Go's heap lives there; it grows and never shrinks).
+      for (const k of ['instantiate', 'instantiateStreaming']) {
+        const orig = WebAssembly[k]
+        if (!orig) continue
+        WebAssembly[k] = async (...args) => {
+          const r = await orig.apply(WebAssembly, args)
+          if (r && r.instance) globalThis.__braidWasm = r.instance
+          return r
+        }
+      }
       window.__pickerOff = () => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true })
       window.__pickerOPFS = () => Object.defineProperty(window, 'showSaveFilePicker', {
         configurable: true,
@@ -157,14 +169,21 @@ async function main () {
       while (sampling) {
         const rss = chromiumRSS(b.profileDir)
         let heap = 0
+        let wasm = 0
         try {
           const m = await cdp.send('Performance.getMetrics')
           heap = (m.metrics.find(x => x.name === 'JSHeapUsedSize') || {}).value || 0
+          wasm = await withTimeout(page.evaluate(() => {
+            const e = globalThis.__braidWasm && globalThis.__braidWasm.exports
+            const mem = e && Object.values(e).find(v => v instanceof WebAssembly.Memory)
+            return mem ? mem.buffer.byteLength : 0
+          }), 5000, 'wasm memory size')
         } catch { /* page busy or gone */ }
-        const p = phases[phase] ||= { peakTotalMiB: 0, peakRendererMiB: 0, peakJSHeapMiB: 0, samples: 0 }
+        const p = phases[phase] ||= { peakTotalMiB: 0, peakRendererMiB: 0, peakJSHeapMiB: 0, peakWasmMiB: 0, samples: 0 }
         p.peakTotalMiB = Math.max(p.peakTotalMiB, Math.round(rss.total / 1024))
         p.peakRendererMiB = Math.max(p.peakRendererMiB, Math.round(rss.renderer / 1024))
         p.peakJSHeapMiB = Math.max(p.peakJSHeapMiB, Math.round(heap / MiB))
+        p.peakWasmMiB = Math.max(p.peakWasmMiB, Math.round(wasm / MiB))
         p.samples++
         await new Promise(resolve => setTimeout(resolve, 500))
       }

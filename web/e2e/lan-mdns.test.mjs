@@ -35,7 +35,11 @@ async function browserIn (i, name) {
   const b = await launch({ name, lan: true, executablePath: lan.chromium(i) })
   cleanup.add(b.close)
   await recordSDP(b.ctx)
-  return openBraid(b.ctx, url)
+  const page = await openBraid(b.ctx, url)
+  // localhost is a secure context: the page has nothing to warn about.
+  assert.equal(await page.evaluate(() => globalThis.isSecureContext), true)
+  assert.equal(await page.locator('#secure-note').count(), 0, 'a secure page shows the plain-http note')
+  return page
 }
 
 before(async () => {
