@@ -127,6 +127,8 @@ async function main () {
   const cleanup = new Cleanup()
   const phases = {}
   let phase = 'idle'
+  // Each phase's peaks are logged as it ends, so a run stopped early still says them.
+  const setPhase = next => { log(`phase ${phase}: ${JSON.stringify(phases[phase] || {})}`); phase = next }
   let code = 0
   try {
     const { web } = await startServers(cleanup, { tracker: false })
@@ -191,7 +193,7 @@ async function main () {
     cleanup.add(async () => { sampling = false; await sampler })
     await new Promise(resolve => setTimeout(resolve, 3000))
 
-    phase = 'download'
+    setPhase('download')
     let t0 = Date.now()
     const r = await download(page, fs.readFileSync(torrentFile), { peers: [seeder.ws] })
     await waitComplete(page, r.infoHash, 120000 + 2000 * a.bytes / MiB, 'download')
@@ -200,7 +202,7 @@ async function main () {
     await page.click(`li[data-infohash="${r.infoHash}"] .expand`)
     const saveBtn = `li[data-infohash="${r.infoHash}"] tr[data-index="0"] .save:not([disabled])`
 
-    phase = 'save-worker'
+    setPhase('save-worker')
     await page.evaluate(() => window.__pickerOff())
     await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30000 })
     const method = await page.evaluate(() => import('./save.js').then(m => m.saveMethod()))
@@ -215,7 +217,7 @@ async function main () {
     await dl.delete()
 
     if (a.picker) {
-      phase = 'save-picker'
+      setPhase('save-picker')
       await page.evaluate(() => window.__pickerOPFS())
       t0 = Date.now()
       await page.click(saveBtn)
@@ -232,7 +234,7 @@ async function main () {
       log(`saved to a picked file in ${phases['save-picker'].ms} ms (${size} bytes)`)
       if (!phases['save-picker'].same) code = 1
     }
-    phase = 'done'
+    setPhase('done')
   } catch (e) {
     console.error('browser-save-memory.mjs:', e)
     code = 1
