@@ -6,6 +6,7 @@ import { daemonBackend } from './daemon-ui.js'
 import { detectDaemon } from './rpc-backend.js'
 import { reachNote } from './reach.js'
 import { saveFile as saveToDisk } from './save.js'
+import { showSecureContextNote } from './secure.js'
 import { savedSettings, wireSettings } from './settings.js'
 
 const POLL_MS = 500
@@ -687,6 +688,7 @@ async function loadServerConfig () {
 
 async function main () {
   wireTheme()
+  showSecureContextNote()
   const status = $('#status')
   try {
     // Tests may hand in an API object before the page loads.

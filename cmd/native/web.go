@@ -47,6 +47,9 @@ func runWeb(args []string, stdout io.Writer) error {
 	}
 	srv := &http.Server{Handler: webHandler(dir, webConfig{Trackers: trackers}, nil), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "web http://%s/\n", ln.Addr())
+	if note := plainHTTPNote(ln.Addr()); note != "" {
+		fmt.Fprintln(stdout, note)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -129,4 +132,16 @@ func webHandler(dir string, cfg webConfig, extra map[string][]byte) http.Handler
 		}
 		files.ServeHTTP(w, r)
 	})
+}
+
+// plainHTTPNote is what `braid web` says when it listens beyond loopback:
+// browsers on other machines get plain http, which is not a secure
+// context (the page says the same).
+func plainHTTPNote(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || ta.IP.IsLoopback() {
+		return ""
+	}
+	return "web: other machines open this page over plain http, not a secure context: it downloads, seeds and saves, " +
+		"but without streaming preview, and Save holds each file in memory (https or http://localhost has both)"
 }

@@ -4,6 +4,7 @@ package webrtc
 
 import (
 	"net"
+	"sync"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5"
@@ -50,6 +51,28 @@ func (c Config) api() *webrtc.API {
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	} else {
+		// Browsers hide their host addresses behind mDNS names
+		// (<uuid>.local); ICE resolves them by multicast DNS queries on the
+		// LAN. Braid's own candidates stay plain addresses.
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
+		if !mdnsIPv6() {
+			// pion turns mDNS off altogether when it cannot open the IPv6
+			// mDNS socket, so a host without IPv6 gathers IPv4 only.
+			se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		}
 	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
 }
+
+// mdnsIPv6 reports whether this host can open the IPv6 mDNS socket
+// ([ff02::fb]:5353, shared: Go sets SO_REUSEADDR on multicast binds).
+// Checked once per process.
+var mdnsIPv6 = sync.OnceValue(func() bool {
+	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.ParseIP("ff02::fb"), Port: 5353})
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
+})

@@ -30,14 +30,17 @@ function offlineInit (config) {
  * Launches a context with a fresh profile directory (or profileDir, to reuse
  * one). origins get the camera/microphone grant WebRTC needs on loopback.
  * braidConfig is merged into the page's start config (window.BRAID_CONFIG).
+ * lan: Chromium as people run it (no loopback flag; pass no origins, so
+ * host candidates are mDNS names); executablePath: another Chromium (e.g.
+ * lan.mjs's, inside a namespace).
  * Returns {ctx, profileDir, close}; close keeps the profile when keep is set.
  */
-export async function launch ({ name = 'ctx', origins = [], profileDir, keep = false, braidConfig = {} } = {}) {
+export async function launch ({ name = 'ctx', origins = [], profileDir, keep = false, braidConfig = {}, lan = false, executablePath = CHROMIUM } = {}) {
   const dir = profileDir || fs.mkdtempSync(path.join(os.tmpdir(), `braid-e2e-${name}-`))
   const ctx = await withTimeout(chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
-    args: ARGS,
+    args: lan ? ARGS.filter(a => a !== '--allow-loopback-in-peer-connection') : ARGS,
     acceptDownloads: true,
     viewport: { width: 1200, height: 800 }
   }), 30000, `launch chromium (${name})`)

@@ -127,15 +127,18 @@ export function braidCreate (srcPath, outFile, announce = [], { pieceLength, pro
  * Runs `braid download|seed --json` with loopback defaults (no DHT, TCP on
  * 127.0.0.1:0, WebRTC on loopback). opts: mode ('download'|'seed'), dir,
  * peers, wsTrackers, wsListen, noWebRTC, seed (keep seeding), ice (ICE flags
- * in place of --stun none), extra args.
+ * in place of --stun none), extra args; listen (TCP address, default
+ * 127.0.0.1:0), rtcLoopback (default true: ICE on loopback only) and wrap
+ * ((cmd, args) → [cmd, args], e.g. lan.mjs's, to run it in a namespace).
  * Resolves once it prints its listening line, with {addr, ws, ih,
  * last(), complete(ms), stop(), output()}.
  */
 export async function startBraid (name, torrentFile, opts = {}) {
   const { mode = 'download', dir, peers = [], wsTrackers = [], wsListen, noWebRTC = false, seed = true, ice = ['--stun', 'none'], extra = [] } = opts
+  const { listen = '127.0.0.1:0', rtcLoopback = true, wrap = (cmd, args) => [cmd, args] } = opts
   const state = tempDir(`${name}-state`)
-  const args = [mode, '--json', '--no-dht', '--listen', '127.0.0.1:0', '--dir', dir, '--state-dir', state.dir]
-  if (!noWebRTC) args.push('--rtc-loopback', ...ice)
+  const args = [mode, '--json', '--no-dht', '--listen', listen, '--dir', dir, '--state-dir', state.dir]
+  if (!noWebRTC) args.push(...(rtcLoopback ? ['--rtc-loopback'] : []), ...ice)
   else args.push('--no-webrtc')
   for (const p of peers) args.push('--peer', p)
   for (const u of wsTrackers) args.push('--ws-tracker', u)
@@ -147,7 +150,7 @@ export async function startBraid (name, torrentFile, opts = {}) {
   let listening, last = null, completeEv = null, errorEv = null
   const waiters = new Set()
   const wake = () => { for (const w of waiters) w() }
-  const p = startProcess(name, BRAID, args, {
+  const p = startProcess(name, ...wrap(BRAID, args), {
     onLine (line) {
       if (!line.startsWith('{')) return
       const ev = JSON.parse(line)
