@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """libtorrent (python3-libtorrent) peer for Braid's benchmark.
 
-lt.py seed    TORRENT DIR --listen HOST:PORT [--dial-file F]
+lt.py seed    TORRENT|FOLDER DIR --listen HOST:PORT [--dial-file F]
 lt.py leech   TORRENT DIR --listen HOST:PORT [--peer HOST:PORT]...
 lt.py recheck TORRENT DIR --listen HOST:PORT
 lt.py create  TORRENT DIR [--v1-only]
 
 seed:    trusts the data (seed_mode), libtorrent's high_performance_seed
-         settings; prints {"type":"ready"} once seeding, then runs until
-         killed. Every address listed in the dial file (one HOST:PORT a line;
+         settings; given a FOLDER, seeds every .torrent file in it; prints
+         {"type":"ready"} once all seed, then runs until killed. Every address listed in the dial file (one HOST:PORT a line;
          the benchmark rewrites it per run) is dialled every 0.5 s, because
          Transmission and aria2 are reached only when the seeder dials them.
 leech:   downloads, prints {"type":"complete","seconds":S}, pauses (which
@@ -68,14 +68,18 @@ def errors(ses):
 
 def seed(a):
     ses = session(a.listen, True)
-    h = add(ses, a.torrent, a.dir, lt.torrent_flags.seed_mode)
+    if os.path.isdir(a.torrent):  # a folder of .torrent files: seed them all
+        paths = sorted(os.path.join(a.torrent, f) for f in os.listdir(a.torrent) if f.endswith(".torrent"))
+    else:
+        paths = [a.torrent]
+    hs = [add(ses, t, a.dir, lt.torrent_flags.seed_mode) for t in paths]
     ready = False
     last_dial = 0.0
     while True:
         errors(ses)
-        if not ready and h.status().is_seeding:
+        if not ready and all(h.status().is_seeding for h in hs):
             ready = True
-            emit(type="ready", port=ses.listen_port())
+            emit(type="ready", port=ses.listen_port(), torrents=len(hs))
         now = time.time()
         if a.dial_file and now - last_dial >= 0.5:
             last_dial = now
@@ -85,7 +89,8 @@ def seed(a):
             except OSError:
                 peers = []
             for pe in peers:
-                h.connect_peer(pe)
+                for h in hs:
+                    h.connect_peer(pe)
         time.sleep(0.05)
 
 
