@@ -659,15 +659,17 @@ def main():
     try:
         m["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         sc = a.scenarios.split(",")
-        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser", "smallfiles", "crowd", "pair", "daemon"}
+        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser", "smallfiles", "crowd", "pair", "daemon", "v2"}
         if unknown:
             ap.error(f"--scenarios: unknown {','.join(sorted(unknown))}")
-        if set(sc) & {"download", "swarm", "verify", "pair"}:
+        if set(sc) & {"download", "swarm", "verify", "pair", "v2"}:
             b.make_payload()
         steps = [("download", b.download_and_upload), ("swarm", b.swarm), ("verify", b.verify),
                  ("scale", b.scale_run), ("browser", b.browser_run), ("smallfiles", b.smallfiles_run),
                  ("crowd", lambda: crowd.crowd_run(b)), ("pair", lambda: crowd.pair_run(b)),
-                 ("daemon", lambda: daemon.daemon_run(b))]
+                 ("daemon", lambda: daemon.daemon_run(b)),
+                 # The v2 rows alone, when neither scenario that holds them runs.
+                 ("v2", lambda: None if set(sc) & {"download", "verify"} else v2.run_alone(b))]
         for name, fn in steps:
             if name not in sc:
                 continue

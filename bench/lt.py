@@ -41,8 +41,9 @@ def addr(s):
     return host, int(port)
 
 
-def session(listen, seed):
+def session(listen, seed, extra=None):
     s = lt.high_performance_seed() if seed else lt.default_settings()
+    s.update(extra or {})
     s.update({
         "listen_interfaces": listen, "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
@@ -67,11 +68,15 @@ def errors(ses):
 
 
 def seed(a):
-    ses = session(a.listen, True)
     if os.path.isdir(a.torrent):  # a folder of .torrent files: seed them all
         paths = sorted(os.path.join(a.torrent, f) for f in os.listdir(a.torrent) if f.endswith(".torrent"))
+        # A daemon busy adding or checking refuses some handshakes: keep
+        # dialling it (by default a peer is dropped after 3 failures and
+        # retried after 60 s).
+        ses = session(a.listen, True, {"max_failcount": 1000, "min_reconnect_time": 1})
     else:
         paths = [a.torrent]
+        ses = session(a.listen, True)
     hs = [add(ses, t, a.dir, lt.torrent_flags.seed_mode) for t in paths]
     ready = False
     last_dial = 0.0

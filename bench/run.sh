@@ -11,7 +11,8 @@
 # Env: BENCH_SIZE (16MiB, 256MiB, 1GiB; default 1GiB), BENCH_RUNS (default 3),
 # BENCH_OUT (report dir), BENCH_WORKDIR (scratch, needs 3x BENCH_SIZE),
 # BENCH_KEEP=1 (keep the scratch dir and logs), BENCH_SCENARIOS
-# (download,swarm,verify,scale,browser,smallfiles,crowd,pair,daemon), BENCH_BROWSER_SIZE (the browser
+# (download,swarm,verify,scale,browser,smallfiles,crowd,pair,daemon; v2 alone:
+# only the v2 rows of download and verify), BENCH_BROWSER_SIZE (the browser
 # scenario's torrent: default BENCH_SIZE up to 64MiB, 2MiB with --smoke; it
 # needs root for its loopback-only network namespace), BENCH_CACHE (where
 # anacrolix/torrent is built), BENCH_QUIET_WAIT (seconds to wait before each run for other work on the

@@ -11,6 +11,7 @@ verify_v2    re-verify of the complete file with no resume data: Braid
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -64,3 +65,16 @@ def verify_v2(b, vdir, copy, run):
         o = json.loads(line)
         b.record(scenario="verify-v2", client=f"sha256-{o['workers']}", piece=PIECE, run=run, ok=True,
                  note="", seconds=o["seconds"], mbps=o["mbps"], cpu=0.0, rss_mib=0.0)
+
+
+def run_alone(b):
+    """The v2 rows without the v1 scenarios around them (BENCH_SCENARIOS=v2)."""
+    download_v2(b)
+    vdir = b.fresh("verify")
+    copy = os.path.join(vdir, os.path.basename(b.payload))
+    shutil.copyfile(b.payload, copy)
+    os.sync()
+    subprocess.run(["cat", copy], stdout=subprocess.DEVNULL, check=True)
+    log(f"4 verify, v2-only torrent, {human(PIECE)} pieces, complete data in the page cache, no resume data")
+    for run in range(1, b.runs + 1):
+        verify_v2(b, vdir, copy, run)
