@@ -103,10 +103,13 @@ const blockSize = 16 << 10
 // hashV1 is a v1 piece's hash.
 func hashV1(b []byte, _ int64) { sha1.Sum(b) }
 
-// hashV2 is a v2 piece's root: SHA-256 leaves of its 16 KiB blocks (the
+// hashV2 hashes a v2 piece up to its root.
+func hashV2(b []byte, piece int64) { pieceRoot(b, piece) }
+
+// pieceRoot is a v2 piece's root: SHA-256 leaves of its 16 KiB blocks (the
 // last one as long as the data), zero hashes up to piece/16 KiB leaves,
 // then pairs hashed up to one.
-func hashV2(b []byte, piece int64) {
+func pieceRoot(b []byte, piece int64) [sha256.Size]byte {
 	leaves := make([][sha256.Size]byte, piece/blockSize)
 	for i := 0; i*blockSize < len(b); i++ {
 		leaves[i] = sha256.Sum256(b[i*blockSize : min(len(b), (i+1)*blockSize)])
@@ -119,4 +122,5 @@ func hashV2(b []byte, piece int64) {
 			leaves[i/2] = sha256.Sum256(pair[:])
 		}
 	}
+	return leaves[0]
 }
