@@ -215,7 +215,7 @@ def daemon_table(b):
                      f"{ms(r, 'table')} | {ms(r, 'object')} | {f(r, 'stop_s', '{:.1f}')} | {f(r, 'back_s', '{:.1f}')} | "
                      f"{f(r, 'restart_s', '{:.1f}')} |")
         if "failed" in r:
-            failed.append(f"{name} failed: {r['failed']}")
+            failed += [f"{name} failed: {r['failed']}", ""]
     return lines + [""] + failed + ["transmission-daemon 3.00 speaks rpc-version 16, which has no table format."]
 
 
