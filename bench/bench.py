@@ -4,11 +4,14 @@ which builds the binaries and installs the other clients first.
 
 Scenarios, on 127.0.0.1 only, DHT/LSD/UPnP/uTP off everywhere:
   1 download  one libtorrent seeder -> each leecher (Braid, libtorrent, aria2,
-              Transmission, anacrolix/torrent), 1 MiB and 256 KiB pieces
+              Transmission, anacrolix/torrent), 1 MiB and 256 KiB pieces;
+              then a v2-only torrent -> Braid and libtorrent (bench/v2.py)
   2 upload    a Braid seeder and a libtorrent seeder -> a libtorrent leecher
   3 swarm     20 libtorrent seeders -> a Braid leecher, a libtorrent leecher
   4 verify    re-check of a complete download with no resume data, against
-              the SHA-1 limit (crypto/sha1 on one core and on all cores)
+              the SHA-1 limit (crypto/sha1 on one core and on all cores);
+              the v2 torrent's re-check by Braid and libtorrent against the
+              SHA-256 limit (bench/v2.py)
   5 scale     1,000 small torrents seeding idle in one Braid client, then
               remove/re-add churn
   6 browser   bench/browser.mjs in a loopback-only network namespace: Braid
@@ -23,6 +26,9 @@ Scenarios, on 127.0.0.1 only, DHT/LSD/UPnP/uTP off everywhere:
   8 crowd     one seeder (Braid, then libtorrent) -> 30 libtorrent leechers
               at once, trading among themselves, 256 MiB (bench/crowd.py)
   9 pair      Braid -> Braid against libtorrent -> libtorrent (bench/crowd.py)
+ 10 daemon    2,000 torrents in one `braid daemon` against transmission-daemon
+              over Transmission's RPC: memory, idle CPU, torrent-get of the
+              list, restart (bench/daemon.py)
 Runs are interleaved (run 1 of every client, then run 2, ...); tables show
 the median and the min-max spread.
 """
@@ -32,7 +38,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,10 +47,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chart  # noqa: E402
 import crowd  # noqa: E402
+import daemon  # noqa: E402
 import procs  # noqa: E402
 import stracesum  # noqa: E402
+import v2  # noqa: E402
 from procs import Proc, Timeout  # noqa: E402
-from common import LABEL, LEECHERS, MiB, human  # noqa: E402,F401
+from common import LABEL, LEECHERS, MiB, free_port, human  # noqa: E402,F401
 from report import kept_notes, report, targets  # noqa: E402
 
 PY = "/usr/bin/python3"  # Debian's interpreter: it has the libtorrent module
@@ -61,12 +68,6 @@ def parse_size(s):
     return int(s)
 
 
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def log(msg):
@@ -111,6 +112,8 @@ class Bench:
         self.browser = None
         self.small = None  # the many-small-files tree: files, bytes
         self.crowd = None  # the crowd scenario's shape: leechers, bytes, piece, pieces
+        self.daemon = None  # the daemon scenario: its shape and each daemon's figures
+        self.daemon_torrents = a.daemon_torrents or (50 if self.smoke else 2000)
         self.straces = {}  # scenario (or scenario-seeder) -> stracesum.summary
         self.strace_to = None  # set: leech() runs Braid under strace -f -c writing here
         self.crowd_size = parse_size(a.crowd_size) if a.crowd_size else (
@@ -354,6 +357,7 @@ class Bench:
                              seeder_rss_mib=s.peak_rss_mib(), leecher_cpu=p.cpu())
             for s in (bseed, seed):
                 s.stop()
+        v2.download_v2(self)
 
     def smallfiles_run(self):
         n = 300 if self.smoke else 4000
@@ -425,10 +429,11 @@ class Bench:
                 self.limits.append(o)
                 self.record(scenario="verify", client=f"sha1-{o['workers']}", piece=piece, run=run, ok=True,
                             note="", seconds=o["seconds"], mbps=o["mbps"], cpu=0.0, rss_mib=0.0)
+            v2.verify_v2(self, vdir, copy, run)
         if not same_file(self.payload, copy):
             self.failures.append("verify: a client changed the data it verified")
 
-    def verify_one(self, c, torrent, vdir, pieces, run):
+    def verify_one(self, c, torrent, vdir, pieces, run, scenario="verify"):
         name = self.name(f"verify-{c}")
         note, secs = "", 0.0
         self.quiet()
@@ -477,7 +482,7 @@ class Bench:
                 note = str(e)
                 p.stop()
         ok = not note
-        self.record(scenario="verify", client=c, piece=MiB, run=run, ok=ok, note=note, seconds=secs,
+        self.record(scenario=scenario, client=c, piece=MiB, run=run, ok=ok, note=note, seconds=secs,
                     mbps=self.size / secs / 1e6 if ok and secs else 0.0, cpu=p.cpu(), rss_mib=p.peak_rss_mib(),
                     other_cpu=procs.machine_busy() - busy0 - p.cpu())
 
@@ -621,9 +626,11 @@ def main():
     ap.add_argument("--sha1limit", required=True)
     ap.add_argument("--scale", required=True)
     ap.add_argument("--smallfiles", required=True, help="the bench/smallfiles generator")
+    ap.add_argument("--daemonload", required=True, help="the bench/daemonload generator")
+    ap.add_argument("--daemon-torrents", type=int, default=0, help="torrents in the daemon scenario (default 2000; 50 smoke)")
     ap.add_argument("--anacrolix", default="")
     ap.add_argument("--anacrolix-version", default="")
-    ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser,smallfiles,crowd,pair")
+    ap.add_argument("--scenarios", default="download,swarm,verify,scale,browser,smallfiles,crowd,pair,daemon")
     ap.add_argument("--browser-size", default="", help="torrent size of the browser scenario")
     ap.add_argument("--crowd-size", default="", help="torrent size of the crowd scenario (default 256MiB; 16MiB smoke)")
     ap.add_argument("--crowd-leechers", type=int, default=0, help="leechers in the crowd scenario (default 30; 6 smoke)")
@@ -636,6 +643,8 @@ def main():
         ap.error("--runs: 1..50")
     if not 0 <= a.crowd_leechers <= 200:
         ap.error("--crowd-leechers: 1..200 (0: the default)")
+    if a.daemon_torrents and not 3 <= a.daemon_torrents <= 20000:
+        ap.error("--daemon-torrents: 3..20000 (0: the default)")
 
     def on_signal(sig, _):
         procs.stop_all()
@@ -650,14 +659,17 @@ def main():
     try:
         m["load_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         sc = a.scenarios.split(",")
-        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser", "smallfiles", "crowd", "pair"}
+        unknown = set(sc) - {"download", "swarm", "verify", "scale", "browser", "smallfiles", "crowd", "pair", "daemon", "v2"}
         if unknown:
             ap.error(f"--scenarios: unknown {','.join(sorted(unknown))}")
-        if set(sc) & {"download", "swarm", "verify", "pair"}:
+        if set(sc) & {"download", "swarm", "verify", "pair", "v2"}:
             b.make_payload()
         steps = [("download", b.download_and_upload), ("swarm", b.swarm), ("verify", b.verify),
                  ("scale", b.scale_run), ("browser", b.browser_run), ("smallfiles", b.smallfiles_run),
-                 ("crowd", lambda: crowd.crowd_run(b)), ("pair", lambda: crowd.pair_run(b))]
+                 ("crowd", lambda: crowd.crowd_run(b)), ("pair", lambda: crowd.pair_run(b)),
+                 ("daemon", lambda: daemon.daemon_run(b)),
+                 # The v2 rows alone, when neither scenario that holds them runs.
+                 ("v2", lambda: None if set(sc) & {"download", "verify"} else v2.run_alone(b))]
         for name, fn in steps:
             if name not in sc:
                 continue
@@ -681,7 +693,7 @@ def main():
     raw = os.path.join(a.out if a.smoke else tempfile.gettempdir(), "braid-bench-results.json")
     with open(raw, "w") as f:
         json.dump({"machine": m, "size": b.size, "runs": b.runs, "results": b.results, "scale": b.scale,
-                   "browser": b.browser, "crowd": b.crowd, "straces": b.straces, "failures": b.failures}, f, indent=1)
+                   "browser": b.browser, "crowd": b.crowd, "daemon": b.daemon, "straces": b.straces, "failures": b.failures}, f, indent=1)
     print(f"\nBraid benchmark: {human(b.size)}, {b.runs} run(s) per row, {took:.0f} s, load {m['load_start']} → {m['load']}\n")
     print("\n".join(tl))
     print("\nTargets:\n" + "\n".join(targets(b, summ)))

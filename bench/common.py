@@ -1,5 +1,7 @@
 """What the benchmark's runner (bench.py) and its report (report.py) share."""
 
+import socket
+
 MiB = 1 << 20
 LEECHERS = ["braid", "libtorrent", "aria2", "transmission", "anacrolix"]
 LABEL = {"braid": "Braid", "libtorrent": "libtorrent", "aria2": "aria2",
@@ -11,3 +13,9 @@ def human(n):
         if n >= mul and n % mul == 0:
             return f"{n // mul} {unit}"
     return f"{n} B"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """libtorrent (python3-libtorrent) peer for Braid's benchmark.
 
-lt.py seed    TORRENT DIR --listen HOST:PORT [--dial-file F]
+lt.py seed    TORRENT|FOLDER DIR --listen HOST:PORT [--dial-file F]
 lt.py leech   TORRENT DIR --listen HOST:PORT [--peer HOST:PORT]...
 lt.py recheck TORRENT DIR --listen HOST:PORT
 lt.py create  TORRENT DIR [--v1-only]
 
 seed:    trusts the data (seed_mode), libtorrent's high_performance_seed
-         settings; prints {"type":"ready"} once seeding, then runs until
-         killed. Every address listed in the dial file (one HOST:PORT a line;
+         settings; given a FOLDER, seeds every .torrent file in it; prints
+         {"type":"ready"} once all seed, then runs until killed. Every address listed in the dial file (one HOST:PORT a line;
          the benchmark rewrites it per run) is dialled every 0.5 s, because
          Transmission and aria2 are reached only when the seeder dials them.
 leech:   downloads, prints {"type":"complete","seconds":S}, pauses (which
@@ -41,8 +41,9 @@ def addr(s):
     return host, int(port)
 
 
-def session(listen, seed):
+def session(listen, seed, extra=None):
     s = lt.high_performance_seed() if seed else lt.default_settings()
+    s.update(extra or {})
     s.update({
         "listen_interfaces": listen, "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
@@ -67,15 +68,23 @@ def errors(ses):
 
 
 def seed(a):
-    ses = session(a.listen, True)
-    h = add(ses, a.torrent, a.dir, lt.torrent_flags.seed_mode)
+    if os.path.isdir(a.torrent):  # a folder of .torrent files: seed them all
+        paths = sorted(os.path.join(a.torrent, f) for f in os.listdir(a.torrent) if f.endswith(".torrent"))
+        # A daemon busy adding or checking refuses some handshakes: keep
+        # dialling it (by default a peer is dropped after 3 failures and
+        # retried after 60 s).
+        ses = session(a.listen, True, {"max_failcount": 1000, "min_reconnect_time": 1})
+    else:
+        paths = [a.torrent]
+        ses = session(a.listen, True)
+    hs = [add(ses, t, a.dir, lt.torrent_flags.seed_mode) for t in paths]
     ready = False
     last_dial = 0.0
     while True:
         errors(ses)
-        if not ready and h.status().is_seeding:
+        if not ready and all(h.status().is_seeding for h in hs):
             ready = True
-            emit(type="ready", port=ses.listen_port())
+            emit(type="ready", port=ses.listen_port(), torrents=len(hs))
         now = time.time()
         if a.dial_file and now - last_dial >= 0.5:
             last_dial = now
@@ -85,7 +94,8 @@ def seed(a):
             except OSError:
                 peers = []
             for pe in peers:
-                h.connect_peer(pe)
+                for h in hs:
+                    h.connect_peer(pe)
         time.sleep(0.05)
 
 

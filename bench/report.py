@@ -4,6 +4,7 @@ import statistics
 
 import stracesum
 from common import LABEL, MiB, human
+from daemon import LIST_FIELDS
 
 
 def fmt_spread(t, digits=2):
@@ -46,7 +47,7 @@ def straced(b, *keys):
 
 
 SECTION_SCENARIO = {"1": "download", "2": "download", "3": "swarm", "4": "verify", "5": "scale", "6": "browser",
-                    "7": "smallfiles", "8": "crowd", "9": "pair"}
+                    "7": "smallfiles", "8": "crowd", "9": "pair", "10": "daemon"}
 
 
 def tables(b, summ):
@@ -55,12 +56,15 @@ def tables(b, summ):
     sections = []
     for line in all_tables(b, summ):
         if line.startswith("### "):
-            sections.append((SECTION_SCENARIO.get(line[4:].split(".")[0]), [line]))
+            key = line[4:].split(".")[0]
+            # The v2 rows sit in the download and verify tables.
+            keep = SECTION_SCENARIO.get(key) in chosen or ("v2" in chosen and key in ("1", "4"))
+            sections.append((keep, [line]))
         elif sections:
             sections[-1][1].append(line)
     out = []
-    for scenario, lines in sections:
-        if scenario in chosen:
+    for keep, lines in sections:
+        if keep:
             while lines and not lines[-1]:
                 lines.pop()
             out += ([""] if out else []) + lines
@@ -70,7 +74,10 @@ def tables(b, summ):
 def all_tables(b, summ):
     gib = b.size / (1 << 30)
     lines = []
-    label = dict(LABEL, **{"sha1-1": "SHA-1 limit, 1 core", f"sha1-{os.cpu_count()}": f"SHA-1 limit, {os.cpu_count()} cores"})
+    n = os.cpu_count()
+    label = dict(LABEL, **{"sha1-1": "SHA-1 limit, 1 core", f"sha1-{n}": f"SHA-1 limit, {n} cores",
+                           "braid-v2": "Braid, v2", "libtorrent-v2": "libtorrent, v2",
+                           "sha256-1": "SHA-256 limit (v2), 1 core", f"sha256-{n}": f"SHA-256 limit (v2), {n} cores"})
 
     def get(sc, c, piece):
         return summ.get((sc, c, piece))
@@ -89,6 +96,19 @@ def all_tables(b, summ):
             lines.append(f"| {LABEL[c]} | {human(piece)} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
                          f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['cpu'])} | {s['cpu'][0] / gib:.2f} | "
                          f"{fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
+    for c in ("braid", "libtorrent"):
+        s = get("download-v2", c, MiB)
+        if not s:
+            continue
+        if not s["ok"]:
+            lines.append(f"| {LABEL[c]} | 1 MiB, v2 | 0/{s['runs']} | failed | | | | | |")
+            continue
+        lines.append(f"| {LABEL[c]} | 1 MiB, v2 | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
+                     f"{fmt_spread(s['mbps'], 0)} | {fmt_spread(s['cpu'])} | {s['cpu'][0] / gib:.2f} | "
+                     f"{fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} |")
+    if get("download-v2", "braid", MiB):
+        lines += ["", "\"1 MiB, v2\": a v2-only (BEP 52) torrent of the same file, made by `braid create --protocol v2` "
+                      "(the bytes libtorrent 2.0 makes), served by the same kind of libtorrent seeder."]
     lines += overfetch(b, "download") + interference(b, "download")
     lines += straced(b, ("download", "a Braid download, 1 MiB pieces"))
     lines += ["", "### 2. Upload to a libtorrent leecher", "",
@@ -120,19 +140,27 @@ def all_tables(b, summ):
     lines += overfetch(b, "swarm") + interference(b, "swarm")
     lines += straced(b, ("swarm", "a Braid download from the twenty seeders"))
     lines += ["", "### 4. Resume verify of the complete download (1 MiB pieces, data in the page cache)", "",
-              "| verifier | ok | seconds | MB/s | CPU s | peak RSS MiB |", "|---|---|---|---|---|---|"]
-    vclients = ["braid", "libtorrent", "aria2", "anacrolix", "sha1-1", f"sha1-{os.cpu_count()}"]
-    for c in vclients:
-        s = get("verify", c, MiB)
-        if not s:
-            continue
-        if not s["ok"]:
-            lines.append(f"| {label[c]} | 0/{s['runs']} | failed | | | |")
-            continue
-        cpu = "–" if c.startswith("sha1") else fmt_spread(s["cpu"])
-        rss = "–" if c.startswith("sha1") else fmt_spread(s["rss_mib"], 0)
-        lines.append(f"| {label[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
-                     f"{cpu} | {rss} |")
+              "| verifier | ok | seconds | MB/s | % of all-core limit | CPU s | peak RSS MiB |",
+              "|---|---|---|---|---|---|---|"]
+    n = os.cpu_count()
+    for scenario, clients, algo in (("verify", ["braid", "libtorrent", "aria2", "anacrolix"], "sha1"),
+                                    ("verify-v2", ["braid", "libtorrent"], "sha256")):
+        lim = get(scenario, f"{algo}-{n}", MiB)
+        for c in clients + [f"{algo}-1", f"{algo}-{n}"]:
+            s, name = get(scenario, c, MiB), label[c] if scenario == "verify" else label.get(f"{c}-v2", label[c])
+            if not s:
+                continue
+            if not s["ok"]:
+                lines.append(f"| {name} | 0/{s['runs']} | failed | | | | |")
+                continue
+            is_lim = c.startswith(algo + "-")
+            share = f"{100 * s['mbps'][0] / lim['mbps'][0]:.0f}%" if lim and lim["ok"] and not is_lim else "–"
+            lines.append(f"| {name} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
+                         f"{share} | {'–' if is_lim else fmt_spread(s['cpu'])} | "
+                         f"{'–' if is_lim else fmt_spread(s['rss_mib'], 0)} |")
+    if get("verify-v2", "braid", MiB):
+        lines += ["", "\", v2\" rows: the same file as a v2-only torrent (1 MiB pieces, SHA-256 Merkle trees of "
+                      "16 KiB blocks) against the SHA-256 limit; the others against the SHA-1 limit."]
     lines += interference(b, "verify")
     lines += ["", "### 5. Many idle torrents in one Braid client", ""]
     sc = b.scale
@@ -153,7 +181,42 @@ def all_tables(b, summ):
     n = b.crowd["leechers"] if b.crowd else "many"
     lines += ["", f"### 8. One seeder, a crowd of {n} libtorrent leechers", ""] + crowd_table(b, summ)
     lines += ["", "### 9. Pairs: Braid → Braid and libtorrent → libtorrent (1 MiB pieces)", ""] + pair_table(b, summ)
+    n = f"{b.daemon['shape']['seed'] + b.daemon['shape']['local'] + b.daemon['shape']['none']:,}" if b.daemon else "Many"
+    lines += ["", f"### 10. {n} torrents in one daemon, over Transmission's RPC", ""] + daemon_table(b)
     return lines
+
+
+def daemon_table(b):
+    d = b.daemon
+    rows = [(LABEL[k], d[k]) for k in ("braid", "transmission") if d and k in d]
+    if not rows:
+        return ["not measured (failed or not selected; see the log)"]
+    sh = d["shape"]
+
+    def ms(r, fmt):
+        v = r.get(f"get_{fmt}_ms")
+        return f"{v[0]:.1f} / {v[1]:.1f} ({r[f'get_{fmt}_kib']:.0f} KiB)" if v else "–"
+    lines = [f"{sh['seed']:,} torrents seeding a small file each (16 to 128 KiB, 16 KiB pieces; {sh['bytes'] / MiB:.0f} MiB "
+             f"for all the torrents), {sh['local']:,} downloading from a local libtorrent seeder and {sh['none']:,} from nobody, "
+             "added by `torrent-add` with `metainfo`, one daemon at a time. RSS and idle CPU once every torrent has "
+             f"settled and the seeder has gone, idle CPU over {d['idle_window']} s; `torrent-get` of the "
+             f"{len(LIST_FIELDS)} list fields of every torrent, {d['calls']} calls, median / p95 ms; restart: "
+             "SIGTERM until every torrent is back in its status (seeding ones seeding, files unchanged).", "",
+             "| daemon | added s (torrent-add ms median / p95) | settled s | RSS MiB | peak RSS MiB | idle CPU | torrent-get table ms | "
+             "torrent-get object ms | stop s | back s | restart s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    def f(r, k, fmt):
+        return fmt.format(r[k]) if k in r else "–"
+    failed = []
+    for name, r in rows:
+        add = f" ({r['add_ms'][0]:.0f} / {r['add_ms'][1]:.0f})" if "add_ms" in r else ""
+        lines.append(f"| {name} | {f(r, 'add_s', '{:.1f}')}{add} | {f(r, 'settle_s', '{:.1f}')} | "
+                     f"{f(r, 'rss_mib', '{:.0f}')} | {f(r, 'hwm_mib', '{:.0f}')} | {f(r, 'idle_cpu_percent', '{:.2f}%')} | "
+                     f"{ms(r, 'table')} | {ms(r, 'object')} | {f(r, 'stop_s', '{:.1f}')} | {f(r, 'back_s', '{:.1f}')} | "
+                     f"{f(r, 'restart_s', '{:.1f}')} |")
+        if "failed" in r:
+            failed += [f"{name} failed: {r['failed']}", ""]
+    return lines + [""] + failed + ["transmission-daemon 3.00 speaks rpc-version 16, which has no table format."]
 
 
 def crowd_table(b, summ):
@@ -294,6 +357,8 @@ def targets(b, summ):
     if bv and av:
         extra = f", {100 * bv / lim:.0f}% of the all-core SHA-1 limit" if lim else ""
         lines.append(f"| verify ≥ 2× aria2 | {bv / av:.2f}× ({bv:.0f} vs {av:.0f} MB/s{extra}) | {'yes' if bv >= 2 * av else 'no'} |")
+    lines += v2_targets(b, summ, med)
+    lines += daemon_targets(b)
     sc = b.scale
     if sc:
         lines.append(f"| {sc['torrents']} idle torrents ≤ 200 MiB RSS, < 2% of a core | {sc['rss_mib']:.0f} MiB, "
@@ -332,6 +397,57 @@ def targets(b, summ):
     if gib < 1:
         lines.append("")
         lines.append(f"(Measured at {human(b.size)}, not the 1 GiB the targets name.)")
+    return lines
+
+
+def daemon_targets(b):
+    """Issue 15's targets for the daemon scenario."""
+    dm = (b.daemon or {}).get("braid")
+    if not dm:
+        return []
+    n = f"{dm['torrents']:,}"
+    tr = b.daemon.get("transmission", {})
+
+    def vs(k, f):
+        return f" (Transmission {f.format(tr[k])})" if k in tr else ""
+    lines = []
+    if "rss_mib" in dm:
+        lines += [f"| daemon, {n} torrents: RSS ≤ 256 MiB | {dm['rss_mib']:.0f} MiB{vs('rss_mib', '{:.0f} MiB')} | "
+                  f"{'yes' if dm['rss_mib'] <= 256 else 'no'} |",
+                  f"| daemon idle CPU < 2% of a core | {dm['idle_cpu_percent']:.2f}%{vs('idle_cpu_percent', '{:.2f}%')} | "
+                  f"{'yes' if dm['idle_cpu_percent'] < 2 else 'no'} |"]
+    if "get_object_ms" in dm:
+        trget = f", Transmission {tr['get_object_ms'][0]:.1f} ms" if "get_object_ms" in tr else ""
+        lines.append(f"| daemon torrent-get of the list (table) median ≤ 50 ms | {dm['get_table_ms'][0]:.1f} ms "
+                     f"(p95 {dm['get_table_ms'][1]:.1f}; object format {dm['get_object_ms'][0]:.1f} ms{trget}) | "
+                     f"{'yes' if dm['get_table_ms'][0] <= 50 else 'no'} |")
+    if "restart_s" in dm:
+        lines.append(f"| daemon restart until all are back ≤ 10 s | {dm['restart_s']:.1f} s{vs('restart_s', '{:.1f} s')} | "
+                     f"{'yes' if dm['restart_s'] <= 10 else 'no'} |")
+    elif "stop_s" in dm:
+        lines.append(f"| daemon restart until all are back ≤ 10 s | not all came back (stop alone {dm['stop_s']:.1f} s) | no |")
+    return lines
+
+
+def v2_targets(b, summ, med):
+    """Issue 16's targets for the v2 rows."""
+    lines = []
+    bd, ld = med("download-v2", "braid", MiB, "mbps"), med("download-v2", "libtorrent", MiB, "mbps")
+    if bd and ld:
+        lines.append(f"| v2 download ≥ libtorrent's speed | {bd / ld:.2f}× ({bd:.0f} vs {ld:.0f} MB/s) | "
+                     f"{'yes' if bd >= ld else 'no'} |")
+    s = summ.get(("download-v2", "braid", MiB))
+    if s and s["ok"]:
+        rss = s["rss_mib"][2]
+        lines.append(f"| v2 download peak RSS ≤ 64 MiB | {rss:.0f} MiB at {human(b.size)} | {'yes' if rss <= 64 else 'no'} |")
+    bv, lv = med("verify-v2", "braid", MiB, "mbps"), med("verify-v2", "libtorrent", MiB, "mbps")
+    lim = med("verify-v2", f"sha256-{os.cpu_count()}", MiB, "mbps")
+    if bv and lv:
+        lines.append(f"| v2 re-verify ≥ 2× libtorrent | {bv / lv:.2f}× ({bv:.0f} vs {lv:.0f} MB/s) | "
+                     f"{'yes' if bv >= 2 * lv else 'no'} |")
+    if bv and lim:
+        lines.append(f"| v2 re-verify ≥ 80% of the all-core SHA-256 limit | {100 * bv / lim:.0f}% ({bv:.0f} of "
+                     f"{lim:.0f} MB/s) | {'yes' if bv >= 0.8 * lim else 'no'} |")
     return lines
 
 
@@ -377,7 +493,10 @@ def report(b, summ, m, started, took):
         "- Verify: a complete copy of the data with no resume data; Braid is timed from start to its "
         "`{\"type\":\"resume\"}` line (`braid seed --json`), libtorrent from start to the end of "
         "`force_recheck`, aria2 (`--check-integrity=true --seed-time=0`) and anacrolix (`--verify`) to exit. "
-        "The SHA-1 limit is `bench/sha1limit`: Go's crypto/sha1 over the file piece by piece on 1 and on all cores.",
+        "The SHA-1 limit is `bench/sha1limit`: Go's crypto/sha1 over the file piece by piece on 1 and on all cores. "
+        "The v2 rows verify the same file as a v2-only torrent (`braid create --protocol v2`, 1 MiB pieces): "
+        "Braid to its resume line, libtorrent's `force_recheck`; their limit is `bench/sha1limit -algo sha256`: "
+        "crypto/sha256 of every 16 KiB block and each piece's Merkle tree up to its root, on 1 and on all cores.",
         "- Scale: `bench/scale` drives the Braid API in one process (the interactive loop cannot turn the "
         "DHT off): small single-file torrents seeding with no peers; RSS from `/proc/self/status`, CPU from "
         "`getrusage` over the idle window, which starts once every torrent seeds and has written its resume "
@@ -404,6 +523,16 @@ def report(b, summ, m, started, took):
         "- Pairs: the benchmark's file and 1 MiB torrent; a `braid seed` (verified first, not timed) serving "
         "`braid download`, and the libtorrent seeder serving a libtorrent leecher, taking turns; leecher "
         "figures as in the download table, seeder figures as in the crowd.",
+        "- Daemon: `bench/daemonload` writes the torrents (the same bytes every time); `bench/daemon.py` starts "
+        "`braid daemon` (DHT, LSD, uTP, port mapping and WebRTC off, peers on 127.0.0.1), then "
+        "transmission-daemon (the same settings in its settings.json), each with the download queue off "
+        "(`session-set`), and drives both over Transmission's RPC on one keep-alive connection. "
+        "The local seeder is libtorrent (`lt.py seed` of the folder of torrents) dialling the daemon. "
+        "RSS and peak RSS are `VmRSS` and `VmHWM` from `/proc/PID/status`; idle CPU is the daemon's "
+        "user+system time from `/proc/PID/stat` over the window; a restart is SIGTERM, a clean exit, the same "
+        "command again, and `torrent-get` polled every 0.2 s; the seeding files' sizes, modification times "
+        "and bytes are compared after each daemon. `BENCH_DAEMON_TORRENTS` sets the count (default 2,000; "
+        "50 in a smoke run).",
         "- `BENCH_STRACE=1` adds, after the timed runs of the download (1 MiB pieces), swarm, small-files, crowd "
         "and pair scenarios, one more Braid run under `strace -f -c` (a leecher started under it; a running "
         "seeder attached to, thread by thread, for that run), not timed; the table notes list its calls.",

@@ -11,7 +11,8 @@
 # Env: BENCH_SIZE (16MiB, 256MiB, 1GiB; default 1GiB), BENCH_RUNS (default 3),
 # BENCH_OUT (report dir), BENCH_WORKDIR (scratch, needs 3x BENCH_SIZE),
 # BENCH_KEEP=1 (keep the scratch dir and logs), BENCH_SCENARIOS
-# (download,swarm,verify,scale,browser,smallfiles,crowd,pair), BENCH_BROWSER_SIZE (the browser
+# (download,swarm,verify,scale,browser,smallfiles,crowd,pair,daemon; v2 alone:
+# only the v2 rows of download and verify), BENCH_BROWSER_SIZE (the browser
 # scenario's torrent: default BENCH_SIZE up to 64MiB, 2MiB with --smoke; it
 # needs root for its loopback-only network namespace), BENCH_CACHE (where
 # anacrolix/torrent is built), BENCH_QUIET_WAIT (seconds to wait before each run for other work on the
@@ -20,8 +21,10 @@
 # run uses it only when already cached, since its first build takes minutes),
 # BENCH_CROWD_SIZE and BENCH_CROWD_LEECHERS (the crowd scenario's torrent and
 # leechers: default 256MiB and 30; 16MiB and 6 with --smoke; its leechers
-# need BENCH_CROWD_LEECHERS x BENCH_CROWD_SIZE in BENCH_WORKDIR), BENCH_STRACE=1
-# (one more Braid run per scenario under strace -f -c, listed in the report).
+# need BENCH_CROWD_LEECHERS x BENCH_CROWD_SIZE in BENCH_WORKDIR),
+# BENCH_DAEMON_TORRENTS (the daemon scenario's torrents: default 2000; 50
+# with --smoke), BENCH_STRACE=1 (one more Braid run per scenario under
+# strace -f -c, listed in the report).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +33,7 @@ SMOKE=0
 for a in "$@"; do
 	case $a in
 	--smoke) SMOKE=1 ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
@@ -51,8 +54,9 @@ $GO build -o bin/braid ./cmd/native
 $GO build -o bin/bench-sha1limit ./bench/sha1limit
 $GO build -o bin/bench-scale ./bench/scale
 $GO build -o bin/bench-smallfiles ./bench/smallfiles
+$GO build -o bin/bench-daemonload ./bench/daemonload
 
-SCENARIOS=${BENCH_SCENARIOS:-download,swarm,verify,scale,browser,smallfiles,crowd,pair}
+SCENARIOS=${BENCH_SCENARIOS:-download,swarm,verify,scale,browser,smallfiles,crowd,pair,daemon}
 case ",$SCENARIOS," in
 *,browser,*)
 	# The browser client, and the browser tests' npm packages it is driven with.
@@ -115,6 +119,7 @@ trap cleanup EXIT
 
 args=(--size "$SIZE" --runs "$RUNS" --workdir "$WORK" --out "$OUT" --braid "$ROOT/bin/braid"
 	--sha1limit "$ROOT/bin/bench-sha1limit" --scale "$ROOT/bin/bench-scale" --smallfiles "$ROOT/bin/bench-smallfiles"
+	--daemonload "$ROOT/bin/bench-daemonload" --daemon-torrents "${BENCH_DAEMON_TORRENTS:-0}"
 	--anacrolix "$ANA" --anacrolix-version "$ANA_VERSION"
 	--scenarios "$SCENARIOS" --browser-size "${BENCH_BROWSER_SIZE:-}"
 	--crowd-size "${BENCH_CROWD_SIZE:-}" --crowd-leechers "${BENCH_CROWD_LEECHERS:-0}")
