@@ -138,7 +138,7 @@ func TestHasherVerifiesV2(t *testing.T) {
 		h.submit(hashJob{
 			src: bytes.NewReader(src), off: mi.Info.PieceOffset(p), length: mi.Info.PieceSize(p),
 			pieceLength: pl, want: pieceWant{v2: &wants[p]},
-			mismatch: func([]byte) { shown = true },
+			mismatch: func(_ []byte, bs []merkle.Hash) { shown = len(bs) > 0 }, // with the failed copy's block hashes
 			done: func(r bool, err error) {
 				assert.NoError(t, err)
 				ok = r

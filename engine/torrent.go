@@ -175,6 +175,9 @@ type Torrent struct {
 	// the peers' reader goroutines (hashserve.go); set with the info and
 	// read-only once stored. Nil for v1 and until the info is known.
 	hashResp atomic.Pointer[v2hashes.Responder]
+	// v2b is the loop's block-level hash exchange of a v2 torrent
+	// (blockcheck.go, blockserve.go).
+	v2b v2Blocks
 
 	dw     *diskWriter // started by the first received block
 	msgBuf *[]byte     // the message being handled; WriteBlock takes it
