@@ -27,11 +27,18 @@ import (
 // data, checked at start) or empty.
 func v2Rig(t *testing.T, seed bool, sizes ...int) (*Torrent, *metainfo.MetaInfo, []byte, *persist.Memory, string) {
 	t.Helper()
+	return v2RigClock(t, nil, seed, sizes...)
+}
+
+// v2RigClock is v2Rig with the engine on the given clock (nil: the wall
+// clock).
+func v2RigClock(t *testing.T, clock Clock, seed bool, sizes ...int) (*Torrent, *metainfo.MetaInfo, []byte, *persist.Memory, string) {
+	t.Helper()
 	mi, stream := v2Stream(t, 64<<10, false, sizes...)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := New(Config{PeerID: [20]byte{9}, HashWorkers: 1, Transports: []transport.Transport{fakeAcceptor{Listener: l}}, Logger: logger})
+	e := New(Config{PeerID: [20]byte{9}, HashWorkers: 1, Transports: []transport.Transport{fakeAcceptor{Listener: l}}, Logger: logger, Clock: clock})
 	t.Cleanup(func() { _ = e.Close() })
 	store := persist.NewMemory(mi.Info.Length)
 	if seed {
@@ -201,6 +208,7 @@ type fakeV2Peer struct {
 	asked  map[int]map[int]bool // blocks requested of it, by piece
 	gone   chan struct{}        // closed when the engine closed the connection
 	hashes int                  // hash requests it got
+	silent bool                 // hash requests go unanswered
 	last   time.Time            // its last block request
 	// idleFirst, if set, is a peer that must have had no block request
 	// for a moment before this one answers a hash request.
@@ -294,6 +302,9 @@ func (f *fakeV2Peer) serve(info *metainfo.Info, stream []byte, corrupt bool, res
 				if f.idleFirst != nil {
 					f.idleFirst.idle()
 				}
+				if f.silent {
+					continue
+				}
 				reply := req
 				reply.Type = wire.HashReject
 				if resp != nil {
@@ -376,4 +387,56 @@ func TestV2BadBlockNamesItsSender(t *testing.T) {
 	st := tor.Snapshot().Stats
 	assert.Equal(t, n, st.HashFails)
 	assert.Equal(t, int64(n)*merkle.BlockSize, st.Wasted, "a bad block wastes its 16 KiB, not the piece")
+}
+
+func (f *fakeV2Peer) hashRequests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hashes
+}
+
+// A failed v2 piece whose block hashes nobody gives (a peer that never
+// answers, the sender that rejects) waits a bounded time, then fails as
+// a v1 piece does: on parole, re-fetched from one peer, and the peer that
+// alone sent failing copies is banned all the same. Nothing is left
+// waiting.
+func TestV2BlockCheckFallsBackWithoutAnswers(t *testing.T) {
+	clock := NewFakeClock(time.Unix(1_700_000_000, 0))
+	tor, mi, stream, _, addr := v2RigClock(t, clock, false, 4*64<<10)
+	ih := mi.ShortInfoHashV2()
+	n := mi.Info.NumPieces()
+	silent := dialFakeV2(t, addr, "127.0.0.5", ih, n) // has everything, never unchokes or answers
+	silent.silent = true
+	silent.serve(mi.Info, stream, false, nil, false)
+	require.Eventually(t, func() bool { return len(tor.Snapshot().Peers) == 1 }, 10*time.Second, 20*time.Millisecond)
+	liar := dialFakeV2(t, addr, "127.0.0.2", ih, n)
+	liar.serve(mi.Info, stream, true, nil, false)
+	liar.send(&wire.Message{Type: wire.Unchoke})
+	require.Eventually(t, func() bool { return silent.hashRequests() > 0 }, 10*time.Second, 20*time.Millisecond,
+		"the failed piece's block hashes were asked of the peer that sent none of it")
+
+	gone := false
+	for range 400 {
+		select {
+		case <-liar.gone:
+			gone = true
+		default:
+			clock.Advance(5 * time.Second)
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	require.True(t, gone, "the peer sending bad pieces was never dropped")
+	require.Eventually(t, func() bool { // past blockCheckGiveUp for a check started just before
+		clock.Advance(5 * time.Second)
+		left := -1
+		tor.do(func() { left = len(tor.v2b.checks) })
+		return left == 0
+	}, 10*time.Second, 20*time.Millisecond, "a check left waiting")
+	require.True(t, tor.do(func() {
+		assert.True(t, tor.book.Banned("127.0.0.2"), "the sender of every failing copy is banned")
+		assert.False(t, tor.book.Banned("127.0.0.5"))
+	}))
+	assert.GreaterOrEqual(t, tor.Snapshot().Stats.HashFails, 2)
 }
