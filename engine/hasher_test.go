@@ -26,7 +26,7 @@ func TestHasherShowsMismatchedData(t *testing.T) {
 		var r result
 		done := make(chan struct{})
 		h.submit(hashJob{
-			src: src, off: 100, length: 30000, want: pieceWant{sha1: want},
+			src: src, off: 100, length: 30000, want: pieceWant{sha1: want, hasSHA1: true},
 			mismatch: func(d []byte, _ []merkle.Hash) { r.seen = append([]byte(nil), d...) },
 			done: func(ok bool, err error) {
 				require.NoError(t, err)
