@@ -39,6 +39,8 @@ type v2Blocks struct {
 	byKey  map[layerKey]*blockCheck // by the range their request names
 	files  map[merkle.Hash]int      // FilesV2 index by pieces root, built on first use
 
+	hybrid *hybridLayers // a hybrid magnet's piece layers being fetched (hybridlayers.go)
+
 	serving  map[session.PeerID]int // answers being hashed, per peer
 	servingN int                    // and in all
 	serveLim *rate.Limiter          // bytes hashed to answer peers

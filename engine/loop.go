@@ -229,7 +229,7 @@ func (t *Torrent) handle(ev event) {
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			if lp, ok := t.phase.(*layerPhase); ok {
 				lp.hashMsg(p, &ev.msg, now)
-			} else if t.sess != nil {
+			} else if t.sess != nil && !t.hybridHashMsg(p, &ev.msg, now) {
 				t.blockHashMsg(p, &ev.msg, now)
 			}
 		}
@@ -252,6 +252,7 @@ func (t *Torrent) onTick(now time.Time) {
 	t.phase.Tick(now)
 	if t.sess != nil {
 		t.blockChecksTick(now)
+		t.hybridSchedule(now)
 	}
 	if t.sess != nil {
 		t.learnSelf()

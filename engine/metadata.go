@@ -131,6 +131,7 @@ func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now ti
 		return err
 	}
 	t.joinV2Swarm(info, infoBytes) // a btih magnet of a hybrid
+	t.startHybridLayers()
 	return nil
 }
 
