@@ -112,13 +112,14 @@ func (t *Torrent) checkBlocks(piece int, blocks []merkle.Hash, sums []uint64, no
 }
 
 // askBlocks sends c's request to a peer that has the piece and has not
-// failed it, one that sent none of the failed copy's blocks first.
+// failed it (of a hybrid, a v2 peer), one that sent none of the failed
+// copy's blocks first.
 func (t *Torrent) askBlocks(c *blockCheck, now time.Time) {
 	var best *peerConn
 	bestSent := true
 	for id, p := range t.peers {
-		if c.tried[id] || !t.sess.PeerHas(id, c.piece) {
-			continue
+		if c.tried[id] || !t.sess.PeerHas(id, c.piece) || t.info.HasV1() && !t.speaksV2To(p) {
+			continue // a hybrid's v1 peers may not know hash requests
 		}
 		sent := t.sess.SentBlock(id, c.piece)
 		if best == nil || bestSent && !sent || bestSent == sent && id < best.id {
