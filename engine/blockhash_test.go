@@ -440,3 +440,39 @@ func TestV2BlockCheckFallsBackWithoutAnswers(t *testing.T) {
 	}))
 	assert.GreaterOrEqual(t, tor.Snapshot().Stats.HashFails, 2)
 }
+
+// Failed pieces waiting for block hashes are bounded: with more pieces
+// failing at once than maxBlockChecks and nobody answering, at most that
+// many wait; the rest fail the v1 way at once (counted as failures, never
+// held), and a peer that alone sent two of those is banned as before.
+func TestV2BlockChecksAreBounded(t *testing.T) {
+	clock := NewFakeClock(time.Unix(1_700_000_000, 0))
+	const pieces = maxBlockChecks + 8
+	tor, mi, stream, _, addr := v2RigClock(t, clock, false, pieces*64<<10)
+	ih := mi.ShortInfoHashV2()
+	n := mi.Info.NumPieces()
+	silent := dialFakeV2(t, addr, "127.0.0.5", ih, n)
+	silent.silent = true
+	silent.serve(mi.Info, stream, false, nil, false)
+	require.Eventually(t, func() bool { return len(tor.Snapshot().Peers) == 1 }, 10*time.Second, 20*time.Millisecond)
+	liar := dialFakeV2(t, addr, "127.0.0.2", ih, n)
+	liar.silent = true
+	liar.serve(mi.Info, stream, true, nil, false)
+	liar.send(&wire.Message{Type: wire.Unchoke})
+
+	most := 0
+	require.Eventually(t, func() bool {
+		tor.do(func() { most = max(most, len(tor.v2b.checks)) })
+		select {
+		case <-liar.gone: // banned once two pieces failed the v1 way
+			return true
+		default:
+			return false
+		}
+	}, 20*time.Second, 5*time.Millisecond, "the sender of failing pieces was not dropped")
+	assert.LessOrEqual(t, most, maxBlockChecks)
+	require.True(t, tor.do(func() {
+		assert.Equal(t, maxBlockChecks, len(tor.v2b.checks), "the first ones wait for their block hashes")
+		assert.GreaterOrEqual(t, tor.sess.Stats(clock.Now()).HashFails, 2, "the rest failed at once")
+	}))
+}
