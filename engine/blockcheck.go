@@ -87,8 +87,8 @@ func (t *Torrent) checkBlocks(piece int, blocks []merkle.Hash, sums []uint64, no
 		return false
 	}
 	known, ok := resp.Tree(f.PiecesRoot)
-	if !ok {
-		return false
+	if !ok || !knowsPieceLayer(resp, f, t.info.PieceLength) {
+		return false // the proof could not be checked
 	}
 	filePiece := (int64(piece)*t.info.PieceLength - f.Offset) / t.info.PieceLength
 	req, need, err := v2hashes.BlockRequest(f.PiecesRoot, f.Length, t.info.PieceLength, filePiece)

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/merkle"
+	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/session"
+	"github.com/braid-bt/braid/core/v2hashes"
 	"github.com/braid-bt/braid/core/wire"
 	"golang.org/x/time/rate"
 )
@@ -76,7 +78,8 @@ func (t *Torrent) serveBlockHashes(p *peerConn, req *wire.HashMsg, now time.Time
 	fi, ok := b.files[req.Root]
 	pl := t.info.PieceLength
 	bytes := n * pl
-	if !ok || bytes > max(maxServeBytes, pl) || b.serving[p.id] >= maxServingPerPeer || b.servingN >= maxServing {
+	if !ok || bytes > max(maxServeBytes, pl) || b.serving[p.id] >= maxServingPerPeer || b.servingN >= maxServing ||
+		!knowsPieceLayer(resp, t.info.FilesV2[fi], pl) {
 		p.rejectHashMsg(req)
 		return
 	}
@@ -127,4 +130,20 @@ func (t *Torrent) serveBlockHashes(p *peerConn, req *wire.HashMsg, now time.Time
 			},
 		})
 	}
+}
+
+// knowsPieceLayer tells whether the Responder knows a file from its piece
+// layer up (or, for a file of at most a piece, from its root): the layer
+// the pieces' block hashes are checked against. A hybrid magnet's file
+// known by its root alone is not (its layer is still being fetched).
+func knowsPieceLayer(resp *v2hashes.Responder, f metainfo.FileV2, pieceLength int64) bool {
+	tree, ok := resp.Tree(f.PiecesRoot)
+	if !ok {
+		return false
+	}
+	if f.Length <= pieceLength {
+		return true
+	}
+	levels, err := merkle.PieceLevels(pieceLength)
+	return err == nil && tree.Base() == levels
 }
