@@ -241,8 +241,9 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 			if info.HasV2() {
 				src.ihV2 = sha256.Sum256(rec.Info)
 			}
-			if !info.HasV1() {
-				// DecodeRecord checked them against the file roots.
+			if info.HasV2() && len(rec.PieceLayers) > 0 {
+				// DecodeRecord checked them against the file roots (a
+				// hybrid magnet's record has them once they were fetched).
 				src.layers, _ = metainfo.ParsePieceLayers(rec.PieceLayers, info)
 			}
 		}

@@ -22,41 +22,61 @@ func (t *Torrent) startAnnouncer() {
 	// A hybrid announces both of its swarms to the same trackers.
 	var anns []*tracker.Announcer
 	for i, ih := range t.swarmHashes() {
-		v2 := i > 0
-		anns = append(anns, tracker.NewAnnouncer(tiers, tracker.AnnouncerConfig{
-			InfoHash: ih, PeerID: t.e.cfg.PeerID, Port: t.e.cfg.Port,
-			Status: func() (int64, int64, int64) {
-				return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
-			},
-			OnPeers: func(found []netip.AddrPort) {
-				addrs := make([]string, 0, len(found))
-				for _, p := range found {
-					addrs = append(addrs, p.String())
-				}
-				go t.post(evPeers{addrs: addrs, source: peers.FromTracker, v2: v2})
-			},
-			OnError: func(url string, err error) {
-				t.e.cfg.Logger.Debug("tracker", "url", url, "err", err)
-			},
-			NumWant:       80,
-			MinInterval:   t.e.cfg.TrackerMinInterval,
-			ClientOptions: t.e.cfg.TrackerOptions,
-		}))
+		anns = append(anns, t.newAnnouncer(tiers, ih, i > 0))
 	}
 	done := make(chan struct{})
+	wg := &sync.WaitGroup{}
 	// Trackers reads these from other goroutines.
 	t.annMu.Lock()
 	t.announcer, t.annCancel, t.annDone = anns[0], cancel, done
 	t.annOthers = anns[1:]
+	t.annTiers, t.annCtx, t.annWG = tiers, ctx, wg
+	for _, a := range anns {
+		wg.Go(func() { a.Run(ctx) })
+	}
 	t.annMu.Unlock()
 	go func() {
 		defer close(done)
-		var wg sync.WaitGroup
-		for _, a := range anns {
-			wg.Go(func() { a.Run(ctx) })
-		}
 		wg.Wait()
 	}()
+}
+
+// newAnnouncer announces swarm ih (a hybrid's v2 swarm if v2) to the
+// trackers of tiers.
+func (t *Torrent) newAnnouncer(tiers [][]string, ih [20]byte, v2 bool) *tracker.Announcer {
+	return tracker.NewAnnouncer(tiers, tracker.AnnouncerConfig{
+		InfoHash: ih, PeerID: t.e.cfg.PeerID, Port: t.e.cfg.Port,
+		Status: func() (int64, int64, int64) {
+			return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
+		},
+		OnPeers: func(found []netip.AddrPort) {
+			addrs := make([]string, 0, len(found))
+			for _, p := range found {
+				addrs = append(addrs, p.String())
+			}
+			go t.post(evPeers{addrs: addrs, source: peers.FromTracker, v2: v2})
+		},
+		OnError: func(url string, err error) {
+			t.e.cfg.Logger.Debug("tracker", "url", url, "err", err)
+		},
+		NumWant:       80,
+		MinInterval:   t.e.cfg.TrackerMinInterval,
+		ClientOptions: t.e.cfg.TrackerOptions,
+	})
+}
+
+// announceAlias starts announcing a hybrid's v2 swarm learnt after the
+// start (a btih magnet's metadata), beside the running announcers.
+func (t *Torrent) announceAlias() {
+	t.annMu.Lock()
+	defer t.annMu.Unlock()
+	if t.annCancel == nil || t.annWG == nil {
+		return // no trackers, or stopped
+	}
+	a := t.newAnnouncer(t.annTiers, t.alias, true)
+	t.annOthers = append(t.annOthers, a)
+	ctx := t.annCtx
+	t.annWG.Go(func() { a.Run(ctx) })
 }
 
 // stopAnnouncer ends the announcer; with sendStopped it first tells the

@@ -76,7 +76,7 @@ func (e *Engine) torrentByReq2(req2 [20]byte) ([20]byte, bool) {
 		switch {
 		case t.req2 == req2:
 			return t.ih, true
-		case t.hasAlias && t.req2Alias == req2:
+		case t.hasAlias.Load() && t.req2Alias == req2:
 			return t.alias, true
 		}
 	}

@@ -25,9 +25,14 @@ type hashJob struct {
 	pieceLength int64
 	want        pieceWant
 	// mismatch, if set, sees the data of a piece whose hash did not match,
-	// on the worker, before done; data is valid only during the call.
-	mismatch func(data []byte)
-	done     func(ok bool, err error)
+	// on the worker, before done; data is valid only during the call, as
+	// is blocks, the SHA-256 of each 16 KiB block of file data in the
+	// piece (v2 checks only; nil otherwise).
+	mismatch func(data []byte, blocks []merkle.Hash)
+	// matched, if set, sees the block hashes of a v2 piece that matched,
+	// on the worker, before done (valid only during the call).
+	matched func(blocks []merkle.Hash)
+	done    func(ok bool, err error)
 }
 
 // hasher is the engine's bounded hashing pool: one worker per core, shared
@@ -101,9 +106,17 @@ func (h *hasher) work() {
 		if int64(cap(buf)) < j.length {
 			buf = make([]byte, j.length)
 		}
+		blocks = blocks[:0] // a v1 check leaves it empty
 		ok, err := verifyPiece(j.src, buf[:j.length], j.off, j.pieceLength, j.want, &blocks)
-		if !ok && err == nil && j.mismatch != nil {
-			j.mismatch(buf[:j.length])
+		var bs []merkle.Hash
+		if j.want.v2 != nil {
+			bs = blocks
+		}
+		switch {
+		case ok && j.matched != nil:
+			j.matched(bs)
+		case !ok && err == nil && j.mismatch != nil:
+			j.mismatch(buf[:j.length], bs)
 		}
 		j.done(ok, err)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/braid-bt/braid/core/merkle"
 )
 
 // A piece whose hash does not match is shown to mismatch before done (the
@@ -24,8 +26,8 @@ func TestHasherShowsMismatchedData(t *testing.T) {
 		var r result
 		done := make(chan struct{})
 		h.submit(hashJob{
-			src: src, off: 100, length: 30000, want: pieceWant{sha1: want},
-			mismatch: func(d []byte) { r.seen = append([]byte(nil), d...) },
+			src: src, off: 100, length: 30000, want: pieceWant{sha1: want, hasSHA1: true},
+			mismatch: func(d []byte, _ []merkle.Hash) { r.seen = append([]byte(nil), d...) },
 			done: func(ok bool, err error) {
 				require.NoError(t, err)
 				r.ok = ok

@@ -86,6 +86,11 @@ func (p *peerConn) onHashMsg(m *wire.Message, now time.Time) (bool, error) {
 		reply := hm
 		reply.Type = wire.HashReject
 		if resp != nil && allowed {
+			if _, _, below, err := resp.BlockPieces(&hm); err == nil && below {
+				// Block hashes: the loop has them hashed from the data
+				// (blockserve.go).
+				return p.t.post(evBlockHashReq{peer: p, msg: hm}), nil
+			}
 			reply, _ = resp.Answer(&hm) // a reject, with ErrRejected, is sent all the same
 		}
 		p.queueHashMsg(&reply)
@@ -95,6 +100,14 @@ func (p *peerConn) onHashMsg(m *wire.Message, now time.Time) (bool, error) {
 	}
 	hm.Hashes = append([]byte(nil), hm.Hashes...)
 	return p.t.post(evHashMsg{peer: p, msg: hm}), nil
+}
+
+// rejectHashMsg sends the hash reject of a request.
+func (p *peerConn) rejectHashMsg(req *wire.HashMsg) {
+	reply := *req
+	reply.Type = wire.HashReject
+	reply.Hashes = nil
+	p.queueHashMsg(&reply)
 }
 
 // queueHashMsg encodes a hash message for sending, as queueMessage does.

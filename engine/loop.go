@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/braid-bt/braid/transport"
@@ -35,7 +36,10 @@ type (
 		piece int
 		ok    bool
 		sums  []uint64 // of a piece that failed: session.BlockSums
-		err   error
+		// blocks are the SHA-256 of a failed v2 piece's 16 KiB blocks
+		// (blockcheck.go); nil otherwise.
+		blocks []merkle.Hash
+		err    error
 	}
 	evPeers struct {
 		addrs  []string
@@ -206,7 +210,9 @@ func (t *Torrent) handle(ev event) {
 		if ev.err != nil && !errors.Is(ev.err, errHasherClosed) {
 			t.e.cfg.Logger.Debug("hash read", "piece", ev.piece, "err", ev.err)
 		}
-		t.sess.PieceHashed(ev.piece, ev.ok, ev.sums, now)
+		if ev.ok || ev.err != nil || !t.checkBlocks(ev.piece, ev.blocks, ev.sums, now) {
+			t.sess.PieceHashed(ev.piece, ev.ok, ev.sums, now)
+		}
 		t.publish(now)
 	case evPeers:
 		if ev.v2 {
@@ -223,8 +229,18 @@ func (t *Torrent) handle(ev event) {
 		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
 			if lp, ok := t.phase.(*layerPhase); ok {
 				lp.hashMsg(p, &ev.msg, now)
+			} else if t.sess != nil && !t.hybridHashMsg(p, &ev.msg, now) {
+				t.blockHashMsg(p, &ev.msg, now)
 			}
 		}
+	case evBlockHashReq:
+		if p, ok := t.peers[ev.peer.id]; ok && p == ev.peer {
+			t.serveBlockHashes(p, &ev.msg, now)
+		} else {
+			ev.peer.rejectHashMsg(&ev.msg)
+		}
+	case evBlockServed:
+		t.v2b.served(ev.peer)
 	case evUploadReadFailed:
 		t.onUploadReadFailed(ev.piece, ev.err)
 	case evRechecked:
@@ -234,6 +250,10 @@ func (t *Torrent) handle(ev event) {
 
 func (t *Torrent) onTick(now time.Time) {
 	t.phase.Tick(now)
+	if t.sess != nil {
+		t.blockChecksTick(now)
+		t.hybridSchedule(now)
+	}
 	if t.sess != nil {
 		t.learnSelf()
 	}

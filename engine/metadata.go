@@ -127,7 +127,12 @@ func (t *Torrent) gotMetadata(infoBytes []byte, peers []metadata.Handoff, now ti
 	if err != nil {
 		return fmt.Errorf("metadata from peers: %w", err)
 	}
-	return t.startWithInfo(info, infoBytes, v2, peers, now)
+	if err := t.startWithInfo(info, infoBytes, v2, peers, now); err != nil {
+		return err
+	}
+	t.joinV2Swarm(info, infoBytes) // a btih magnet of a hybrid
+	t.startHybridLayers()
+	return nil
 }
 
 // startWithInfo opens storage, verifies existing data, starts the session

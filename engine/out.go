@@ -2,7 +2,9 @@ package engine
 
 import (
 	"errors"
+	"slices"
 
+	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
@@ -76,15 +78,19 @@ func (t *Torrent) submitHash(piece int) {
 	// and is never replaced; BlockSums reads only what New fixed.
 	sess := t.sess
 	var sums []uint64
+	var blocks []merkle.Hash
 	t.e.hasher.submit(hashJob{
 		src: t.storage, off: t.info.PieceOffset(piece), length: t.info.PieceSize(piece),
 		pieceLength: t.info.PieceLength, want: t.want(piece),
-		mismatch: func(data []byte) { sums = sess.BlockSums(data, nil) },
+		mismatch: func(data []byte, bs []merkle.Hash) {
+			sums = sess.BlockSums(data, nil)
+			blocks = slices.Clone(bs) // what blockcheck.go compares with the piece's block hashes
+		},
 		done: func(ok bool, err error) {
 			if vs, is := t.storage.(persist.VerifiedStore); is && ok {
 				vs.MarkVerified(piece) // no I/O: stored with the next write or sync
 			}
-			t.post(evHashed{piece: piece, ok: ok, sums: sums, err: err})
+			t.post(evHashed{piece: piece, ok: ok, sums: sums, blocks: blocks, err: err})
 		},
 	})
 }

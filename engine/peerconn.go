@@ -139,7 +139,7 @@ func (p *peerConn) readLoop() {
 			// 52's hash messages are a v2 torrent's (hashserve.go).
 			err = nil
 			ok := true
-			if isHashMsg(m.Type) && p.t.spec.InfoHashV2 != ([32]byte{}) {
+			if isHashMsg(m.Type) && p.t.speaksV2() { // a hybrid magnet's once its metadata shows it
 				ok, err = p.onHashMsg(&m, p.t.e.clock.Now())
 			}
 			putBuf(bufp)

@@ -37,7 +37,7 @@ func (t *Torrent) onExtended(id session.PeerID, extID uint8, payload []byte) {
 		t.e.cfg.Logger.Debug("pex", "from", p.addr, "added", m.Added, "flags", m.AddedFlags)
 		now := t.e.clock.Now()
 		// A peer met in a hybrid's v2 swarm names peers of that swarm.
-		v2 := t.hasAlias && p.hs.InfoHash == t.alias
+		v2 := t.hasAlias.Load() && p.hs.InfoHash == t.alias
 		for _, a := range t.pexIn.Accept(int(id), m, now) {
 			if v2 {
 				t.markV2([]string{a.String()})

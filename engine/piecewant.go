@@ -10,11 +10,13 @@ import (
 )
 
 // pieceWant is what one piece must hash to: the SHA-1 of the whole piece
-// (v1 and hybrid torrents), or, for a v2-only torrent (BEP 52), a Merkle
-// node over the SHA-256 of the piece's 16 KiB blocks of file data.
+// (v1 torrents), a Merkle node over the SHA-256 of the piece's 16 KiB
+// blocks of file data (v2-only torrents, BEP 52), or both (a hybrid's
+// pieces whose file's piece layer is known).
 type pieceWant struct {
-	sha1 [20]byte
-	v2   *v2Piece
+	sha1    [20]byte
+	hasSHA1 bool // check sha1 (v1 and hybrid)
+	v2      *v2Piece
 }
 
 // v2Piece is the v2 check of one piece. Every v2 file starts on a piece
@@ -35,14 +37,17 @@ type v2Piece struct {
 // file longer than a piece cannot verify that file's pieces.
 var errNoPieceLayer = errors.New("v2 piece layer missing")
 
-// pieceWants computes the check of every piece of info. A v1 or hybrid
-// torrent verifies by SHA-1 and needs no table (nil); a v2-only one takes
-// each piece's hash from its file's piece layer (layers, keyed by the
-// pieces root) or, for a file of at most one piece, its pieces root.
+// pieceWants computes the v2 check of every piece of info: each piece's
+// hash from its file's piece layer (layers, keyed by the pieces root) or,
+// for a file of at most one piece, its pieces root. A v1 torrent has none
+// (nil). A hybrid checks by SHA-1 as well, so a file whose piece layer is
+// not known (a hybrid from a magnet) is checked by SHA-1 alone (its
+// pieces' entries have no data); a v2-only torrent cannot start without.
 func pieceWants(info *metainfo.Info, layers map[merkle.Hash][]merkle.Hash) ([]v2Piece, error) {
-	if info == nil || info.HasV1() || !info.HasV2() {
+	if info == nil || !info.HasV2() {
 		return nil, nil
 	}
+	hybrid := info.HasV1()
 	pl := info.PieceLength
 	out := make([]v2Piece, info.NumPieces())
 	for _, f := range info.FilesV2 {
@@ -60,6 +65,9 @@ func pieceWants(info *metainfo.Info, layers map[merkle.Hash][]merkle.Hash) ([]v2
 		}
 		layer := layers[f.PiecesRoot]
 		if int64(len(layer)) != n {
+			if hybrid {
+				continue
+			}
 			return nil, fmt.Errorf("file %q: %w", f.Path, errNoPieceLayer)
 		}
 		for k := range n {
@@ -71,18 +79,25 @@ func pieceWants(info *metainfo.Info, layers map[merkle.Hash][]merkle.Hash) ([]v2
 
 // want is what piece p of the torrent must hash to.
 func (t *Torrent) want(p int) pieceWant {
-	if t.v2 != nil {
-		return pieceWant{v2: &t.v2[p]}
+	var w pieceWant
+	if t.info.HasV1() {
+		w.sha1, w.hasSHA1 = t.info.Pieces[p], true
 	}
-	return pieceWant{sha1: t.info.Pieces[p]}
+	if t.v2 != nil && (!w.hasSHA1 || t.v2[p].data > 0) {
+		w.v2 = &t.v2[p]
+	}
+	return w
 }
 
 // matches reports whether piece data (the whole piece, padding included)
 // hashes to w. pieceLength is the torrent's; blocks is scratch space for
 // the block hashes, reused by the caller's worker.
 func (w pieceWant) matches(data []byte, pieceLength int64, blocks *[]merkle.Hash) bool {
+	if w.hasSHA1 && piecehash.Sum(data) != w.sha1 {
+		return false
+	}
 	if w.v2 == nil {
-		return piecehash.Sum(data) == w.sha1
+		return w.hasSHA1
 	}
 	v := w.v2
 	if v.data <= 0 || v.data > int64(len(data)) {

@@ -109,18 +109,50 @@ func TestPieceWantsV2MissingLayer(t *testing.T) {
 	require.ErrorIs(t, err, errNoPieceLayer)
 }
 
-// A hybrid torrent verifies by SHA-1 (no v2 table); a v1 one too.
-func TestPieceWantsHybridUsesSHA1(t *testing.T) {
-	mi, stream := v2Stream(t, 16<<10, true, 40_000, 5000)
+// A hybrid torrent's pieces are checked by SHA-1 and by their v2 hash
+// both: a piece whose v2 hash is wrong fails though its SHA-1 matches,
+// and the other way round. Without a file's piece layer (a hybrid from a
+// magnet) that file's pieces are checked by SHA-1 alone; a file of at
+// most one piece still by its root. A v1 torrent has no v2 table.
+func TestPieceWantsHybridChecksBoth(t *testing.T) {
+	const pl = 32 << 10
+	mi, stream := v2Stream(t, pl, true, 100_000, 5000)
 	wants, err := pieceWants(mi.Info, mi.PieceLayers)
 	require.NoError(t, err)
-	require.Nil(t, wants)
+	require.Len(t, wants, mi.Info.NumPieces())
+	tor := &Torrent{info: mi.Info, v2: wants}
 	var scratch []merkle.Hash
 	for p := range mi.Info.NumPieces() {
 		data := pieceOf(mi.Info, stream, p)
-		require.Equal(t, sha1.Sum(data), mi.Info.Pieces[p])
-		require.True(t, pieceWant{sha1: mi.Info.Pieces[p]}.matches(data, 16<<10, &scratch))
+		w := tor.want(p)
+		require.True(t, w.hasSHA1)
+		require.NotNil(t, w.v2, "piece %d", p)
+		require.True(t, w.matches(data, pl, &scratch), "piece %d", p)
+		bad := append([]byte(nil), data...)
+		bad[len(bad)/3] ^= 1
+		require.False(t, w.matches(bad, pl, &scratch), "piece %d corrupt", p)
+
+		wrongV2 := *w.v2
+		wrongV2.root[0] ^= 1
+		require.False(t, pieceWant{sha1: w.sha1, hasSHA1: true, v2: &wrongV2}.matches(data, pl, &scratch), "v2 hash wrong")
+		require.False(t, pieceWant{sha1: [20]byte{1}, hasSHA1: true, v2: w.v2}.matches(data, pl, &scratch), "SHA-1 wrong")
 	}
+
+	wants, err = pieceWants(mi.Info, nil) // from a magnet: no piece layers
+	require.NoError(t, err)
+	tor = &Torrent{info: mi.Info, v2: wants}
+	for p := range mi.Info.NumPieces() {
+		w := tor.want(p)
+		data := pieceOf(mi.Info, stream, p)
+		require.True(t, w.matches(data, pl, &scratch), "piece %d", p)
+		f, ok := tor.fileOf(p)
+		require.True(t, ok)
+		require.Equal(t, f.Length <= pl, w.v2 != nil, "piece %d: v2 check only where the root covers it", p)
+	}
+
+	wants, err = pieceWants(&metainfo.Info{PieceLength: pl, Length: 10, Pieces: [][20]byte{{1}}}, nil)
+	require.NoError(t, err)
+	require.Nil(t, wants)
 }
 
 // The hashing pool runs the v2 check as it runs SHA-1: a good piece
@@ -138,7 +170,7 @@ func TestHasherVerifiesV2(t *testing.T) {
 		h.submit(hashJob{
 			src: bytes.NewReader(src), off: mi.Info.PieceOffset(p), length: mi.Info.PieceSize(p),
 			pieceLength: pl, want: pieceWant{v2: &wants[p]},
-			mismatch: func([]byte) { shown = true },
+			mismatch: func(_ []byte, bs []merkle.Hash) { shown = len(bs) > 0 }, // with the failed copy's block hashes
 			done: func(r bool, err error) {
 				assert.NoError(t, err)
 				ok = r
@@ -174,7 +206,8 @@ func BenchmarkPieceCheck(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		want pieceWant
-	}{{"sha1", pieceWant{sha1: sha1.Sum(data)}}, {"v2", pieceWant{v2: &wants[1]}}} {
+	}{{"sha1", pieceWant{sha1: sha1.Sum(data), hasSHA1: true}}, {"v2", pieceWant{v2: &wants[1]}},
+		{"hybrid", pieceWant{sha1: sha1.Sum(data), hasSHA1: true, v2: &wants[1]}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(pl)
 			for b.Loop() {

@@ -37,6 +37,9 @@ func (t *Torrent) buildRecord() *persist.Record {
 		// keeps the piece layers its pieces verify against.
 		r.InfoHash = append([]byte(nil), t.spec.InfoHashV2[:]...)
 		r.PieceLayers = metainfo.AppendPieceLayers(nil, t.spec.PieceLayers)
+	} else if t.info.HasV2() && t.v2b.hybrid == nil && len(t.spec.PieceLayers) > 0 {
+		// A hybrid's, once known (a magnet's are fetched meanwhile).
+		r.PieceLayers = metainfo.AppendPieceLayers(nil, t.spec.PieceLayers)
 	}
 	if t.sess != nil {
 		r.Bitfield = append([]byte(nil), t.sess.Have().Bytes()...)

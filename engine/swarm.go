@@ -9,8 +9,11 @@
 package engine
 
 import (
+	"crypto/sha256"
+
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/transport/tcp/mse"
 )
 
 // maxV2Addrs bounds the addresses a hybrid remembers as found in its v2
@@ -38,7 +41,12 @@ func swarmAlias(spec *Spec) (alias [20]byte, ok bool) {
 
 // InfoHashV2 is the torrent's SHA-256 info hash (BEP 52), zero for a v1
 // torrent.
-func (t *Torrent) InfoHashV2() [32]byte { return t.spec.InfoHashV2 }
+func (t *Torrent) InfoHashV2() [32]byte {
+	if v2 := t.learnedV2.Load(); v2 != nil {
+		return *v2
+	}
+	return t.spec.InfoHashV2
+}
 
 // Protocol says which BitTorrent the torrent speaks: "v1", "v2" (v2-only)
 // or "hybrid"; "" while a magnet's metadata is unknown.
@@ -68,7 +76,7 @@ func (t *Torrent) v2OnlyMagnet() bool {
 // swarmHashes are the hashes the torrent announces: its own, and a
 // hybrid's truncated v2 hash.
 func (t *Torrent) swarmHashes() [][20]byte {
-	if t.hasAlias {
+	if t.hasAlias.Load() {
 		return [][20]byte{t.ih, t.alias}
 	}
 	return [][20]byte{t.ih}
@@ -76,7 +84,7 @@ func (t *Torrent) swarmHashes() [][20]byte {
 
 // speaksV2 tells whether the torrent's handshakes carry the v2 bit.
 func (t *Torrent) speaksV2() bool {
-	return t.spec.InfoHashV2 != ([32]byte{})
+	return t.InfoHashV2() != ([32]byte{})
 }
 
 // handshakeFor is our handshake for torrent t in the swarm of hash ih.
@@ -100,7 +108,7 @@ func (e *Engine) sameTorrent(a, b [20]byte) bool {
 
 // markV2 remembers addresses found in a hybrid's v2 swarm (loop only).
 func (t *Torrent) markV2(addrs []string) {
-	if !t.hasAlias {
+	if !t.hasAlias.Load() {
 		return
 	}
 	if t.v2Addrs == nil {
@@ -117,8 +125,38 @@ func (t *Torrent) markV2(addrs []string) {
 // dialHash is the hash to dial addr with: a hybrid's v2 hash for a peer
 // found in its v2 swarm, its own otherwise (loop only).
 func (t *Torrent) dialHash(addr string) [20]byte {
-	if _, ok := t.v2Addrs[addr]; ok && t.hasAlias {
+	if _, ok := t.v2Addrs[addr]; ok && t.hasAlias.Load() {
 		return t.alias
 	}
 	return t.ih
+}
+
+// joinV2Swarm makes a torrent started from a btih-only magnet whose
+// metadata shows a hybrid join its v2 swarm too (loop only): it is found
+// by its truncated v2 hash from now on (handshakes, MSE), its handshakes
+// carry the v2 bit, and the v2 swarm is announced to its trackers, on
+// the LAN and (from its next round) on the DHT. Nothing happens when
+// another torrent already holds that hash.
+func (t *Torrent) joinV2Swarm(info *metainfo.Info, infoBytes []byte) {
+	if t.hasAlias.Load() || t.spec.InfoHashV2 != ([32]byte{}) || !info.HasV1() || !info.HasV2() {
+		return
+	}
+	v2 := sha256.Sum256(infoBytes)
+	alias := [20]byte(v2[:20])
+	e := t.e
+	e.mu.Lock()
+	if other, taken := e.torrents[alias]; taken && other != t {
+		e.mu.Unlock()
+		e.cfg.Logger.Info("hybrid's v2 swarm held by another torrent", "v2", alias)
+		return
+	}
+	t.alias, t.req2Alias = alias, mse.Req2(alias)
+	t.learnedV2.Store(&v2)
+	t.hasAlias.Store(true)
+	e.torrents[alias] = t
+	e.mu.Unlock()
+	t.announceAlias()
+	if l := e.cfg.LSD; l != nil && !t.private.Load() && e.cfg.Port != 0 {
+		t.joinLSD(l, alias, true)
+	}
 }

@@ -218,7 +218,8 @@ func TestHybridAnnouncesBothHashesOnDHTAndLSD(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	tor.e.ctx, tor.e.cfg.DHT, tor.e.cfg.LSD, tor.e.cfg.Port = ctx, d, l, 6881
-	tor.ih, tor.alias, tor.hasAlias = [20]byte{'a'}, [20]byte{'b'}, true
+	tor.ih, tor.alias = [20]byte{'a'}, [20]byte{'b'}
+	tor.hasAlias.Store(true)
 	tor.runDHT()
 	tor.runLSD()
 	got := map[string]bool{}

@@ -112,6 +112,9 @@ type Torrent struct {
 	annCancel   context.CancelFunc
 	annDone     chan struct{}
 	annOthers   []*tracker.Announcer // a hybrid's v2 swarm's, beside announcer
+	annTiers    [][]string           // the trackers announcers run for
+	annCtx      context.Context      // and their context,
+	annWG       *sync.WaitGroup      // and what annDone waits for
 	annMu       sync.Mutex
 	signals     *signalSet
 	webSeeds    webSeedList
@@ -141,9 +144,15 @@ type Torrent struct {
 	req2        [20]byte         // MSE's HASH('req2', info hash), to find us by
 	// alias is a hybrid's truncated v2 info hash (hasAlias): the torrent
 	// is found by it too, and req2Alias is its MSE HASH('req2', alias).
+	// Both are written once, before hasAlias turns true (at AddTorrent,
+	// or when a btih magnet's metadata shows a hybrid: swarm.go), and
+	// read only after hasAlias says so.
 	alias     [20]byte
-	hasAlias  bool
+	hasAlias  atomic.Bool
 	req2Alias [20]byte
+	// learnedV2 is the v2 info hash of a hybrid known by a btih magnet,
+	// once its metadata shows it (spec.InfoHashV2 stays as added).
+	learnedV2 atomic.Pointer[[32]byte]
 
 	// Owned by the loop.
 	phase     phase // the metadata phase, then the session's
@@ -175,6 +184,9 @@ type Torrent struct {
 	// the peers' reader goroutines (hashserve.go); set with the info and
 	// read-only once stored. Nil for v1 and until the info is known.
 	hashResp atomic.Pointer[v2hashes.Responder]
+	// v2b is the loop's block-level hash exchange of a v2 torrent
+	// (blockcheck.go, blockserve.go).
+	v2b v2Blocks
 
 	dw     *diskWriter // started by the first received block
 	msgBuf *[]byte     // the message being handled; WriteBlock takes it
@@ -206,8 +218,9 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 		peers: make(map[session.PeerID]*peerConn), byID: make(map[[20]byte]session.PeerID),
 		addedAt: e.clock.Now(), req2: mse.Req2(spec.InfoHash),
 		pexIn: pex.NewInbox(), pexOut: pex.NewOutbox(), v2: v2,
-		alias: alias, hasAlias: hasAlias,
+		alias: alias,
 	}
+	t.hasAlias.Store(hasAlias)
 	if hasAlias {
 		t.req2Alias = mse.Req2(alias)
 	}

@@ -53,7 +53,8 @@ type Record struct {
 	InfoHash []byte        `bencode:"info_hash"`
 	Info     bencode.Bytes `bencode:"info"` // raw info dict, embedded verbatim so its hash survives
 	// PieceLayers is a v2-only torrent's bencoded "piece layers"
-	// dictionary, which its pieces verify against (absent otherwise).
+	// dictionary, which its pieces verify against; a hybrid's may keep
+	// them too (a hybrid magnet's, once fetched). Absent for v1.
 	PieceLayers    bencode.Bytes `bencode:"piece_layers,omitempty"`
 	Name           string        `bencode:"name"`
 	Trackers       [][]string    `bencode:"trackers,omitempty"`
@@ -271,7 +272,12 @@ func validateHeader(r *Record) (*metainfo.Info, error) {
 			return nil, fmt.Errorf("persist: record piece layers: %w: %w", ErrCorruptRecord, err)
 		}
 	} else if len(r.PieceLayers) > 0 {
-		return nil, corrupt("piece layers in a record of a torrent with v1 pieces")
+		if !info.HasV2() {
+			return nil, corrupt("piece layers in a record of a v1 torrent")
+		}
+		if _, err := metainfo.ParsePieceLayers(r.PieceLayers, info); err != nil { // a hybrid's
+			return nil, fmt.Errorf("persist: record piece layers: %w: %w", ErrCorruptRecord, err)
+		}
 	}
 	if len(r.Name) > maxTextLen || len(r.SavePath) > maxTextLen {
 		return nil, corrupt("name or save path longer than %d bytes", maxTextLen)

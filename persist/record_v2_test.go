@@ -63,3 +63,32 @@ func lie(mi *metainfo.MetaInfo) map[merkle.Hash][]merkle.Hash {
 	}
 	return out
 }
+
+// A hybrid's record is named by its v1 hash and may keep its piece
+// layers (a hybrid magnet's, once fetched): they must hash to the roots;
+// without them it is valid too.
+func TestHybridRecordKeepsPieceLayers(t *testing.T) {
+	tb, err := testfixtures.V2Torrent("h", 16<<10, true,
+		testfixtures.V2File{Path: []string{"a"}, Data: randomBytes(100_000, 3)},
+		testfixtures.V2File{Path: []string{"b"}, Data: randomBytes(3000, 4)})
+	require.NoError(t, err)
+	mi, err := metainfo.Parse(tb)
+	require.NoError(t, err)
+	require.True(t, mi.Info.HasV1())
+	r := sampleRecord(mi)
+	r.PieceLayers = metainfo.AppendPieceLayers(nil, mi.PieceLayers)
+	b, err := EncodeRecord(r)
+	require.NoError(t, err)
+	back, err := DecodeRecord(b)
+	require.NoError(t, err)
+	layers, err := metainfo.ParsePieceLayers(back.PieceLayers, mi.Info)
+	require.NoError(t, err)
+	require.Equal(t, mi.PieceLayers, layers)
+
+	r.PieceLayers = metainfo.AppendPieceLayers(nil, lie(mi))
+	_, err = EncodeRecord(r)
+	require.ErrorIs(t, err, ErrCorruptRecord, "lying layers")
+	r.PieceLayers = nil
+	_, err = EncodeRecord(r)
+	require.NoError(t, err, "a hybrid record without layers")
+}

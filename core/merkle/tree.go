@@ -185,12 +185,20 @@ func (r Request) NumUncles() int {
 // Hashes answers a request: the base hashes followed by the uncle hashes,
 // lowest first, as the hashes message carries them.
 func (t *Tree) Hashes(r Request) ([]Hash, error) {
-	if err := r.Check(t.Height()); err != nil {
+	return HashesFrom(r, t.Height(), t.Node)
+}
+
+// HashesFrom answers a request on a tree of the given height whose nodes
+// node yields (by layer and index in the padded tree): what Hashes does
+// for a Tree, for an answer drawn from more than one source (a piece's
+// block hashes below a known piece layer).
+func HashesFrom(r Request, height int, node func(layer int, index int64) (Hash, error)) ([]Hash, error) {
+	if err := r.Check(height); err != nil {
 		return nil, err
 	}
 	out := make([]Hash, 0, r.Length+r.NumUncles())
 	for i := range int64(r.Length) {
-		h, err := t.Node(r.BaseLayer, r.Index+i)
+		h, err := node(r.BaseLayer, r.Index+i)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +207,7 @@ func (t *Tree) Hashes(r Request) ([]Hash, error) {
 	k, _ := Log2(int64(r.Length))
 	layer, index := r.BaseLayer+k, r.Index>>k
 	for range r.NumUncles() {
-		sib, err := t.Node(layer, index^1)
+		sib, err := node(layer, index^1)
 		if err != nil {
 			return nil, err
 		}

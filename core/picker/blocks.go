@@ -96,3 +96,26 @@ func (p *Picker) Lost(i int) {
 	ps.requested, ps.received, ps.hint = 0, 0, 0
 	p.settle(int32(i), true)
 }
+
+// FailedBlocks records that some received blocks of piece i were proven
+// wrong (a BitTorrent v2 piece whose block hashes named them): only those
+// blocks are missing again; the piece's other blocks stay received.
+// Blocks out of range or not received are ignored.
+func (p *Picker) FailedBlocks(i int, blocks []int) {
+	if i < 0 || i >= len(p.pieces) || p.pieces[i].done {
+		return
+	}
+	ps := &p.pieces[i]
+	base, nb := i*p.bpp, p.NumBlocks(i)
+	for _, k := range blocks {
+		if k < 0 || k >= nb || p.blocks[base+k]&blockReceived == 0 {
+			continue
+		}
+		p.blocks[base+k] = 0
+		ps.received--
+		if int32(k) < ps.hint {
+			ps.hint = int32(k)
+		}
+	}
+	p.settle(int32(i), true)
+}

@@ -74,6 +74,7 @@ func TestLibtorrentFetchesPieceLayersFromBraid(t *testing.T) {
 type hashCountingRelay struct {
 	addr            string
 	hashes, rejects atomic.Int64
+	blockHashes     atomic.Int64 // hashes messages of base layer 0
 }
 
 func newHashCountingRelay(t *testing.T, target string) *hashCountingRelay {
@@ -124,6 +125,9 @@ func (r *hashCountingRelay) relay(in net.Conn, target string) {
 		switch m.Type {
 		case wire.Hashes:
 			r.hashes.Add(1)
+			if hm, err := wire.ParseHashMsg(m.Type, m.Payload); err == nil && hm.BaseLayer == 0 {
+				r.blockHashes.Add(1)
+			}
 		case wire.HashReject:
 			r.rejects.Add(1)
 		}
