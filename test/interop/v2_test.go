@@ -173,3 +173,29 @@ func TestBraidDownloadsBtmhMagnetFromLibtorrent(t *testing.T) {
 		})
 	}
 }
+
+// TestLibtorrentDownloadsBtmhMagnetFromBraid: libtorrent 2.0 given only a
+// v2 magnet (btmh alone) gets the info dictionary from `braid seed` (by
+// the truncated v2 hash in the handshake), then, with 1 MiB pieces, every
+// file's piece layer by hash requests, and the content; with 4 MiB pieces
+// each file is one piece, checked by its pieces root.
+func TestLibtorrentDownloadsBtmhMagnetFromBraid(t *testing.T) {
+	for _, pieceLength := range []int64{4 * mib, mib} {
+		t.Run(fmt.Sprintf("%dKiB", pieceLength/kib), func(t *testing.T) {
+			parallel(t)
+			c := smallContent(t)
+			braidPath(t)
+			requireClient(t, libtorrent)
+			s := v2Setup(t, c, "v2", viaPeer, pieceLength)
+			b := startBraidRun(t, "braid-seed", "seed", s.torrent,
+				braidRun{braidOpts: braidOpts{dir: s.seedDir, stateDir: filepath.Join(s.work, "state")}})
+			waitBraidSeeding(t, b, c.total, 60*time.Second)
+			magnet := "magnet:?xt=urn:btmh:1220" + s.meta.infoHashV2 + "&dn=" + contentName
+			dl := filepath.Join(s.work, "dl")
+			lt := startLTPeer(t, "libtorrent-btmh", "leech", magnet, dl, "--peer", braidAddr(t, b))
+			d := lt.waitComplete(t, 90*time.Second)
+			recordTiming(t, fmt.Sprintf("braid->libtorrent btmh magnet %dKiB", pieceLength/kib), d)
+			c.requireMatch(t, "libtorrent", dl)
+		})
+	}
+}
