@@ -64,8 +64,9 @@ async function main () {
   const { Cleanup } = await import(path.join(LIB, 'env.mjs'))
   const { makeContent } = await import(path.join(LIB, 'content.mjs'))
   const { braidCreate, startBraid, tempDir } = await import(path.join(LIB, 'native.mjs'))
-  const { startServers, openBraidProfile, webTorrentSeeder } = await import(path.join(LIB, 'scenario.mjs'))
-  const { download, waitComplete } = await import(path.join(LIB, 'braidpage.mjs'))
+  const { startServers, webTorrentSeeder } = await import(path.join(LIB, 'scenario.mjs'))
+  const { download, openBraid, waitComplete } = await import(path.join(LIB, 'braidpage.mjs'))
+  const { launch } = await import(path.join(LIB, 'browser.mjs'))
   const cleanup = new Cleanup()
   try {
     const { web, tracker } = await startServers(cleanup, { tracker: a.source === 'webtorrent' })
@@ -86,7 +87,11 @@ async function main () {
       src = seeder.torrentFile
       opts = {}
     }
-    const page = await openBraidProfile(cleanup, web, 'profile')
+    // The profiler samples the page's own thread: the wasm runs there
+    // (loadBraid's worker: false), the same Go code as in its Worker.
+    const b = await launch({ name: 'profile', origins: [web.url], braidConfig: { worker: false } })
+    cleanup.add(b.close)
+    const page = await openBraid(b.ctx, web.url)
     const cdp = await page.context().newCDPSession(page)
     if (a.trace) {
       await cdp.send('Tracing.start', { categories: 'devtools.timeline,blink,v8,toplevel,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' })

@@ -202,9 +202,10 @@ func (c *conn) Read(p []byte) (int, error) {
 		select {
 		case <-c.done:
 			return 0, net.ErrClosed
-		case <-c.rd.wait():
-			return 0, errTimeout
 		default:
+		}
+		if c.rd.expired() {
+			return 0, errTimeout
 		}
 		c.mu.Lock()
 		if c.queued > 0 {
@@ -268,9 +269,10 @@ func (c *conn) waitSendRoom() error {
 		select {
 		case <-c.done:
 			return net.ErrClosed
-		case <-c.wd.wait():
-			return errTimeout
 		default:
+		}
+		if c.wd.expired() {
+			return errTimeout
 		}
 		c.mu.Lock()
 		err := c.rerr
