@@ -64,7 +64,7 @@ export function hostRTC (post) {
     dc.onclose = ev('close')
     dc.onclosing = ev('closing')
     dc.onerror = e => ev('error', { error: String(e?.error?.message || 'data channel error') })()
-    dc.onbufferedamountlow = () => post({ rtc: true, op: 'buffered', batch: [[id, 0, dc.bufferedAmount]] })
+    dc.onbufferedamountlow = () => post({ rtc: true, op: 'buffered', batch: [[id, 0, dc.bufferedAmount, true]] })
   }
 
   function newPC (id, config) {
@@ -142,8 +142,35 @@ export function hostRTC (post) {
       acks.set(id, (acks.get(id) || 0) + buf.byteLength)
     }
     const out = []
-    for (const [id, n] of acks) out.push([id, n, dcs.get(id)?.bufferedAmount ?? 0])
+    for (const [id, n] of acks) {
+      const amount = dcs.get(id)?.bufferedAmount ?? 0
+      out.push([id, n, amount])
+      if (amount > 0) watch(id)
+    }
     if (out.length) post({ rtc: true, op: 'buffered', batch: out })
+  }
+
+  // Channels with bytes still buffered are re-read every WATCH_MS until
+  // empty, so the Worker's copy of bufferedAmount drains even where
+  // bufferedamountlow never fires (or fires above what the Worker waits for).
+  const WATCH_MS = 50
+  const watching = new Set()
+  let watchTimer = null
+  function watch (id) {
+    watching.add(id)
+    if (!watchTimer) watchTimer = setTimeout(pollBuffered, WATCH_MS)
+  }
+  function pollBuffered () {
+    watchTimer = null
+    const out = []
+    for (const id of watching) {
+      const dc = dcs.get(id)
+      const amount = dc ? dc.bufferedAmount : 0
+      if (dc) out.push([id, 0, amount])
+      if (!dc || amount === 0) watching.delete(id)
+    }
+    if (out.length) post({ rtc: true, op: 'buffered', batch: out })
+    if (watching.size) watchTimer = setTimeout(pollBuffered, WATCH_MS)
   }
 
   function onMessage (m) {
@@ -188,6 +215,8 @@ export function hostRTC (post) {
   }
 
   function close () {
+    clearTimeout(watchTimer)
+    watching.clear()
     for (const pc of pcs.values()) pc.close()
     pcs.clear()
     dcs.clear()

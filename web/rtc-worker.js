@@ -14,7 +14,8 @@
 //                  {op:'send', batch:[[dc, ArrayBuffer]…]}
 //   page → worker  {op:'ret', id, value|error} · {op:'ev', pc, state, ev, candidate}
 //                  {op:'datachannel', pc, dc, label} · {op:'dcev', dc, ev, state, error}
-//                  {op:'recv', batch:[[dc, ArrayBuffer]…]} · {op:'buffered', dc, acked, amount}
+//                  {op:'recv', batch:[[dc, ArrayBuffer]…]}
+//                  {op:'buffered', batch:[[dc, acked, amount, low]…]}
 /* global self */
 ;(function () {
   'use strict'
@@ -114,12 +115,14 @@
       post({ rtc: true, op: 'dcclose', dc: this._id })
     }
 
-    _buffered (acked, amount) {
+    // The page handed acked more bytes to the real channel, which now holds
+    // amount; low: the real channel fired bufferedamountlow.
+    _buffered (acked, amount, low) {
       const before = this.bufferedAmount
       this._unacked = Math.max(0, this._unacked - acked)
       this._pageBuffered = amount
       const now = this.bufferedAmount
-      if (now <= this._threshold && (before > this._threshold || acked === 0)) fire(this, 'bufferedamountlow', {})
+      if (now <= this._threshold && (before > this._threshold || low)) fire(this, 'bufferedamountlow', {})
     }
 
     _recv (data) {
@@ -250,9 +253,9 @@
         }
         return
       case 'buffered':
-        for (const [id, acked, amount] of m.batch) {
+        for (const [id, acked, amount, low] of m.batch) {
           const dc = dcs.get(id)
-          if (dc) dc._buffered(acked, amount)
+          if (dc) dc._buffered(acked, amount, !!low)
         }
     }
   }
