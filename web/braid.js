@@ -136,6 +136,8 @@ async function loadWorker ({
   const url = u => new URL(u, base).href
   const w = new Worker(url(workerURL), { name: 'braid' })
   const rtc = hostRTC((msg, transfer) => w.postMessage(msg, transfer))
+  // Messages and batches crossing to and from the Worker, for tests and benches.
+  globalThis.__braidRTCStats = rtc.stats
   const pending = new Map()
   let seq = 0
   let started
@@ -153,8 +155,10 @@ async function loadWorker ({
       started.reject(new BraidError(m.failed.code, m.failed.message))
     }
   }
+  // An uncaught error in the Worker before it is ready fails the start;
+  // later ones (a handler's exception) leave it running, and each call
+  // still gets its answer.
   w.onerror = e => {
-    e.preventDefault?.()
     started.reject(new BraidError('internal', `braid: worker: ${e.message || 'failed to load'}`))
   }
   w.postMessage({

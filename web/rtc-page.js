@@ -8,9 +8,11 @@ const FLUSH_BYTES = 1 << 20
 
 /**
  * Serves the Worker's RTCPeerConnection calls; post(msg, transfer) reaches
- * the Worker. Returns {onMessage(msg), close()}.
+ * the Worker. Returns {onMessage(msg), close(), stats}; stats counts the
+ * data-channel messages and the batches they crossed in, each way.
  */
 export function hostRTC (post) {
+  const stats = { recvMessages: 0, recvBatches: 0, sendMessages: 0, sendBatches: 0 }
   const pcs = new Map()
   const dcs = new Map()
   const owner = new Map() // data channel id → its peer connection's id
@@ -26,6 +28,8 @@ export function hostRTC (post) {
     const batch = rx
     rx = []
     rxBytes = 0
+    stats.recvMessages += batch.length
+    stats.recvBatches++
     post({ rtc: true, op: 'recv', batch }, batch.map(b => b[1]))
   }
 
@@ -130,6 +134,8 @@ export function hostRTC (post) {
   }
 
   function send (batch) {
+    stats.sendMessages += batch.length
+    stats.sendBatches++
     const acks = new Map()
     for (const [id, buf] of batch) {
       const dc = dcs.get(id)
@@ -224,5 +230,5 @@ export function hostRTC (post) {
     tick.port1.close()
   }
 
-  return { onMessage, close }
+  return { onMessage, close, stats }
 }

@@ -60,6 +60,11 @@ test('WebRTC through the page: a Worker tab seeds to an in-page tab and back', {
   assert.deepEqual(diffFiles(content, await fileHashes(inPage, r.infoHash)), [])
   const up = await stats(workerPage, seeded.infoHash)
   assert.ok(up.uploaded >= content.total, `worker tab uploaded ${up.uploaded}`)
+  // The Worker's sends reached the page in batches.
+  const sent = await workerPage.evaluate(() => ({ ...globalThis.__braidRTCStats }))
+  log('worker tab data-channel crossings while seeding', sent)
+  assert.ok(sent.sendMessages >= content.total / (16 << 10), `only ${sent.sendMessages} messages sent`)
+  assert.ok(sent.sendBatches < sent.sendMessages / 2, 'sends were not batched')
 
   // The reverse: the Worker tab receives. A fresh database name in the
   // Worker tab is not needed: it removes its copy first.
@@ -69,4 +74,8 @@ test('WebRTC through the page: a Worker tab seeds to an in-page tab and back', {
   assert.equal(st2.hash_fails, 0)
   assert.ok(st2.fetched >= content.total, `worker tab fetched ${st2.fetched}`)
   assert.deepEqual(diffFiles(content, await fileHashes(workerPage, back.infoHash)), [])
+  const got = await workerPage.evaluate(() => ({ ...globalThis.__braidRTCStats }))
+  log('worker tab data-channel crossings after receiving', got)
+  assert.ok(got.recvMessages >= content.total / (16 << 10), `only ${got.recvMessages} messages received`)
+  assert.ok(got.recvBatches < got.recvMessages, 'no two received messages shared a batch')
 })
