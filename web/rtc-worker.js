@@ -48,12 +48,13 @@
     }
   }
 
+  // A copy of data for the page: send copies its argument at once, as
+  // RTCDataChannel.send does (Go hands over reused arrays), and the copy
+  // is what moves to the page.
   function ownBuffer (data) {
     if (data instanceof ArrayBuffer) return data.slice(0)
     if (ArrayBuffer.isView(data)) {
       const { buffer, byteOffset, byteLength } = data
-      // pion makes a fresh Uint8Array per send: hand its buffer over whole.
-      if (byteOffset === 0 && byteLength === buffer.byteLength) return buffer
       return buffer.slice(byteOffset, byteOffset + byteLength)
     }
     if (typeof data === 'string') return new TextEncoder().encode(data).buffer

@@ -64,11 +64,13 @@ function expect (dc, label) {
 }
 async function sendAll (dc) {
   let maxBuffered = 0
+  // One array for every message, as Go's reused scratch arrays: send must
+  // copy it, never take it.
+  const b = new Uint8Array(SIZE)
   for (let i = 0; i < N; i++) {
     while (dc.bufferedAmount > (1 << 20)) {
       await new Promise(resolve => { dc.onbufferedamountlow = resolve; setTimeout(resolve, 50) })
     }
-    const b = new Uint8Array(SIZE)
     new DataView(b.buffer).setUint32(0, i)
     b[SIZE - 1] = i & 0xff
     dc.send(b)
