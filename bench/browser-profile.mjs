@@ -5,7 +5,7 @@
 // with the most self time, plus the transfer rate. --trace records a
 // Chromium trace instead (where the renderer's own time goes).
 //
-//   scripts/netns.sh node bench/browser-profile.mjs [--size 32MiB] [--out DIR] [--source ws|webtorrent] [--trace]
+//   scripts/netns.sh node bench/browser-profile.mjs [--size 32MiB] [--out DIR] [--source ws|webtorrent] [--trace] [--worker]
 //
 // Build web/braid.wasm without -s -w first (make web-profile) so the
 // profile names Go functions.
@@ -18,12 +18,12 @@ const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
 const MiB = 1 << 20
 
 function parseArgs (argv) {
-  const a = { size: '32MiB', out: path.join(ROOT, 'test-output', 'profile'), source: 'ws', trace: false }
+  const a = { size: '32MiB', out: path.join(ROOT, 'test-output', 'profile'), source: 'ws', trace: false, worker: false }
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]
     const v = argv[i + 1]
-    if (k === '--trace') {
-      a.trace = true
+    if (k === '--trace' || k === '--worker') {
+      a[k.slice(2)] = true
       i--
       continue
     }
@@ -64,8 +64,9 @@ async function main () {
   const { Cleanup } = await import(path.join(LIB, 'env.mjs'))
   const { makeContent } = await import(path.join(LIB, 'content.mjs'))
   const { braidCreate, startBraid, tempDir } = await import(path.join(LIB, 'native.mjs'))
-  const { startServers, openBraidProfile, webTorrentSeeder } = await import(path.join(LIB, 'scenario.mjs'))
-  const { download, waitComplete } = await import(path.join(LIB, 'braidpage.mjs'))
+  const { startServers, webTorrentSeeder } = await import(path.join(LIB, 'scenario.mjs'))
+  const { download, openBraid, waitComplete } = await import(path.join(LIB, 'braidpage.mjs'))
+  const { launch } = await import(path.join(LIB, 'browser.mjs'))
   const cleanup = new Cleanup()
   try {
     const { web, tracker } = await startServers(cleanup, { tracker: a.source === 'webtorrent' })
@@ -86,7 +87,13 @@ async function main () {
       src = seeder.torrentFile
       opts = {}
     }
-    const page = await openBraidProfile(cleanup, web, 'profile')
+    // The profiler samples the page's own thread: the wasm runs there
+    // (loadBraid's worker: false), the same Go code as in its Worker.
+    // --worker keeps the wasm in its Worker, to see what is left on the
+    // page's main thread (and its longest task).
+    const b = await launch({ name: 'profile', origins: [web.url], braidConfig: a.worker ? {} : { worker: false } })
+    cleanup.add(b.close)
+    const page = await openBraid(b.ctx, web.url)
     const cdp = await page.context().newCDPSession(page)
     if (a.trace) {
       await cdp.send('Tracing.start', { categories: 'devtools.timeline,blink,v8,toplevel,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' })
@@ -95,10 +102,15 @@ async function main () {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
       await cdp.send('Profiler.start')
     }
+    await page.evaluate(() => {
+      globalThis.__longest = 0
+      new PerformanceObserver(l => { for (const e of l.getEntries()) globalThis.__longest = Math.max(globalThis.__longest, e.duration) }).observe({ type: 'longtask' })
+    })
     const t0 = Date.now()
     const r = await download(page, src, opts)
     await waitComplete(page, r.infoHash, 300000, 'profile')
     const ms = Date.now() - t0
+    console.log(`longest main-thread task: ${(await page.evaluate(() => globalThis.__longest)).toFixed(0)} ms`)
     if (a.trace) {
       const done = new Promise(resolve => cdp.once('Tracing.tracingComplete', resolve))
       await cdp.send('Tracing.end')

@@ -10,9 +10,14 @@
 // which goes first); each run opens a fresh browser profile per client,
 // which downloads one torrent per pair, timed inside its page from adding
 // the torrent to holding every byte, checked byte for byte, then removed.
-// Also the size of web/braid.wasm, raw and gzipped.
+// Also the longest main-thread task in each Braid leecher's page during its
+// download (PerformanceObserver longtask; reported, not asserted) and the
+// size of web/braid.wasm, raw and gzipped.
 //
 //   scripts/netns.sh node bench/browser.mjs --size 16MiB --runs 3 --out FILE [--logs DIR]
+//
+// BENCH_BRAID_WORKER=0 runs Braid's wasm on the page's main thread (loadBraid's
+// worker: false) instead of its Worker, for comparison.
 //
 // Prints a table, writes the results as JSON to FILE, and exits 1 when any
 // transfer failed. It asserts nothing about speed.
@@ -98,6 +103,7 @@ async function main () {
   const timeoutMs = 60000 + 4000 * a.bytes / MiB // ≥ 0.25 MiB/s
   const wasm = wasmSize()
   const versions = {}
+  const braidConfig = process.env.BENCH_BRAID_WORKER === '0' ? { worker: false } : {}
   try {
     const { tracker, web } = await startServers(cleanup)
     // One set of random files; each seeder names its torrent differently so
@@ -111,7 +117,7 @@ async function main () {
 
     // The three seeders start side by side (none is timed).
     const braidSide = async () => {
-      const s = await bench.openBraidPage(web.url, 'bench-braid-seeder')
+      const s = await bench.openBraidPage(web.url, 'bench-braid-seeder', braidConfig)
       cleanup.add(s.close)
       const seeded = await seedFromURLs(s.page, contentURL, names, { trackers: [tracker.ws], name: 'bench-braid' })
       await waitComplete(s.page, seeded.infoHash, timeoutMs, 'braid seeder verifying')
@@ -151,6 +157,7 @@ async function main () {
           got = await fileHashes(leecher.page, r.infoHash)
           rec.fetched = r.stats.fetched
           rec.hash_fails = r.stats.hash_fails
+          rec.longestTaskMs = r.longestTaskMs
           await bench.braidRemove(leecher.page, r.infoHash)
         } else {
           r = await bench.webTorrentTimedDownload(leecher.page, torrent, timeoutMs)
@@ -181,7 +188,7 @@ async function main () {
       })
       const leechers = {}
       ;[leechers.braid, leechers.webtorrent] = await Promise.all([
-        open('braid', () => bench.openBraidPage(web.url, `bench-braid-leecher-${run}`)),
+        open('braid', () => bench.openBraidPage(web.url, `bench-braid-leecher-${run}`, braidConfig)),
         open('webtorrent', () => bench.openWebTorrentPage(pages.url, `bench-webtorrent-leecher-${run}`))])
       try {
         for (const pair of Object.keys(PAIRS)) {
@@ -207,6 +214,8 @@ async function main () {
     const ok = rs.filter(r => r.ok)
     const s = { label: LABELS[key], runs: rs.length, ok: ok.length }
     if (ok.length) {
+      const lt = ok.map(r => r.longestTaskMs).filter(x => typeof x === 'number')
+      if (lt.length) s.longestTaskMs = Math.max(...lt)
       const v = ok.map(r => r.MiBps)
       s.MiBps = [median(v), Math.min(...v), Math.max(...v)]
       const t = ok.map(r => r.seconds)
@@ -218,6 +227,7 @@ async function main () {
     started: started.toISOString(),
     size: a.bytes,
     runs: a.runs,
+    braidWorker: braidConfig.worker !== false,
     pairs: PAIRS,
     versions,
     wasm,
@@ -247,7 +257,7 @@ function spread (t, digits = 2) {
 
 /** The results as Markdown table rows, with Braid's ratio to WebTorrent per pair. */
 export function table (o) {
-  const lines = [`Browser: ${(o.size / MiB).toFixed(1)} MiB, ${o.runs} run(s) per leecher`, '',
+  const lines = [`Browser: ${(o.size / MiB).toFixed(1)} MiB, ${o.runs} run(s) per leecher, Braid's wasm ${o.braidWorker === false ? 'on the main thread' : 'in a Worker'}`, '',
     '| leecher ← seeder | ok | seconds | MiB/s | Braid ÷ WebTorrent |', '|---|---|---|---|---|']
   for (const pair of Object.keys(PAIRS)) {
     const b = o.summary[`braid:${pair}`]
@@ -256,6 +266,11 @@ export function table (o) {
     for (const [s, r] of [[b, ratio], [w, '']]) {
       lines.push(`| ${s.label} | ${s.ok}/${s.runs} | ${spread(s.seconds)} | ${spread(s.MiBps)} | ${r} |`)
     }
+  }
+  for (const pair of Object.keys(PAIRS)) {
+    const b = o.summary[`braid:${pair}`]
+    // Chromium reports main-thread tasks over 50 ms; 0 means none was.
+    if (b?.longestTaskMs !== undefined) lines.push('', `${b.label}: longest main-thread task ${b.longestTaskMs ? b.longestTaskMs.toFixed(0) + ' ms' : 'under 50 ms'}`)
   }
   lines.push('', `web/braid.wasm: ${(o.wasm.raw / MiB).toFixed(2)} MiB raw, ${(o.wasm.gzip / MiB).toFixed(2)} MiB gzip -9`)
   return lines

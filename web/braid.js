@@ -16,8 +16,16 @@
 // truncated to 20 bytes) or the 64 hex of its v2 hash; stats fields include
 // info_hash_v2 and protocol.
 //
-// URLs (wasmURL, execURL) are resolved against this module's own URL, so the
-// page can live anywhere.
+// By default Braid runs in a dedicated Worker (worker.js): the engine, its
+// storage, hashing and WebSocket traffic stay off the page's main thread,
+// and the API here forwards each call as a message. The page keeps only
+// what browsers offer nowhere else, RTCPeerConnection (rtc-page.js). With
+// { worker: false }, or where Worker is missing, the wasm runs in the page.
+//
+// URLs (wasmURL, execURL, workerURL, rtcURL) are resolved against this
+// module's own URL, so the page can live anywhere.
+
+import { hostRTC } from './rtc-page.js'
 
 const DEFAULT_TIMEOUT_MS = 60000
 
@@ -82,7 +90,9 @@ let loading = null
  * Loads and starts Braid once per page; later calls return the same API.
  * config: { dbName?, iceServers?, iceTransportPolicy?, trackers?,
  * publicTrackers?, restore? } plus loader options
- * { wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeoutMs = 60000 }.
+ * { wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeoutMs = 60000,
+ * worker = true (where Worker exists), workerURL = 'worker.js',
+ * rtcURL = 'rtc-worker.js' }.
  */
 export function loadBraid (options = {}) {
   if (!loading) {
@@ -91,7 +101,23 @@ export function loadBraid (options = {}) {
   return loading
 }
 
-async function load ({ wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeoutMs = DEFAULT_TIMEOUT_MS, ...config } = {}) {
+// startConfig picks start()'s options out of loadBraid's.
+function startConfigOf (config) {
+  const startConfig = {}
+  // iceServers and publicTrackers absent or null: Braid's public defaults
+  // (api.defaults()); [] turns them off.
+  for (const k of ['dbName', 'iceServers', 'iceTransportPolicy', 'trackers', 'publicTrackers', 'restore']) {
+    if (config[k] !== undefined) startConfig[k] = config[k]
+  }
+  return startConfig
+}
+
+function load (options = {}) {
+  const useWorker = options.worker ?? typeof Worker === 'function'
+  return useWorker ? loadWorker(options) : loadInPage(options)
+}
+
+async function loadInPage ({ wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeoutMs = DEFAULT_TIMEOUT_MS, worker, workerURL, rtcURL, ...config } = {}) {
   const base = import.meta.url
   await loadGoRuntime(new URL(execURL, base).href)
   const go = new globalThis.Go()
@@ -104,12 +130,74 @@ async function load ({ wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', timeout
   })
   const api = await withTimeout(Promise.race([ready, exited]), timeoutMs, 'starting the wasm')
   delete globalThis.__braidReady
-  const startConfig = {}
-  // iceServers and publicTrackers absent or null: Braid's public defaults
-  // (api.defaults()); [] turns them off.
-  for (const k of ['dbName', 'iceServers', 'iceTransportPolicy', 'trackers', 'publicTrackers', 'restore']) {
-    if (config[k] !== undefined) startConfig[k] = config[k]
+  await api.start(startConfigOf(config))
+  return api
+}
+
+// errorFrom rebuilds a rejected call's Error (with its stable code).
+function errorFrom ({ code, message }) {
+  return Object.assign(new Error(message), { code })
+}
+
+async function loadWorker ({
+  wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', workerURL = 'worker.js', rtcURL = 'rtc-worker.js',
+  timeoutMs = DEFAULT_TIMEOUT_MS, worker, ...config
+} = {}) {
+  const base = import.meta.url
+  const url = u => new URL(u, base).href
+  const w = new Worker(url(workerURL), { name: 'braid' })
+  const rtc = hostRTC((msg, transfer) => w.postMessage(msg, transfer))
+  // Messages and batches crossing to and from the Worker, for tests and benches.
+  globalThis.__braidRTCStats = rtc.stats
+  const pending = new Map()
+  let seq = 0
+  let started
+  const ready = new Promise((resolve, reject) => { started = { resolve, reject } })
+  w.onmessage = ({ data: m }) => {
+    if (m.rtc) {
+      rtc.onMessage(m)
+    } else if (m.ret !== undefined) {
+      const p = pending.get(m.ret)
+      pending.delete(m.ret)
+      if (p) m.error ? p.reject(errorFrom(m.error)) : p.resolve(m.value)
+    } else if (m.ready) {
+      started.resolve(m.ready)
+    } else if (m.failed) {
+      started.reject(new BraidError(m.failed.code, m.failed.message))
+    }
   }
-  await api.start(startConfig)
+  // An uncaught error in the Worker before it is ready fails the start;
+  // later ones (a handler's exception) leave it running, and each call
+  // still gets its answer.
+  w.onerror = e => {
+    started.reject(new BraidError('internal', `braid: worker: ${e.message || 'failed to load'}`))
+  }
+  w.postMessage({
+    init: {
+      execURL: url(execURL),
+      rtcURL: url(rtcURL),
+      wasmURL: url(wasmURL),
+      config: startConfigOf(config),
+      testOffline: !!globalThis.BRAID_TEST_OFFLINE
+    }
+  })
+  let info
+  try {
+    info = await withTimeout(ready, timeoutMs, 'starting the wasm worker')
+  } catch (e) {
+    w.terminate()
+    rtc.close()
+    throw e
+  }
+  const api = {}
+  for (const method of info.methods) {
+    api[method] = (...args) => new Promise((resolve, reject) => {
+      const id = ++seq
+      pending.set(id, { resolve, reject })
+      w.postMessage({ call: id, method, args })
+    })
+  }
+  // version() is synchronous in the wasm: keep it so.
+  api.version = () => info.version
   return api
 }

@@ -1,8 +1,8 @@
 // Braid's service worker: serves stream/<infoHash>/<index>/<name> so a
-// <video> or <audio> element can play a file while it downloads. Braid runs
-// in the page (the wasm), so every read is a message to that page, which
-// answers with api.read (that call waits for the bytes and makes the engine
-// fetch them first).
+// <video> or <audio> element can play a file while it downloads. Every read
+// is a message to the page that runs Braid, which answers with api.read
+// (forwarded to Braid's Worker; that call waits for the bytes and makes the
+// engine fetch them first).
 
 // Bytes per read round trip: small first, so a player gets the header (and
 // the first frames) without waiting for a large read, then growing.

@@ -17,7 +17,7 @@ import (
 )
 
 // webFiles must all exist in the web root: the page and the built wasm.
-var webFiles = []string{"index.html", "app.js", "style.css", "braid.js", "sw.js", "braid.wasm", "wasm_exec.js"}
+var webFiles = []string{"index.html", "app.js", "style.css", "braid.js", "worker.js", "rtc-worker.js", "rtc-page.js", "sw.js", "braid.wasm", "wasm_exec.js"}
 
 func runWeb(args []string, stdout io.Writer) error {
 	fs := newFlagSet("web")

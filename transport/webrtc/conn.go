@@ -202,9 +202,10 @@ func (c *conn) Read(p []byte) (int, error) {
 		select {
 		case <-c.done:
 			return 0, net.ErrClosed
-		case <-c.rd.wait():
-			return 0, errTimeout
 		default:
+		}
+		if c.rd.expired() {
+			return 0, errTimeout
 		}
 		c.mu.Lock()
 		if c.queued > 0 {
@@ -244,7 +245,8 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 // Write sends p as messages of at most MaxMessageSize, waiting while the
-// channel's send buffer is above sendHighWater.
+// channel's send buffer is above sendHighWater (checked every sendChunk
+// bytes).
 func (c *conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -253,8 +255,8 @@ func (c *conn) Write(p []byte) (int, error) {
 		if err := c.waitSendRoom(); err != nil {
 			return n, err
 		}
-		k := min(len(p), MaxMessageSize)
-		if err := c.dc.Send(p[:k]); err != nil {
+		k := min(len(p), sendChunk)
+		if err := c.send(p[:k]); err != nil {
 			return n, fmt.Errorf("webrtc: send to %s: %w", c.remote, err)
 		}
 		n += k
@@ -268,9 +270,10 @@ func (c *conn) waitSendRoom() error {
 		select {
 		case <-c.done:
 			return net.ErrClosed
-		case <-c.wd.wait():
-			return errTimeout
 		default:
+		}
+		if c.wd.expired() {
+			return errTimeout
 		}
 		c.mu.Lock()
 		err := c.rerr

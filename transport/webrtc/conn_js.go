@@ -2,7 +2,12 @@
 
 package webrtc
 
-import "syscall/js"
+import (
+	"fmt"
+	"syscall/js"
+
+	"github.com/braid-bt/braid/internal/jsbridge"
+)
 
 // recvQueueMax bounds received bytes waiting for Read. Browsers cannot
 // pause a data channel, so overflow closes the connection: a BitTorrent
@@ -101,4 +106,26 @@ func (c *conn) attach() {
 		rx.Call("close")
 		wake.Release()
 	}
+}
+
+// sendChunk is what Write hands send at a time: up to 16 messages, cut in
+// JavaScript, so one call from Go sends them all (a call per 16 KiB
+// message made the Go → JavaScript crossings a seeder's main cost).
+const sendChunk = 16 * MaxMessageSize
+
+// sendMessages sends u8 as messages of at most max bytes. send copies its
+// argument at once (RTCDataChannel.send does), so u8 may be a reused array.
+var sendMessages = js.Global().Get("Function").New("dc", "u8", "max", `
+	for (let off = 0; off < u8.length; off += max) dc.send(u8.subarray(off, Math.min(off + max, u8.length)))
+`)
+
+// send sends p (at most sendChunk bytes) as messages of MaxMessageSize.
+func (c *conn) send(p []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("send: %v", r) // the channel closed under us (a JavaScript exception)
+		}
+	}()
+	sendMessages.Invoke(c.dc.JSValue(), jsbridge.TempUint8Array(p), MaxMessageSize)
+	return nil
 }

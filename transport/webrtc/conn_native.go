@@ -13,6 +13,12 @@ import (
 // stay small: the SCTP receive window buffers the rest.
 const recvQueueMax = 1 << 20
 
+// sendChunk is what Write hands send at a time: one message.
+const sendChunk = MaxMessageSize
+
+// send sends one message of at most MaxMessageSize bytes.
+func (c *conn) send(p []byte) error { return c.dc.Send(p) }
+
 // attach feeds received messages into the queue. pion calls the handler
 // from the channel's read loop, so blocking in push stalls that loop and
 // SCTP flow control slows the sender: natural back-pressure.

@@ -1,0 +1,77 @@
+// Braid's dedicated Worker: runs braid.wasm (the engine, IndexedDB storage,
+// WebCrypto hashing, WebSocket peers and trackers, web seed fetches) off
+// the page's main thread. braid.js starts it and forwards the API calls;
+// WebRTC goes through the page (rtc-worker.js).
+//
+// Messages from the page: {init: {execURL, rtcURL, wasmURL, config,
+// testOffline}} once, then {call: id, method, args} and rtc messages.
+// Replies: {ready: {version, methods}} or {failed: {code, message}}, then
+// {ret: id, value} / {ret: id, error: {code, message}} and rtc messages.
+/* global importScripts, Go */
+'use strict'
+
+let api = null
+let onRTC = null
+const early = [] // rtc messages before the proxy is installed (none expected)
+
+function post (msg, transfer) { self.postMessage(msg, transfer || []) }
+
+function errorOf (e) {
+  return { code: (e && e.code) || 'internal', message: String((e && e.message) || e) }
+}
+
+// A fresh, whole ArrayBuffer behind v moves to the page instead of being copied.
+function transferOf (v) {
+  if (v instanceof Uint8Array && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) return [v.buffer]
+  return []
+}
+
+async function instantiate (url, imports) {
+  const res = await fetch(url)
+  if (!res.ok) throw Object.assign(new Error(`braid: fetch ${url}: HTTP ${res.status}`), { code: 'internal' })
+  if (WebAssembly.instantiateStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
+    return (await WebAssembly.instantiateStreaming(res, imports)).instance
+  }
+  return (await WebAssembly.instantiate(await res.arrayBuffer(), imports)).instance
+}
+
+async function init ({ execURL, rtcURL, wasmURL, config, testOffline }) {
+  if (testOffline) self.BRAID_TEST_OFFLINE = true
+  importScripts(execURL, rtcURL)
+  onRTC = self.braidInstallRTC((msg, transfer) => post(msg, transfer))
+  for (const m of early.splice(0)) onRTC(m)
+  const go = new Go()
+  const ready = new Promise(resolve => { self.__braidReady = resolve })
+  const instance = await instantiate(wasmURL, go.importObject)
+  const exited = go.run(instance).then(() => {
+    throw Object.assign(new Error('braid: the wasm program exited before it was ready'), { code: 'internal' })
+  })
+  const a = await Promise.race([ready, exited])
+  delete self.__braidReady
+  await a.start(config)
+  api = a
+  return { version: a.version(), methods: Object.keys(a) }
+}
+
+async function call ({ call: id, method, args }) {
+  try {
+    if (!api) throw Object.assign(new Error('braid is not started'), { code: 'not_started' })
+    if (typeof api[method] !== 'function') throw Object.assign(new Error(`no method ${method}`), { code: 'bad_argument' })
+    const value = await api[method](...(args || []))
+    post({ ret: id, value }, transferOf(value))
+  } catch (e) {
+    post({ ret: id, error: errorOf(e) })
+  }
+}
+
+self.onmessage = ({ data: m }) => {
+  if (!m) return
+  if (m.rtc) {
+    if (onRTC) onRTC(m)
+    else early.push(m)
+  } else if (m.call !== undefined) {
+    call(m)
+  } else if (m.init) {
+    init(m.init).then(ready => post({ ready }), e => post({ failed: errorOf(e) }))
+  }
+}
