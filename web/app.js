@@ -514,7 +514,8 @@ async function play (view, f, kind) {
 }
 
 // The service worker turns Range requests for stream/<hash>/<index>/<name>
-// into api.read calls answered here, in the page that runs the wasm.
+// into api.read calls answered here: the page forwards them to the engine
+// (its Worker, or the wasm in the page when there is none).
 function wireServiceWorker () {
   if (!('serviceWorker' in navigator)) return
   navigator.serviceWorker.addEventListener('message', async e => {
