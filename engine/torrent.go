@@ -14,6 +14,7 @@ import (
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
+	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/v2hashes"
 	"github.com/braid-bt/braid/persist"
@@ -73,6 +74,9 @@ type Spec struct {
 	OpenStorage func(info *metainfo.Info) (st persist.Storage, hasData bool, err error)
 	// SelectOnly limits the download to these file indices (BEP 53 so=).
 	SelectOnly []int
+	// FilePriorities are files' priorities by index (SetFilePriorities
+	// adds to them); they override SelectOnly's and the record's.
+	FilePriorities map[int]picker.Priority
 	// SuperSeed seeds in BEP 16 super-seeding mode once complete (a
 	// record's choice counts too).
 	SuperSeed bool
