@@ -84,8 +84,8 @@ type downloadOptions struct {
 	peers     []string
 	trackers  []string
 	dir       string
-	trusted   bool // Seed: the data was just hashed
-	superSeed bool // WithSuperSeed
+	trusted   bool                 // Seed: the data was just hashed
+	superSeed bool                 // WithSuperSeed
 	prios     map[int]FilePriority // WithFilePriorities
 
 	renameTop   string           // WithRenames
