@@ -328,7 +328,7 @@ var torrentFields = map[string]func(v *view) any{
 		fs, skip := v.fileList(), v.unwanted()
 		out := make([]map[string]any, len(fs))
 		for i, f := range fs {
-			out[i] = map[string]any{"bytesCompleted": f.Done, "wanted": !skip[i], "priority": 0}
+			out[i] = map[string]any{"bytesCompleted": f.Done, "wanted": !skip[i], "priority": v.e.Priorities[i]}
 		}
 		return out
 	},
@@ -342,7 +342,7 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return out
 	},
-	"priorities": func(v *view) any { return make([]int, len(v.fileList())) },
+	"priorities": func(v *view) any { return v.priorities() },
 	"trackers": func(v *view) any {
 		out := []map[string]any{}
 		if v.t == nil {

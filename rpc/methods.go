@@ -414,9 +414,8 @@ func (s *Server) Resume() {
 // Save writes the daemon state file.
 func (s *Server) Save() error { return s.st.save() }
 
-// options are the download options of a torrent: its directory, the
-// wanted files (by torrent file index) when some are unwanted, and the
-// user's renames.
+// options are the download options of a torrent: its directory, its
+// files' priorities (skip for the unwanted ones) and the user's renames.
 func (s *Server) options(e entry) []braid.DownloadOption {
 	var opts []braid.DownloadOption
 	if len(s.cfg.Peers) > 0 {
@@ -425,20 +424,13 @@ func (s *Server) options(e entry) []braid.DownloadOption {
 	if e.Dir != "" {
 		opts = append(opts, braid.WithDir(e.Dir))
 	}
-	if len(e.Unwanted) > 0 && len(e.Files) > 0 {
-		skip := map[int]bool{}
-		for _, u := range e.Unwanted {
-			skip[u] = true
-		}
-		var want []int
+	if len(e.Files) > 0 {
+		// The daemon's choice, whatever a record says.
+		index := make([]int, len(e.Files))
 		for i, f := range e.Files {
-			if !skip[i] {
-				want = append(want, f.Index)
-			}
+			index[i] = f.Index
 		}
-		if len(want) > 0 {
-			opts = append(opts, braid.WithFiles(want...))
-		}
+		opts = append(opts, braid.WithFilePriorities(filePriorities(index, e.Unwanted, e.Priorities)))
 	}
 	if e.RenamedName != "" || len(e.RenamedFiles) > 0 {
 		opts = append(opts, braid.WithRenames(e.RenamedName, e.RenamedFiles))
@@ -528,10 +520,11 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	if !a.has("paused") {
 		paused = !s.sess.boolean("start-added-torrents")
 	}
-	unwanted, err := a.ints("files-unwanted")
+	fa, err := parseFileArgs(a)
 	if err != nil {
 		return nil, err
 	}
+	fa.adding = true
 	labels, _, err := a.strs("labels")
 	if err != nil {
 		return nil, err
@@ -591,17 +584,10 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 			}
 			e.Files = append(e.Files, fileInfo{Index: i, Path: p, Length: f.Length})
 		}
-		distinct := map[int]bool{}
-		for _, u := range unwanted {
-			if u < 0 || u >= len(e.Files) {
-				return nil, argErr(fmt.Sprintf("invalid argument \"files-unwanted\": file %d (the torrent has %d)", u, len(e.Files)))
-			}
-			distinct[u] = true
+		// A magnet's files are not known yet: its choice is made later.
+		if e.Unwanted, e.Priorities, err = fa.apply("the torrent", len(e.Files), nil, nil); err != nil {
+			return nil, err
 		}
-		if len(distinct) > 0 && len(distinct) == len(e.Files) {
-			return nil, argErr("invalid argument \"files-unwanted\": every file is unwanted")
-		}
-		e.Unwanted = unwanted
 	} else {
 		e.Hash, e.Name, e.Magnet = braid.InfoHash(magnet.InfoHash), magnet.Name, filename
 		if e.Name == "" {

@@ -28,6 +28,9 @@ type entry struct {
 	AddedDate int64          `json:"added_date"`
 	DoneDate  int64          `json:"done_date,omitempty"`
 	Unwanted  []int          `json:"unwanted,omitempty"`
+	// Priorities are the files' priorities other than normal, by RPC
+	// file number: -1 low, 1 high (Transmission's values).
+	Priorities map[int]int `json:"priorities,omitempty"`
 	// Magnet is the link a torrent was added by, for starting it while
 	// it has no resume record (no metadata yet).
 	Magnet string `json:"magnet,omitempty"`
