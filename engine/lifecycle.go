@@ -22,7 +22,7 @@ func (t *Torrent) startSession(now time.Time) {
 	cfg := session.Config{
 		Rand:           rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
 		ExtHandshake:   t.extHandshake(),
-		MaxOutstanding: maxOutstanding(t.e.downloadRate()),
+		MaxOutstanding: maxOutstanding(t.downloadCap()),
 		InfoHash:       t.ih,
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)

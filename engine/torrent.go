@@ -135,6 +135,7 @@ type Torrent struct {
 	filesLen    atomic.Int64 // Info().FilesLength(), once the info is known
 	completedAt atomic.Int64
 	superSeed   atomic.Bool      // BEP 16 asked for (engine/superseed.go)
+	rates       torrentRates     // this torrent's speed caps (torrentrates.go)
 	hp          *holepunch.State // BEP 55 bookkeeping, on first use (holepunch.go); loop only
 	rechecking  map[int]bool     // pieces hashed again after an upload read failed (donthave.go); loop only
 	metaPeers   atomic.Int64     // connected peers while fetching metadata

@@ -1,0 +1,78 @@
+//go:build !js
+
+package braid_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-bt/braid"
+)
+
+// fetchedOver measures the bytes a torrent fetched over a window: the
+// count when it opens, when it closes, and how long it was.
+func fetchedOver(t *testing.T, c *braid.Client, ih braid.InfoHash, window time.Duration) (int64, time.Duration) {
+	t.Helper()
+	get := func() int64 {
+		st, err := c.Stats(ih, "fetched")
+		require.NoError(t, err)
+		return st["fetched"].(int64)
+	}
+	start, before := time.Now(), get()
+	time.Sleep(window)
+	return get() - before, time.Since(start)
+}
+
+// A torrent's own caps hold its download (and a seeding torrent's own cap
+// its upload) to the rate: the bytes moved over a window stay under the
+// cap's worth plus the limiters' bursts, generously. Without honoring the
+// client's caps, a torrent is free of them.
+func TestTorrentRates(t *testing.T) {
+	const limit = 128 << 10
+	const burst = 2 * 32 * (16<<10 + 13) // both limiters' buckets, at most
+	fx := makeFixture(t, 32<<10, 3_000_000, 1_000_000)
+	seeder := seedFixture(t, fx)
+
+	t.Run("download", func(t *testing.T) {
+		leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC = true })
+		lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()))
+		require.NoError(t, err)
+		require.NoError(t, lt.SetRates(0, limit, true))
+		up, down, honor := lt.Rates()
+		assert.Equal(t, []any{int64(0), int64(limit), true}, []any{up, down, honor})
+		got, took := fetchedOver(t, leecher, fx.ih, 3*time.Second)
+		assert.LessOrEqual(t, float64(got), float64(limit)*took.Seconds()*1.25+burst, "over %s", took)
+		assert.Positive(t, got, "it still downloads")
+		require.ErrorIs(t, lt.SetRates(-1, 0, true), braid.ErrBadLimit)
+		_, down, _ = lt.Rates()
+		assert.Equal(t, int64(limit), down, "a refused change changes nothing")
+	})
+
+	t.Run("upload", func(t *testing.T) {
+		src := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
+		st, err := src.DownloadBytes(context.Background(), fx.torrent)
+		require.NoError(t, err)
+		waitDone(t, st, 30*time.Second)
+		require.NoError(t, st.SetRates(limit, 0, true))
+		leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC = true })
+		_, err = leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(src.ListenAddr()))
+		require.NoError(t, err)
+		got, took := fetchedOver(t, leecher, fx.ih, 3*time.Second)
+		assert.LessOrEqual(t, float64(got), float64(limit)*took.Seconds()*1.25+burst+float64(limit), "over %s", took)
+		assert.Positive(t, got)
+	})
+
+	t.Run("without the client's caps", func(t *testing.T) {
+		const slow = 16 << 10
+		leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC, c.DownloadRate = true, slow })
+		lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()))
+		require.NoError(t, err)
+		require.NoError(t, lt.SetRates(0, 0, false))
+		got, took := fetchedOver(t, leecher, fx.ih, 3*time.Second)
+		assert.Greater(t, float64(got), float64(slow)*took.Seconds()*4+burst, "the client's cap still held, over %s", took)
+	})
+}
