@@ -30,3 +30,20 @@ func (t *Torrent) SetRates(upload, download int64, honorClient bool) error {
 // Rates are this torrent's caps (0: none) and whether the client's apply
 // too.
 func (t *Torrent) Rates() (upload, download int64, honorClient bool) { return t.t.Rates() }
+
+// SetMaxPeers caps this torrent's connections (0: Config.MaxPeersPerTorrent);
+// connections beyond a lowered cap are closed. ErrBadLimit for a negative
+// cap, ErrTorrentNotFound once the torrent has stopped. Like SetRates it
+// lasts while the torrent runs.
+func (t *Torrent) SetMaxPeers(n int) error {
+	if n < 0 {
+		return fmt.Errorf("%w: peer limit %d", ErrBadLimit, n)
+	}
+	if !t.t.SetMaxPeers(n) {
+		return ErrTorrentNotFound
+	}
+	return nil
+}
+
+// MaxPeers is this torrent's cap on connections.
+func (t *Torrent) MaxPeers() int { return t.t.MaxPeers() }

@@ -76,3 +76,35 @@ func TestTorrentRates(t *testing.T) {
 		assert.Greater(t, float64(got), float64(slow)*took.Seconds()*4+burst, "the client's cap still held, over %s", took)
 	})
 }
+
+// SetMaxPeers closes connections beyond a lowered cap and dials no more.
+func TestTorrentMaxPeers(t *testing.T) {
+	fx := makeFixture(t, 32<<10, 2_000_000)
+	var addrs []string
+	for range 3 {
+		s := transportClient(t, fx.srcDir, func(c *braid.Config) { c.NoWebRTC = true })
+		st, err := s.DownloadBytes(context.Background(), fx.torrent)
+		require.NoError(t, err)
+		waitDone(t, st, 30*time.Second)
+		addrs = append(addrs, s.ListenAddr())
+	}
+	leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC, c.DownloadRate = true, 16 << 10 })
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(addrs...))
+	require.NoError(t, err)
+	peers := func() int {
+		st, err := leecher.Stats(fx.ih, "peers")
+		require.NoError(t, err)
+		return st["peers"].(int)
+	}
+	require.Eventually(t, func() bool { return peers() == 3 }, 20*time.Second, 50*time.Millisecond)
+	require.ErrorIs(t, lt.SetMaxPeers(-1), braid.ErrBadLimit)
+	require.NoError(t, lt.SetMaxPeers(1))
+	assert.Equal(t, 1, lt.MaxPeers())
+	require.Eventually(t, func() bool { return peers() == 1 }, 10*time.Second, 50*time.Millisecond)
+	for range 20 {
+		time.Sleep(100 * time.Millisecond)
+		require.LessOrEqual(t, peers(), 1, "no new connection beyond the cap")
+	}
+	require.NoError(t, lt.SetMaxPeers(0))
+	assert.Equal(t, 80, lt.MaxPeers())
+}

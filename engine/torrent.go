@@ -136,6 +136,7 @@ type Torrent struct {
 	completedAt atomic.Int64
 	superSeed   atomic.Bool      // BEP 16 asked for (engine/superseed.go)
 	rates       torrentRates     // this torrent's speed caps (torrentrates.go)
+	maxPeers    atomic.Int64     // SetMaxPeers's cap; 0: the engine's (peerlimit.go)
 	hp          *holepunch.State // BEP 55 bookkeeping, on first use (holepunch.go); loop only
 	rechecking  map[int]bool     // pieces hashed again after an upload read failed (donthave.go); loop only
 	metaPeers   atomic.Int64     // connected peers while fetching metadata
