@@ -88,7 +88,7 @@ func TestTorrentMaxPeers(t *testing.T) {
 		waitDone(t, st, 30*time.Second)
 		addrs = append(addrs, s.ListenAddr())
 	}
-	leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC, c.DownloadRate = true, 16 << 10 })
+	leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC, c.DownloadRate = true, 16<<10 })
 	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(addrs...))
 	require.NoError(t, err)
 	peers := func() int {
