@@ -296,17 +296,8 @@ var torrentFields = map[string]func(v *view) any{
 	"seedRatioMode":  func(v *view) any { return v.e.SeedRatioMode },
 	"seedIdleLimit":  func(v *view) any { return v.e.SeedIdleLimit },
 	"seedIdleMode":   func(v *view) any { return v.e.SeedIdleMode },
-	// The session's speed limits apply to every torrent; Braid has no
-	// per-torrent ones (torrent-set refuses them).
-	"honorsSessionLimits": func(v *view) any { return true },
-	"downloadLimited":     func(v *view) any { return false },
-	"uploadLimited":       func(v *view) any { return false },
-	"downloadLimit":       func(v *view) any { return 0 },
-	"uploadLimit":         func(v *view) any { return 0 },
-	"bandwidthPriority":   func(v *view) any { return 0 },
-	"peer-limit":          func(v *view) any { return v.s.cfg.Session.PeerLimitPerTorrent },
-	"pieceCount":          func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
-	"pieceSize":           func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
+	"pieceCount":     func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
+	"pieceSize":      func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
 	"labels": func(v *view) any {
 		if v.e.Labels == nil {
 			return []string{}

@@ -438,8 +438,12 @@ func (s *Server) options(e entry) []braid.DownloadOption {
 	return opts
 }
 
-// watch notes the date a torrent completes.
+// watch gives a started torrent its limits and notes the date it
+// completes.
 func (s *Server) watch(id int, t *braid.Torrent) {
+	if e, ok := s.st.get(id); ok {
+		s.applyLimits(e, t) // a started torrent takes its own limits
+	}
 	go func() {
 		select {
 		case <-t.Completed():

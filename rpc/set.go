@@ -12,29 +12,14 @@ import (
 )
 
 // unsupportedSet refuses the torrent-set arguments Braid cannot honour:
-// per-torrent speed limits,
-// bandwidth priority, peer limits, tracker edits and sequential download.
-// Values that ask for what Braid does anyway (downloadLimited false,
-// honorsSessionLimits true) pass.
+// tracker edits, sequential download and groups.
 func unsupportedSet(a args) error {
-	is := func(k string, v string) bool { return a.has(k) && string(a[k]) == v }
-	for _, k := range []string{"downloadLimited", "uploadLimited"} {
-		if is(k, "true") || is(k, "1") {
-			return argErr(fmt.Sprintf("%s: per-torrent speed limits are not supported by Braid (the session's speed-limit-down and speed-limit-up apply)", k))
-		}
-	}
-	if is("honorsSessionLimits", "false") || is("honorsSessionLimits", "0") {
-		return argErr("honorsSessionLimits: every Braid torrent honours the session's speed limits")
-	}
-	if a.has("bandwidthPriority") && !is("bandwidthPriority", "0") {
-		return argErr("bandwidthPriority: bandwidth priority is not supported by Braid")
-	}
-	for _, k := range []string{"peer-limit", "trackerAdd", "trackerRemove", "trackerReplace", "trackerList", "group"} {
+	for _, k := range []string{"trackerAdd", "trackerRemove", "trackerReplace", "trackerList", "group"} {
 		if a.has(k) {
 			return argErr(fmt.Sprintf("%s: not supported by Braid's torrent-set", k))
 		}
 	}
-	if is("sequentialDownload", "true") || is("sequentialDownload", "1") {
+	if b, err := a.boolean("sequentialDownload"); err != nil || b {
 		return argErr("sequentialDownload: not supported by Braid's torrent-set")
 	}
 	return nil
@@ -63,6 +48,10 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 		return nil, err
 	}
 	lim, err := parseSeedLimits(a)
+	if err != nil {
+		return nil, err
+	}
+	tl, err := parseTorrentLimits(a)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +90,7 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 	for _, c := range changes {
 		s.st.update(c.e.ID, func(x *entry) {
 			lim.apply(x)
+			tl.apply(x)
 			if setLabels {
 				x.Labels = slices.Clone(labels)
 			}
@@ -108,11 +98,15 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 				x.Unwanted, x.Priorities = c.unwanted, c.prios
 			}
 		})
-		if !fa.any() {
-			continue
-		}
 		t := s.active(c.e)
 		if t == nil {
+			continue
+		}
+		if tl.given() {
+			e, _ := s.st.get(c.e.ID)
+			s.applyLimits(e, t)
+		}
+		if !fa.any() {
 			continue
 		}
 		if len(c.e.Files) == 0 {

@@ -56,6 +56,19 @@ type entry struct {
 	SeedIdleMode   int     `json:"seed_idle_mode,omitempty"`
 	SeedIdleLimit  int64   `json:"seed_idle_limit,omitempty"` // minutes
 
+	// Per-torrent limits (Transmission's torrent-set): speeds in kB/s,
+	// used while the matching Limited is set; the session's limits apply
+	// too unless IgnoresSessionLimits. PeerLimit 0 follows the session.
+	DownloadLimit        int64 `json:"download_limit,omitempty"`
+	DownloadLimited      bool  `json:"download_limited,omitempty"`
+	UploadLimit          int64 `json:"upload_limit,omitempty"`
+	UploadLimited        bool  `json:"upload_limited,omitempty"`
+	IgnoresSessionLimits bool  `json:"ignores_session_limits,omitempty"`
+	// BandwidthPriority is kept and reported (-1 low, 0 normal, 1 high);
+	// Braid's choker does not act on it.
+	BandwidthPriority int `json:"bandwidth_priority,omitempty"`
+	PeerLimit         int `json:"peer_limit,omitempty"`
+
 	// Last known, for a stopped torrent.
 	Name       string     `json:"name"`
 	TotalSize  int64      `json:"total_size"`
