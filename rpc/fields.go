@@ -334,25 +334,6 @@ var torrentFields = map[string]func(v *view) any{
 		return out
 	},
 	"priorities": func(v *view) any { return v.priorities() },
-	"trackers": func(v *view) any {
-		out := []map[string]any{}
-		if v.t == nil {
-			return out
-		}
-		st, err := v.s.c.Stats(v.e.Hash, "trackers")
-		if err != nil {
-			return out
-		}
-		trs, _ := st["trackers"].([]braid.TrackerInfo)
-		for i, tr := range trs {
-			site := ""
-			if u, err := url.Parse(tr.URL); err == nil {
-				site = u.Hostname()
-			}
-			out = append(out, map[string]any{"announce": tr.URL, "id": i, "scrape": "", "sitename": site, "tier": tr.Tier})
-		}
-		return out
-	},
 	"peers": func(v *view) any {
 		ps := v.peers()
 		out := make([]map[string]any, len(ps))

@@ -253,7 +253,14 @@ func (s *Server) remember(e entry) {
 		return
 	}
 	files, _ := s.c.ListFiles(e.Hash)
+	var tiers [][]string
+	if t := s.active(e); t != nil {
+		tiers = t.Trackers()
+	}
 	s.st.update(e.ID, func(x *entry) {
+		if x.Trackers == nil && tiers != nil {
+			x.Trackers = tiers // a stopped torrent still lists its trackers
+		}
 		x.Name, _ = st["name"].(string)
 		x.TotalSize, _ = st["bytes_size"].(int64)
 		x.Left, _ = st["left"].(int64)
@@ -443,6 +450,7 @@ func (s *Server) options(e entry) []braid.DownloadOption {
 func (s *Server) watch(id int, t *braid.Torrent) {
 	if e, ok := s.st.get(id); ok {
 		s.applyLimits(e, t) // a started torrent takes its own limits
+		s.applyTrackers(e, t)
 	}
 	go func() {
 		select {

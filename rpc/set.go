@@ -12,12 +12,10 @@ import (
 )
 
 // unsupportedSet refuses the torrent-set arguments Braid cannot honour:
-// tracker edits, sequential download and groups.
+// sequential download and groups.
 func unsupportedSet(a args) error {
-	for _, k := range []string{"trackerAdd", "trackerRemove", "trackerReplace", "trackerList", "group"} {
-		if a.has(k) {
-			return argErr(fmt.Sprintf("%s: not supported by Braid's torrent-set", k))
-		}
+	if a.has("group") {
+		return argErr("group: not supported by Braid's torrent-set")
 	}
 	if b, err := a.boolean("sequentialDownload"); err != nil || b {
 		return argErr("sequentialDownload: not supported by Braid's torrent-set")
@@ -55,6 +53,10 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	ta, err := parseTrackerArgs(a)
+	if err != nil {
+		return nil, err
+	}
 	es, err := s.selectIDs(a)
 	if err != nil {
 		return nil, err
@@ -64,6 +66,7 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 		unwanted []int
 		prios    map[int]int
 		index    []int // torrent index of each RPC file
+		trackers [][]string
 	}
 	var changes []change
 	for _, e := range es {
@@ -74,6 +77,16 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 				return nil, argErr(fmt.Sprintf("torrent %d: its files are not known yet (no metadata)", e.ID))
 			}
 			if c.unwanted, c.prios, err = fa.apply(fmt.Sprintf("torrent %d", e.ID), len(c.index), e.Unwanted, e.Priorities); err != nil {
+				return nil, err
+			}
+		}
+		if ta.given {
+			who := fmt.Sprintf("torrent %d", e.ID)
+			tiers, ok := s.trackersOf(e)
+			if !ok {
+				return nil, argErr(who + ": its trackers are not known yet (start it once)")
+			}
+			if c.trackers, err = ta.apply(who, tiers); err != nil {
 				return nil, err
 			}
 		}
@@ -97,14 +110,18 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 			if fa.any() {
 				x.Unwanted, x.Priorities = c.unwanted, c.prios
 			}
+			if ta.given {
+				x.Trackers = c.trackers
+			}
 		})
 		t := s.active(c.e)
 		if t == nil {
 			continue
 		}
-		if tl.given() {
+		if tl.given() || ta.given {
 			e, _ := s.st.get(c.e.ID)
 			s.applyLimits(e, t)
+			s.applyTrackers(e, t)
 		}
 		if !fa.any() {
 			continue
