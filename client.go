@@ -87,6 +87,7 @@ type downloadOptions struct {
 	trusted   bool                 // Seed: the data was just hashed
 	superSeed bool                 // WithSuperSeed
 	prios     map[int]FilePriority // WithFilePriorities
+	seq       bool                 // WithSequential
 
 	renameTop   string           // WithRenames
 	renameFiles map[int][]string // WithRenames
@@ -263,7 +264,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
 		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
-		SelectOnly: src.selectOnly, FilePriorities: prios, Trusted: o.trusted && src.info != nil, SuperSeed: o.superSeed,
+		SelectOnly: src.selectOnly, FilePriorities: prios, Sequential: o.seq, Trusted: o.trusted && src.info != nil, SuperSeed: o.superSeed,
 		Handle: func(et *engine.Torrent) any {
 			return &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
 		},

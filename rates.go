@@ -47,3 +47,23 @@ func (t *Torrent) SetMaxPeers(n int) error {
 
 // MaxPeers is this torrent's cap on connections.
 func (t *Torrent) MaxPeers() int { return t.t.MaxPeers() }
+
+// WithSequential downloads this torrent in order from the start (see
+// SetSequential).
+func WithSequential() DownloadOption {
+	return func(o *downloadOptions) { o.seq = true }
+}
+
+// SetSequential turns in-order downloading on or off while the torrent
+// runs: new pieces start in index order (file priorities still come
+// first) instead of rarest first, for media played while it downloads.
+// It lasts while the torrent runs. ErrTorrentNotFound once it has stopped.
+func (t *Torrent) SetSequential(on bool) error {
+	if !t.t.SetSequential(on) {
+		return ErrTorrentNotFound
+	}
+	return nil
+}
+
+// Sequential reports whether in-order downloading is on.
+func (t *Torrent) Sequential() bool { return t.t.Sequential() }

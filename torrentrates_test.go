@@ -108,3 +108,40 @@ func TestTorrentMaxPeers(t *testing.T) {
 	require.NoError(t, lt.SetMaxPeers(0))
 	assert.Equal(t, 80, lt.MaxPeers())
 }
+
+// WithSequential downloads in order: while the download runs, the pieces
+// verified are a prefix but for the few in flight at its end.
+func TestTorrentSequential(t *testing.T) {
+	const piece = 16 << 10
+	fx := makeFixture(t, piece, 2_000_000) // 123 pieces
+	seeder := seedFixture(t, fx)
+	leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC, c.DownloadRate = true, 256 << 10 })
+	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()), braid.WithSequential())
+	require.NoError(t, err)
+	assert.True(t, lt.Sequential())
+	time.Sleep(2 * time.Second)
+	g, err := leecher.Get(fx.ih, "bitfield", "num_pieces")
+	require.NoError(t, err)
+	bits, n := g["bitfield"].([]byte), g["num_pieces"].(int)
+	has := func(i int) bool { return bits[i/8]&(0x80>>(i%8)) != 0 }
+	first := n
+	for i := range n {
+		if !has(i) {
+			first = i
+			break
+		}
+	}
+	require.Greater(t, first, 8, "a prefix is done")
+	require.Less(t, first, n, "not finished in the window")
+	// Beyond the prefix and the pieces in flight at its end: at most the
+	// seeder's allowed-fast set (BEP 6, 10 pieces), fetched while choked.
+	var far []int
+	for i := first + 24; i < n; i++ {
+		if has(i) {
+			far = append(far, i)
+		}
+	}
+	assert.LessOrEqual(t, len(far), 10, "pieces far beyond the prefix %d: not in order: %v", first, far)
+	require.NoError(t, lt.SetSequential(false))
+	assert.False(t, lt.Sequential())
+}

@@ -118,8 +118,9 @@ func (t *Torrent) filePriority(f int) picker.Priority {
 }
 
 // applyFilePriorities gives a new session the priorities asked for (they
-// override a record's and a selection's).
+// override a record's and a selection's), and the piece order.
 func (t *Torrent) applyFilePriorities() {
+	t.sess.SetSequential(t.spec.Sequential)
 	for f, pr := range t.spec.FilePriorities {
 		if f >= 0 && f < len(t.info.Files) && t.sess.FilePriority(f) != pr {
 			t.sess.SetFilePriority(f, pr)

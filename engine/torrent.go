@@ -77,6 +77,8 @@ type Spec struct {
 	// FilePriorities are files' priorities by index (SetFilePriorities
 	// adds to them); they override SelectOnly's and the record's.
 	FilePriorities map[int]picker.Priority
+	// Sequential starts new pieces in index order (SetSequential).
+	Sequential bool
 	// SuperSeed seeds in BEP 16 super-seeding mode once complete (a
 	// record's choice counts too).
 	SuperSeed bool

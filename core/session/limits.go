@@ -7,3 +7,16 @@ func (s *Session) SetMaxOutstanding(n int) {
 	s.cfg.MaxOutstanding = max(n, 0)
 	s.refillAll(s.now)
 }
+
+// SetSequential turns in-order downloading on or off (picker.SetSequential)
+// and asks peers for pieces in the new order from their next refill.
+func (s *Session) SetSequential(on bool) {
+	if s.pk.Sequential() == on {
+		return
+	}
+	s.pk.SetSequential(on)
+	s.refillAll(s.now)
+}
+
+// Sequential reports whether in-order downloading is on.
+func (s *Session) Sequential() bool { return s.pk.Sequential() }
