@@ -115,7 +115,7 @@ func TestTorrentSequential(t *testing.T) {
 	const piece = 16 << 10
 	fx := makeFixture(t, piece, 2_000_000) // 123 pieces
 	seeder := seedFixture(t, fx)
-	leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC, c.DownloadRate = true, 256 << 10 })
+	leecher := transportClient(t, t.TempDir(), func(c *braid.Config) { c.NoWebRTC, c.DownloadRate = true, 256<<10 })
 	lt, err := leecher.DownloadBytes(context.Background(), fx.torrent, braid.WithPeers(seeder.ListenAddr()), braid.WithSequential())
 	require.NoError(t, err)
 	assert.True(t, lt.Sequential())
