@@ -22,12 +22,13 @@ type torrentLimits struct {
 	honors                 *bool
 	bandwidth              *int
 	peerLimit              *int
+	sequential             *bool
 }
 
 // given reports whether any limit argument was given.
 func (l torrentLimits) given() bool {
 	return l.downLimit != nil || l.upLimit != nil || l.downLimited != nil || l.upLimited != nil ||
-		l.honors != nil || l.bandwidth != nil || l.peerLimit != nil
+		l.honors != nil || l.bandwidth != nil || l.peerLimit != nil || l.sequential != nil
 }
 
 // intArg reads an integer argument from lo to hi.
@@ -80,6 +81,9 @@ func parseTorrentLimits(a args) (torrentLimits, error) {
 		n := int(*bw)
 		l.bandwidth = &n
 	}
+	if l.sequential, err = boolArg(a, "sequentialDownload"); err != nil {
+		return l, err
+	}
 	pl, err := intArg(a, "peer-limit", 1, maxPeerLimit)
 	if err != nil {
 		return l, err
@@ -113,6 +117,9 @@ func (l torrentLimits) apply(x *entry) {
 	if l.peerLimit != nil {
 		x.PeerLimit = *l.peerLimit
 	}
+	if l.sequential != nil {
+		x.Sequential = *l.sequential
+	}
 }
 
 // rates are e's own caps in bytes per second (0: none) and whether the
@@ -135,11 +142,14 @@ func (s *Server) peerLimit(e entry) int {
 	return s.cfg.Session.PeerLimitPerTorrent
 }
 
-// applyLimits gives a running torrent e's limits.
+// applyLimits gives a running torrent e's limits and piece order.
 func (s *Server) applyLimits(e entry, t *braid.Torrent) {
 	up, down, honors := e.rates()
 	if err := t.SetRates(up, down, honors); err != nil {
 		s.log.Debug("torrent rates", "info_hash", e.Hash.String(), "err", err)
+	}
+	if err := t.SetSequential(e.Sequential); err != nil {
+		s.log.Debug("torrent sequential", "info_hash", e.Hash.String(), "err", err)
 	}
 	if e.PeerLimit > 0 {
 		if err := t.SetMaxPeers(e.PeerLimit); err != nil {
@@ -157,6 +167,7 @@ var limitFields = map[string]func(v *view) any{
 	"uploadLimit":         func(v *view) any { return v.e.UploadLimit },
 	"bandwidthPriority":   func(v *view) any { return v.e.BandwidthPriority },
 	"peer-limit":          func(v *view) any { return v.s.peerLimit(v.e) },
+	"sequentialDownload":  func(v *view) any { return v.e.Sequential },
 }
 
 func init() {

@@ -537,6 +537,10 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		return nil, err
 	}
 	fa.adding = true
+	tl, err := parseTorrentLimits(a) // peer-limit and bandwidthPriority, as the spec's torrent-add
+	if err != nil {
+		return nil, err
+	}
 	labels, _, err := a.strs("labels")
 	if err != nil {
 		return nil, err
@@ -576,6 +580,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		return nil, argErr("no filename or metainfo specified")
 	}
 	e := entry{Dir: dir, AddedDate: time.Now().Unix(), Labels: labels, Paused: paused}
+	tl.apply(&e)
 	if data != nil {
 		mi, err := metainfo.Parse(data)
 		if err != nil {

@@ -634,7 +634,8 @@ func TestTorrentSet(t *testing.T) {
 		{"ids": 1, "bandwidthPriority": 2, "labels": []string{"x"}},
 		{"ids": 1, "peer-limit": 0, "labels": []string{"x"}},
 		{"ids": 1, "trackerAdd": []string{"t.example/announce"}, "labels": []string{"x"}},
-		{"ids": 1, "sequentialDownload": true, "labels": []string{"x"}},
+		{"ids": 1, "sequentialDownload": "on", "labels": []string{"x"}},
+		{"ids": 1, "group": "g", "labels": []string{"x"}},
 		{"ids": 1, "uploadLimited": 2, "labels": []string{"x"}},
 		{"ids": map[string]any{}, "labels": []string{"x"}},
 	} {

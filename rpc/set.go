@@ -12,13 +12,10 @@ import (
 )
 
 // unsupportedSet refuses the torrent-set arguments Braid cannot honour:
-// sequential download and groups.
+// groups.
 func unsupportedSet(a args) error {
 	if a.has("group") {
 		return argErr("group: not supported by Braid's torrent-set")
-	}
-	if b, err := a.boolean("sequentialDownload"); err != nil || b {
-		return argErr("sequentialDownload: not supported by Braid's torrent-set")
 	}
 	return nil
 }

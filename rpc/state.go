@@ -68,6 +68,8 @@ type entry struct {
 	// Braid's choker does not act on it.
 	BandwidthPriority int `json:"bandwidth_priority,omitempty"`
 	PeerLimit         int `json:"peer_limit,omitempty"`
+	// Sequential: pieces in index order (sequentialDownload).
+	Sequential bool `json:"sequential,omitempty"`
 	// Trackers are the torrent's tiers of announce URLs as the daemon
 	// knows them (edited by torrent-set, given to the torrent at every
 	// start); nil until known.
