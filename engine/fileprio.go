@@ -55,7 +55,7 @@ func priorityOfRecord(code int) (picker.Priority, bool) {
 // checking, or before a magnet's metadata) the choice waits for it. The
 // resume record keeps it. False if the torrent has stopped.
 func (t *Torrent) SetFilePriorities(prios map[int]picker.Priority) bool {
-	return t.do(func() {
+	return t.send(func() {
 		if t.spec.FilePriorities == nil {
 			t.spec.FilePriorities = make(map[int]picker.Priority, len(prios))
 		}
@@ -126,4 +126,17 @@ func (t *Torrent) applyFilePriorities() {
 			t.sess.SetFilePriority(f, pr)
 		}
 	}
+}
+
+// send runs fn on the loop without waiting for it: a change that must not
+// hold its caller while the torrent checks its data (the loop takes
+// commands only once the check is done). Commands run in the order sent.
+// False once the torrent has stopped.
+func (t *Torrent) send(fn func()) bool {
+	select {
+	case <-t.loopDone:
+		return false
+	default:
+	}
+	return t.post(evCmd{fn: fn, done: make(chan struct{})})
 }

@@ -13,9 +13,9 @@ func (t *Torrent) SetMaxPeers(n int) bool {
 	if n <= 0 {
 		n = t.e.cfg.MaxPeersPerTorrent
 	}
-	return t.do(func() {
+	t.maxPeers.Store(int64(n))
+	return t.send(func() {
 		t.book.SetMaxPeers(n)
-		t.maxPeers.Store(int64(n))
 		if extra := len(t.peers) - n; extra > 0 {
 			// The newest connections go: they have shown the least.
 			ids := slices.Sorted(maps.Keys(t.peers))

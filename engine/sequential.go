@@ -5,7 +5,8 @@ package engine
 // instead of rarest first. Before the session starts the choice waits
 // for it. It lasts while the torrent runs. False if it has stopped.
 func (t *Torrent) SetSequential(on bool) bool {
-	return t.do(func() {
+	t.sequential.Store(on)
+	return t.send(func() {
 		t.spec.Sequential = on
 		if t.sess != nil {
 			t.sess.SetSequential(on)
@@ -15,7 +16,5 @@ func (t *Torrent) SetSequential(on bool) bool {
 
 // Sequential reports whether in-order downloading is asked for.
 func (t *Torrent) Sequential() bool {
-	on := false
-	t.do(func() { on = t.spec.Sequential })
-	return on
+	return t.sequential.Load()
 }

@@ -42,7 +42,7 @@ func (t *Torrent) SetRates(upload, download int64, honorEngine bool) bool {
 	t.rates.upload.SetLimit(rateOf(upload))
 	t.rates.download.SetLimit(rateOf(download))
 	t.rates.ownOnly.Store(!honorEngine)
-	return t.do(func() {
+	return t.send(func() {
 		if t.sess != nil {
 			t.sess.SetMaxOutstanding(maxOutstanding(t.downloadCap()))
 		}

@@ -18,11 +18,17 @@ func (t *Torrent) SetTrackers(tiers [][]string) bool {
 			cp = append(cp, slices.Clone(tier))
 		}
 	}
-	return t.do(func() {
+	t.annMu.Lock()
+	t.pendingTiers = &cp // what Trackers reports until the loop takes it
+	t.annMu.Unlock()
+	return t.send(func() {
 		// Cancelled, the announcers end at once: no network wait here.
 		_ = t.stopAnnouncer(context.Background(), false)
 		t.annMu.Lock()
 		t.spec.Tiers = cp
+		if t.pendingTiers == &cp {
+			t.pendingTiers = nil
+		}
 		t.announcer, t.annOthers = nil, nil // the stopped ones report nothing
 		t.annMu.Unlock()
 		t.startAnnouncer()
@@ -32,9 +38,13 @@ func (t *Torrent) SetTrackers(tiers [][]string) bool {
 	})
 }
 
-// tiers are the torrent's trackers, for any goroutine.
+// tiers are the torrent's trackers (the last SetTrackers asked for), for
+// any goroutine.
 func (t *Torrent) tiers() [][]string {
 	t.annMu.Lock()
 	defer t.annMu.Unlock()
+	if t.pendingTiers != nil {
+		return *t.pendingTiers
+	}
 	return t.spec.Tiers
 }
