@@ -58,7 +58,8 @@ func (t *Torrent) SetFilePriorities(prios map[int]FilePriority) error {
 }
 
 // FilePriorities are the priorities of the torrent's files in force, by
-// index; nil before its metadata is known. ErrTorrentNotFound once the
+// index (once changes sent before are applied: it waits for the torrent's
+// data check); nil before its metadata is known. ErrTorrentNotFound once the
 // torrent has stopped.
 func (t *Torrent) FilePriorities() ([]FilePriority, error) {
 	ep := t.t.FilePriorities()
