@@ -236,7 +236,56 @@ var trackerFields = map[string]func(v *view) any{
 	},
 }
 
+// trackerStats is torrent-get's trackerStats: the trackers of the list,
+// with what the running torrent last heard from each.
+func (v *view) trackerStats() []map[string]any {
+	tiers, _ := v.s.trackersOf(v.e)
+	live := map[string]braid.TrackerInfo{}
+	if v.t != nil {
+		if st, err := v.s.c.Stats(v.e.Hash, "trackers"); err == nil {
+			trs, _ := st["trackers"].([]braid.TrackerInfo)
+			for _, tr := range trs {
+				live[tr.URL] = tr
+			}
+		}
+	}
+	out := []map[string]any{}
+	id := 0
+	for ti, tier := range tiers {
+		for i, u := range tier {
+			host, site := "", ""
+			if pu, err := url.Parse(u); err == nil {
+				host, site = pu.Scheme+"://"+pu.Host, pu.Hostname()
+			}
+			tr, known := live[u]
+			state := 0 // inactive
+			if v.t != nil {
+				state = 1 // waiting for its next announce
+			}
+			var last int64
+			if !tr.LastAnnounce.IsZero() {
+				last = tr.LastAnnounce.Unix()
+			}
+			out = append(out, map[string]any{
+				"announce": u, "announceState": state, "downloadCount": -1, "hasAnnounced": known && last > 0,
+				"hasScraped": false, "host": host, "id": id, "isBackup": i > 0,
+				"lastAnnouncePeerCount": tr.Peers, "lastAnnounceResult": tr.Error, "lastAnnounceStartTime": last,
+				"lastAnnounceSucceeded": known && tr.Error == "" && last > 0, "lastAnnounceTime": last, "lastAnnounceTimedOut": false,
+				"lastScrapeResult": "", "lastScrapeStartTime": 0, "lastScrapeSucceeded": false, "lastScrapeTime": 0,
+				"lastScrapeTimedOut": false, "leecherCount": -1, "nextAnnounceTime": 0, "nextScrapeTime": 0,
+				"scrape": "", "scrapeState": 0, "seederCount": -1, "sitename": site, "tier": ti,
+			})
+			if known {
+				out[len(out)-1]["seederCount"], out[len(out)-1]["leecherCount"] = tr.Seeders, tr.Leechers
+			}
+			id++
+		}
+	}
+	return out
+}
+
 func init() {
+	trackerFields["trackerStats"] = func(v *view) any { return v.trackerStats() }
 	for k, f := range trackerFields {
 		torrentFields[k] = f
 	}

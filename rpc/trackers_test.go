@@ -33,6 +33,11 @@ func TestTrackerEdits(t *testing.T) {
 	require.Len(t, trs, 3)
 	require.Equal(t, map[string]any{"announce": c, "id": float64(2), "scrape": "", "sitename": "127.0.0.1", "tier": float64(1)}, trs[2])
 
+	stats := f.get(t, []string{"trackerStats"}, 1)[0]["trackerStats"].([]any)
+	require.Len(t, stats, 3)
+	st := stats[1].(map[string]any)
+	require.Equal(t, []any{b, "udp://127.0.0.1:2", float64(1), float64(0), true}, []any{st["announce"], st["host"], st["id"], st["tier"], st["isBackup"]})
+
 	require.Equal(t, "success", f.call(t, "torrent-set", map[string]any{"ids": 1, "trackerRemove": []int{0}}, nil))
 	require.Equal(t, [][]string{{b}, {c}}, live())
 	require.Equal(t, "success", f.call(t, "torrent-set", map[string]any{"ids": 1, "trackerReplace": []any{1, a}}, nil))

@@ -16,9 +16,10 @@ import (
 )
 
 // TestDaemonLimitsWithTransmissionRemote drives per-torrent speed limits
-// (-d/-u/-D/-U), file priorities (-ph/-pn/-pl), bandwidth priority (-Bh)
-// and the peer limit (-pr) with Debian's transmission-remote, reads them
-// back with -i and -f, and finds them again after a restart.
+// (-d/-u/-D), file priorities (-ph/-pn/-pl), bandwidth priority (-Bh),
+// the peer limit (-pr) and tracker edits (-td/-tr) with Debian's
+// transmission-remote, reads them back with -i, -f and -it, and finds
+// them again after a restart.
 func TestDaemonLimitsWithTransmissionRemote(t *testing.T) {
 	remote, err := exec.LookPath("transmission-remote")
 	require.NoError(t, err, "transmission-remote is needed (Debian package transmission-cli)")
@@ -112,8 +113,23 @@ func TestDaemonLimitsWithTransmissionRemote(t *testing.T) {
 	require.Regexp(t, `Upload Limit: 20 kB/s`, info())
 	require.Equal(t, map[string]string{"one.bin": "Normal No", "two.bin": "Normal Yes"}, fileRows())
 
+	// Tracker edits: -td adds (in a tier of its own), -tr removes by id.
+	const trA, trB = "http://127.0.0.1:9/announce", "udp://127.0.0.1:9"
+	require.Contains(t, mustTR("-t", "1", "-td", trA), "success")
+	require.Contains(t, mustTR("-t", "1", "-td", trB), "success")
+	trs := mustTR("-t", "1", "-it") // trackerStats: hosts, by id
+	require.Contains(t, trs, "Tracker 0: http://127.0.0.1:9")
+	require.Contains(t, trs, "Tracker 1: udp://127.0.0.1:9")
+	require.Contains(t, trs, "Active in tier 1")
+	require.Contains(t, mustTR("-t", "1", "-tr", "0"), "success")
+	trs = mustTR("-t", "1", "-it")
+	require.NotContains(t, trs, "http://")
+	require.Contains(t, trs, "Tracker 0: udp://127.0.0.1:9")
+	out, _ := tr("-t", "1", "-td", "gopher://x")
+	require.NotContains(t, out, "success")
+
 	// A file number the torrent lacks is refused and changes nothing.
-	out, _ := tr("-t", "1", "-ph", "7")
+	out, _ = tr("-t", "1", "-ph", "7")
 	require.NotContains(t, out, "success")
 	require.Equal(t, map[string]string{"one.bin": "Normal No", "two.bin": "Normal Yes"}, fileRows())
 	d.stop(t)
