@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -143,7 +145,7 @@ func (p *peerConn) readLoop() {
 			break
 		}
 		if m.Type == wire.Piece && !m.KeepAlive {
-			if err = p.waitDownload(len(m.Block)); err != nil {
+			if err = p.limitDownload(len(m.Block)); err != nil {
 				putBuf(bufp)
 				break
 			}
@@ -199,7 +201,7 @@ func (p *peerConn) writeLoop() {
 				return
 			}
 			if len(blocks) > 0 {
-				if err := p.waitUpload(len(data)); err != nil {
+				if err := p.limitUpload(len(data)); err != nil {
 					p.t.e.cfg.Logger.Debug("upload limiter", "addr", p.addr, "err", err)
 					p.close()
 					return
@@ -356,3 +358,18 @@ func putBuf(b *[]byte) {
 // downloadBurst is the download limiter's bucket: one block and then
 // some, so a block is never larger than what the bucket can grant.
 const downloadBurst = 4 * wire.BlockSize
+
+// waitDownload takes n bytes from the download limiter, in pieces no
+// larger than its burst (peers may send blocks larger than 16 KiB).
+// Holding the block back holds back the reads after it, so TCP's window
+// slows the peer instead of our memory filling up.
+func waitDownload(ctx context.Context, lim *rate.Limiter, n int) error {
+	for n > 0 {
+		k := min(n, lim.Burst())
+		if err := lim.WaitN(ctx, k); err != nil {
+			return fmt.Errorf("download limiter: %w", err)
+		}
+		n -= k
+	}
+	return nil
+}

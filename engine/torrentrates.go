@@ -79,9 +79,9 @@ func (t *Torrent) downloadCap() int64 {
 	return min(own, eng)
 }
 
-// waitUpload takes n bytes of upload from the torrent's and the engine's
+// limitUpload takes n bytes of upload from the torrent's and the engine's
 // limiters before p sends them.
-func (p *peerConn) waitUpload(n int) error {
+func (p *peerConn) limitUpload(n int) error {
 	t := p.t
 	t.rates.init()
 	if err := waitLimiter(t.e.ctx, t.rates.upload, n, p.closed); err != nil {
@@ -93,20 +93,18 @@ func (p *peerConn) waitUpload(n int) error {
 	return waitLimiter(t.e.ctx, t.e.upload, n, p.closed)
 }
 
-// waitDownload takes n bytes of download from the torrent's and the
-// engine's limiters after p received them. Holding the block back holds
-// back the reads after it, so TCP's window slows the peer instead of our
-// memory filling up.
-func (p *peerConn) waitDownload(n int) error {
+// limitDownload takes n bytes of download from the torrent's and the
+// engine's limiters after p received them (waitDownload).
+func (p *peerConn) limitDownload(n int) error {
 	t := p.t
 	t.rates.init()
 	if err := waitLimiter(t.e.ctx, t.rates.download, n, p.closed); err != nil {
 		return err
 	}
-	if t.rates.ownOnly.Load() {
+	if t.rates.ownOnly.Load() || t.e.download == nil {
 		return nil
 	}
-	return waitLimiter(t.e.ctx, t.e.download, n, p.closed)
+	return waitDownload(t.e.ctx, t.e.download, n)
 }
 
 // waitLimiter takes n bytes from lim in parts no larger than its burst
