@@ -360,16 +360,13 @@ func putBuf(b *[]byte) {
 const downloadBurst = 4 * wire.BlockSize
 
 // waitDownload takes n bytes from the download limiter, in pieces no
-// larger than its burst (peers may send blocks larger than 16 KiB).
-// Holding the block back holds back the reads after it, so TCP's window
-// slows the peer instead of our memory filling up.
-func waitDownload(ctx context.Context, lim *rate.Limiter, n int) error {
-	for n > 0 {
-		k := min(n, lim.Burst())
-		if err := lim.WaitN(ctx, k); err != nil {
-			return fmt.Errorf("download limiter: %w", err)
-		}
-		n -= k
+// larger than its burst (peers may send blocks larger than 16 KiB);
+// a connection that closes stops waiting. Holding the block back holds
+// back the reads after it, so TCP's window slows the peer instead of our
+// memory filling up.
+func waitDownload(ctx context.Context, lim *rate.Limiter, n int, closed <-chan struct{}) error {
+	if err := waitLimiter(ctx, lim, n, closed); err != nil {
+		return fmt.Errorf("download limiter: %w", err)
 	}
 	return nil
 }

@@ -98,13 +98,13 @@ func (p *peerConn) limitUpload(n int) error {
 func (p *peerConn) limitDownload(n int) error {
 	t := p.t
 	t.rates.init()
-	if err := waitLimiter(t.e.ctx, t.rates.download, n, p.closed); err != nil {
+	if err := waitDownload(t.e.ctx, t.rates.download, n, p.closed); err != nil {
 		return err
 	}
 	if t.rates.ownOnly.Load() || t.e.download == nil {
 		return nil
 	}
-	return waitDownload(t.e.ctx, t.e.download, n)
+	return waitDownload(t.e.ctx, t.e.download, n, p.closed)
 }
 
 // waitLimiter takes n bytes from lim in parts no larger than its burst
