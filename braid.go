@@ -31,6 +31,8 @@ var (
 	// ErrNoSuchFile: WithFiles named a file the torrent does not have (or
 	// one of its padding files).
 	ErrNoSuchFile = errors.New("no such file in the torrent")
+	// ErrBadLimit: a file priority, a rate or a peer limit out of range.
+	ErrBadLimit = errors.New("value out of range")
 	// ErrQuota wraps storage quota errors (the browser's IndexedDB is full).
 	ErrQuota = persist.ErrQuota
 	// ErrBlocklist wraps every failure to load Config.Blocklist: a missing

@@ -84,8 +84,10 @@ type downloadOptions struct {
 	peers     []string
 	trackers  []string
 	dir       string
-	trusted   bool // Seed: the data was just hashed
-	superSeed bool // WithSuperSeed
+	trusted   bool                 // Seed: the data was just hashed
+	superSeed bool                 // WithSuperSeed
+	prios     map[int]FilePriority // WithFilePriorities
+	seq       bool                 // WithSequential
 
 	renameTop   string           // WithRenames
 	renameFiles map[int][]string // WithRenames
@@ -214,6 +216,10 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		}
 		src.selectOnly = o.files
 	}
+	prios, err := enginePriorities(src.info, o.prios)
+	if err != nil {
+		return nil, err
+	}
 	ih := InfoHash(src.ih)
 	for {
 		running, wait, err := c.claim(ih)
@@ -259,7 +265,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		Info: src.info, InfoBytes: src.infoBytes, Name: src.name,
 		Tiers: append(src.tiers, magnetTiers(o.trackers)...), URLList: src.urlList, SavePath: savePath,
 		State: c.state, Record: rec, Peers: append(o.peers, src.peers...),
-		SelectOnly: src.selectOnly, Trusted: o.trusted && src.info != nil, SuperSeed: o.superSeed,
+		SelectOnly: src.selectOnly, FilePriorities: prios, Sequential: o.seq, Trusted: o.trusted && src.info != nil, SuperSeed: o.superSeed,
 		Handle: func(et *engine.Torrent) any {
 			return &Torrent{t: et, c: c, record: recStatus, added: time.Now()}
 		},

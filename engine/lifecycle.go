@@ -22,7 +22,7 @@ func (t *Torrent) startSession(now time.Time) {
 	cfg := session.Config{
 		Rand:           rand.New(rand.NewPCG(uint64(now.UnixNano()), uint64(t.ih[0])<<8|uint64(t.ih[1]))),
 		ExtHandshake:   t.extHandshake(),
-		MaxOutstanding: maxOutstanding(t.e.downloadRate()),
+		MaxOutstanding: maxOutstanding(t.downloadCap()),
 		InfoHash:       t.ih,
 	}
 	t.sess = session.New(t.info, t.startHave, cfg, (*torrentOut)(t), now)
@@ -43,12 +43,13 @@ func (t *Torrent) startSession(now time.Time) {
 	case rec != nil && len(rec.FilePriorities) == len(t.info.Files):
 		// The choice of files made when the torrent was added outlives a
 		// restart; a value no priority has counts as normal.
-		for f, pr := range rec.FilePriorities {
-			if pr >= int(picker.PriorityNone) && pr <= int(picker.PriorityNow) && picker.Priority(pr) != picker.PriorityNormal {
-				t.sess.SetFilePriority(f, picker.Priority(pr))
+		for f, code := range rec.FilePriorities {
+			if pr, ok := priorityOfRecord(code); ok && pr != picker.PriorityNormal {
+				t.sess.SetFilePriority(f, pr)
 			}
 		}
 	}
+	t.applyFilePriorities()
 	if t.sess.Complete() {
 		t.markComplete(now, false)
 	} else {

@@ -155,8 +155,8 @@ func (p *peerConn) readLoop() {
 			putBuf(bufp)
 			break
 		}
-		if lim := p.t.e.download; lim != nil && m.Type == wire.Piece && !m.KeepAlive {
-			if err = waitDownload(p.t.e.ctx, lim, len(m.Block)); err != nil {
+		if m.Type == wire.Piece && !m.KeepAlive {
+			if err = p.limitDownload(len(m.Block)); err != nil {
 				putBuf(bufp)
 				break
 			}
@@ -211,8 +211,8 @@ func (p *peerConn) writeLoop() {
 				p.close()
 				return
 			}
-			if lim := p.t.e.upload; lim != nil && len(blocks) > 0 {
-				if err := lim.WaitN(p.t.e.ctx, len(data)); err != nil {
+			if len(blocks) > 0 {
+				if err := p.limitUpload(len(data)); err != nil {
 					p.t.e.cfg.Logger.Debug("upload limiter", "addr", p.addr, "err", err)
 					p.close()
 					return
@@ -406,16 +406,13 @@ func putBuf(b *[]byte) {
 const downloadBurst = 4 * wire.BlockSize
 
 // waitDownload takes n bytes from the download limiter, in pieces no
-// larger than its burst (peers may send blocks larger than 16 KiB).
-// Holding the block back holds back the reads after it, so TCP's window
-// slows the peer instead of our memory filling up.
-func waitDownload(ctx context.Context, lim *rate.Limiter, n int) error {
-	for n > 0 {
-		k := min(n, lim.Burst())
-		if err := lim.WaitN(ctx, k); err != nil {
-			return fmt.Errorf("download limiter: %w", err)
-		}
-		n -= k
+// larger than its burst (peers may send blocks larger than 16 KiB);
+// a connection that closes stops waiting. Holding the block back holds
+// back the reads after it, so TCP's window slows the peer instead of our
+// memory filling up.
+func waitDownload(ctx context.Context, lim *rate.Limiter, n int, closed <-chan struct{}) error {
+	if err := waitLimiter(ctx, lim, n, closed); err != nil {
+		return fmt.Errorf("download limiter: %w", err)
 	}
 	return nil
 }

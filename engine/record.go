@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
-	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/persist"
 )
 
@@ -51,14 +50,7 @@ func (t *Torrent) buildRecord() *persist.Record {
 	}
 	prios := make([]int, len(t.info.Files))
 	for i := range prios {
-		switch {
-		case t.sess != nil:
-			prios[i] = int(t.sess.FilePriority(i))
-		case t.spec.Record != nil && len(t.spec.Record.FilePriorities) == len(prios):
-			prios[i] = t.spec.Record.FilePriorities[i]
-		default:
-			prios[i] = int(picker.PriorityNormal)
-		}
+		prios[i] = recordPriority(t.filePriority(i))
 	}
 	r.FilePriorities = prios
 	return r

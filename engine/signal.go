@@ -78,7 +78,7 @@ func (t *Torrent) startSignallers(urls []string) {
 				return t.uploaded.Load(), t.downloaded.Load(), t.left.Load()
 			},
 			Want: func() bool {
-				return t.numPeers.Load() < int64(t.e.cfg.MaxPeersPerTorrent) &&
+				return t.numPeers.Load() < int64(t.MaxPeers()) &&
 					t.e.conns.Load() < int64(t.e.cfg.MaxConns)
 			},
 			OnConn:    func(c net.Conn, id [20]byte) { t.e.AddConn(t.ih, c, sig, id) },

@@ -24,7 +24,7 @@ type Snapshot struct {
 
 // Snapshot copies the torrent's state, from its loop when it runs.
 func (t *Torrent) Snapshot() Snapshot {
-	s := Snapshot{State: t.State(), Err: t.Err(), AddedAt: t.addedAt, Trackers: t.spec.Tiers}
+	s := Snapshot{State: t.State(), Err: t.Err(), AddedAt: t.addedAt, Trackers: t.tiers()}
 	info := t.Info()
 	if info == nil {
 		s.Stats.Left = t.left.Load()

@@ -14,6 +14,7 @@ import (
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/pex"
+	"github.com/braid-bt/braid/core/picker"
 	"github.com/braid-bt/braid/core/session"
 	"github.com/braid-bt/braid/core/v2hashes"
 	"github.com/braid-bt/braid/persist"
@@ -73,6 +74,11 @@ type Spec struct {
 	OpenStorage func(info *metainfo.Info) (st persist.Storage, hasData bool, err error)
 	// SelectOnly limits the download to these file indices (BEP 53 so=).
 	SelectOnly []int
+	// FilePriorities are files' priorities by index (SetFilePriorities
+	// adds to them); they override SelectOnly's and the record's.
+	FilePriorities map[int]picker.Priority
+	// Sequential starts new pieces in index order (SetSequential).
+	Sequential bool
 	// SuperSeed seeds in BEP 16 super-seeding mode once complete (a
 	// record's choice counts too).
 	SuperSeed bool
@@ -133,15 +139,20 @@ type Torrent struct {
 	left        atomic.Int64
 	filesLen    atomic.Int64 // Info().FilesLength(), once the info is known
 	completedAt atomic.Int64
-	superSeed   atomic.Bool      // BEP 16 asked for (engine/superseed.go)
-	hp          *holepunch.State // BEP 55 bookkeeping, on first use (holepunch.go); loop only
-	rechecking  map[int]bool     // pieces hashed again after an upload read failed (donthave.go); loop only
-	metaPeers   atomic.Int64     // connected peers while fetching metadata
-	blocked     atomic.Int64     // candidates and dials the blocklist refused
-	numPeers    atomic.Int64     // connected peers, for signallers deciding to offer
-	private     atomic.Bool      // BEP 27: no DHT, no PEX
-	idsMu       sync.RWMutex     // the loop's writes to byID; others read under it
-	req2        [20]byte         // MSE's HASH('req2', info hash), to find us by
+	superSeed   atomic.Bool  // BEP 16 asked for (engine/superseed.go)
+	rates       torrentRates // this torrent's speed caps (torrentrates.go)
+	maxPeers    atomic.Int64 // SetMaxPeers's cap; 0: the engine's (peerlimit.go)
+	sequential  atomic.Bool  // SetSequential asked for in-order pieces (sequential.go)
+	// pendingTiers: SetTrackers's list until the loop takes it; under annMu.
+	pendingTiers *[][]string
+	hp           *holepunch.State // BEP 55 bookkeeping, on first use (holepunch.go); loop only
+	rechecking   map[int]bool     // pieces hashed again after an upload read failed (donthave.go); loop only
+	metaPeers    atomic.Int64     // connected peers while fetching metadata
+	blocked      atomic.Int64     // candidates and dials the blocklist refused
+	numPeers     atomic.Int64     // connected peers, for signallers deciding to offer
+	private      atomic.Bool      // BEP 27: no DHT, no PEX
+	idsMu        sync.RWMutex     // the loop's writes to byID; others read under it
+	req2         [20]byte         // MSE's HASH('req2', info hash), to find us by
 	// alias is a hybrid's truncated v2 info hash (hasAlias): the torrent
 	// is found by it too, and req2Alias is its MSE HASH('req2', alias).
 	// Both are written once, before hasAlias turns true (at AddTorrent,
@@ -230,6 +241,7 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	t.book = peers.New(peers.Config{Self: e.cfg.PeerID, MaxPeers: e.cfg.MaxPeersPerTorrent, Blocked: t.bookFilter})
 	t.state.Store(StateChecking)
 	t.superSeed.Store(spec.SuperSeed || (spec.Record != nil && spec.Record.SuperSeed))
+	t.sequential.Store(spec.Sequential)
 	if spec.Info == nil {
 		t.state.Store(StateMetadata)
 	}

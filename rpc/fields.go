@@ -296,17 +296,8 @@ var torrentFields = map[string]func(v *view) any{
 	"seedRatioMode":  func(v *view) any { return v.e.SeedRatioMode },
 	"seedIdleLimit":  func(v *view) any { return v.e.SeedIdleLimit },
 	"seedIdleMode":   func(v *view) any { return v.e.SeedIdleMode },
-	// The session's speed limits apply to every torrent; Braid has no
-	// per-torrent ones (torrent-set refuses them).
-	"honorsSessionLimits": func(v *view) any { return true },
-	"downloadLimited":     func(v *view) any { return false },
-	"uploadLimited":       func(v *view) any { return false },
-	"downloadLimit":       func(v *view) any { return 0 },
-	"uploadLimit":         func(v *view) any { return 0 },
-	"bandwidthPriority":   func(v *view) any { return 0 },
-	"peer-limit":          func(v *view) any { return v.s.cfg.Session.PeerLimitPerTorrent },
-	"pieceCount":          func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
-	"pieceSize":           func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
+	"pieceCount":     func(v *view) any { n, _ := v.getField("num_pieces").(int); return n },
+	"pieceSize":      func(v *view) any { n, _ := v.getField("piece_length").(int64); return n },
 	"labels": func(v *view) any {
 		if v.e.Labels == nil {
 			return []string{}
@@ -328,7 +319,7 @@ var torrentFields = map[string]func(v *view) any{
 		fs, skip := v.fileList(), v.unwanted()
 		out := make([]map[string]any, len(fs))
 		for i, f := range fs {
-			out[i] = map[string]any{"bytesCompleted": f.Done, "wanted": !skip[i], "priority": 0}
+			out[i] = map[string]any{"bytesCompleted": f.Done, "wanted": !skip[i], "priority": v.e.Priorities[i]}
 		}
 		return out
 	},
@@ -342,26 +333,7 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return out
 	},
-	"priorities": func(v *view) any { return make([]int, len(v.fileList())) },
-	"trackers": func(v *view) any {
-		out := []map[string]any{}
-		if v.t == nil {
-			return out
-		}
-		st, err := v.s.c.Stats(v.e.Hash, "trackers")
-		if err != nil {
-			return out
-		}
-		trs, _ := st["trackers"].([]braid.TrackerInfo)
-		for i, tr := range trs {
-			site := ""
-			if u, err := url.Parse(tr.URL); err == nil {
-				site = u.Hostname()
-			}
-			out = append(out, map[string]any{"announce": tr.URL, "id": i, "scrape": "", "sitename": site, "tier": tr.Tier})
-		}
-		return out
-	},
+	"priorities": func(v *view) any { return v.priorities() },
 	"peers": func(v *view) any {
 		ps := v.peers()
 		out := make([]map[string]any, len(ps))

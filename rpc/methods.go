@@ -253,7 +253,14 @@ func (s *Server) remember(e entry) {
 		return
 	}
 	files, _ := s.c.ListFiles(e.Hash)
+	var tiers [][]string
+	if t := s.active(e); t != nil {
+		tiers = t.Trackers()
+	}
 	s.st.update(e.ID, func(x *entry) {
+		if x.Trackers == nil && tiers != nil {
+			x.Trackers = tiers // a stopped torrent still lists its trackers
+		}
 		x.Name, _ = st["name"].(string)
 		x.TotalSize, _ = st["bytes_size"].(int64)
 		x.Left, _ = st["left"].(int64)
@@ -414,9 +421,8 @@ func (s *Server) Resume() {
 // Save writes the daemon state file.
 func (s *Server) Save() error { return s.st.save() }
 
-// options are the download options of a torrent: its directory, the
-// wanted files (by torrent file index) when some are unwanted, and the
-// user's renames.
+// options are the download options of a torrent: its directory, its
+// files' priorities (skip for the unwanted ones) and the user's renames.
 func (s *Server) options(e entry) []braid.DownloadOption {
 	var opts []braid.DownloadOption
 	if len(s.cfg.Peers) > 0 {
@@ -425,20 +431,13 @@ func (s *Server) options(e entry) []braid.DownloadOption {
 	if e.Dir != "" {
 		opts = append(opts, braid.WithDir(e.Dir))
 	}
-	if len(e.Unwanted) > 0 && len(e.Files) > 0 {
-		skip := map[int]bool{}
-		for _, u := range e.Unwanted {
-			skip[u] = true
-		}
-		var want []int
+	if len(e.Files) > 0 {
+		// The daemon's choice, whatever a record says.
+		index := make([]int, len(e.Files))
 		for i, f := range e.Files {
-			if !skip[i] {
-				want = append(want, f.Index)
-			}
+			index[i] = f.Index
 		}
-		if len(want) > 0 {
-			opts = append(opts, braid.WithFiles(want...))
-		}
+		opts = append(opts, braid.WithFilePriorities(filePriorities(index, e.Unwanted, e.Priorities)))
 	}
 	if e.RenamedName != "" || len(e.RenamedFiles) > 0 {
 		opts = append(opts, braid.WithRenames(e.RenamedName, e.RenamedFiles))
@@ -446,8 +445,13 @@ func (s *Server) options(e entry) []braid.DownloadOption {
 	return opts
 }
 
-// watch notes the date a torrent completes.
+// watch gives a started torrent its limits and notes the date it
+// completes.
 func (s *Server) watch(id int, t *braid.Torrent) {
+	if e, ok := s.st.get(id); ok {
+		s.applyLimits(e, t) // a started torrent takes its own limits
+		s.applyTrackers(e, t)
+	}
 	go func() {
 		select {
 		case <-t.Completed():
@@ -528,7 +532,12 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	if !a.has("paused") {
 		paused = !s.sess.boolean("start-added-torrents")
 	}
-	unwanted, err := a.ints("files-unwanted")
+	fa, err := parseFileArgs(a)
+	if err != nil {
+		return nil, err
+	}
+	fa.adding = true
+	tl, err := parseTorrentLimits(a) // peer-limit and bandwidthPriority, as the spec's torrent-add
 	if err != nil {
 		return nil, err
 	}
@@ -571,6 +580,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		return nil, argErr("no filename or metainfo specified")
 	}
 	e := entry{Dir: dir, AddedDate: time.Now().Unix(), Labels: labels, Paused: paused}
+	tl.apply(&e)
 	if data != nil {
 		mi, err := metainfo.Parse(data)
 		if err != nil {
@@ -591,17 +601,10 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 			}
 			e.Files = append(e.Files, fileInfo{Index: i, Path: p, Length: f.Length})
 		}
-		distinct := map[int]bool{}
-		for _, u := range unwanted {
-			if u < 0 || u >= len(e.Files) {
-				return nil, argErr(fmt.Sprintf("invalid argument \"files-unwanted\": file %d (the torrent has %d)", u, len(e.Files)))
-			}
-			distinct[u] = true
+		// A magnet's files are not known yet: its choice is made later.
+		if e.Unwanted, e.Priorities, err = fa.apply("the torrent", len(e.Files), nil, nil); err != nil {
+			return nil, err
 		}
-		if len(distinct) > 0 && len(distinct) == len(e.Files) {
-			return nil, argErr("invalid argument \"files-unwanted\": every file is unwanted")
-		}
-		e.Unwanted = unwanted
 	} else {
 		e.Hash, e.Name, e.Magnet = braid.InfoHash(magnet.InfoHash), magnet.Name, filename
 		if e.Name == "" {

@@ -3,53 +3,28 @@ package rpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/braid-bt/braid"
 )
 
 // unsupportedSet refuses the torrent-set arguments Braid cannot honour:
-// per-file priorities other than normal, per-torrent speed limits,
-// bandwidth priority, peer limits, tracker edits and sequential download.
-// Values that ask for what Braid does anyway (downloadLimited false,
-// honorsSessionLimits true, priority-normal) pass.
+// groups.
 func unsupportedSet(a args) error {
-	is := func(k string, v string) bool { return a.has(k) && string(a[k]) == v }
-	for _, k := range []string{"priority-high", "priority-low"} {
-		if a.has(k) {
-			return argErr(fmt.Sprintf("%s: per-file priority is not supported by Braid", k))
-		}
-	}
-	for _, k := range []string{"downloadLimited", "uploadLimited"} {
-		if is(k, "true") || is(k, "1") {
-			return argErr(fmt.Sprintf("%s: per-torrent speed limits are not supported by Braid (the session's speed-limit-down and speed-limit-up apply)", k))
-		}
-	}
-	if is("honorsSessionLimits", "false") || is("honorsSessionLimits", "0") {
-		return argErr("honorsSessionLimits: every Braid torrent honours the session's speed limits")
-	}
-	if a.has("bandwidthPriority") && !is("bandwidthPriority", "0") {
-		return argErr("bandwidthPriority: bandwidth priority is not supported by Braid")
-	}
-	for _, k := range []string{"peer-limit", "trackerAdd", "trackerRemove", "trackerReplace", "trackerList", "group"} {
-		if a.has(k) {
-			return argErr(fmt.Sprintf("%s: not supported by Braid's torrent-set", k))
-		}
-	}
-	if is("sequentialDownload", "true") || is("sequentialDownload", "1") {
-		return argErr("sequentialDownload: not supported by Braid's torrent-set")
+	if a.has("group") {
+		return argErr("group: not supported by Braid's torrent-set")
 	}
 	return nil
 }
 
-// torrentSet changes labels and wanted files of the selected torrents.
-// Every argument and every torrent is checked first: a bad one is the
-// answer and nothing is changed.
-//
-// Braid chooses a torrent's files when it starts it, so a change of
-// wanted files on a running torrent stops it (saving its resume record)
-// and resumes it with the new choice, as torrent-stop and torrent-start
-// do; a stopped torrent keeps the choice for its next start.
+// torrentSet changes labels, file choices, limits and queue places of
+// the selected torrents. Every argument and every torrent is checked
+// first: a bad one is the answer and nothing is changed. A running
+// torrent takes a new file choice (wanted files, priorities) at once,
+// without stopping; a stopped one keeps it for its next start.
 func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 	if err := unsupportedSet(a); err != nil {
 		return nil, err
@@ -63,16 +38,19 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 			return nil, argErr(fmt.Sprintf("invalid argument \"labels\": %q (a label is not empty and has no comma)", l))
 		}
 	}
-	wanted, err := a.ints("files-wanted")
+	fa, err := parseFileArgs(a)
 	if err != nil {
 		return nil, err
 	}
-	unwanted, err := a.ints("files-unwanted")
-	if err != nil {
-		return nil, err
-	}
-	setWanted, setUnwanted := a.has("files-wanted"), a.has("files-unwanted")
 	lim, err := parseSeedLimits(a)
+	if err != nil {
+		return nil, err
+	}
+	tl, err := parseTorrentLimits(a)
+	if err != nil {
+		return nil, err
+	}
+	ta, err := parseTrackerArgs(a)
 	if err != nil {
 		return nil, err
 	}
@@ -83,69 +61,32 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 	type change struct {
 		e        entry
 		unwanted []int
-		restart  bool
+		prios    map[int]int
+		index    []int // torrent index of each RPC file
+		trackers [][]string
 	}
 	var changes []change
 	for _, e := range es {
-		c := change{e: e, unwanted: e.Unwanted}
-		if setWanted || setUnwanted {
-			running := s.active(e) != nil
-			n := len(e.Files)
-			if running {
-				fs, _ := s.c.ListFiles(e.Hash)
-				n = len(fs)
-			}
-			if n == 0 {
+		c := change{e: e}
+		if fa.any() {
+			c.index = s.fileIndex(e)
+			if len(c.index) == 0 {
 				return nil, argErr(fmt.Sprintf("torrent %d: its files are not known yet (no metadata)", e.ID))
 			}
-			skip := map[int]bool{}
-			for _, u := range e.Unwanted {
-				skip[u] = true
+			if c.unwanted, c.prios, err = fa.apply(fmt.Sprintf("torrent %d", e.ID), len(c.index), e.Unwanted, e.Priorities); err != nil {
+				return nil, err
 			}
-			// An empty array names every file, as in Transmission.
-			all := func(l []int) []int {
-				if len(l) > 0 {
-					return l
-				}
-				out := make([]int, n)
-				for i := range out {
-					out[i] = i
-				}
-				return out
-			}
-			for _, set := range []struct {
-				key  string
-				list []int
-				on   bool
-				skip bool
-			}{{"files-wanted", wanted, setWanted, false}, {"files-unwanted", unwanted, setUnwanted, true}} {
-				if !set.on {
-					continue
-				}
-				for _, i := range all(set.list) {
-					if i < 0 || i >= n {
-						return nil, argErr(fmt.Sprintf("invalid argument %q: file %d (torrent %d has %d)", set.key, i, e.ID, n))
-					}
-					if set.skip {
-						skip[i] = true
-					} else {
-						delete(skip, i)
-					}
-				}
-			}
-			if len(skip) == n {
-				return nil, argErr(fmt.Sprintf("invalid argument \"files-unwanted\": every file of torrent %d would be unwanted", e.ID))
-			}
-			c.unwanted = make([]int, 0, len(skip))
-			for i := range skip {
-				c.unwanted = append(c.unwanted, i)
-			}
-			slices.Sort(c.unwanted)
-			old := slices.Clone(e.Unwanted)
-			slices.Sort(old)
-			c.restart = running && !slices.Equal(old, c.unwanted)
 		}
-		c.e = e
+		if ta.given {
+			who := fmt.Sprintf("torrent %d", e.ID)
+			tiers, ok := s.trackersOf(e)
+			if !ok {
+				return nil, argErr(who + ": its trackers are not known yet (start it once)")
+			}
+			if c.trackers, err = ta.apply(who, tiers); err != nil {
+				return nil, err
+			}
+		}
 		changes = append(changes, c)
 	}
 	var errs []error
@@ -159,30 +100,38 @@ func (s *Server) torrentSet(_ context.Context, a args) (map[string]any, error) {
 	for _, c := range changes {
 		s.st.update(c.e.ID, func(x *entry) {
 			lim.apply(x)
+			tl.apply(x)
 			if setLabels {
 				x.Labels = slices.Clone(labels)
 			}
-			if setWanted || setUnwanted {
-				if len(c.unwanted) == 0 {
-					x.Unwanted = nil
-				} else {
-					x.Unwanted = c.unwanted
-				}
+			if fa.any() {
+				x.Unwanted, x.Priorities = c.unwanted, c.prios
+			}
+			if ta.given {
+				x.Trackers = c.trackers
 			}
 		})
-		if c.restart {
-			s.remember(c.e) // the file list the resume's choice is made from
-			if err := s.c.StopAndSerialize(c.e.Hash); err != nil {
-				s.log.Warn("stop", "info_hash", c.e.Hash.String(), "err", err)
-			}
+		t := s.active(c.e)
+		if t == nil {
+			continue
+		}
+		if tl.given() || ta.given {
 			e, _ := s.st.get(c.e.ID)
-			if err := s.resume(e); err != nil {
-				s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
-				errs = append(errs, err)
-			}
+			s.applyLimits(e, t)
+			s.applyTrackers(e, t)
+		}
+		if !fa.any() {
+			continue
+		}
+		if len(c.e.Files) == 0 {
+			s.remember(c.e) // the file list the next start's choice is made from
+		}
+		err := t.SetFilePriorities(filePriorities(c.index, c.unwanted, c.prios))
+		if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
+			errs = append(errs, fmt.Errorf("torrent %d: %w", c.e.ID, err))
 		}
 	}
-	if lim.hasQueuePos || lim.changesLimits {
+	if lim.hasQueuePos || lim.changesLimits || fa.any() {
 		s.schedule()
 	}
 	return s.saveAnd(errs)

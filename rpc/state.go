@@ -28,6 +28,9 @@ type entry struct {
 	AddedDate int64          `json:"added_date"`
 	DoneDate  int64          `json:"done_date,omitempty"`
 	Unwanted  []int          `json:"unwanted,omitempty"`
+	// Priorities are the files' priorities other than normal, by RPC
+	// file number: -1 low, 1 high (Transmission's values).
+	Priorities map[int]int `json:"priorities,omitempty"`
 	// Magnet is the link a torrent was added by, for starting it while
 	// it has no resume record (no metadata yet).
 	Magnet string `json:"magnet,omitempty"`
@@ -52,6 +55,25 @@ type entry struct {
 	SeedRatioLimit float64 `json:"seed_ratio_limit,omitempty"`
 	SeedIdleMode   int     `json:"seed_idle_mode,omitempty"`
 	SeedIdleLimit  int64   `json:"seed_idle_limit,omitempty"` // minutes
+
+	// Per-torrent limits (Transmission's torrent-set): speeds in kB/s,
+	// used while the matching Limited is set; the session's limits apply
+	// too unless IgnoresSessionLimits. PeerLimit 0 follows the session.
+	DownloadLimit        int64 `json:"download_limit,omitempty"`
+	DownloadLimited      bool  `json:"download_limited,omitempty"`
+	UploadLimit          int64 `json:"upload_limit,omitempty"`
+	UploadLimited        bool  `json:"upload_limited,omitempty"`
+	IgnoresSessionLimits bool  `json:"ignores_session_limits,omitempty"`
+	// BandwidthPriority is kept and reported (-1 low, 0 normal, 1 high);
+	// Braid's choker does not act on it.
+	BandwidthPriority int `json:"bandwidth_priority,omitempty"`
+	PeerLimit         int `json:"peer_limit,omitempty"`
+	// Sequential: pieces in index order (sequentialDownload).
+	Sequential bool `json:"sequential,omitempty"`
+	// Trackers are the torrent's tiers of announce URLs as the daemon
+	// knows them (edited by torrent-set, given to the torrent at every
+	// start); nil until known.
+	Trackers [][]string `json:"trackers,omitempty"`
 
 	// Last known, for a stopped torrent.
 	Name       string     `json:"name"`

@@ -129,6 +129,9 @@ type candidate struct {
 	closes int       // connections lost since the last dial failure
 	prio   uint32    // BEP 40 rank with us, when ranked
 	ranked bool
+	// seedWait: its connection ended with both sides complete, so it
+	// waits bothSeedsWait (until Wanting).
+	seedWait bool
 }
 
 type conn struct {

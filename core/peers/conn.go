@@ -129,9 +129,10 @@ func (b *Book) Closed(id ConnID, end End, now time.Time) {
 		return
 	}
 	if end == BothSeeds {
-		c.due = now.Add(bothSeedsWait)
+		c.due, c.seedWait = now.Add(bothSeedsWait), true
 		return
 	}
+	c.seedWait = false
 	if now.Sub(c.dialed) >= maxWait {
 		c.closes = 0 // a long-lived connection ended: start the back-off afresh
 	}

@@ -9,7 +9,7 @@ func (p *Picker) Endgame() bool {
 	if p.wantedMissing == 0 {
 		return false
 	}
-	for pr := PriorityNormal; pr <= PriorityNow; pr++ {
+	for pr := PriorityLow; pr <= PriorityNow; pr++ {
 		if p.open[pr].head >= 0 {
 			return false
 		}
@@ -27,7 +27,7 @@ func (p *Picker) Endgame() bool {
 // pickEndgame appends blocks that are requested but not received, first
 // those requested only once, never one already in dst[start:].
 func (p *Picker) pickEndgame(has *bitfield.Bitfield, start, limit int, skip func(Block) bool, dst []Block) []Block {
-	return p.pickDuplicates(has, PriorityNormal, 2, start, limit, skip, dst)
+	return p.pickDuplicates(has, PriorityLow, 2, start, limit, skip, dst)
 }
 
 // PickUrgent appends up to max blocks of PriorityNow pieces (those a

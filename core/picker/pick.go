@@ -25,7 +25,9 @@ func (p *Picker) Pick(has *bitfield.Bitfield, max int, skip func(Block) bool, ds
 		}
 	}
 	if len(dst) < limit {
-		if p.verified < randomFirstPieces {
+		if p.sequential {
+			dst = p.pickSequential(has, limit, dst)
+		} else if p.verified < randomFirstPieces {
 			dst = p.pickRandom(has, limit, dst)
 		} else {
 			dst = p.pickRarest(has, limit, dst)

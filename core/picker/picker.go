@@ -81,6 +81,11 @@ type Picker struct {
 	wantedMissing int
 	left          int64
 
+	// sequential: new pieces start in index order (sequential.go);
+	// every piece below seqLow is out of the buckets.
+	sequential bool
+	seqLow     int32
+
 	zeros    []uint64 // blocks wholly in padding (zeros.go); nil if none
 	zeroFill []Block  // zero blocks marked received, for TakeZeroFills
 }

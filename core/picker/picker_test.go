@@ -168,6 +168,8 @@ func TestPriorities(t *testing.T) {
 	}{
 		{"high before rarer normal", map[int]Priority{7: PriorityHigh}, []int{0, 0, 0, 0, 1, 2, 3, 5}, []int{7, 4, 5, 6}},
 		{"now before high", map[int]Priority{6: PriorityHigh, 7: PriorityNow}, []int{0, 0, 0, 0, 1, 2, 3, 4}, []int{7, 6, 4, 5}},
+		{"low after commoner normal", map[int]Priority{4: PriorityLow}, []int{0, 0, 0, 0, 1, 2, 3, 5}, []int{5, 6, 7, 4}},
+		{"high, normal, low", map[int]Priority{4: PriorityLow, 5: PriorityLow, 7: PriorityHigh}, []int{0, 0, 0, 0, 1, 2, 3, 5}, []int{7, 6, 4, 5}},
 		{"none skipped", map[int]Priority{4: PriorityNone, 6: PriorityNone}, []int{0, 0, 0, 0, 1, 2, 3, 4}, []int{5, 7}},
 		{"all none", map[int]Priority{4: PriorityNone, 5: PriorityNone}, []int{0, 0, 0, 0, 1, 2}, nil},
 		{"clamped", map[int]Priority{4: -3, 5: 100}, []int{0, 0, 0, 0, 1, 2}, []int{5}},
@@ -190,6 +192,22 @@ func TestPriorities(t *testing.T) {
 			require.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// Endgame covers low-priority pieces too: a torrent whose missing pieces
+// are all low still gets duplicate requests once each block is requested.
+func TestEndgameWithLowPieces(t *testing.T) {
+	p := onePerPiece(4, 3)
+	p.SetHave(0)
+	for i := 1; i < 4; i++ {
+		p.SetPiecePriority(i, PriorityLow)
+	}
+	withAvail(p, []int{1, 1, 1, 1})
+	first := p.Pick(full(4), 3, nil, nil)
+	require.Len(t, first, 3)
+	require.True(t, p.Endgame(), "every low block is requested")
+	again := p.Pick(full(4), 3, nil, nil)
+	require.Len(t, again, 3, "endgame hands out the low blocks again")
 }
 
 func TestNoneStopsInProgressPiece(t *testing.T) {

@@ -62,6 +62,7 @@ func (p *Picker) link(i int32, loc uint8) {
 	switch loc {
 	case locBucket:
 		p.bucketAdd(i)
+		p.seqLow = min(p.seqLow, i)
 	case locOpen:
 		p.listPush(&p.open[ps.prio], i)
 	case locClosed:

@@ -3,12 +3,15 @@ package picker
 // Priority orders pieces; PriorityNone pieces are never picked.
 type Priority int8
 
-// Priorities from "skip" to "needed right now" (streaming).
+// Priorities from "skip" to "needed right now" (streaming). Every piece
+// of a higher priority is started before any of a lower one (as
+// libtorrent's file priorities: high before normal before low).
 const (
 	PriorityNone   Priority = 0
-	PriorityNormal Priority = 1
-	PriorityHigh   Priority = 2
-	PriorityNow    Priority = 3
+	PriorityLow    Priority = 1
+	PriorityNormal Priority = 2
+	PriorityHigh   Priority = 3
+	PriorityNow    Priority = 4
 )
 
 const numPrio = int(PriorityNow) + 1

@@ -188,12 +188,12 @@ func TestFilePriorities(t *testing.T) {
 	h := &harness{t: t, s: New(info, nil, Config{}, out, t0), out: out, info: info, data: data, now: t0}
 
 	h.s.SetFilePriority(2, picker.PriorityNone)
-	for i, want := range []picker.Priority{1, 1, 0, 0, 1} {
+	for i, want := range []picker.Priority{picker.PriorityNormal, picker.PriorityNormal, picker.PriorityNone, picker.PriorityNone, picker.PriorityNormal} {
 		assert.Equal(t, want, h.s.PiecePriority(i), "piece %d", i)
 	}
 	h.s.SetFilePriority(0, picker.PriorityNone)
 	h.s.SetFilePriority(1, picker.PriorityHigh) // empty: affects nothing
-	for i, want := range []picker.Priority{0, 0, 0, 0, 1} {
+	for i, want := range []picker.Priority{picker.PriorityNone, picker.PriorityNone, picker.PriorityNone, picker.PriorityNone, picker.PriorityNormal} {
 		assert.Equal(t, want, h.s.PiecePriority(i), "piece %d", i)
 	}
 	assert.Equal(t, picker.PriorityNone, h.s.FilePriority(0))
@@ -222,7 +222,7 @@ func TestFilePriorities(t *testing.T) {
 	// Wanting more makes us incomplete again, and interested.
 	h.s.SetFilePriority(2, picker.PriorityHigh)
 	assert.False(t, h.s.Complete())
-	for i, want := range []picker.Priority{0, 2, 2, 2, 2} {
+	for i, want := range []picker.Priority{picker.PriorityNone, picker.PriorityHigh, picker.PriorityHigh, picker.PriorityHigh, picker.PriorityHigh} {
 		assert.Equal(t, want, h.s.PiecePriority(i), "piece %d", i)
 	}
 	h.seedPeer(2, false)
