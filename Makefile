@@ -50,6 +50,7 @@ interop: build
 
 wasm-core:
 	PATH="$$PATH:$(WASM_EXEC)" GOOS=js GOARCH=wasm $(GO) test -count=1 ./core/...
+	GOOS=js GOARCH=wasm $(GO) build ./...
 
 # npm packages of the browser tests, from the committed lockfile; skipped
 # when node_modules already matches it.

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command braid is the Braid BitTorrent client for the terminal.
 package main
 
