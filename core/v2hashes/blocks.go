@@ -85,10 +85,5 @@ func (r *Responder) AnswerBlocks(req *wire.HashMsg, blocks [][]merkle.Hash) (wir
 	if err != nil {
 		return reply, fmt.Errorf("v2hashes: %w: %w", err, ErrRejected)
 	}
-	reply.Type = wire.Hashes
-	reply.Hashes = make([]byte, 0, len(hashes)*merkle.HashSize)
-	for _, h := range hashes {
-		reply.Hashes = append(reply.Hashes, h[:]...)
-	}
-	return reply, nil
+	return hashesReply(reply, hashes), nil
 }

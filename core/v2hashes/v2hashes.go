@@ -98,12 +98,7 @@ func (r *Responder) Answer(req *wire.HashMsg) (wire.HashMsg, error) {
 	if err != nil {
 		return reply, fmt.Errorf("v2hashes: %w: %w", err, ErrRejected)
 	}
-	reply.Type = wire.Hashes
-	reply.Hashes = make([]byte, 0, len(hashes)*merkle.HashSize)
-	for _, h := range hashes {
-		reply.Hashes = append(reply.Hashes, h[:]...)
-	}
-	return reply, nil
+	return hashesReply(reply, hashes), nil
 }
 
 // Verify checks a hashes message against the trusted part of its file's
@@ -141,4 +136,14 @@ func Verify(known *merkle.Tree, m *wire.HashMsg) ([]merkle.Hash, error) {
 		return nil, fmt.Errorf("v2hashes: hashes of layer %d from %d do not hash to the known node: %w", r.BaseLayer, r.Index, ErrBadHashes)
 	}
 	return hashes[:r.Length], nil
+}
+
+// hashesReply turns reply into the hashes message carrying hashes.
+func hashesReply(reply wire.HashMsg, hashes []merkle.Hash) wire.HashMsg {
+	reply.Type = wire.Hashes
+	reply.Hashes = make([]byte, 0, len(hashes)*merkle.HashSize)
+	for _, h := range hashes {
+		reply.Hashes = append(reply.Hashes, h[:]...)
+	}
+	return reply
 }
