@@ -396,6 +396,14 @@ func (s *Server) Resume() {
 			s.st.add(entry{Hash: sv.InfoHash, Name: sv.Name, AddedDate: time.Now().Unix()})
 		}
 	}
+	// A start error is not kept across a restart: every torrent the user
+	// did not stop gets a fresh try (the last run's error may have been
+	// transient, a directory not yet mounted, say).
+	for _, e := range s.st.all() {
+		if !e.Paused && e.Error != "" {
+			s.st.update(e.ID, func(x *entry) { x.Error = "" })
+		}
+	}
 	for _, e := range s.st.all() {
 		if e.Paused || !e.Forced {
 			continue
@@ -570,7 +578,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	default:
 		return nil, argErr("no filename or metainfo specified")
 	}
-	e := entry{Dir: dir, AddedDate: time.Now().Unix(), Labels: labels, Paused: paused}
+	e := entry{Dir: dir, AddedDate: time.Now().Unix(), Labels: labels, Paused: paused, adding: true}
 	if data != nil {
 		mi, err := metainfo.Parse(data)
 		if err != nil {
@@ -618,13 +626,18 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		return map[string]any{"torrent-duplicate": map[string]any{"id": id, "name": s.nameOf(old), "hashString": e.Hash.String()}}, nil
 	}
 	e.ID = id
+	added := func() { s.st.update(id, func(x *entry) { x.adding = false }) }
 	if paused && data == nil {
+		added()
 		// A paused magnet is not started at all: it has nothing to
 		// record before its metadata, and torrent-start begins from the link.
 		if err := s.st.save(); err != nil {
 			return nil, fmt.Errorf("save daemon state: %w", err)
 		}
 		return map[string]any{"torrent-added": map[string]any{"id": id, "name": e.Name, "hashString": e.Hash.String()}}, nil
+	}
+	if s.beforeStart != nil {
+		s.beforeStart()
 	}
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -639,6 +652,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		s.st.remove(id)
 		return nil, fmt.Errorf("add torrent: %w", err)
 	}
+	added()
 	if paused {
 		s.remember(e)
 		if err := s.c.StopAndSerialize(e.Hash); err != nil {

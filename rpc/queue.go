@@ -103,7 +103,7 @@ func (s *Server) schedule() map[int]error {
 		// until then it is not known to be a download or a seed (a restart
 		// adopting seeds beyond the download queue would stop them).
 		t := s.active(e)
-		if t == nil || e.Forced || e.Paused || s.isStalled(e.ID) {
+		if t == nil || e.adding || e.Forced || e.Paused || s.isStalled(e.ID) {
 			continue
 		}
 		adoptedChecking := t.State() == "checking" && len(e.Files) == 0 && e.Magnet == ""
@@ -115,7 +115,7 @@ func (s *Server) schedule() map[int]error {
 	// seen running (adopted from a resume record) may be a download or a
 	// seed: it starts, and the next run counts it as what it is.
 	for _, e := range q {
-		if e.Paused || e.Error != "" || e.Forced || s.active(e) != nil {
+		if e.adding || e.Paused || e.Error != "" || e.Forced || s.active(e) != nil {
 			continue
 		}
 		if (len(e.Files) == 0 && e.Magnet == "") || room(e.wantsNothing(), &used) {

@@ -61,6 +61,10 @@ type entry struct {
 	Downloaded int64      `json:"downloaded"`
 	Files      []fileInfo `json:"files,omitempty"`
 	Error      string     `json:"error,omitempty"`
+
+	// adding: torrent-add has recorded the entry but not yet started the
+	// torrent (nor answered). The queue leaves it be and it is not saved.
+	adding bool
 }
 
 // fileInfo is one file of a stopped torrent, as last seen.
@@ -225,6 +229,9 @@ func (s *store) save() error {
 	s.mu.Lock()
 	sf := stateFile{Version: 1, NextID: s.nextID, Sessions: s.sessions}
 	for _, e := range s.byID {
+		if e.adding {
+			continue
+		}
 		c := *e
 		sf.Torrents = append(sf.Torrents, &c)
 	}
