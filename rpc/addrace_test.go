@@ -21,7 +21,7 @@ func TestQueueWaitsForAdd(t *testing.T) {
 		f.srv.tick(time.Now())
 		data, err := os.ReadFile(f.state)
 		require.NoError(t, err)
-		require.NotContains(t, string(data), `"name": "racing"`, "an unanswered add is not saved")
+		require.NotContains(t, string(data), `"name":"racing"`, "an unanswered add is not saved")
 	}
 	id := addTorrent(t, f, "racing", true, false)
 	require.True(t, ticked)

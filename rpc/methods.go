@@ -386,6 +386,7 @@ func (s *Server) resume(e entry) error {
 func (s *Server) Resume() {
 	s.st.mu.Lock()
 	s.st.sessions++
+	s.st.changed()
 	s.st.mu.Unlock()
 	saved, err := s.c.Saved()
 	if err != nil {
