@@ -162,13 +162,9 @@ func (s *Server) applySeedLimits(now time.Time) {
 			s.idleMu.Unlock()
 			continue
 		}
-		st, err := s.c.Stats(e.Hash, "uploaded", "fetched", "bytes_size")
-		if err != nil {
-			continue
-		}
-		up, _ := st["uploaded"].(int64)
-		down, _ := st["fetched"].(int64)
-		size, _ := st["bytes_size"].(int64)
+		// Published counters: reading them costs an idle torrent nothing.
+		tr := t.Transfer()
+		up, down, size := tr.Uploaded, tr.Fetched, t.Length()
 		reason := ""
 		if limit, on := s.ratioLimit(e); on {
 			base := down
@@ -250,16 +246,12 @@ func (s *Server) noteActivity(now time.Time) {
 	}
 	var running []seen
 	for _, e := range s.st.all() {
-		if s.active(e) == nil {
+		t := s.active(e)
+		if t == nil {
 			continue
 		}
-		st, err := s.c.Stats(e.Hash, "uploaded", "fetched")
-		if err != nil {
-			continue
-		}
-		up, _ := st["uploaded"].(int64)
-		down, _ := st["fetched"].(int64)
-		running = append(running, seen{e.ID, up + down})
+		tr := t.Transfer()
+		running = append(running, seen{e.ID, tr.Uploaded + tr.Fetched})
 	}
 	s.idleMu.Lock()
 	defer s.idleMu.Unlock()
