@@ -180,6 +180,9 @@ func (v *view) errorString() string {
 }
 
 func (v *view) peers() []braid.PeerInfo {
+	if n, ok := v.stat("peers").(int); ok && n == 0 {
+		return nil // no peers: no second call into the torrent
+	}
 	ps, _ := v.getField("peers").([]braid.PeerInfo)
 	return ps
 }
@@ -216,7 +219,12 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return float64(size-v.left()) / float64(size)
 	},
-	"metadataPercentComplete": func(v *view) any { return boolFloat(len(v.fileList()) > 0 || v.totalSize() > 0) },
+	"metadataPercentComplete": func(v *view) any {
+		if v.t != nil {
+			return boolFloat(v.t.HasMetadata())
+		}
+		return boolFloat(len(v.fileList()) > 0 || v.totalSize() > 0)
+	},
 	"rateDownload":            func(v *view) any { return int64(v.speed().Download) },
 	"rateUpload":              func(v *view) any { return int64(v.speed().Upload) },
 	"uploadedEver": func(v *view) any {
