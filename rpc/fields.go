@@ -423,25 +423,24 @@ func (s *Server) torrentGet(_ context.Context, a args) (map[string]any, error) {
 			known = append(known, f) // unknown fields are ignored, as Transmission does
 		}
 	}
-	rows := make([]any, 0, len(es)+1)
-	if format == "table" {
-		rows = append(rows, known)
-	}
-	for _, e := range es {
-		v := &view{s: s, e: e, t: s.active(e)}
+	rows := make([]any, len(es))
+	s.eachView(es, func(i int, v *view) {
 		if format == "table" {
 			row := make([]any, len(known))
-			for i, f := range known {
-				row[i] = torrentFields[f](v)
+			for j, f := range known {
+				row[j] = torrentFields[f](v)
 			}
-			rows = append(rows, row)
-			continue
+			rows[i] = row
+			return
 		}
 		obj := make(map[string]any, len(known))
 		for _, f := range known {
 			obj[f] = torrentFields[f](v)
 		}
-		rows = append(rows, obj)
+		rows[i] = obj
+	})
+	if format == "table" {
+		rows = append([]any{known}, rows...)
 	}
 	out := map[string]any{"torrents": rows}
 	if raw := a["ids"]; len(raw) > 0 && string(raw) == `"recently-active"` {
