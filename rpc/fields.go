@@ -225,8 +225,8 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return boolFloat(len(v.fileList()) > 0 || v.totalSize() > 0)
 	},
-	"rateDownload":            func(v *view) any { return int64(v.speed().Download) },
-	"rateUpload":              func(v *view) any { return int64(v.speed().Upload) },
+	"rateDownload": func(v *view) any { return int64(v.speed().Download) },
+	"rateUpload":   func(v *view) any { return int64(v.speed().Upload) },
 	"uploadedEver": func(v *view) any {
 		if n, ok := v.i64("uploaded"); ok {
 			return n
