@@ -30,7 +30,11 @@ const recordSuffix = ".resume"
 // the same with 10 records or 10,000.
 type FileStateStore struct {
 	dir string
-	mu  sync.Mutex // serialises writers, so cleaning temp files never races a Save
+	// writers serialise the writers of one record (a record's writes take
+	// the lock its info hash picks), so cleaning its temp files never races
+	// its Save; records of different torrents are written at once.
+	writers [64]sync.Mutex
+	mu      sync.Mutex // guards temps and long
 	// temps are the temp files found at open, by the record path they
 	// belong to; under mu.
 	temps map[string][]string
@@ -65,13 +69,19 @@ func NewFileStateStore(dir string) (*FileStateStore, error) {
 	return s, nil
 }
 
-// removeTemps deletes the temp files a crashed Save of p left; under mu.
-// Errors are ignored: a leftover temp file is only debris.
+// writer is the lock of the writers of the record of ih.
+func (s *FileStateStore) writer(ih []byte) *sync.Mutex { return &s.writers[int(ih[0])%len(s.writers)] }
+
+// removeTemps deletes the temp files a crashed Save of p left; under p's
+// writer lock. Errors are ignored: a leftover temp file is only debris.
 func (s *FileStateStore) removeTemps(p string) {
-	for _, t := range s.temps[p] {
+	s.mu.Lock()
+	temps := s.temps[p]
+	delete(s.temps, p)
+	s.mu.Unlock()
+	for _, t := range temps {
 		_ = os.Remove(t)
 	}
-	delete(s.temps, p)
 }
 
 // Dir is the directory holding the records.
@@ -108,14 +118,17 @@ func (s *FileStateStore) Save(r *Record) error {
 		return err
 	}
 	p := s.path(r.InfoHash)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	w := s.writer(r.InfoHash)
+	w.Lock()
+	defer w.Unlock()
 	s.removeTemps(p)
 	if err := atomicfile.Write(p, b, 0o600); err != nil {
 		return fmt.Errorf("persist: save %s: %w", hex.EncodeToString(r.InfoHash), err)
 	}
 	if len(r.InfoHash) == sha256.Size {
+		s.mu.Lock()
 		s.long[[20]byte(r.InfoHash[:20])] = p
+		s.mu.Unlock()
 	}
 	return nil
 }
@@ -148,13 +161,16 @@ func (s *FileStateStore) Load(infoHash [20]byte) (*Record, error) {
 
 // Delete removes the record and any temp files beside it.
 func (s *FileStateStore) Delete(infoHash [20]byte) error {
+	w := s.writer(infoHash[:])
+	w.Lock()
+	defer w.Unlock()
 	p := s.find(infoHash)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.removeTemps(p)
+	s.mu.Lock()
 	if s.long[infoHash] == p {
 		delete(s.long, infoHash)
 	}
+	s.mu.Unlock()
 	if err := os.Remove(p); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
