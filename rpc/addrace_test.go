@@ -41,9 +41,11 @@ func TestQueueWaitsForAdd(t *testing.T) {
 func TestStartErrorNotKeptAcrossRestart(t *testing.T) {
 	f := newFixture(t, nil)
 	id := addTorrent(t, f, "retry", true, false)
+	// Its completion runs the queue in the background: wait for that.
+	waitFor(t, "done date", func() bool { e, _ := f.srv.st.get(id); return e.DoneDate != 0 })
 	e, _ := f.srv.st.get(id)
-	require.NoError(t, f.c.StopAndSerialize(e.Hash))
 	f.srv.st.update(id, func(x *entry) { x.Error = "resume " + e.Hash.String() + ": torrent not found" })
+	require.NoError(t, f.c.StopAndSerialize(e.Hash))
 	require.NoError(t, f.srv.Save())
 	f.srv.schedule()
 	require.Empty(t, f.c.List(), "within a run an errored torrent waits for torrent-start")

@@ -484,20 +484,30 @@ func (s *Server) torrentRemove(_ context.Context, a args) (map[string]any, error
 		return nil, err
 	}
 	return s.each(a, func(e entry) error {
-		if del && s.active(e) == nil {
-			// A stopped torrent's data is where the daemon put it (moved,
-			// renamed), which its resume record may not say.
-			if err := s.deleteStoppedData(e); err != nil {
-				return err
-			}
-		}
-		err := s.c.Remove(e.Hash, braid.DeleteData(del && s.active(e) != nil))
-		if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
+		s.st.update(e.ID, func(x *entry) { x.removing = true }) // the queue must not start it again
+		if err := s.removeOne(e, del); err != nil {
+			s.st.update(e.ID, func(x *entry) { x.removing = false })
 			return err
 		}
 		s.st.remove(e.ID)
 		return nil
 	})
+}
+
+// removeOne removes e's torrent from the client (with its data if del).
+func (s *Server) removeOne(e entry, del bool) error {
+	if del && s.active(e) == nil {
+		// A stopped torrent's data is where the daemon put it (moved,
+		// renamed), which its resume record may not say.
+		if err := s.deleteStoppedData(e); err != nil {
+			return err
+		}
+	}
+	err := s.c.Remove(e.Hash, braid.DeleteData(del && s.active(e) != nil))
+	if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
+		return err
+	}
+	return nil
 }
 
 // readTorrentFile reads a local .torrent, bounded.

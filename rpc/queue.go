@@ -130,6 +130,13 @@ func (s *Server) schedule() map[int]error {
 	}
 	errs := map[int]error{}
 	for _, e := range start {
+		// Read again: a method not under schedMu (torrent-stop, say) may
+		// have paused or started it since q was taken.
+		cur, ok := s.st.get(e.ID)
+		if !ok || cur.adding || cur.removing || cur.Paused || cur.Error != "" || cur.Forced || s.active(cur) != nil {
+			continue
+		}
+		e = cur
 		if err := s.resume(e); err != nil {
 			s.log.Warn("start", "info_hash", e.Hash.String(), "err", err)
 			s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })

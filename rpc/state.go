@@ -65,6 +65,8 @@ type entry struct {
 	// adding: torrent-add has recorded the entry but not yet started the
 	// torrent (nor answered). The queue leaves it be and it is not saved.
 	adding bool
+	// removing: torrent-remove is stopping it; the queue leaves it be.
+	removing bool
 }
 
 // fileInfo is one file of a stopped torrent, as last seen.
@@ -229,11 +231,11 @@ func (s *store) moveInQueue(ids []int, where string, pos int) {
 // save writes the state file atomically. The snapshot is taken under mu,
 // the write happens under writeMu only.
 func (s *store) save() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	if s.path == "" {
 		return nil
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	if s.version == s.saved {
 		s.mu.Unlock()
