@@ -85,6 +85,21 @@ func (t *Torrent) Err() error { return t.t.Err() }
 // verified, others missing), "stopped" or "error".
 func (t *Torrent) State() string { return string(t.t.State()) }
 
+// Transfer is a torrent's byte counts as its loop last published them
+// (each second, and when it stops). Reading it costs the torrent nothing,
+// which Stats (a consistent copy taken by the torrent's loop) does not.
+type Transfer struct {
+	Uploaded   int64 // all-time, as Stats' "uploaded"
+	Downloaded int64 // all-time
+	Fetched    int64 // this run, as Stats' "fetched"
+}
+
+// Transfer returns the torrent's published byte counts.
+func (t *Torrent) Transfer() Transfer {
+	up, down, fetched := t.t.Transferred()
+	return Transfer{Uploaded: up, Downloaded: down, Fetched: fetched}
+}
+
 type snapshot = engine.Snapshot
 
 func (t *Torrent) snapshot() snapshot { return t.t.Snapshot() }

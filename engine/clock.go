@@ -21,18 +21,27 @@ type Clock interface {
 func wallDeadline(d time.Duration) time.Time { return time.Now().Add(d) }
 
 // fanout hands each tick to every subscriber without blocking on any.
+// With idleEvery set, a subscriber marked idle (setIdle) gets only every
+// idleEvery-th tick: an idle torrent's loop then wakes that much less.
 type fanout struct {
-	mu   sync.Mutex
-	subs map[chan time.Time]struct{}
+	mu        sync.Mutex
+	subs      map[<-chan time.Time]*subscriber
+	n         int // ticks sent
+	idleEvery int // 0: idle subscribers get every tick too
+}
+
+type subscriber struct {
+	ch   chan time.Time
+	idle bool // under fanout.mu
 }
 
 func (f *fanout) Subscribe() (<-chan time.Time, func()) {
 	ch := make(chan time.Time, 1)
 	f.mu.Lock()
 	if f.subs == nil {
-		f.subs = make(map[chan time.Time]struct{})
+		f.subs = make(map[<-chan time.Time]*subscriber)
 	}
-	f.subs[ch] = struct{}{}
+	f.subs[ch] = &subscriber{ch: ch}
 	f.mu.Unlock()
 	return ch, func() {
 		f.mu.Lock()
@@ -41,12 +50,26 @@ func (f *fanout) Subscribe() (<-chan time.Time, func()) {
 	}
 }
 
+// setIdle marks the subscriber of ch idle or not.
+func (f *fanout) setIdle(ch <-chan time.Time, idle bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.subs[ch]; ok {
+		s.idle = idle
+	}
+}
+
 func (f *fanout) send(now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for ch := range f.subs {
+	f.n++
+	skipIdle := f.idleEvery > 1 && f.n%f.idleEvery != 0
+	for _, s := range f.subs {
+		if skipIdle && s.idle {
+			continue
+		}
 		select {
-		case ch <- now:
+		case s.ch <- now:
 		default: // a busy loop skips a tick, as a time.Ticker would
 		}
 	}
@@ -58,6 +81,11 @@ func (f *fanout) subscribers() int {
 	return len(f.subs)
 }
 
+// idleMarker is a Clock whose ticks to idle loops can be thinned.
+type idleMarker interface {
+	setIdle(ch <-chan time.Time, idle bool)
+}
+
 // wallClock is one ticker shared by every torrent loop. A thousand idle
 // torrents with their own tickers wake the runtime a thousand times a
 // second at scattered moments; one ticker fanning out wakes it once.
@@ -67,8 +95,13 @@ type wallClock struct {
 	once sync.Once
 }
 
+// idleTickEvery: an idle torrent's loop (seeding, no peer) gets one tick
+// of this many.
+const idleTickEvery = 5
+
 func newWallClock(every time.Duration) *wallClock {
 	c := &wallClock{stop: make(chan struct{})}
+	c.idleEvery = idleTickEvery
 	go c.run(every)
 	return c
 }

@@ -122,7 +122,16 @@ func (t *Torrent) run() {
 
 	ticks, unsubscribe := t.e.clock.Subscribe()
 	defer unsubscribe()
+	marker, _ := t.e.clock.(idleMarker)
+	idle := false
 	for {
+		// A seed without peers has nothing to time but record saves and
+		// dial retries: it takes fewer ticks (a peer's arrival is an event,
+		// which wakes it at once).
+		if now := t.idle(); marker != nil && now != idle {
+			idle = now
+			marker.setIdle(ticks, idle)
+		}
 		select {
 		case ev := <-t.events:
 			t.handle(ev)
@@ -246,6 +255,12 @@ func (t *Torrent) handle(ev event) {
 	case evRechecked:
 		t.onRechecked(ev.piece, ev.ok, now)
 	}
+}
+
+// idle reports whether the torrent seeds with no peer connected.
+func (t *Torrent) idle() bool {
+	st := t.State()
+	return len(t.peers) == 0 && (st == StateSeeding || st == StateFinished)
 }
 
 func (t *Torrent) onTick(now time.Time) {

@@ -247,6 +247,8 @@ func (e *Engine) AddTorrent(spec Spec) (*Torrent, error) {
 	}
 	if r := spec.Record; r != nil {
 		t.baseUp, t.baseDown = r.Uploaded, r.Downloaded
+		t.uploaded.Store(r.Uploaded) // what Transferred reads until the session publishes
+		t.downloaded.Store(r.Downloaded)
 		if r.AddedAt > 0 {
 			t.addedAt = time.Unix(r.AddedAt, 0)
 		}
@@ -339,6 +341,14 @@ func (t *Torrent) setLength(info *metainfo.Info) {
 // FilesLength is the size of the torrent's files in bytes, without BEP
 // 47 padding (0 until a magnet's metadata arrives).
 func (t *Torrent) FilesLength() int64 { return t.filesLen.Load() }
+
+// Transferred is the torrent's all-time uploaded and downloaded bytes and
+// the bytes downloaded in this run, as its loop last published them (every
+// tick, and when it stops): read without a round trip to the loop.
+func (t *Torrent) Transferred() (uploaded, downloaded, fetched int64) {
+	up, down := t.uploaded.Load(), t.downloaded.Load()
+	return up, down, max(down-t.baseDown, 0)
+}
 
 // quitContext is a context that ends when the torrent quits or the engine
 // closes, for the torrent's own goroutines (dials, DHT lookups).

@@ -54,7 +54,7 @@ func TestFileStateStoreLayout(t *testing.T) {
 }
 
 // A crash during Save leaves a torn temp file; the previous record still loads
-// and the next Save removes the debris.
+// and the next Save (after the store is opened again) removes the debris.
 func TestFileStateStoreTornTemp(t *testing.T) {
 	s, r, mi := newStoreWithRecord(t)
 	good, err := EncodeRecord(r)
@@ -62,6 +62,9 @@ func TestFileStateStoreTornTemp(t *testing.T) {
 	name := hex.EncodeToString(mi.InfoHash[:])
 	torn := filepath.Join(s.Dir(), name+tempInfix+"12345")
 	require.NoError(t, os.WriteFile(torn, good[:len(good)/3], 0o644))
+	// The crash ended the process: the next one opens the store anew.
+	s, err = NewFileStateStore(s.Dir())
+	require.NoError(t, err)
 
 	got, err := s.Load(mi.InfoHash)
 	require.NoError(t, err)

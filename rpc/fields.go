@@ -180,6 +180,9 @@ func (v *view) errorString() string {
 }
 
 func (v *view) peers() []braid.PeerInfo {
+	if n, ok := v.stat("peers").(int); ok && n == 0 {
+		return nil // no peers: no second call into the torrent
+	}
 	ps, _ := v.getField("peers").([]braid.PeerInfo)
 	return ps
 }
@@ -216,9 +219,14 @@ var torrentFields = map[string]func(v *view) any{
 		}
 		return float64(size-v.left()) / float64(size)
 	},
-	"metadataPercentComplete": func(v *view) any { return boolFloat(len(v.fileList()) > 0 || v.totalSize() > 0) },
-	"rateDownload":            func(v *view) any { return int64(v.speed().Download) },
-	"rateUpload":              func(v *view) any { return int64(v.speed().Upload) },
+	"metadataPercentComplete": func(v *view) any {
+		if v.t != nil {
+			return boolFloat(v.t.HasMetadata())
+		}
+		return boolFloat(len(v.fileList()) > 0 || v.totalSize() > 0)
+	},
+	"rateDownload": func(v *view) any { return int64(v.speed().Download) },
+	"rateUpload":   func(v *view) any { return int64(v.speed().Upload) },
 	"uploadedEver": func(v *view) any {
 		if n, ok := v.i64("uploaded"); ok {
 			return n
@@ -387,25 +395,24 @@ func (s *Server) torrentGet(_ context.Context, a args) (map[string]any, error) {
 			known = append(known, f) // unknown fields are ignored, as Transmission does
 		}
 	}
-	rows := make([]any, 0, len(es)+1)
-	if format == "table" {
-		rows = append(rows, known)
-	}
-	for _, e := range es {
-		v := &view{s: s, e: e, t: s.active(e)}
+	rows := make([]any, len(es))
+	s.eachView(es, func(i int, v *view) {
 		if format == "table" {
 			row := make([]any, len(known))
-			for i, f := range known {
-				row[i] = torrentFields[f](v)
+			for j, f := range known {
+				row[j] = torrentFields[f](v)
 			}
-			rows = append(rows, row)
-			continue
+			rows[i] = row
+			return
 		}
 		obj := make(map[string]any, len(known))
 		for _, f := range known {
 			obj[f] = torrentFields[f](v)
 		}
-		rows = append(rows, obj)
+		rows[i] = obj
+	})
+	if format == "table" {
+		rows = append([]any{known}, rows...)
 	}
 	out := map[string]any{"torrents": rows}
 	if raw := a["ids"]; len(raw) > 0 && string(raw) == `"recently-active"` {

@@ -393,6 +393,7 @@ func (s *Server) resume(e entry) error {
 func (s *Server) Resume() {
 	s.st.mu.Lock()
 	s.st.sessions++
+	s.st.changed()
 	s.st.mu.Unlock()
 	saved, err := s.c.Saved()
 	if err != nil {
@@ -401,6 +402,14 @@ func (s *Server) Resume() {
 	for _, sv := range saved {
 		if _, known := s.st.byInfoHash(sv.InfoHash); !known {
 			s.st.add(entry{Hash: sv.InfoHash, Name: sv.Name, AddedDate: time.Now().Unix()})
+		}
+	}
+	// A start error is not kept across a restart: every torrent the user
+	// did not stop gets a fresh try (the last run's error may have been
+	// transient, a directory not yet mounted, say).
+	for _, e := range s.st.all() {
+		if !e.Paused && e.Error != "" {
+			s.st.update(e.ID, func(x *entry) { x.Error = "" })
 		}
 	}
 	for _, e := range s.st.all() {
@@ -479,20 +488,30 @@ func (s *Server) torrentRemove(_ context.Context, a args) (map[string]any, error
 		return nil, err
 	}
 	return s.each(a, func(e entry) error {
-		if del && s.active(e) == nil {
-			// A stopped torrent's data is where the daemon put it (moved,
-			// renamed), which its resume record may not say.
-			if err := s.deleteStoppedData(e); err != nil {
-				return err
-			}
-		}
-		err := s.c.Remove(e.Hash, braid.DeleteData(del && s.active(e) != nil))
-		if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
+		s.st.update(e.ID, func(x *entry) { x.removing = true }) // the queue must not start it again
+		if err := s.removeOne(e, del); err != nil {
+			s.st.update(e.ID, func(x *entry) { x.removing = false })
 			return err
 		}
 		s.st.remove(e.ID)
 		return nil
 	})
+}
+
+// removeOne removes e's torrent from the client (with its data if del).
+func (s *Server) removeOne(e entry, del bool) error {
+	if del && s.active(e) == nil {
+		// A stopped torrent's data is where the daemon put it (moved,
+		// renamed), which its resume record may not say.
+		if err := s.deleteStoppedData(e); err != nil {
+			return err
+		}
+	}
+	err := s.c.Remove(e.Hash, braid.DeleteData(del && s.active(e) != nil))
+	if err != nil && !errors.Is(err, braid.ErrTorrentNotFound) {
+		return err
+	}
+	return nil
 }
 
 // readTorrentFile reads a local .torrent, bounded.
@@ -579,7 +598,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 	default:
 		return nil, argErr("no filename or metainfo specified")
 	}
-	e := entry{Dir: dir, AddedDate: time.Now().Unix(), Labels: labels, Paused: paused}
+	e := entry{Dir: dir, AddedDate: time.Now().Unix(), Labels: labels, Paused: paused, adding: true}
 	tl.apply(&e)
 	if data != nil {
 		mi, err := metainfo.Parse(data)
@@ -621,13 +640,18 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		return map[string]any{"torrent-duplicate": map[string]any{"id": id, "name": s.nameOf(old), "hashString": e.Hash.String()}}, nil
 	}
 	e.ID = id
+	added := func() { s.st.update(id, func(x *entry) { x.adding = false }) }
 	if paused && data == nil {
+		added()
 		// A paused magnet is not started at all: it has nothing to
 		// record before its metadata, and torrent-start begins from the link.
 		if err := s.st.save(); err != nil {
 			return nil, fmt.Errorf("save daemon state: %w", err)
 		}
 		return map[string]any{"torrent-added": map[string]any{"id": id, "name": e.Name, "hashString": e.Hash.String()}}, nil
+	}
+	if s.beforeStart != nil {
+		s.beforeStart()
 	}
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -642,6 +666,7 @@ func (s *Server) torrentAdd(ctx context.Context, a args) (map[string]any, error)
 		s.st.remove(id)
 		return nil, fmt.Errorf("add torrent: %w", err)
 	}
+	added()
 	if paused {
 		s.remember(e)
 		if err := s.c.StopAndSerialize(e.Hash); err != nil {

@@ -103,7 +103,7 @@ func (s *Server) schedule() map[int]error {
 		// until then it is not known to be a download or a seed (a restart
 		// adopting seeds beyond the download queue would stop them).
 		t := s.active(e)
-		if t == nil || e.Forced || e.Paused || s.isStalled(e.ID) {
+		if t == nil || e.adding || e.Forced || e.Paused || s.isStalled(e.ID) {
 			continue
 		}
 		adoptedChecking := t.State() == "checking" && len(e.Files) == 0 && e.Magnet == ""
@@ -115,7 +115,7 @@ func (s *Server) schedule() map[int]error {
 	// seen running (adopted from a resume record) may be a download or a
 	// seed: it starts, and the next run counts it as what it is.
 	for _, e := range q {
-		if e.Paused || e.Error != "" || e.Forced || s.active(e) != nil {
+		if e.adding || e.Paused || e.Error != "" || e.Forced || s.active(e) != nil {
 			continue
 		}
 		if (len(e.Files) == 0 && e.Magnet == "") || room(e.wantsNothing(), &used) {
@@ -130,6 +130,13 @@ func (s *Server) schedule() map[int]error {
 	}
 	errs := map[int]error{}
 	for _, e := range start {
+		// Read again: a method not under schedMu (torrent-stop, say) may
+		// have paused or started it since q was taken.
+		cur, ok := s.st.get(e.ID)
+		if !ok || cur.adding || cur.removing || cur.Paused || cur.Error != "" || cur.Forced || s.active(cur) != nil {
+			continue
+		}
+		e = cur
 		if err := s.resume(e); err != nil {
 			s.log.Warn("start", "info_hash", e.Hash.String(), "err", err)
 			s.st.update(e.ID, func(x *entry) { x.Error = err.Error() })
@@ -162,13 +169,9 @@ func (s *Server) applySeedLimits(now time.Time) {
 			s.idleMu.Unlock()
 			continue
 		}
-		st, err := s.c.Stats(e.Hash, "uploaded", "fetched", "bytes_size")
-		if err != nil {
-			continue
-		}
-		up, _ := st["uploaded"].(int64)
-		down, _ := st["fetched"].(int64)
-		size, _ := st["bytes_size"].(int64)
+		// Published counters: reading them costs an idle torrent nothing.
+		tr := t.Transfer()
+		up, down, size := tr.Uploaded, tr.Fetched, t.Length()
 		reason := ""
 		if limit, on := s.ratioLimit(e); on {
 			base := down
@@ -250,16 +253,12 @@ func (s *Server) noteActivity(now time.Time) {
 	}
 	var running []seen
 	for _, e := range s.st.all() {
-		if s.active(e) == nil {
+		t := s.active(e)
+		if t == nil {
 			continue
 		}
-		st, err := s.c.Stats(e.Hash, "uploaded", "fetched")
-		if err != nil {
-			continue
-		}
-		up, _ := st["uploaded"].(int64)
-		down, _ := st["fetched"].(int64)
-		running = append(running, seen{e.ID, up + down})
+		tr := t.Transfer()
+		running = append(running, seen{e.ID, tr.Uploaded + tr.Fetched})
 	}
 	s.idleMu.Lock()
 	defer s.idleMu.Unlock()

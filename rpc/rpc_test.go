@@ -53,6 +53,13 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	srv, err := New(cfg)
 	require.NoError(t, err)
 	f.srv = srv
+	// Before the client closes: a save a torrent's completion started
+	// in the background leaves no temp file in the removed directory.
+	t.Cleanup(func() {
+		srv.st.writeMu.Lock()
+		srv.st.path = ""
+		srv.st.writeMu.Unlock()
+	})
 	f.ts = httptest.NewServer(srv)
 	t.Cleanup(f.ts.Close)
 	return f

@@ -109,6 +109,10 @@ type Server struct {
 	idle    map[int]seedActivity // seeding torrents' uploads, for the idle limit
 	traffic map[int]seedActivity // running torrents' traffic, for stalled
 	stalled map[int]bool
+
+	// beforeStart, when set (by tests), runs in torrent-add between
+	// recording the entry and starting the torrent.
+	beforeStart func()
 }
 
 // New makes a server and loads its state file (a missing file is an

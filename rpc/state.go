@@ -83,6 +83,12 @@ type entry struct {
 	Downloaded int64      `json:"downloaded"`
 	Files      []fileInfo `json:"files,omitempty"`
 	Error      string     `json:"error,omitempty"`
+
+	// adding: torrent-add has recorded the entry but not yet started the
+	// torrent (nor answered). The queue leaves it be and it is not saved.
+	adding bool
+	// removing: torrent-remove is stopping it; the queue leaves it be.
+	removing bool
 }
 
 // fileInfo is one file of a stopped torrent, as last seen.
@@ -102,9 +108,15 @@ type stateFile struct {
 
 // store holds the entries. mu guards the maps only: the state file is
 // written under writeMu, which nothing but saving takes.
+//
+// Every change bumps version; save writes only when the version saved
+// last is older. Saves waiting on writeMu while one writes are so
+// coalesced: the next one writes every change made until then, the
+// others find nothing left to write.
 type store struct {
 	path    string
 	writeMu sync.Mutex
+	saved   uint64 // the version last written; under writeMu
 
 	mu       sync.Mutex
 	nextID   int
@@ -112,10 +124,11 @@ type store struct {
 	dir      string // the default download directory
 	byID     map[int]*entry
 	byHash   map[braid.InfoHash]*entry
+	version  uint64 // bumped under mu by every change
 }
 
 func loadStore(path, dir string) (*store, error) {
-	s := &store{path: path, nextID: 1, dir: dir, byID: map[int]*entry{}, byHash: map[braid.InfoHash]*entry{}}
+	s := &store{path: path, nextID: 1, dir: dir, version: 1, byID: map[int]*entry{}, byHash: map[braid.InfoHash]*entry{}}
 	if path == "" {
 		return s, nil
 	}
@@ -190,6 +203,7 @@ func (s *store) queue() []entry {
 func (s *store) moveInQueue(ids []int, where string, pos int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changed()
 	s.renumber()
 	q := make([]*entry, len(s.byID))
 	for _, e := range s.byID {
@@ -239,25 +253,40 @@ func (s *store) moveInQueue(ids []int, where string, pos int) {
 // save writes the state file atomically. The snapshot is taken under mu,
 // the write happens under writeMu only.
 func (s *store) save() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	if s.path == "" {
 		return nil
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	sf := stateFile{Version: 1, NextID: s.nextID, Sessions: s.sessions}
+	if s.version == s.saved {
+		s.mu.Unlock()
+		return nil
+	}
+	ver := s.version
+	sf := stateFile{Version: 1, NextID: s.nextID, Sessions: s.sessions, Torrents: make([]*entry, 0, len(s.byID))}
 	for _, e := range s.byID {
+		if e.adding {
+			continue
+		}
 		c := *e
 		sf.Torrents = append(sf.Torrents, &c)
 	}
 	s.mu.Unlock()
 	sort.Slice(sf.Torrents, func(i, j int) bool { return sf.Torrents[i].ID < sf.Torrents[j].ID })
-	data, err := json.MarshalIndent(sf, "", " ")
+	data, err := json.Marshal(sf)
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(s.path, data, 0o600)
+	if err := atomicfile.Write(s.path, data, 0o600); err != nil {
+		return err
+	}
+	s.saved = ver
+	return nil
 }
+
+// changed notes a change for save; under mu.
+func (s *store) changed() { s.version++ }
 
 // get returns a copy of the entry with that id.
 func (s *store) get(id int) (entry, bool) {
@@ -289,6 +318,7 @@ func (s *store) add(e entry) (id int, ok bool) {
 	if old, dup := s.byHash[e.Hash]; dup {
 		return old.ID, false
 	}
+	s.changed()
 	e.ID = s.nextID
 	s.nextID++
 	e.QueuePos = len(s.byID)
@@ -301,6 +331,7 @@ func (s *store) update(id int, f func(e *entry)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.byID[id]; ok {
+		s.changed()
 		f(e)
 	}
 }
@@ -310,6 +341,7 @@ func (s *store) remove(id int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.byID[id]; ok {
+		s.changed()
 		delete(s.byHash, e.Hash)
 		delete(s.byID, id)
 		s.renumber()

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/braid-bt/braid/persist"
+	"github.com/braid-bt/braid/transport"
+	"github.com/stretchr/testify/require"
+)
+
+// wallIdle reports whether the engine's one loop is marked idle on its
+// wall clock.
+func wallIdle(e *Engine) (idle, ok bool) {
+	e.wall.mu.Lock()
+	defer e.wall.mu.Unlock()
+	for _, s := range e.wall.subs {
+		return s.idle, true
+	}
+	return false, false
+}
+
+// TestSeedWithoutPeersTicksLess: a seeding torrent with no peer marks
+// its loop idle on the wall clock; a peer's arrival unmarks it.
+func TestSeedWithoutPeersTicksLess(t *testing.T) {
+	mi, data := v2Stream(t, 16<<10, true, 40_000, 5000)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	e := New(Config{PeerID: [20]byte{9}, HashWorkers: 1, Transports: []transport.Transport{fakeAcceptor{Listener: l}}})
+	t.Cleanup(func() { _ = e.Close() })
+	st := persist.NewMemory(mi.Info.Length)
+	_, err = st.WriteAt(data, 0)
+	require.NoError(t, err)
+	tor, err := e.AddTorrent(Spec{InfoHash: mi.InfoHash, InfoHashV2: mi.InfoHashV2, PieceLayers: mi.PieceLayers,
+		Info: mi.Info, InfoBytes: mi.InfoBytes, Storage: st, State: persist.NewMemoryStateStore(), Trusted: true})
+	require.NoError(t, err)
+	<-tor.Checked()
+	require.Equal(t, StateSeeding, tor.State())
+	require.Eventually(t, func() bool { idle, ok := wallIdle(e); return ok && idle }, 10*time.Second, 20*time.Millisecond,
+		"a peerless seed is idle")
+	_, _, ok := handshakeWith(t, l.Addr().String(), mi.InfoHash)
+	require.True(t, ok)
+	require.Eventually(t, func() bool { idle, ok := wallIdle(e); return ok && !idle }, 10*time.Second, 20*time.Millisecond,
+		"a seed with a peer is not")
+}
