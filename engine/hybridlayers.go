@@ -155,19 +155,34 @@ func (t *Torrent) hybridHashMsg(p *peerConn, m *wire.HashMsg, now time.Time) boo
 		t.hybridSchedule(now)
 		return true
 	}
-	layers := make(map[merkle.Hash][]merkle.Hash, len(t.spec.PieceLayers)+len(h.files))
+	fetched := make(map[merkle.Hash][]merkle.Hash, len(h.files))
+	for _, f := range h.files {
+		fetched[f.root] = f.layer
+	}
+	t.adoptLayers(fetched)
+	t.v2b.hybrid = nil
+	t.e.cfg.Logger.Debug("hybrid piece layers fetched", "files", len(h.files))
+	t.saveRecord(now)
+	return true
+}
+
+// adoptLayers adds proven piece layers to a running hybrid: they are
+// served from now on, kept in the record, and the pieces they cover are
+// checked by their v2 hash as well as SHA-1 from the next check on.
+func (t *Torrent) adoptLayers(fetched map[merkle.Hash][]merkle.Hash) {
+	layers := make(map[merkle.Hash][]merkle.Hash, len(t.spec.PieceLayers)+len(fetched))
 	for k, v := range t.spec.PieceLayers {
 		layers[k] = v
 	}
-	for _, f := range h.files {
-		layers[f.root] = f.layer
+	for k, v := range fetched {
+		layers[k] = v
 	}
 	t.spec.PieceLayers = layers
 	if resp := newHashResponder(t.info, layers); resp != nil {
 		t.hashResp.Store(resp)
 	}
-	t.v2b.hybrid = nil
-	t.e.cfg.Logger.Debug("hybrid piece layers fetched", "files", len(h.files))
-	t.saveRecord(now)
-	return true
+	// Checks already handed to the pool keep the table they were given.
+	if v2, err := pieceWants(t.info, layers); err == nil {
+		t.v2 = v2
+	}
 }

@@ -150,6 +150,16 @@ func TestPieceWantsHybridChecksBoth(t *testing.T) {
 		require.Equal(t, f.Length <= pl, w.v2 != nil, "piece %d: v2 check only where the root covers it", p)
 	}
 
+	// The layers arrive while the torrent runs: from then on every
+	// piece is checked by both hashes.
+	tor.adoptLayers(mi.PieceLayers)
+	for p := range mi.Info.NumPieces() {
+		w := tor.want(p)
+		require.NotNil(t, w.v2, "piece %d after the layers came", p)
+		require.True(t, w.matches(pieceOf(mi.Info, stream, p), pl, &scratch), "piece %d", p)
+	}
+	require.Equal(t, mi.PieceLayers, tor.spec.PieceLayers)
+
 	wants, err = pieceWants(&metainfo.Info{PieceLength: pl, Length: 10, Pieces: [][20]byte{{1}}}, nil)
 	require.NoError(t, err)
 	require.Nil(t, wants)
