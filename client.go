@@ -14,6 +14,7 @@ import (
 	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/engine"
+	"github.com/braid-bt/braid/internal/timing"
 	"github.com/braid-bt/braid/node"
 	"github.com/braid-bt/braid/persist"
 )
@@ -237,6 +238,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 	}
 	defer c.unclaim(ih)
 	rec, recStatus := c.loadRecord(ih)
+	timing.Mark("record-loaded")
 	if src.info == nil && rec != nil {
 		// A magnet we met before: its record carries the info dictionary.
 		if info, err := metainfo.ParseInfo(rec.Info); err == nil {
@@ -290,6 +292,7 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 			return nil, err
 		}
 		spec.Storage, spec.CheckAll = st, hasData
+		timing.Mark("storage-open")
 	}
 	et, err := c.eng.AddTorrent(spec)
 	if err != nil {

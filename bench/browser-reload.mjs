@@ -6,14 +6,44 @@
 //
 //   scripts/netns.sh node bench/browser-reload.mjs [--size 256MiB] [--reloads 3] [--out FILE]
 //
-// Prints, per reload, the time from the reload to the torrent seeding and
-// from the page's start to it, with the pieces hashed (resume.checked) and
-// trusted; writes them as JSON to FILE. Asserts nothing about speed; exits
+// Prints, per reload, the time from the reload to the torrent seeding with
+// every piece readable (its first and last piece read back and compared
+// with the seeder's file), from the page's start to it, the pieces hashed
+// (resume.checked) and trusted, and where the time went: the "braid:"
+// performance marks of the page (web/app.js, braid.js) and of the Worker
+// (worker.js, and the wasm's internal/timing marks), in ms after the
+// reload. Writes them as JSON to FILE. Asserts nothing about speed; exits
 // 1 when a step fails.
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+// phaseOrder lists the marks in the order a reload passes them (those a
+// run lacks are left out of the summary line).
+const phaseOrder = [
+  'nav-response', 'page-main', 'daemon-checked', 'config-loaded', 'worker-create', 'worker-init',
+  'wasm-fetch', 'wasm-response', 'wasm-instantiated', 'go-ready', 'start', 'idb-open', 'client',
+  'started', 'worker-ready', 'restore', 'saved', 'resume', 'record-loaded', 'marks-read', 'pieces-listed',
+  'verified-read', 'storage-open', 'checked', 'session', 'resumed', 'restored', 'ready'
+]
+
+// marksOf returns the "braid:" marks of a page or Worker as epoch ms (the
+// first of each name), plus the navigation's responseEnd for a page.
+function marksOf (target) {
+  return target.evaluate(() => {
+    const out = {}
+    for (const m of performance.getEntriesByType('mark')) {
+      if (!m.name.startsWith('braid:')) continue
+      const k = m.name.slice(6)
+      if (!(k in out)) out[k] = performance.timeOrigin + m.startTime
+    }
+    const nav = performance.getEntriesByType?.('navigation')?.[0]
+    if (nav) out['nav-response'] = performance.timeOrigin + nav.responseEnd
+    return out
+  })
+}
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
@@ -34,6 +64,19 @@ function parseArgs (argv) {
   if (!Number.isInteger(a.reloads) || a.reloads < 1 || a.reloads > 20) throw new Error('browser-reload.mjs: --reloads: want 1..20')
   return a
 }
+
+function fileBytes (file, off, n) {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const b = Buffer.alloc(n)
+    fs.readSync(fd, b, 0, n, off)
+    return b
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+const sha256 = b => crypto.createHash('sha256').update(b).digest('hex')
 
 async function main () {
   const a = parseArgs(process.argv.slice(2))
@@ -67,9 +110,33 @@ async function main () {
         const s = (await page.evaluate(() => window.braid.list())).find(s => s.info_hash === r.infoHash)
         return s && s.state === 'seeding' ? s : null
       }, 600000, 'the torrent to seed after the reload', 50)
-      const rec = { reload: i + 1, bytes: a.bytes, pieces: done.pieces.total, ms: Date.now() - t0, afterStartMs: Date.now() - started, resume: st.resume }
+      const seedingMs = Date.now() - t0
+      // Seeding with its pieces available: every piece counted, and the
+      // first and last pieces read back from storage as the seeder has them.
+      const check = await page.evaluate(async ({ ih, pieceLen, total }) => {
+        const s = await window.braid.stats(ih, ['pieces', 'progress', 'state'])
+        const hex = b => [...new Uint8Array(b)].map(x => x.toString(16).padStart(2, '0')).join('')
+        const sums = []
+        for (const off of [0, Math.max(0, total - pieceLen)]) {
+          const b = await window.braid.read(ih, 0, off, Math.min(pieceLen, total - off))
+          sums.push(hex(await crypto.subtle.digest('SHA-256', b)))
+        }
+        return { have: s.pieces.have, total: s.pieces.total, progress: s.progress, state: s.state, sums }
+      }, { ih: r.infoHash, pieceLen: a.bytes / done.pieces.total, total: a.bytes })
+      const readyMs = Date.now() - t0
+      const want = [0, Math.max(0, a.bytes - a.bytes / done.pieces.total)].map(off => sha256(fileBytes(path.join(content.dir, 'reload.bin'), off, Math.min(a.bytes / done.pieces.total, a.bytes - off))))
+      if (check.have !== check.total || check.progress !== 1 || check.sums.join() !== want.join()) {
+        throw new Error(`reload ${i + 1}: seeding but not whole: ${JSON.stringify(check)}, want sums ${want}`)
+      }
+      const marks = await marksOf(page)
+      const w = page.workers().find(w => w.url().endsWith('/worker.js'))
+      if (w) Object.assign(marks, await marksOf(w))
+      const phases = {}
+      for (const k of phaseOrder) if (k in marks) phases[k] = Math.round(marks[k] - t0)
+      const rec = { reload: i + 1, bytes: a.bytes, pieces: done.pieces.total, ms: seedingMs, readyMs, afterStartMs: seedingMs - (started - t0), resume: st.resume, phases }
       results.push(rec)
-      log(`reload ${i + 1}: seeding ${rec.ms} ms after the reload (${rec.afterStartMs} ms after the page started), resume ${JSON.stringify(st.resume)}`)
+      log(`reload ${i + 1}: seeding ${rec.ms} ms after the reload (${rec.afterStartMs} ms after the page started), first and last piece read back by ${readyMs} ms, resume ${JSON.stringify(st.resume)}`)
+      log(`reload ${i + 1} phases (ms after the reload): ${Object.entries(phases).map(([k, v]) => `${k} ${v}`).join(', ')}`)
     }
   } catch (e) {
     console.error('browser-reload.mjs:', e)

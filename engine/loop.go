@@ -11,6 +11,7 @@ import (
 	"github.com/braid-bt/braid/core/merkle"
 	"github.com/braid-bt/braid/core/peers"
 	"github.com/braid-bt/braid/core/wire"
+	"github.com/braid-bt/braid/internal/timing"
 	"github.com/braid-bt/braid/transport"
 )
 
@@ -105,10 +106,12 @@ func (t *Torrent) run() {
 		if !t.verifyOnDisk() {
 			return
 		}
+		timing.Mark("checked")
 		// The session and its state first: whoever waits on Checked then
 		// sees Downloading or Seeding, never Checking.
 		t.startSession(now)
 		t.closeChecked()
+		timing.Mark("session")
 	} else {
 		t.startMetadata()
 	}

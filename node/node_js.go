@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/timing"
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/transport"
 	"github.com/braid-bt/braid/transport/websocket"
@@ -44,6 +45,7 @@ func New(cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state directory: open IndexedDB %q: %w", cfg.StateDir, err)
 	}
+	timing.Mark("idb-open")
 	defer func() {
 		if err != nil {
 			_ = db.Close()

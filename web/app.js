@@ -1,7 +1,7 @@
 // Braid's browser UI: one row per torrent, refreshed from api.list() every
 // 500 ms. No framework: rows are built once from a <template> and then only
 // their text and widths change, so buttons stay put while stats tick.
-import { loadBraid } from './braid.js'
+import { loadBraid, mark } from './braid.js'
 import { daemonBackend } from './daemon-ui.js'
 import { detectDaemon } from './rpc-backend.js'
 import { reachNote } from './reach.js'
@@ -688,12 +688,14 @@ async function loadServerConfig () {
 }
 
 async function main () {
+  mark('page-main')
   wireTheme()
   showSecureContextNote()
   const status = $('#status')
   try {
     // Tests may hand in an API object before the page loads.
     const daemon = globalThis.__braidApi ? null : await detectDaemon()
+    mark('daemon-checked')
     if (globalThis.__braidApi) {
       api = globalThis.__braidApi
       await api.start(config)
@@ -701,6 +703,7 @@ async function main () {
       ({ api, extras } = daemonBackend(daemon, { showError, clearError, refresh }))
     } else {
       await loadServerConfig()
+      mark('config-loaded')
       api = await loadBraid(config)
     }
   } catch (err) {
@@ -721,12 +724,15 @@ async function main () {
     status.dataset.state = 'ready'
     wireServiceWorker()
     try { wireSettings(config, api.defaults ? await api.defaults() : {}) } catch (err) { showError(err, 'Settings') }
+    mark('restore')
     await restore()
+    mark('restored')
     await addFromServer()
   }
   await refresh()
   setInterval(refresh, POLL_MS)
   document.documentElement.dataset.ready = 'true'
+  mark('ready')
 }
 
 main()

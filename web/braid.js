@@ -86,6 +86,12 @@ function withTimeout (promise, ms, what) {
 
 let loading = null
 
+// Phases of a start on the page's performance timeline (the Worker and the
+// wasm mark theirs on the Worker's), for benches and DevTools recordings.
+export function mark (name) {
+  if (globalThis.performance && performance.mark) performance.mark('braid:' + name)
+}
+
 /**
  * Loads and starts Braid once per page; later calls return the same API.
  * config: { dbName?, iceServers?, iceTransportPolicy?, trackers?,
@@ -145,6 +151,7 @@ async function loadWorker ({
 } = {}) {
   const base = import.meta.url
   const url = u => new URL(u, base).href
+  mark('worker-create')
   const w = new Worker(url(workerURL), { name: 'braid' })
   const rtc = hostRTC((msg, transfer) => w.postMessage(msg, transfer))
   // Messages and batches crossing to and from the Worker, for tests and benches.
@@ -184,6 +191,7 @@ async function loadWorker ({
   let info
   try {
     info = await withTimeout(ready, timeoutMs, 'starting the wasm worker')
+    mark('worker-ready')
   } catch (e) {
     w.terminate()
     rtc.close()

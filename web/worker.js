@@ -16,6 +16,10 @@ const early = [] // rtc messages before the proxy is installed (none expected)
 
 function post (msg, transfer) { self.postMessage(msg, transfer || []) }
 
+// Phases of a start on the Worker's performance timeline (the wasm adds
+// its own "braid:" marks there), for benches and DevTools recordings.
+function mark (name) { if (self.performance && performance.mark) performance.mark('braid:' + name) }
+
 function errorOf (e) {
   return { code: (e && e.code) || 'internal', message: String((e && e.message) || e) }
 }
@@ -29,6 +33,7 @@ function transferOf (v) {
 async function instantiate (url, imports) {
   const res = await fetch(url)
   if (!res.ok) throw Object.assign(new Error(`braid: fetch ${url}: HTTP ${res.status}`), { code: 'internal' })
+  mark('wasm-response')
   if (WebAssembly.instantiateStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
     return (await WebAssembly.instantiateStreaming(res, imports)).instance
   }
@@ -37,18 +42,23 @@ async function instantiate (url, imports) {
 
 async function init ({ execURL, rtcURL, wasmURL, config, testOffline }) {
   if (testOffline) self.BRAID_TEST_OFFLINE = true
+  mark('worker-init')
   importScripts(execURL, rtcURL)
   onRTC = self.braidInstallRTC((msg, transfer) => post(msg, transfer))
   for (const m of early.splice(0)) onRTC(m)
   const go = new Go()
   const ready = new Promise(resolve => { self.__braidReady = resolve })
+  mark('wasm-fetch')
   const instance = await instantiate(wasmURL, go.importObject)
+  mark('wasm-instantiated')
   const exited = go.run(instance).then(() => {
     throw Object.assign(new Error('braid: the wasm program exited before it was ready'), { code: 'internal' })
   })
   const a = await Promise.race([ready, exited])
   delete self.__braidReady
+  mark('go-ready')
   await a.start(config)
+  mark('started')
   api = a
   return { version: a.version(), methods: Object.keys(a) }
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/braid-bt/braid"
 	"github.com/braid-bt/braid/internal/jsbridge"
+	"github.com/braid-bt/braid/internal/timing"
 )
 
 // maxRead bounds one read() call; streaming readers ask in pieces.
@@ -22,6 +23,7 @@ func (a *api) start(args []js.Value) (any, error) {
 	if a.client.Load() != nil {
 		return nil, nil
 	}
+	timing.Mark("start")
 	cfg := braid.Config{NoListen: true, NoDHT: true}
 	restore := true
 	if len(args) > 0 && args[0].Type() == js.TypeObject {
@@ -60,6 +62,7 @@ func (a *api) start(args []js.Value) (any, error) {
 		_ = c.Close()
 		return nil, nil
 	}
+	timing.Mark("client")
 	if restore {
 		saved, err := c.Saved()
 		if err != nil {
@@ -235,6 +238,7 @@ func (a *api) saved([]js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	timing.Mark("saved")
 	return toJS(s)
 }
 
@@ -244,10 +248,12 @@ func (a *api) resume(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	timing.Mark("resume")
 	t, err := c.Resume(a.ctx(), ih)
 	if err != nil {
 		return nil, err
 	}
+	timing.Mark("resumed")
 	return toJS(added(t))
 }
 

@@ -1,0 +1,6 @@
+//go:build !(js && wasm)
+
+package timing
+
+// Mark does nothing outside the browser.
+func Mark(string) {}
