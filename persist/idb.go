@@ -323,30 +323,48 @@ func assemble(reqs []js.Value, size int) []byte {
 	return b
 }
 
-// verifiedKey holds a torrent's verified bitfield beside its pieces (not a
-// decimal index, so listPieces skips it; DeleteData's range covers it).
+// verifiedKey and storedKey hold a torrent's bitfields of verified and of
+// stored pieces beside its pieces (not decimal indexes, so listPieces
+// skips them; DeleteData's range covers them).
 func (p *idbPieces) verifiedKey() string { return p.prefix + "v" }
+func (p *idbPieces) storedKey() string   { return p.prefix + "s" }
 
-func (p *idbPieces) getVerified() ([]byte, error) {
-	v, err := p.db.transact(piecesStore, "readonly", func(os js.Value) (js.Value, error) {
-		return call(os, "get", p.verifiedKey())
+// maxMarksBytes bounds a stored bitfield read back: one bit per piece.
+const maxMarksBytes = (maxChunkPieces + 7) / 8
+
+func (p *idbPieces) getMarks() (stored, verified []byte, err error) {
+	var reqs [2]js.Value
+	_, err = p.db.transact(piecesStore, "readonly", func(os js.Value) (js.Value, error) {
+		for k, key := range []string{p.storedKey(), p.verifiedKey()} {
+			req, err := call(os, "get", key)
+			if err != nil {
+				return js.Undefined(), err
+			}
+			reqs[k] = req
+		}
+		return js.Undefined(), nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("persist: read verified pieces of %x: %w", p.infoHash, err)
+		return nil, nil, fmt.Errorf("persist: read piece marks of %x: %w", p.infoHash, err)
 	}
-	if v.Type() != js.TypeObject || !v.InstanceOf(js.Global().Get("Uint8Array")) {
-		return nil, nil
-	}
-	b := make([]byte, v.Get("byteLength").Int())
-	js.CopyBytesToGo(b, v)
-	return b, nil
+	// Anything but a Uint8Array of a bitfield's size counts as absent.
+	stored, _ = bytesFrom(reqs[0].Get("result"), maxMarksBytes)
+	verified, _ = bytesFrom(reqs[1].Get("result"), maxMarksBytes)
+	return stored, verified, nil
 }
 
-func (p *idbPieces) putPieces(ps []storedPiece, verified []byte) error {
+func (p *idbPieces) putPieces(ps []storedPiece, verified, stored []byte) error {
 	_, err := p.db.transact(piecesStore, "readwrite", func(os js.Value) (js.Value, error) {
-		if verified != nil {
-			// In the pieces' own transaction: the mark commits with them or not at all.
-			if _, err := call(os, "put", jsbridge.TempUint8Array(verified), p.verifiedKey()); err != nil {
+		// Bitfields go in the pieces' own transaction: they commit with
+		// the pieces or not at all.
+		for _, m := range []struct {
+			b   []byte
+			key string
+		}{{verified, p.verifiedKey()}, {stored, p.storedKey()}} {
+			if m.b == nil {
+				continue
+			}
+			if _, err := call(os, "put", jsbridge.TempUint8Array(m.b), m.key); err != nil {
 				return js.Undefined(), err
 			}
 		}

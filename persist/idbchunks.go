@@ -10,6 +10,7 @@ import (
 
 	"github.com/braid-bt/braid/core/bitfield"
 	"github.com/braid-bt/braid/core/metainfo"
+	"github.com/braid-bt/braid/internal/timing"
 )
 
 // pieceStore keeps whole pieces by index: IndexedDB in the browser, a map in
@@ -26,12 +27,18 @@ type pieceStore interface {
 	// the commit is what costs, so pieces are written in batches. It
 	// copies the bytes: the buffers are reused once it returns. verified,
 	// when not nil, replaces the stored verified bitfield in the same
-	// write, so it never names a piece whose bytes did not commit.
-	putPieces(ps []storedPiece, verified []byte) error
-	// listPieces returns the indexes that have a stored piece.
+	// write, so it never names a piece whose bytes did not commit; stored,
+	// when not nil, likewise replaces the bitfield of stored pieces, so it
+	// names exactly the pieces whose bytes committed.
+	putPieces(ps []storedPiece, verified, stored []byte) error
+	// listPieces returns the indexes that have a stored piece. It walks
+	// the torrent's keys, which in Chromium reads every stored byte (its
+	// database keeps values beside their keys): a storage opens from the
+	// stored bitfield instead, and lists only when that is missing.
 	listPieces() ([]int, error)
-	// getVerified returns the stored verified bitfield (nil if none).
-	getVerified() ([]byte, error)
+	// getMarks returns the stored bitfields of stored and of verified
+	// pieces (each nil if none), in one read.
+	getMarks() (stored, verified []byte, err error)
 	deletePieces() error
 }
 
@@ -140,6 +147,9 @@ var _ Storage = (*chunkStore)(nil)
 // cannot address.
 var errBadGeometry = errors.New("persist: bad torrent geometry")
 
+// newChunkStore opens the storage of a torrent: from the stored bitfields
+// of stored and verified pieces (one read, whatever the torrent's size),
+// listing the stored pieces only when the first is missing.
 func newChunkStore(st pieceStore, length, pieceLen int64) (*chunkStore, error) {
 	if length < 0 || pieceLen <= 0 || pieceLen > metainfo.MaxPieceLength {
 		return nil, fmt.Errorf("persist: length %d, piece length %d: %w", length, pieceLen, errBadGeometry)
@@ -157,29 +167,75 @@ func newChunkStore(st pieceStore, length, pieceLen int64) (*chunkStore, error) {
 		maxPending: maxPendingPieces, maxPendingBytes: maxPendingBytes,
 		maxCached: maxCachedPieces, maxCachedBytes: maxCachedBytes, flushEvery: flushEvery,
 	}
-	idx, err := st.listPieces()
+	c.verified, c.trusted = bitfield.New(c.numPieces), bitfield.New(c.numPieces)
+	rawStored, rawVerified, err := st.getMarks()
 	if err != nil {
 		return nil, err
+	}
+	timing.Mark("marks-read")
+	// A verified bitfield that is missing, unreadable or of another length
+	// trusts nothing: every stored piece is checked.
+	var verified *bitfield.Bitfield
+	if rawVerified != nil {
+		verified, _ = bitfield.FromBytes(rawVerified, c.numPieces)
+	}
+	if !c.openStored(rawStored, verified) {
+		if err := c.listStored(); err != nil {
+			return nil, err
+		}
+		timing.Mark("pieces-listed")
+	}
+	if verified != nil {
+		for _, i := range verified.Indices() {
+			if c.stored.Has(i) {
+				c.verified.Set(i)
+				c.trusted.Set(i)
+			}
+		}
+	}
+	return c, nil
+}
+
+// openStored takes the stored bitfield as the pieces present, and reports
+// whether it could: not when it is missing, of another length, or misses
+// a verified piece (then a write by a Braid that kept no such bitfield
+// came after it).
+func (c *chunkStore) openStored(raw []byte, verified *bitfield.Bitfield) bool {
+	if raw == nil {
+		return false
+	}
+	bf, err := bitfield.FromBytes(raw, c.numPieces)
+	if err != nil {
+		return false
+	}
+	if verified != nil {
+		for _, i := range verified.Indices() {
+			if !bf.Has(i) {
+				return false
+			}
+		}
+	}
+	c.stored = bf
+	return true
+}
+
+// listStored finds the stored pieces by listing them (a database written
+// without the stored bitfield) and stores the bitfield, so the next open
+// reads it instead. Failing to store it costs only the next open a list.
+func (c *chunkStore) listStored() error {
+	idx, err := c.st.listPieces()
+	if err != nil {
+		return err
 	}
 	for _, i := range idx {
 		if i >= 0 && i < c.numPieces {
 			c.stored.Set(i)
 		}
 	}
-	c.verified, c.trusted = bitfield.New(c.numPieces), bitfield.New(c.numPieces)
-	// A stored bitfield that is missing, unreadable or of another length
-	// trusts nothing: every stored piece is checked.
-	if raw, err := st.getVerified(); err == nil && raw != nil {
-		if bf, err := bitfield.FromBytes(raw, c.numPieces); err == nil {
-			for _, i := range bf.Indices() {
-				if c.stored.Has(i) {
-					c.verified.Set(i)
-					c.trusted.Set(i)
-				}
-			}
-		}
+	if len(idx) > 0 {
+		_ = c.st.putPieces(nil, nil, c.stored.Bytes())
 	}
-	return c, nil
+	return nil
 }
 
 // pieceSize is the length of piece i; the last piece may be short.
@@ -441,15 +497,25 @@ func (c *chunkStore) flush(batch []*pendingPiece) error {
 	batch = slices.Clone(batch)
 	ps := make([]storedPiece, len(batch))
 	withVerified := c.verifiedDirty
+	var storedAfter *bitfield.Bitfield // set when batch stores a new piece
 	for k, pp := range batch {
 		ps[k] = storedPiece{index: pp.index, data: pp.data}
 		withVerified = withVerified || c.verified.Has(pp.index)
+		if !c.stored.Has(pp.index) {
+			if storedAfter == nil {
+				storedAfter = c.stored.Clone()
+			}
+			storedAfter.Set(pp.index)
+		}
 	}
-	var vb []byte
+	var vb, sb []byte
 	if withVerified {
 		vb = c.verifiedAfter(batch)
 	}
-	if err := c.st.putPieces(ps, vb); err != nil {
+	if storedAfter != nil {
+		sb = storedAfter.Bytes()
+	}
+	if err := c.st.putPieces(ps, vb, sb); err != nil {
 		return fmt.Errorf("persist: store %d pieces from %d: %w", len(ps), ps[0].index, err)
 	}
 	if withVerified {
@@ -492,7 +558,7 @@ func (c *chunkStore) storeVerified() error {
 	if !c.verifiedDirty {
 		return nil
 	}
-	if err := c.st.putPieces(nil, c.verifiedAfter(nil)); err != nil {
+	if err := c.st.putPieces(nil, c.verifiedAfter(nil), nil); err != nil {
 		return fmt.Errorf("persist: store verified pieces: %w", err)
 	}
 	c.verifiedDirty = false

@@ -34,8 +34,8 @@ type copyPieces struct{ last []byte }
 func (s *copyPieces) getPieces(ps []pieceRef) ([][]byte, error) { return make([][]byte, len(ps)), nil }
 func (s *copyPieces) listPieces() ([]int, error)                { return nil, nil }
 func (s *copyPieces) deletePieces() error                       { return nil }
-func (s *copyPieces) getVerified() ([]byte, error)              { return nil, nil }
-func (s *copyPieces) putPieces(ps []storedPiece, _ []byte) error {
+func (s *copyPieces) getMarks() ([]byte, []byte, error)         { return nil, nil, nil }
+func (s *copyPieces) putPieces(ps []storedPiece, _, _ []byte) error {
 	for _, p := range ps {
 		s.last = append(s.last[:0], p.data...)
 	}

@@ -26,6 +26,9 @@ type mapPieces struct {
 	putSizes   []int
 	verified   []byte // the stored verified bitfield
 	vputs      int    // writes that carried it
+	stored     []byte // the stored bitfield of stored pieces
+	sputs      int    // writes that carried it
+	lists      int    // listPieces calls
 }
 
 func newMapPieces() *mapPieces { return &mapPieces{m: make(map[int][]byte)} }
@@ -42,15 +45,21 @@ func (s *mapPieces) getPieces(ps []pieceRef) ([][]byte, error) {
 	return out, nil
 }
 
-func (s *mapPieces) getVerified() ([]byte, error) { return bytes.Clone(s.verified), nil }
+func (s *mapPieces) getMarks() (stored, verified []byte, err error) {
+	return bytes.Clone(s.stored), bytes.Clone(s.verified), nil
+}
 
-func (s *mapPieces) putPieces(ps []storedPiece, verified []byte) error {
+func (s *mapPieces) putPieces(ps []storedPiece, verified, stored []byte) error {
 	if s.failPut != nil {
 		return s.failPut
 	}
 	if verified != nil {
 		s.verified = bytes.Clone(verified)
 		s.vputs++
+	}
+	if stored != nil {
+		s.stored = bytes.Clone(stored)
+		s.sputs++
 	}
 	if len(ps) == 0 {
 		return nil
@@ -65,6 +74,7 @@ func (s *mapPieces) putPieces(ps []storedPiece, verified []byte) error {
 }
 
 func (s *mapPieces) listPieces() ([]int, error) {
+	s.lists++
 	out := make([]int, 0, len(s.m))
 	for i := range s.m {
 		out = append(out, i)
@@ -75,7 +85,7 @@ func (s *mapPieces) listPieces() ([]int, error) {
 func (s *mapPieces) deletePieces() error {
 	s.deleted++
 	clear(s.m)
-	s.verified = nil
+	s.verified, s.stored = nil, nil
 	return nil
 }
 
