@@ -64,7 +64,7 @@ npm-deps:
 # JavaScript bridge and the API cmd/wasm exports.
 wasm-browser: npm-deps
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(CURDIR)/scripts/wasm-node-exec.sh" \
-		./persist/ ./node/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/ ./internal/piecehash/ ./cmd/wasm/
+		./persist/ ./node/ ./transport/webrtc/ ./transport/fetch/ ./internal/jsbridge/ ./internal/piecehash/ ./internal/timing/ ./cmd/wasm/
 
 # Browser tests: headless Chromium, WebTorrent in Node, in a private network namespace.
 e2e: build
