@@ -40,7 +40,7 @@ const (
 	maxPendingPieces = 64       // incomplete pieces buffered before the oldest is flushed
 	maxPendingBytes  = 64 << 20 // and their total size
 	maxCachedPieces  = 32       // recently read pieces, so uploads don't cost a get per block
-	maxCachedBytes   = 32 << 20
+	maxCachedBytes   = 32 << 20 // (pieces not yet verified may take twice these: see evictable)
 	// readAheadPieces and readAheadBytes bound the pieces one sequential
 	// read (a start-up check, a stream) fetches past the one it needs.
 	readAheadPieces = 16
@@ -100,6 +100,9 @@ type pieceRef struct{ index, size int }
 type cachedPiece struct {
 	index int
 	data  []byte
+	// written: stored by a flush from a buffer, so the engine has yet to
+	// hash it unless it is verified (see evictable).
+	written bool
 }
 
 // chunkStore is a Storage over a pieceStore: pieces are buffered until
@@ -277,7 +280,7 @@ func (c *chunkStore) loadStored(i int) ([]byte, error) {
 	// The pieces read ahead go in first, so piece i ends up most recent.
 	for k := len(refs) - 1; k >= 0; k-- {
 		if bs[k] != nil {
-			c.addCache(refs[k].index, bs[k])
+			c.addCache(refs[k].index, bs[k], false)
 		}
 	}
 	return bs[0], nil
@@ -312,17 +315,38 @@ func (c *chunkStore) cacheIndex(i int) int {
 	return slices.IndexFunc(c.cache, func(e cachedPiece) bool { return e.index == i })
 }
 
-func (c *chunkStore) addCache(i int, b []byte) {
+func (c *chunkStore) addCache(i int, b []byte, written bool) {
 	c.dropCache(i)
-	c.cache = slices.Insert(c.cache, 0, cachedPiece{index: i, data: b})
+	c.cache = slices.Insert(c.cache, 0, cachedPiece{index: i, data: b, written: written})
 	c.cacheSize += int64(len(b))
 	for len(c.cache) > 1 && (len(c.cache) > c.maxCached || c.cacheSize > c.maxCachedBytes) {
-		last := len(c.cache) - 1
-		c.cacheSize -= int64(len(c.cache[last].data))
-		c.recycle(c.cache[last].data)
-		c.cache[last] = cachedPiece{}
-		c.cache = c.cache[:last]
+		k := c.evictable()
+		if k < 0 {
+			break
+		}
+		c.cacheSize -= int64(len(c.cache[k].data))
+		c.recycle(c.cache[k].data)
+		c.cache = slices.Delete(c.cache, k, k+1)
 	}
+}
+
+// evictable is the cache entry to drop from a cache past its bounds, -1
+// for none: the least recently used one that is not a written piece
+// awaiting its hash, so pieces just stored stay in memory until the
+// engine's hashing reads them (a hasher that falls behind would otherwise
+// read each one back from the database, and fall further behind). Past
+// twice the bounds the least recently used goes, whatever it is.
+func (c *chunkStore) evictable() int {
+	last := len(c.cache) - 1
+	if len(c.cache) > 2*c.maxCached || c.cacheSize > 2*c.maxCachedBytes {
+		return last
+	}
+	for k := last; k > 0; k-- {
+		if e := c.cache[k]; !e.written || c.verified.Has(e.index) {
+			return k
+		}
+	}
+	return -1
 }
 
 func (c *chunkStore) dropCache(i int) {
@@ -525,7 +549,7 @@ func (c *chunkStore) flush(pick func() []*pendingPiece) error {
 		c.pendBytes -= int64(len(pp.data))
 		if pp.complete() {
 			c.completeBytes -= int64(len(pp.data))
-			c.addCache(pp.index, pp.data) // uploads read it back
+			c.addCache(pp.index, pp.data, true) // hashing and uploads read it back
 		} else {
 			c.dropCache(pp.index)
 			c.recycle(pp.data)

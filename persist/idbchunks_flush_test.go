@@ -121,3 +121,40 @@ func TestChunkStoreCloseDuringFlush(t *testing.T) {
 	assert.Equal(t, data[2*pieceLen:2*pieceLen+100], st.stored(2)[:100])
 	assert.ErrorIs(t, c.Close(), ErrClosed)
 }
+
+// Pieces a flush stored stay cached until verified (the engine hashes them
+// next), within twice the cache's bounds; verified ones go first.
+func TestChunkStoreWrittenPiecesCachedUntilVerified(t *testing.T) {
+	const pieceLen = 16 << 10
+	st := newMapPieces()
+	c, err := newChunkStore(st, 8*pieceLen, pieceLen)
+	require.NoError(t, err)
+	c.flushEvery, c.maxCached = pieceLen, 2
+	data := randomBytes(8*pieceLen, 12)
+	for i := range 4 {
+		_, err = c.WriteAt(data[i*pieceLen:(i+1)*pieceLen], int64(i*pieceLen))
+		require.NoError(t, err)
+	}
+	require.Equal(t, 4, st.puts, "each piece flushed as it completed")
+	got := make([]byte, 4*pieceLen)
+	_, err = c.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, data[:4*pieceLen], got)
+	assert.Zero(t, st.gets, "unverified written pieces stay cached past maxCached")
+
+	for i := range 4 {
+		c.MarkVerified(i)
+	}
+	_, err = c.WriteAt(data[4*pieceLen:5*pieceLen], 4*pieceLen)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(c.cache), 2, "verified pieces are evicted to the bound")
+	assert.Equal(t, 4, c.cache[0].index)
+
+	// Unverified written pieces never take more than twice the bound.
+	for i := 5; i < 8; i++ {
+		_, err = c.WriteAt(data[i*pieceLen:(i+1)*pieceLen], int64(i*pieceLen))
+		require.NoError(t, err)
+	}
+	assert.LessOrEqual(t, len(c.cache), 4)
+	assert.Equal(t, 7, c.cache[0].index)
+}
