@@ -2,8 +2,12 @@
 // plain WebSocket (no tracker, no WebRTC) feeds Braid in headless Chromium
 // while the DevTools protocol's sampling profiler runs in the page. Writes
 // the .cpuprofile (open it in Chromium's DevTools) and prints the functions
-// with the most self time, plus the transfer rate. --trace records a
-// Chromium trace instead (where the renderer's own time goes).
+// with the most self time, plus the transfer rate and the profiled thread's
+// CPU time per MiB (busy samples only: less noisy than MiB/s on a shared
+// machine). --trace records a Chromium trace instead (where the renderer's
+// own time goes). --worker keeps the wasm in its Worker and profiles the
+// Worker's thread (attached through the page's DevTools session); the
+// page's longest main-thread task is printed too.
 //
 //   scripts/netns.sh node bench/browser-profile.mjs [--size 32MiB] [--out DIR] [--source ws|webtorrent] [--trace] [--worker]
 //
@@ -37,7 +41,7 @@ function parseArgs (argv) {
   return a
 }
 
-/** Self time per function (ms), the top n, from a DevTools CPU profile. */
+/** Self time per function (ms), the top n, the total and the idle time, from a DevTools CPU profile. */
 export function topSelf (profile, n = 40) {
   const dt = new Map()
   const { samples, timeDeltas, nodes } = profile
@@ -54,7 +58,46 @@ export function topSelf (profile, n = 40) {
     self.set(key, (self.get(key) || 0) + us)
     total += us
   }
-  return { total: total / 1000, top: [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => [k, us / 1000]) }
+  return { total: total / 1000, idle: (self.get('(idle)') || 0) / 1000, top: [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => [k, us / 1000]) }
+}
+
+/**
+ * A DevTools session on the page's dedicated Worker (the one running
+ * braid.wasm): Target.setAutoAttach on the page's session, then commands
+ * wrapped in Target.sendMessageToTarget (Playwright's CDPSession has no
+ * flat child sessions). Returns {send(method, params)}.
+ */
+async function workerSession (cdp) {
+  const attached = new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('browser-profile.mjs: no worker target within 15 s')), 15000)
+    cdp.on('Target.attachedToTarget', ({ sessionId, targetInfo }) => {
+      if (targetInfo.type !== 'worker') return
+      clearTimeout(t)
+      resolve(sessionId)
+    })
+  })
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false })
+  const sessionId = await attached
+  let next = 1
+  const pending = new Map()
+  cdp.on('Target.receivedMessageFromTarget', ({ sessionId: s, message }) => {
+    if (s !== sessionId) return
+    const m = JSON.parse(message)
+    const p = pending.get(m.id)
+    if (!p) return
+    pending.delete(m.id)
+    if (m.error) p.reject(new Error(`worker: ${m.error.message}`))
+    else p.resolve(m.result)
+  })
+  return {
+    send (method, params = {}) {
+      const id = next++
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject })
+        cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject)
+      })
+    }
+  }
 }
 
 async function main () {
@@ -87,20 +130,20 @@ async function main () {
       src = seeder.torrentFile
       opts = {}
     }
-    // The profiler samples the page's own thread: the wasm runs there
-    // (loadBraid's worker: false), the same Go code as in its Worker.
-    // --worker keeps the wasm in its Worker, to see what is left on the
-    // page's main thread (and its longest task).
+    // Without --worker the profiler samples the page's own thread with the
+    // wasm running there (loadBraid's worker: false), the same Go code as
+    // in its Worker. --worker profiles the Worker's thread itself.
     const b = await launch({ name: 'profile', origins: [web.url], braidConfig: a.worker ? {} : { worker: false } })
     cleanup.add(b.close)
     const page = await openBraid(b.ctx, web.url)
     const cdp = await page.context().newCDPSession(page)
+    const prof = a.worker && !a.trace ? await workerSession(cdp) : cdp
     if (a.trace) {
       await cdp.send('Tracing.start', { categories: 'devtools.timeline,blink,v8,toplevel,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' })
     } else {
-      await cdp.send('Profiler.enable')
-      await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
-      await cdp.send('Profiler.start')
+      await prof.send('Profiler.enable')
+      await prof.send('Profiler.setSamplingInterval', { interval: 200 })
+      await prof.send('Profiler.start')
     }
     await page.evaluate(() => {
       globalThis.__longest = 0
@@ -127,12 +170,14 @@ async function main () {
       console.log(`${a.source}: ${(a.bytes / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(2)} s; trace ${file}`)
       return
     }
-    const { profile } = await cdp.send('Profiler.stop')
-    const file = path.join(a.out, `braid-${a.source}.cpuprofile`)
+    const { profile } = await prof.send('Profiler.stop')
+    const thread = a.worker ? 'worker' : 'page'
+    const file = path.join(a.out, `braid-${a.source}-${thread}.cpuprofile`)
     fs.writeFileSync(file, JSON.stringify(profile))
     console.log(`${a.source}: ${(a.bytes / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(2)} s = ${(a.bytes / MiB / (ms / 1000)).toFixed(2)} MiB/s; profile ${file}`)
-    const { total, top } = topSelf(profile)
-    console.log(`sampled ${total.toFixed(0)} ms`)
+    const { total, idle, top } = topSelf(profile)
+    const busy = total - idle
+    console.log(`${thread} thread: sampled ${total.toFixed(0)} ms, busy ${busy.toFixed(0)} ms = ${(busy / (a.bytes / MiB)).toFixed(1)} CPU ms/MiB`)
     for (const [k, v] of top) console.log(`${v.toFixed(0).padStart(7)} ms ${(100 * v / total).toFixed(1).padStart(5)}%  ${k}`)
   } finally {
     await cleanup.run()

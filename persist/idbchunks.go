@@ -47,7 +47,7 @@ const (
 	maxPendingPieces = 64       // incomplete pieces buffered before the oldest is flushed
 	maxPendingBytes  = 64 << 20 // and their total size
 	maxCachedPieces  = 32       // recently read pieces, so uploads don't cost a get per block
-	maxCachedBytes   = 32 << 20
+	maxCachedBytes   = 32 << 20 // (pieces not yet verified may take twice these: see evictable)
 	// readAheadPieces and readAheadBytes bound the pieces one sequential
 	// read (a start-up check, a stream) fetches past the one it needs.
 	readAheadPieces = 16
@@ -72,6 +72,9 @@ type pendingPiece struct {
 	// seeded is true when data started as the stored piece: then its bytes
 	// may already be verified, so Sync must store it even when incomplete.
 	seeded bool
+	// gen counts writes, so a flush knows whether the bytes it stored are
+	// still the piece's bytes when its write returns.
+	gen uint64
 }
 
 // mark records data[from:to] as written, a 64-bit word at a time (a bit
@@ -104,6 +107,9 @@ type pieceRef struct{ index, size int }
 type cachedPiece struct {
 	index int
 	data  []byte
+	// written: stored by a flush from a buffer, so the engine has yet to
+	// hash it unless it is verified (see evictable).
+	written bool
 }
 
 // chunkStore is a Storage over a pieceStore: pieces are buffered until
@@ -136,6 +142,15 @@ type chunkStore struct {
 	// changed since the bitfield was last stored.
 	verified, trusted *bitfield.Bitfield
 	verifiedDirty     bool
+	// verifiedGen counts changes to verified (see gen).
+	verifiedGen uint64
+
+	// flushing is set while a flush waits for the store's write with mu
+	// released (a commit can take long, and reads, such as the engine's
+	// hashing, must not wait for it); flushDone wakes those waiting to
+	// flush, delete or close until it ends.
+	flushing  bool
+	flushDone *sync.Cond
 
 	maxPending, maxCached                       int
 	maxPendingBytes, maxCachedBytes, flushEvery int64
@@ -167,6 +182,7 @@ func newChunkStore(st pieceStore, length, pieceLen int64) (*chunkStore, error) {
 		maxPending: maxPendingPieces, maxPendingBytes: maxPendingBytes,
 		maxCached: maxCachedPieces, maxCachedBytes: maxCachedBytes, flushEvery: flushEvery,
 	}
+	c.flushDone = sync.NewCond(&c.mu)
 	c.verified, c.trusted = bitfield.New(c.numPieces), bitfield.New(c.numPieces)
 	rawStored, rawVerified, err := st.getMarks()
 	if err != nil {
@@ -320,7 +336,7 @@ func (c *chunkStore) loadStored(i int) ([]byte, error) {
 	// The pieces read ahead go in first, so piece i ends up most recent.
 	for k := len(refs) - 1; k >= 0; k-- {
 		if bs[k] != nil {
-			c.addCache(refs[k].index, bs[k])
+			c.addCache(refs[k].index, bs[k], false)
 		}
 	}
 	return bs[0], nil
@@ -355,17 +371,38 @@ func (c *chunkStore) cacheIndex(i int) int {
 	return slices.IndexFunc(c.cache, func(e cachedPiece) bool { return e.index == i })
 }
 
-func (c *chunkStore) addCache(i int, b []byte) {
+func (c *chunkStore) addCache(i int, b []byte, written bool) {
 	c.dropCache(i)
-	c.cache = slices.Insert(c.cache, 0, cachedPiece{index: i, data: b})
+	c.cache = slices.Insert(c.cache, 0, cachedPiece{index: i, data: b, written: written})
 	c.cacheSize += int64(len(b))
 	for len(c.cache) > 1 && (len(c.cache) > c.maxCached || c.cacheSize > c.maxCachedBytes) {
-		last := len(c.cache) - 1
-		c.cacheSize -= int64(len(c.cache[last].data))
-		c.recycle(c.cache[last].data)
-		c.cache[last] = cachedPiece{}
-		c.cache = c.cache[:last]
+		k := c.evictable()
+		if k < 0 {
+			break
+		}
+		c.cacheSize -= int64(len(c.cache[k].data))
+		c.recycle(c.cache[k].data)
+		c.cache = slices.Delete(c.cache, k, k+1)
 	}
+}
+
+// evictable is the cache entry to drop from a cache past its bounds, -1
+// for none: the least recently used one that is not a written piece
+// awaiting its hash, so pieces just stored stay in memory until the
+// engine's hashing reads them (a hasher that falls behind would otherwise
+// read each one back from the database, and fall further behind). Past
+// twice the bounds the least recently used goes, whatever it is.
+func (c *chunkStore) evictable() int {
+	last := len(c.cache) - 1
+	if len(c.cache) > 2*c.maxCached || c.cacheSize > 2*c.maxCachedBytes {
+		return last
+	}
+	for k := last; k > 0; k-- {
+		if e := c.cache[k]; !e.written || c.verified.Has(e.index) {
+			return k
+		}
+	}
+	return -1
 }
 
 func (c *chunkStore) dropCache(i int) {
@@ -430,6 +467,7 @@ func (c *chunkStore) WriteAt(p []byte, off int64) (int, error) {
 			return done, err
 		}
 		copy(pp.data[in:], p[done:done+n])
+		pp.gen++
 		was := pp.complete()
 		pp.mark(in, in+n)
 		done += n
@@ -437,8 +475,14 @@ func (c *chunkStore) WriteAt(p []byte, off int64) (int, error) {
 			c.completeBytes += int64(len(pp.data))
 		}
 	}
-	if c.completeBytes >= c.flushEvery {
-		if err := c.flush(c.pendingWhere(func(pp *pendingPiece) bool { return pp.complete() })); err != nil {
+	// While a flush is in flight, the next write after it checks again.
+	if c.completeBytes >= c.flushEvery && !c.flushing {
+		if err := c.flush(func() []*pendingPiece {
+			if c.completeBytes < c.flushEvery {
+				return nil // another flush stored them meanwhile
+			}
+			return c.pendingWhere(func(pp *pendingPiece) bool { return pp.complete() })
+		}); err != nil {
 			return done, err
 		}
 	}
@@ -448,22 +492,31 @@ func (c *chunkStore) WriteAt(p []byte, off int64) (int, error) {
 // pendingFor returns the buffer for piece i, moved to the most recently
 // written end, making room first when a new one is needed.
 func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
-	for k, pp := range c.pending {
-		if pp.index == i {
-			c.pending = append(slices.Delete(c.pending, k, k+1), pp)
-			return pp, nil
-		}
-	}
 	size := c.pieceSize(i)
-	for len(c.pending) > 0 && (len(c.pending) >= c.maxPending || c.pendBytes+int64(size) > c.maxPendingBytes) {
+	for {
+		// Checked again after every flush: mu was released during it.
+		for k, pp := range c.pending {
+			if pp.index == i {
+				c.pending = append(slices.Delete(c.pending, k, k+1), pp)
+				return pp, nil
+			}
+		}
+		if len(c.pending) == 0 || (len(c.pending) < c.maxPending && c.pendBytes+int64(size) <= c.maxPendingBytes) {
+			break
+		}
 		// Make room: store every complete piece at once, or else the
 		// least recently written one.
-		batch := c.pendingWhere(func(pp *pendingPiece) bool { return pp.complete() })
-		if len(batch) == 0 {
-			batch = c.pending[:1]
-		}
-		if err := c.flush(batch); err != nil {
+		if err := c.flush(func() []*pendingPiece {
+			batch := c.pendingWhere(func(pp *pendingPiece) bool { return pp.complete() })
+			if len(batch) == 0 && len(c.pending) > 0 {
+				batch = c.pending[:1]
+			}
+			return batch
+		}); err != nil {
 			return nil, err
+		}
+		if c.closed {
+			return nil, ErrClosed
 		}
 	}
 	pp := &pendingPiece{index: i, data: c.newPieceBuf(size), written: make([]uint64, (size+63)/64)}
@@ -471,6 +524,7 @@ func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
 		// Rewritten: no longer the bytes that passed their hash.
 		c.verified.Clear(i)
 		c.verifiedDirty = true
+		c.verifiedGen++
 	}
 	if c.stored.Has(i) {
 		// Part of a stored piece is rewritten: start from its bytes so the
@@ -487,19 +541,30 @@ func (c *chunkStore) pendingFor(i int) (*pendingPiece, error) {
 	return pp, nil
 }
 
-// flush stores buffered pieces in one batch and forgets their buffers. On
-// failure every buffer is kept, so nothing written is lost and a later flush
-// can retry.
-func (c *chunkStore) flush(batch []*pendingPiece) error {
-	if len(batch) == 0 {
-		return c.storeVerified()
+// flush stores the buffered pieces pick selects (with the verified
+// bitfield when it changed) in one batch and forgets their buffers. pick
+// runs once no other flush is in flight. The store's write runs with mu
+// released, on copies of the pieces: reads meanwhile still find them
+// buffered, and a piece written to meanwhile stays buffered (its newer
+// bytes are stored by a later flush). On failure every buffer is kept, so
+// nothing written is lost and a later flush can retry. Callers hold mu.
+func (c *chunkStore) flush(pick func() []*pendingPiece) error {
+	for c.flushing {
+		c.flushDone.Wait()
 	}
-	batch = slices.Clone(batch)
+	batch := slices.Clone(pick())
+	if len(batch) == 0 && !c.verifiedDirty {
+		return nil
+	}
 	ps := make([]storedPiece, len(batch))
+	gens := make([]uint64, len(batch))
 	withVerified := c.verifiedDirty
 	var storedAfter *bitfield.Bitfield // set when batch stores a new piece
 	for k, pp := range batch {
-		ps[k] = storedPiece{index: pp.index, data: pp.data}
+		data := c.newPieceBuf(len(pp.data))
+		copy(data, pp.data)
+		ps[k] = storedPiece{index: pp.index, data: data}
+		gens[k] = pp.gen
 		withVerified = withVerified || c.verified.Has(pp.index)
 		if !c.stored.Has(pp.index) {
 			if storedAfter == nil {
@@ -515,20 +580,42 @@ func (c *chunkStore) flush(batch []*pendingPiece) error {
 	if storedAfter != nil {
 		sb = storedAfter.Bytes()
 	}
-	if err := c.st.putPieces(ps, vb, sb); err != nil {
+	vgen := c.verifiedGen
+
+	c.flushing = true
+	c.mu.Unlock()
+	err := c.st.putPieces(ps, vb, sb)
+	c.mu.Lock()
+	c.flushing = false
+	c.flushDone.Broadcast()
+
+	for _, sp := range ps {
+		c.recycle(sp.data)
+	}
+	if err != nil {
+		if len(ps) == 0 {
+			return fmt.Errorf("persist: store verified pieces: %w", err)
+		}
 		return fmt.Errorf("persist: store %d pieces from %d: %w", len(ps), ps[0].index, err)
 	}
-	if withVerified {
+	if withVerified && c.verifiedGen == vgen {
 		c.verifiedDirty = false
 	}
-	for _, pp := range batch {
+	for k, pp := range batch {
 		c.stored.Set(pp.index)
-		k := slices.Index(c.pending, pp)
-		c.pending = slices.Delete(c.pending, k, k+1)
+		i := slices.Index(c.pending, pp)
+		if i < 0 {
+			continue
+		}
+		if pp.gen != gens[k] {
+			c.dropCache(pp.index) // stored bytes are older than the buffer
+			continue
+		}
+		c.pending = slices.Delete(c.pending, i, i+1)
 		c.pendBytes -= int64(len(pp.data))
 		if pp.complete() {
 			c.completeBytes -= int64(len(pp.data))
-			c.addCache(pp.index, pp.data) // uploads read it back
+			c.addCache(pp.index, pp.data, true) // hashing and uploads read it back
 		} else {
 			c.dropCache(pp.index)
 			c.recycle(pp.data)
@@ -552,19 +639,6 @@ func (c *chunkStore) verifiedAfter(batch []*pendingPiece) []byte {
 	return bf.Bytes()
 }
 
-// storeVerified stores the verified bitfield alone when it changed and no
-// piece write carried it.
-func (c *chunkStore) storeVerified() error {
-	if !c.verifiedDirty {
-		return nil
-	}
-	if err := c.st.putPieces(nil, c.verifiedAfter(nil), nil); err != nil {
-		return fmt.Errorf("persist: store verified pieces: %w", err)
-	}
-	c.verifiedDirty = false
-	return nil
-}
-
 // MarkVerified records that piece i's bytes, as stored or buffered now,
 // passed their hash. The mark is stored with the piece (or, for a piece
 // stored already, with the next write or Sync), and a reopened storage
@@ -581,6 +655,7 @@ func (c *chunkStore) MarkVerified(i int) {
 	}
 	c.verified.Set(i)
 	c.verifiedDirty = true
+	c.verifiedGen++
 }
 
 // VerifiedPieces lists the pieces the storage found verified when it
@@ -624,7 +699,9 @@ func (c *chunkStore) Sync() error {
 	if c.closed {
 		return ErrClosed
 	}
-	return c.flush(c.pendingWhere(func(pp *pendingPiece) bool { return pp.seeded || pp.complete() }))
+	return c.flush(func() []*pendingPiece {
+		return c.pendingWhere(func(pp *pendingPiece) bool { return pp.seeded || pp.complete() })
+	})
 }
 
 // HasData reports whether any byte of the torrent has been stored or
@@ -639,6 +716,9 @@ func (c *chunkStore) HasData() bool {
 func (c *chunkStore) DeleteData() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for c.flushing {
+		c.flushDone.Wait() // its pieces are deleted too, not marked stored after
+	}
 	c.pending, c.pendBytes, c.completeBytes = nil, 0, 0
 	c.cache, c.cacheSize, c.spare = nil, 0, nil
 	c.stored = bitfield.New(c.numPieces)
@@ -654,7 +734,10 @@ func (c *chunkStore) Close() error {
 	if c.closed {
 		return ErrClosed
 	}
-	err := c.flush(c.pending)
+	err := c.flush(func() []*pendingPiece { return c.pending })
+	if c.closed {
+		return ErrClosed // closed while the flush waited
+	}
 	c.closed = true
 	c.pending, c.pendBytes, c.completeBytes = nil, 0, 0
 	c.cache, c.cacheSize, c.spare = nil, 0, nil
