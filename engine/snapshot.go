@@ -53,6 +53,10 @@ func (t *Torrent) Snapshot() Snapshot {
 				return
 			}
 			now := t.e.clock.Now()
+			// Publish the counters now: an idle seed publishes them only
+			// on its (rarer) ticks, and a caller asking just after its
+			// last peer left wants what it uploaded.
+			t.publish(now)
 			s.Stats = t.sess.Stats(now)
 			s.Peers = t.sess.Peers(now)
 			for i := range s.FileDone {
