@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/braid-bt/braid/core/metainfo"
 	"github.com/braid-bt/braid/core/wire"
 	"github.com/braid-bt/braid/persist"
 	"github.com/braid-bt/braid/transport"
@@ -23,9 +24,9 @@ func wallIdle(e *Engine) (idle, ok bool) {
 	return false, false
 }
 
-// TestSeedWithoutPeersTicksLess: a seeding torrent with no peer marks
-// its loop idle on the wall clock; a peer's arrival unmarks it.
-func TestSeedWithoutPeersTicksLess(t *testing.T) {
+// startSeed runs an engine listening on loopback with one small hybrid
+// torrent whose data is all there, checked.
+func startSeed(t *testing.T) (*Engine, net.Listener, *metainfo.MetaInfo, *Torrent) {
 	mi, data := v2Stream(t, 16<<10, true, 40_000, 5000)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -38,6 +39,13 @@ func TestSeedWithoutPeersTicksLess(t *testing.T) {
 		Info: mi.Info, InfoBytes: mi.InfoBytes, Storage: st, State: persist.NewMemoryStateStore(), Trusted: true})
 	require.NoError(t, err)
 	<-tor.Checked()
+	return e, l, mi, tor
+}
+
+// TestSeedWithoutPeersTicksLess: a seeding torrent with no peer marks
+// its loop idle on the wall clock; a peer's arrival unmarks it.
+func TestSeedWithoutPeersTicksLess(t *testing.T) {
+	e, l, mi, tor := startSeed(t)
 	require.Equal(t, StateSeeding, tor.State())
 	require.Eventually(t, func() bool { idle, ok := wallIdle(e); return ok && idle }, 10*time.Second, 20*time.Millisecond,
 		"a peerless seed is idle")
@@ -51,25 +59,14 @@ func TestSeedWithoutPeersTicksLess(t *testing.T) {
 // whenever the loop last ticked (an idle seed publishes its counters only
 // on its rarer ticks).
 func TestSnapshotCountsUploadAtOnce(t *testing.T) {
-	mi, data := v2Stream(t, 16<<10, true, 40_000, 5000)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	e := New(Config{PeerID: [20]byte{9}, HashWorkers: 1, Transports: []transport.Transport{fakeAcceptor{Listener: l}}})
-	t.Cleanup(func() { _ = e.Close() })
-	st := persist.NewMemory(mi.Info.Length)
-	_, err = st.WriteAt(data, 0)
-	require.NoError(t, err)
-	tor, err := e.AddTorrent(Spec{InfoHash: mi.InfoHash, InfoHashV2: mi.InfoHashV2, PieceLayers: mi.PieceLayers,
-		Info: mi.Info, InfoBytes: mi.InfoBytes, Storage: st, State: persist.NewMemoryStateStore(), Trusted: true})
-	require.NoError(t, err)
-	<-tor.Checked()
+	_, l, mi, tor := startSeed(t)
 	require.Zero(t, tor.Snapshot().Uploaded)
 
 	c, _, ok := handshakeWith(t, l.Addr().String(), mi.InfoHash)
 	require.True(t, ok)
 	var out []byte
 	out = wire.AppendMessage(out, &wire.Message{Type: wire.Interested})
-	_, err = c.Write(out)
+	_, err := c.Write(out)
 	require.NoError(t, err)
 	buf := make([]byte, 0, 64<<10)
 	requested := false
