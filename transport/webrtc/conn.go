@@ -64,6 +64,7 @@ type conn struct {
 	rd, wd    *deadline
 
 	release func() // frees platform hooks (js callbacks)
+	drain   func() // hands what the platform still holds to push (js), before an end is recorded
 	offerer bool   // we made the offer: our side initiated the connection
 	// messages counts data channel messages received (tests check how
 	// senders split writes; in the browser the count is kept in JavaScript,
@@ -96,7 +97,15 @@ func newConn(pc *webrtc.PeerConnection, dc *webrtc.DataChannel, local, remote [2
 	}
 	var openOnce sync.Once
 	dc.OnOpen(func() { openOnce.Do(func() { close(c.opened) }) })
-	dc.OnClose(func() { c.fail(io.EOF) })
+	dc.OnClose(func() {
+		// Messages (or an overflow) the platform still holds come first:
+		// in the browser the close event can run before the wake-up that
+		// hands the last messages to Go.
+		if c.drain != nil {
+			c.drain()
+		}
+		c.fail(io.EOF)
+	})
 	dc.OnError(func(err error) { c.fail(fmt.Errorf("webrtc: data channel: %w", err)) })
 	dc.SetBufferedAmountLowThreshold(sendLowWater)
 	dc.OnBufferedAmountLow(func() { signal(c.sendLow) })

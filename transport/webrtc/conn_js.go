@@ -4,6 +4,7 @@ package webrtc
 
 import (
 	"fmt"
+	"sync"
 	"syscall/js"
 
 	"github.com/braid-bt/braid/internal/jsbridge"
@@ -89,7 +90,10 @@ var newReceiver = js.Global().Get("Function").New("dc", "wake", "max", `
 // also reorder them). push never blocks here (a JS callback must not).
 func (c *conn) attach() {
 	var rx js.Value
-	wake := js.FuncOf(func(js.Value, []js.Value) any {
+	var takeMu sync.Mutex // take and push as one step, so batches keep their order
+	take := func() {
+		takeMu.Lock()
+		defer takeMu.Unlock()
 		if data := rx.Call("take"); !data.IsNull() {
 			b := make([]byte, data.Get("length").Int())
 			js.CopyBytesToGo(b, data)
@@ -98,9 +102,13 @@ func (c *conn) attach() {
 		if n := rx.Call("overflow").Int(); n > 0 {
 			c.overflow(n)
 		}
+	}
+	wake := js.FuncOf(func(js.Value, []js.Value) any {
+		take()
 		return nil
 	})
 	rx = newReceiver.Invoke(c.dc.JSValue(), wake, recvQueueMax/2)
+	c.drain = take
 	c.messages = func() int { return rx.Call("messages").Int() }
 	c.release = func() {
 		rx.Call("close")

@@ -228,6 +228,30 @@ func TestConnWriteBackPressureAndDeadline(t *testing.T) {
 	assert.LessOrEqual(t, got, int64(recvQueueMax), "the receiver kept more than its bound")
 }
 
+// The peer's last messages before it closes its channel are read before
+// the end (conn_js_test.go orders the browser's events by hand).
+func TestConnReadsEverythingBeforeRemoteClose(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		a, b := pair(t)
+		want := make([]byte, 300<<10+round*777)
+		for i := range want {
+			want[i] = byte(i*7 + round)
+		}
+		_, err := a.Write(want)
+		require.NoError(t, err)
+		// Close only the channel, once every message has reached b's
+		// platform side (Node's WebRTC may drop what it still buffers).
+		messages := (len(want) + MaxMessageSize - 1) / MaxMessageSize
+		require.Eventually(t, func() bool { return b.messages() >= messages }, 10*time.Second, time.Millisecond)
+		require.NoError(t, a.dc.Close())
+		require.NoError(t, b.SetReadDeadline(time.Now().Add(10*time.Second)))
+		got, err := io.ReadAll(b)
+		require.NoError(t, err, "round %d", round)
+		require.Equal(t, len(want), len(got), "round %d", round)
+		require.True(t, bytes.Equal(want, got), "round %d: bytes differ", round)
+	}
+}
+
 func TestConnCloseUnblocksRead(t *testing.T) {
 	a, b := pair(t)
 	// One channel per end: the remote's read may end before the local one.
