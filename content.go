@@ -170,7 +170,11 @@ func (c *Client) Saved() ([]SavedTorrent, error) {
 	for _, h := range hs {
 		s := SavedTorrent{InfoHash: InfoHash(h), Name: InfoHash(h).String()}
 		if rec, err := c.state.Load(h); err == nil {
-			if info, err := metainfo.ParseInfo(rec.Info); err == nil {
+			// The record keeps the name; parsing the info dictionary (a
+			// hash per piece) is only for records that lack it.
+			if rec.Name != "" {
+				s.Name = rec.Name
+			} else if info, err := metainfo.ParseInfo(rec.Info); err == nil {
 				s.Name = info.Name
 			}
 		}
