@@ -19,7 +19,7 @@ Scenarios, on 127.0.0.1 only, DHT/LSD/UPnP/uTP off everywhere:
               one WebTorrent seeder in Node and between two browser
               profiles; the bare data channel beside them (bench/
               rtc-ceiling.mjs: no BitTorrent); the size of web/braid.wasm
-  7 smallfiles  one libtorrent seeder -> Braid and libtorrent leechers, a
+  7 smallfiles  one libtorrent seeder -> Braid, libtorrent and aria2 leechers, a
               torrent of many small files in nested folders (bench/
               smallfiles: 4,000 files of 1 B to 48 KiB, about 93 MiB; 300
               in a smoke run) made by libtorrent (v1, pieces span files)
@@ -376,9 +376,9 @@ class Bench:
         try:
             seed.wait_json(lambda o: o.get("type") == "ready", 60)
             for run in range(1, self.runs + 1):
-                for c in ("braid", "libtorrent"):
+                for c in ("braid", "libtorrent", "aria2"):
                     c0 = seed.cpu()
-                    p, ok, note = self.leech(c, torrent, [seed.addr], seeder_procs=[seed], payload=tree)
+                    p, ok, note = self.leech(c, torrent, [seed.addr], [seed.dial], seeder_procs=[seed], payload=tree)
                     self.row("smallfiles", c, 0, run, p, ok, note, size=self.small["bytes"],
                              seeder_cpu=seed.cpu() - c0)
             self.strace_leech("smallfiles", torrent, [seed.addr], seeder_procs=[seed], payload=tree)

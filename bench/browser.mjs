@@ -4,7 +4,10 @@
 //   node pair: a WebTorrent seeder in Node feeds one browser leecher, Braid
 //              or WebTorrent (the same torrent, the same seeder);
 //   browser pair: a browser seeder feeds a browser leecher of its own kind,
-//              Braid → Braid and WebTorrent → WebTorrent.
+//              Braid → Braid and WebTorrent → WebTorrent;
+//   ws pair:   a native Braid seeder (bin/braid seed --ws-listen) feeds the
+//              Braid leecher over a WebSocket, no tracker (WebTorrent has no
+//              WebSocket peers, so this pair has Braid alone).
 //
 // Runs are interleaved (one of each leecher, then the next run, alternating
 // which goes first); each run opens a fresh browser profile per client,
@@ -32,13 +35,15 @@ const LIB = path.join(ROOT, 'web', 'e2e', 'lib')
 const MiB = 1 << 20
 const PAIRS = {
   node: 'WebTorrent seeder in Node → browser leecher',
-  browser: 'browser seeder → browser leecher of the same client'
+  browser: 'browser seeder → browser leecher of the same client',
+  ws: 'native Braid seeder → browser leecher over a WebSocket'
 }
 const LABELS = {
   'braid:node': 'Braid ← WebTorrent (Node)',
   'webtorrent:node': 'WebTorrent ← WebTorrent (Node)',
   'braid:browser': 'Braid → Braid',
-  'webtorrent:browser': 'WebTorrent → WebTorrent'
+  'webtorrent:browser': 'WebTorrent → WebTorrent',
+  'braid:ws': 'Braid ← Braid (native, WebSocket)'
 }
 
 function parseArgs (argv) {
@@ -90,6 +95,7 @@ async function main () {
   const { fileHashes, seedFromURLs, waitComplete } = await import(path.join(LIB, 'braidpage.mjs'))
   const { startServers, tempContent, webTorrentSeeder } = await import(path.join(LIB, 'scenario.mjs'))
   const { startWebTorrentPages } = await import(path.join(LIB, 'servers.mjs'))
+  const native = await import(path.join(LIB, 'native.mjs'))
   const bench = await import(path.join(LIB, 'bench.mjs'))
 
   const cleanup = new Cleanup()
@@ -129,8 +135,22 @@ async function main () {
       cleanup.add(s.close)
       return s
     }
-    const [nodeSeeder, braidSeeded, wtSeeder] = await Promise.all([
-      webTorrentSeeder(cleanup, content.dir, tracker.ws, { pieceLength: 256 << 10 }), braidSide(), wtSide()])
+    // The native seeder makes its torrent as `braid create` does for a
+    // user (its own piece length) and is reached only by its ws:// URL.
+    const nativeSide = async () => {
+      native.requireNative()
+      const file = path.join(logs, 'bench-ws.torrent')
+      const torrent = native.braidCreate(content.dir, file, [])
+      const s = await native.startBraid('bench-ws-seeder', file, {
+        mode: 'seed', dir: path.dirname(content.dir), wsListen: '127.0.0.1:0', noWebRTC: true
+      })
+      cleanup.add(s.stop)
+      await s.progressWhere(p => p.state === 'seeding', timeoutMs, 'native seeder verifying')
+      if (!/^ws:\/\//.test(s.ws || '')) throw new Error('the native seeder printed no ws:// URL')
+      return { torrent, ws: s.ws }
+    }
+    const [nodeSeeder, braidSeeded, wtSeeder, nativeSeeder] = await Promise.all([
+      webTorrentSeeder(cleanup, content.dir, tracker.ws, { pieceLength: 256 << 10 }), braidSide(), wtSide(), nativeSide()])
     // WebTorrent seeds with the piece length Braid chose, so the browser pairs differ only in the client.
     const pieceLength = bench.pieceLengthOf(braidSeeded.torrent)
     const wtSeeded = await bench.webTorrentSeedInPage(wtSeeder.page, contentURL, names,
@@ -141,23 +161,25 @@ async function main () {
       'braid:node': { torrent: nodeSeeder.torrentFile, name: 'bench-node' },
       'webtorrent:node': { torrent: nodeSeeder.torrentFile, name: 'bench-node' },
       'braid:browser': { torrent: braidSeeded.torrent, name: 'bench-braid' },
-      'webtorrent:browser': { torrent: wtSeeded.torrent, name: 'bench-wt' }
+      'webtorrent:browser': { torrent: wtSeeded.torrent, name: 'bench-wt' },
+      'braid:ws': { torrent: nativeSeeder.torrent, name: 'bench-node', opts: { peers: [nativeSeeder.ws] } }
     }
     // One timed transfer by a leecher page; the torrent is removed after
     // it, so the page joins the next swarm as a leecher only.
     const leech = async (key, run, leecher) => {
       const [client, pair] = key.split(':')
-      const { torrent, name } = torrents[key]
+      const { torrent, name, opts } = torrents[key]
       const rec = { pair, client, run, bytes: content.total, piece: bench.pieceLengthOf(torrent), ok: false }
       try {
         if (!leecher) throw new Error('no leecher page')
         let r, got
         if (client === 'braid') {
-          r = await bench.braidTimedDownload(leecher.page, torrent, timeoutMs)
+          r = await bench.braidTimedDownload(leecher.page, torrent, timeoutMs, opts)
           got = await fileHashes(leecher.page, r.infoHash)
           rec.fetched = r.stats.fetched
           rec.hash_fails = r.stats.hash_fails
           rec.longestTaskMs = r.longestTaskMs
+          rec.longTasks = r.longTasks
           await bench.braidRemove(leecher.page, r.infoHash)
         } else {
           r = await bench.webTorrentTimedDownload(leecher.page, torrent, timeoutMs)
@@ -176,7 +198,8 @@ async function main () {
       }
       results.push(rec)
       log(`bench: ${LABELS[key].padEnd(32)} run ${run}: ` +
-        (rec.ok ? `${rec.seconds.toFixed(2)} s  ${rec.MiBps.toFixed(2)} MiB/s` : `FAILED ${rec.note}`))
+        (rec.ok ? `${rec.seconds.toFixed(2)} s  ${rec.MiBps.toFixed(2)} MiB/s` : `FAILED ${rec.note}`) +
+        (rec.longTasks?.length ? `  long tasks (ms at +ms): ${rec.longTasks.map(t => `${t.ms}@${t.atMs}`).join(' ')}` : ''))
     }
     // Each run opens a fresh profile per client, which downloads the node
     // pair's torrent and then the browser pair's; within a pair the two
@@ -193,7 +216,7 @@ async function main () {
       try {
         for (const pair of Object.keys(PAIRS)) {
           const order = run % 2 ? ['braid', 'webtorrent'] : ['webtorrent', 'braid']
-          for (const client of order) await leech(`${client}:${pair}`, run, leechers[client])
+          for (const client of order) if (LABELS[`${client}:${pair}`]) await leech(`${client}:${pair}`, run, leechers[client])
         }
       } finally {
         await Promise.all(Object.values(leechers).filter(Boolean).map(l =>
@@ -264,6 +287,7 @@ export function table (o) {
     const w = o.summary[`webtorrent:${pair}`]
     const ratio = b?.MiBps && w?.MiBps ? `${(b.MiBps[0] / w.MiBps[0]).toFixed(2)}×` : '–'
     for (const [s, r] of [[b, ratio], [w, '']]) {
+      if (!s) continue
       lines.push(`| ${s.label} | ${s.ok}/${s.runs} | ${spread(s.seconds)} | ${spread(s.MiBps)} | ${r} |`)
     }
   }

@@ -275,10 +275,10 @@ def smallfiles_table(b, summ):
     lines = [f"{sm['files']:,} files of 1 B to 48 KiB in nested folders, {sm['bytes'] / MiB:.1f} MiB, made by "
              f"libtorrent as a v1 torrent: {sm['pieces']} pieces of {human(sm['piece_length'])}, most spanning "
              "several files.", "",
-             "| leecher | ok | wall s | MB/s | CPU s | peak RSS MiB | seeder CPU s | speed ÷ libtorrent |",
+             "| leecher | ok | wall s | MB/s | CPU s | peak RSS MiB | seeder CPU s | Braid's speed ÷ this |",
              "|---|---|---|---|---|---|---|---|"]
-    lt_s = summ.get(("smallfiles", "libtorrent", 0))
-    for c in ("braid", "libtorrent"):
+    br_s = summ.get(("smallfiles", "braid", 0))
+    for c in ("braid", "libtorrent", "aria2"):
         s = summ.get(("smallfiles", c, 0))
         if not s:
             continue
@@ -286,8 +286,8 @@ def smallfiles_table(b, summ):
             lines.append(f"| {LABEL[c]} | 0/{s['runs']} | failed | | | | | |")
             continue
         ratio = ""
-        if c == "braid" and lt_s and lt_s["ok"]:
-            ratio = f"{s['mbps'][0] / lt_s['mbps'][0]:.2f}×"
+        if c != "braid" and br_s and br_s["ok"]:
+            ratio = f"{br_s['mbps'][0] / s['mbps'][0]:.2f}×"
         lines.append(f"| {LABEL[c]} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | {fmt_spread(s['mbps'], 0)} | "
                      f"{fmt_spread(s['cpu'])} | {fmt_spread(s['rss_mib'], 0)} | {s['seeder_cpu'][0]:.2f} | {ratio} |")
     return lines + interference(b, "smallfiles") + straced(b, ("smallfiles", "a Braid download"))
@@ -310,6 +310,16 @@ def browser_table(b):
                 continue
             lines.append(f"| {s['label']} | {s['ok']}/{s['runs']} | {fmt_spread(s['seconds'])} | "
                          f"{fmt_spread(s['MiBps'])} | {r} |")
+    ws = br["summary"].get("braid:ws")  # no WebTorrent row: it has no WebSocket peers
+    if ws:
+        cells = (f"{fmt_spread(ws['seconds'])} | {fmt_spread(ws['MiBps'])}" if "MiBps" in ws else "failed | ")
+        lines.append(f"| {ws['label']} | {ws['ok']}/{ws['runs']} | {cells} | – |")
+    tasks = [(s["label"], s["longestTaskMs"]) for k, s in br["summary"].items()
+             if k.startswith("braid:") and "longestTaskMs" in s]
+    if tasks:
+        lines += ["", "Longest main-thread task in Braid's leecher page while it downloads (Chromium's longtask "
+                      "entries, which start at 50 ms): " + "; ".join(
+                          f"{label} {ms:.0f} ms" if ms else f"{label} none over 50 ms" for label, ms in tasks) + "."]
     ceil = br.get("ceiling", {})
     if ceil:
         parts = [f"{c['label']} → Chromium {fmt_spread(c['rows'][0]['MiBps'])} MiB/s"
@@ -377,8 +387,31 @@ def targets(b, summ):
             bare = "; " + ", ".join(bare) if bare else ""
             lines.append(f"| browser ≥ 1.5× WebTorrent from the same seeder | {r:.2f}× ({bs['MiBps'][0]:.1f} vs "
                          f"{ws['MiBps'][0]:.1f} MiB/s at {human(br['size'])}{bare}) | {'yes' if r >= 1.5 else 'no'} |")
+        bb, wb = br["summary"]["braid:browser"], br["summary"]["webtorrent:browser"]
+        if "MiBps" in bb and "MiBps" in wb:
+            r = bb["MiBps"][0] / wb["MiBps"][0]
+            lines.append(f"| browser → browser ≥ 1.5× WebTorrent → WebTorrent | {r:.2f}× ({bb['MiBps'][0]:.1f} vs "
+                         f"{wb['MiBps'][0]:.1f} MiB/s) | {'yes' if r >= 1.5 else 'no'} |")
+            c = br.get("ceiling", {}).get("browser")
+            if c:
+                cm = c["rows"][0]["MiBps"][0]
+                lines.append(f"| browser → browser ≥ 60% of the bare data channel | {100 * bb['MiBps'][0] / cm:.0f}% "
+                             f"({bb['MiBps'][0]:.1f} of {cm:.1f} MiB/s) | {'yes' if bb['MiBps'][0] >= 0.6 * cm else 'no'} |")
+        nw = br["summary"].get("braid:ws", {})
+        if "MiBps" in nw:
+            lines.append(f"| native → browser over WebSocket ≥ 20 MiB/s | {nw['MiBps'][0]:.1f} MiB/s | "
+                         f"{'yes' if nw['MiBps'][0] >= 20 else 'no'} |")
+        lt = [s["longestTaskMs"] for k, s in br["summary"].items() if k.startswith("braid:") and "longestTaskMs" in s]
+        if lt:
+            lines.append(f"| longest main-thread task ≤ 50 ms | {max(lt):.0f} ms | {'yes' if max(lt) <= 50 else 'no'} |")
         gz = br["wasm"]["gzip"] / MiB
         lines.append(f"| wasm ≤ 3 MiB gzipped | {gz:.2f} MiB | {'yes' if gz <= 3 else 'no'} |")
+    bs = med("smallfiles", "braid", 0, "mbps")
+    for c, want in (("libtorrent", 1.2), ("aria2", 1.0)):
+        o = med("smallfiles", c, 0, "mbps")
+        if bs and o:
+            lines.append(f"| many small files ≥ {want:.1f}× {LABEL[c]} | {bs / o:.2f}× ({bs:.0f} vs {o:.0f} MB/s) | "
+                         f"{'yes' if bs >= want * o else 'no'} |")
     bp, lp = med("pair", "braid", MiB, "mbps"), med("pair", "libtorrent", MiB, "mbps")
     if bp and lp:
         bsc, lsc = med("pair", "braid", MiB, "seeder_cpu"), med("pair", "libtorrent", MiB, "seeder_cpu")

@@ -8,31 +8,40 @@ import { withTimeout } from './env.mjs'
 
 /**
  * Braid in page downloads torrent bytes and waits, polling in the page,
- * until every byte is stored. Returns {ms, infoHash, stats, longestTaskMs}.
+ * until every byte is stored. Returns {ms, infoHash, stats, longestTaskMs,
+ * longTasks: [{atMs, ms}]}.
+ * opts go to braid.download (e.g. { peers: ['ws://…'] }).
  */
-export function braidTimedDownload (page, torrent, timeoutMs) {
-  return withTimeout(page.evaluate(async ({ b64, timeoutMs }) => {
+export function braidTimedDownload (page, torrent, timeoutMs, opts = {}) {
+  return withTimeout(page.evaluate(async ({ b64, timeoutMs, opts }) => {
     const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0))
     // The longest main-thread task while downloading (Chromium reports
     // tasks over 50 ms as longtask entries; none means 0).
+    // Each long task is kept with when it began, ms after the download
+    // started, so a bench can tell start-up work from the transfer's.
     let longestTaskMs = 0
-    const po = new PerformanceObserver(l => { for (const e of l.getEntries()) longestTaskMs = Math.max(longestTaskMs, e.duration) })
-    po.observe({ type: 'longtask' })
+    const longTasks = []
     const t0 = performance.now()
-    const r = await window.braid.download(bytes)
+    const seen = e => {
+      longestTaskMs = Math.max(longestTaskMs, e.duration)
+      if (longTasks.length < 50) longTasks.push({ atMs: Math.round(e.startTime - t0), ms: Math.round(e.duration) })
+    }
+    const po = new PerformanceObserver(l => { for (const e of l.getEntries()) seen(e) })
+    po.observe({ type: 'longtask' })
+    const r = await window.braid.download(bytes, opts)
     for (;;) {
       const s = await window.braid.get(r.infoHash)
       if (s.state === 'error') { po.disconnect(); throw new Error('braid: torrent error: ' + s.error) }
       if (s.left === 0 && s.progress >= 1) {
         const ms = performance.now() - t0
-        for (const e of po.takeRecords()) longestTaskMs = Math.max(longestTaskMs, e.duration)
+        for (const e of po.takeRecords()) seen(e)
         po.disconnect()
-        return { ms, infoHash: r.infoHash, stats: s, longestTaskMs }
+        return { ms, infoHash: r.infoHash, stats: s, longestTaskMs, longTasks }
       }
       if (performance.now() - t0 > timeoutMs) throw new Error(`braid: ${(100 * s.progress).toFixed(1)}% after ${timeoutMs} ms, peers ${s.peers}`)
       await new Promise(resolve => setTimeout(resolve, 25))
     }
-  }, { b64: Buffer.from(torrent).toString('base64'), timeoutMs }), timeoutMs + 10000, 'Braid page download')
+  }, { b64: Buffer.from(torrent).toString('base64'), timeoutMs, opts }), timeoutMs + 10000, 'Braid page download')
 }
 
 /** A fresh browser profile (name) with web/e2e/www/wt.html open. Returns {page, close}. */
