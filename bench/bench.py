@@ -513,7 +513,7 @@ class Bench:
         if os.path.exists(out):
             os.remove(out)
         n_mib = self.browser_size / MiB
-        timeout = 240 + self.runs * 4 * (90 + 4 * n_mib)
+        timeout = 240 + self.runs * 5 * (90 + 4 * n_mib)  # five transfers per run
         p = Proc(self.name("browser"), [os.path.join(ROOT, "scripts", "netns.sh"), "node",
                                         os.path.join(HERE, "browser.mjs"), "--size", f"{self.browser_size // 1024}KiB",
                                         "--runs", self.runs, "--out", out, "--logs", logs], self.logs, cwd=ROOT)
