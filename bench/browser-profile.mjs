@@ -9,7 +9,12 @@
 // Worker's thread (attached through the page's DevTools session); the
 // page's longest main-thread task is printed too.
 //
-//   scripts/netns.sh node bench/browser-profile.mjs [--size 32MiB] [--out DIR] [--source ws|webtorrent] [--trace] [--worker]
+// --source braid: a Braid tab seeds to a Braid tab over WebRTC (engines in
+// their Workers, through a WebSocket tracker) and four threads are profiled
+// at once: each tab's main thread (which owns the data channels) and its
+// Worker; each prints its busy CPU ms per MiB and top functions.
+//
+//   scripts/netns.sh node bench/browser-profile.mjs [--size 32MiB] [--out DIR] [--source ws|webtorrent|braid] [--trace] [--worker]
 //
 // Build web/braid.wasm without -s -w first (make web-profile) so the
 // profile names Go functions.
@@ -37,7 +42,7 @@ function parseArgs (argv) {
   const m = /^(\d+)MiB$/.exec(a.size)
   if (!m) throw new Error(`browser-profile.mjs: --size ${a.size}: want e.g. 32MiB`)
   a.bytes = Number(m[1]) * MiB
-  if (!['ws', 'webtorrent'].includes(a.source)) throw new Error(`browser-profile.mjs: --source ${a.source}: want ws or webtorrent`)
+  if (!['ws', 'webtorrent', 'braid'].includes(a.source)) throw new Error(`browser-profile.mjs: --source ${a.source}: want ws, webtorrent or braid`)
   return a
 }
 
@@ -100,10 +105,77 @@ async function workerSession (cdp) {
   }
 }
 
+/** Starts the sampling profiler on a DevTools session (page or worker). */
+async function startProfiler (s, intervalUs) {
+  await s.send('Profiler.enable')
+  await s.send('Profiler.setSamplingInterval', { interval: intervalUs })
+  await s.send('Profiler.start')
+}
+
+/** Stops s's profiler, writes the profile as name.cpuprofile in dir and prints its busy time per MiB and top functions. */
+async function reportProfile (s, name, dir, bytes, n = 25) {
+  const { profile } = await s.send('Profiler.stop')
+  const file = path.join(dir, `${name}.cpuprofile`)
+  fs.writeFileSync(file, JSON.stringify(profile))
+  const { total, idle, top } = topSelf(profile, n)
+  const busy = total - idle
+  console.log(`\n${name}: sampled ${total.toFixed(0)} ms, busy ${busy.toFixed(0)} ms = ${(busy / (bytes / MiB)).toFixed(1)} CPU ms/MiB; profile ${file}`)
+  for (const [k, v] of top) console.log(`${v.toFixed(0).padStart(7)} ms ${(100 * v / total).toFixed(1).padStart(5)}%  ${k}`)
+}
+
+/**
+ * --source braid: one Braid tab seeds (files fetched from a static server),
+ * another downloads through the tracker over WebRTC; both tabs' main
+ * threads and Workers are profiled during the download.
+ */
+async function braidPair (a) {
+  const { Cleanup } = await import(path.join(LIB, 'env.mjs'))
+  const { makeContent } = await import(path.join(LIB, 'content.mjs'))
+  const { startServers } = await import(path.join(LIB, 'scenario.mjs'))
+  const { startWebTorrentPages } = await import(path.join(LIB, 'servers.mjs'))
+  const { download, openBraid, seedFromURLs, waitComplete } = await import(path.join(LIB, 'braidpage.mjs'))
+  const { launch } = await import(path.join(LIB, 'browser.mjs'))
+  const cleanup = new Cleanup()
+  try {
+    const { web, tracker } = await startServers(cleanup)
+    const content = makeContent('profile', { 'data.bin': a.bytes })
+    cleanup.add(content.cleanup)
+    const pages = await startWebTorrentPages(content.dir)
+    cleanup.add(pages.stop)
+    const tabs = {}
+    for (const name of ['seeder', 'leecher']) {
+      const b = await launch({ name: `profile-${name}`, origins: [web.url] })
+      cleanup.add(b.close)
+      const page = await openBraid(b.ctx, web.url)
+      const cdp = await page.context().newCDPSession(page)
+      tabs[name] = { page, main: cdp, worker: await workerSession(cdp) }
+    }
+    const seeded = await seedFromURLs(tabs.seeder.page, pages.url + 'content/', ['data.bin'], { trackers: [tracker.ws], name: 'profile' })
+    await waitComplete(tabs.seeder.page, seeded.infoHash, 120000, 'braid seeder verifying')
+    const sessions = []
+    for (const t of ['seeder', 'leecher']) for (const th of ['main', 'worker']) sessions.push([`braid-${t}-${th}`, tabs[t][th]])
+    // A coarser interval than the single-thread runs: four threads share the CPUs.
+    for (const [, s] of sessions) await startProfiler(s, 1000)
+    const t0 = Date.now()
+    const r = await download(tabs.leecher.page, seeded.torrent)
+    await waitComplete(tabs.leecher.page, r.infoHash, 300000, 'profile leecher')
+    const ms = Date.now() - t0
+    console.log(`braid → braid: ${(a.bytes / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(2)} s = ${(a.bytes / MiB / (ms / 1000)).toFixed(2)} MiB/s (tracker and connection set-up included)`)
+    for (const t of ['seeder', 'leecher']) {
+      const st = await tabs[t].page.evaluate(() => globalThis.__braidRTCStats)
+      console.log(`${t} page ↔ Worker: received ${st.recvMessages} messages in ${st.recvBatches} batches, sent ${st.sendMessages} in ${st.sendBatches}`)
+    }
+    for (const [name, s] of sessions) await reportProfile(s, name, a.out, a.bytes)
+  } finally {
+    await cleanup.run()
+  }
+}
+
 async function main () {
   const a = parseArgs(process.argv.slice(2))
   fs.mkdirSync(a.out, { recursive: true })
   process.env.BRAID_E2E_OUT = a.out
+  if (a.source === 'braid') return braidPair(a)
   const { Cleanup } = await import(path.join(LIB, 'env.mjs'))
   const { makeContent } = await import(path.join(LIB, 'content.mjs'))
   const { braidCreate, startBraid, tempDir } = await import(path.join(LIB, 'native.mjs'))

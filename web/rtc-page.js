@@ -3,8 +3,13 @@
 // data-channel messages go to the Worker in batches of transferred
 // ArrayBuffers; the Worker's sends arrive the same way.
 
-// A receive batch goes out once this many bytes wait, or on the next task.
+// A receive batch goes out once this many bytes wait, or FLUSH_MS after its
+// first message. Each crossing to the Worker costs both threads a wake-up
+// (and the Worker a call into Go), far more than the few milliseconds of
+// latency: a leecher keeps megabytes requested, so the pipe never waits on
+// them. Acknowledgements of the Worker's sends ride in the same crossing.
 const FLUSH_BYTES = 1 << 20
+const FLUSH_MS = 8
 
 /**
  * Serves the Worker's RTCPeerConnection calls; post(msg, transfer) reaches
@@ -19,18 +24,32 @@ export function hostRTC (post) {
   let seq = 0
   let rx = []
   let rxBytes = 0
-  let rxPosted = false
-  const tick = new MessageChannel()
-  tick.port1.onmessage = () => { rxPosted = false; flushRx() }
+  let acks = new Map() // data channel id → [bytes handed to it, its bufferedAmount] not yet told to the Worker
+  let flushTimer = null
 
+  function schedule () {
+    if (flushTimer === null) flushTimer = setTimeout(flushRx, FLUSH_MS)
+  }
+
+  // flushRx posts the received messages and the pending acknowledgements.
   function flushRx () {
-    if (!rx.length) return
+    if (flushTimer !== null) { clearTimeout(flushTimer); flushTimer = null }
+    let buffered
+    if (acks.size) {
+      buffered = []
+      for (const [id, [n, amount]] of acks) buffered.push([id, n, amount])
+      acks = new Map()
+    }
+    if (!rx.length) {
+      if (buffered) post({ rtc: true, op: 'buffered', batch: buffered })
+      return
+    }
     const batch = rx
     rx = []
     rxBytes = 0
     stats.recvMessages += batch.length
     stats.recvBatches++
-    post({ rtc: true, op: 'recv', batch }, batch.map(b => b[1]))
+    post({ rtc: true, op: 'recv', batch, buffered }, batch.map(b => b[1]))
   }
 
   function state (pc) {
@@ -56,7 +75,7 @@ export function hostRTC (post) {
       rx.push([id, data])
       rxBytes += data.byteLength
       if (rxBytes >= FLUSH_BYTES) flushRx()
-      else if (!rxPosted) { rxPosted = true; tick.port2.postMessage(0) }
+      else schedule()
     }
     const ev = (name, extra) => () => {
       // Whatever arrived before the channel closed reaches the Worker first.
@@ -68,7 +87,12 @@ export function hostRTC (post) {
     dc.onclose = ev('close')
     dc.onclosing = ev('closing')
     dc.onerror = e => ev('error', { error: String(e?.error?.message || 'data channel error') })()
-    dc.onbufferedamountlow = () => post({ rtc: true, op: 'buffered', batch: [[id, 0, dc.bufferedAmount, true]] })
+    // At once: a Worker waiting for room must not wait FLUSH_MS more.
+    dc.onbufferedamountlow = () => {
+      const a = acks.get(id)
+      acks.delete(id)
+      post({ rtc: true, op: 'buffered', batch: [[id, a ? a[0] : 0, dc.bufferedAmount, true]] })
+    }
   }
 
   function newPC (id, config) {
@@ -136,7 +160,7 @@ export function hostRTC (post) {
   function send (batch) {
     stats.sendMessages += batch.length
     stats.sendBatches++
-    const acks = new Map()
+    const sent = new Map()
     for (const [id, buf] of batch) {
       const dc = dcs.get(id)
       if (!dc) continue
@@ -145,15 +169,18 @@ export function hostRTC (post) {
       } catch (e) {
         // A full or closing channel: the Worker learns from its events.
       }
-      acks.set(id, (acks.get(id) || 0) + buf.byteLength)
+      sent.set(id, (sent.get(id) || 0) + buf.byteLength)
     }
-    const out = []
-    for (const [id, n] of acks) {
+    // The acknowledgements wait for the next crossing to the Worker (at most
+    // FLUSH_MS): the Worker lets a channel hold a megabyte, so a few
+    // milliseconds of stale bufferedAmount never empty it.
+    for (const [id, n] of sent) {
       const amount = dcs.get(id)?.bufferedAmount ?? 0
-      out.push([id, n, amount])
+      const a = acks.get(id)
+      acks.set(id, [(a ? a[0] : 0) + n, amount])
       if (amount > 0) watch(id)
     }
-    if (out.length) post({ rtc: true, op: 'buffered', batch: out })
+    if (sent.size) schedule()
   }
 
   // Channels with bytes still buffered are re-read every WATCH_MS until
@@ -175,7 +202,10 @@ export function hostRTC (post) {
       if (dc) out.push([id, 0, amount])
       if (!dc || amount === 0) watching.delete(id)
     }
-    if (out.length) post({ rtc: true, op: 'buffered', batch: out })
+    if (out.length) {
+      flushRx() // pending acknowledgements first, so amounts arrive in order
+      post({ rtc: true, op: 'buffered', batch: out })
+    }
     if (watching.size) watchTimer = setTimeout(pollBuffered, WATCH_MS)
   }
 
@@ -222,12 +252,13 @@ export function hostRTC (post) {
 
   function close () {
     clearTimeout(watchTimer)
+    clearTimeout(flushTimer)
+    flushTimer = null
     watching.clear()
     for (const pc of pcs.values()) pc.close()
     pcs.clear()
     dcs.clear()
     owner.clear()
-    tick.port1.close()
   }
 
   return { onMessage, close, stats }

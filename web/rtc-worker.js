@@ -4,7 +4,8 @@
 // Go side of transport/webrtc) touches: the signalling calls as promises,
 // state properties mirrored from the page, the event handler properties,
 // and data channels whose messages cross in batches of transferred
-// ArrayBuffers (one postMessage carries many 16 KiB messages each way).
+// ArrayBuffers (one postMessage carries many 16 KiB messages each way);
+// small sends for one channel are merged into one message (queueSend).
 //
 // Protocol (messages with rtc: true; ids are the worker's "w…" or the
 // page's "p…"):
@@ -14,15 +15,21 @@
 //                  {op:'send', batch:[[dc, ArrayBuffer]…]}
 //   page → worker  {op:'ret', id, value|error} · {op:'ev', pc, state, ev, candidate}
 //                  {op:'datachannel', pc, dc, label} · {op:'dcev', dc, ev, state, error}
-//                  {op:'recv', batch:[[dc, ArrayBuffer]…]}
+//                  {op:'recv', batch:[[dc, ArrayBuffer]…], buffered?:[[dc, acked, amount]…]}
 //                  {op:'buffered', batch:[[dc, acked, amount, low]…]}
 /* global self */
 ;(function () {
   'use strict'
-  // A send batch is flushed once this many bytes are queued, or on the next
-  // task: together with the page's receive batching this keeps the
-  // crossings per 16 KiB message far below one.
+  // A send batch is flushed once this many bytes are queued, or FLUSH_MS
+  // after its first message: together with the page's receive batching
+  // this keeps the crossings per 16 KiB message far below one. A crossing
+  // wakes the other thread, which costs more than the delay (requests are
+  // pipelined megabytes deep; bulk data fills FLUSH_BYTES at once).
   const FLUSH_BYTES = 1 << 20
+  const FLUSH_MS = 8
+  // MERGE_MAX: small messages for one channel are merged up to this size,
+  // the data-channel message size every peer accepts (16 KiB).
+  const MERGE_MAX = 16 << 10
   let post = null // (msg, transfer) => void, set by install
   let seq = 0
   const pcs = new Map()
@@ -30,15 +37,47 @@
   const calls = new Map()
   const sendQ = []
   let sendQBytes = 0
-  let flushPosted = false
-  const tick = new MessageChannel()
-  tick.port1.onmessage = () => { flushPosted = false; flush() }
+  let flushTimer = null
 
   function flush () {
+    if (flushTimer !== null) { clearTimeout(flushTimer); flushTimer = null }
     if (!sendQ.length) return
     const batch = sendQ.splice(0)
     sendQBytes = 0
+    for (const b of batch) {
+      if (b.length === 3) { // a merge buffer: only its used part goes
+        b[1] = b[1].slice(0, b[2])
+        b.length = 2
+      }
+    }
     post({ rtc: true, op: 'send', batch }, batch.map(b => b[1]))
+  }
+
+  // queueSend queues data (an ArrayBuffer the queue may keep, or a small
+  // message it copies) for channel id and returns its length. Small
+  // messages (a request, a HAVE) join the channel's previous small message
+  // while the two fit in MERGE_MAX: Braid's data channels carry a byte
+  // stream, so the boundaries mean nothing, and each data-channel message
+  // costs both pages an event and the receiving engine a wake-up.
+  function queueSend (id, data) {
+    if (!(data instanceof ArrayBuffer)) {
+      if (!ArrayBuffer.isView(data)) throw new TypeError('RTCDataChannel.send: unsupported data')
+      const u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      const last = sendQ[sendQ.length - 1]
+      if (last && last[0] === id && last.length === 3 && last[2] + u8.length <= MERGE_MAX) {
+        new Uint8Array(last[1], last[2], u8.length).set(u8)
+        last[2] += u8.length
+      } else {
+        const buf = new ArrayBuffer(MERGE_MAX)
+        new Uint8Array(buf, 0, u8.length).set(u8)
+        sendQ.push([id, buf, u8.length])
+      }
+      sendQBytes += u8.length
+      return u8.length
+    }
+    sendQ.push([id, data])
+    sendQBytes += data.byteLength
+    return data.byteLength
   }
 
   function fire (target, name, ev) {
@@ -101,12 +140,13 @@
 
     send (data) {
       if (this.readyState !== 'open') throw new DOMException('RTCDataChannel.readyState is not \'open\'', 'InvalidStateError')
-      const buf = ownBuffer(data)
-      this._unacked += buf.byteLength
-      sendQ.push([this._id, buf])
-      sendQBytes += buf.byteLength
+      const n = data?.byteLength ?? -1
+      let q
+      if (n < 0 || n > MERGE_MAX / 2) q = ownBuffer(data)
+      else q = data instanceof ArrayBuffer ? new Uint8Array(data) : data // copied into a merge buffer
+      this._unacked += queueSend(this._id, q)
       if (sendQBytes >= FLUSH_BYTES) flush()
-      else if (!flushPosted) { flushPosted = true; tick.port2.postMessage(0) }
+      else if (flushTimer === null) flushTimer = setTimeout(flush, FLUSH_MS)
     }
 
     close () {
@@ -251,6 +291,10 @@
         for (const [id, data] of m.batch) {
           const dc = dcs.get(id)
           if (dc) dc._recv(data)
+        }
+        for (const [id, acked, amount] of m.buffered || []) {
+          const dc = dcs.get(id)
+          if (dc) dc._buffered(acked, amount, false)
         }
         return
       case 'buffered':
