@@ -75,6 +75,7 @@ type FileStorage struct {
 	// file only once a write has moved wgen past sgen.
 	states     []FileState
 	wgen, sgen []uint64
+	pinned     int // handle references held by Pin
 	closed     bool
 }
 
