@@ -68,6 +68,12 @@ func (t *Torrent) writer() *diskWriter {
 	return t.dw
 }
 
+// pinner is storage that keeps a span's files open until released
+// (persist.FileStorage).
+type pinner interface {
+	Pin(off, n int64) (release func())
+}
+
 // submitHash hands a written piece to the hashing pool; it runs on the
 // disk writer's goroutine.
 func (t *Torrent) submitHash(piece int) {
@@ -79,14 +85,22 @@ func (t *Torrent) submitHash(piece int) {
 	sess := t.sess
 	var sums []uint64
 	var blocks []merkle.Hash
+	off, length := t.info.PieceOffset(piece), t.info.PieceSize(piece)
+	// The piece's files stay open until it is hashed, however far the
+	// writer runs ahead through other files meanwhile.
+	unpin := func() {}
+	if p, is := t.storage.(pinner); is {
+		unpin = p.Pin(off, length)
+	}
 	t.e.hasher.submit(hashJob{
-		src: t.storage, off: t.info.PieceOffset(piece), length: t.info.PieceSize(piece),
+		src: t.storage, off: off, length: length,
 		pieceLength: t.info.PieceLength, want: t.want(piece),
 		mismatch: func(data []byte, bs []merkle.Hash) {
 			sums = sess.BlockSums(data, nil)
 			blocks = slices.Clone(bs) // what blockcheck.go compares with the piece's block hashes
 		},
 		done: func(ok bool, err error) {
+			unpin()
 			if vs, is := t.storage.(persist.VerifiedStore); is && ok {
 				vs.MarkVerified(piece) // no I/O: stored with the next write or sync
 			}

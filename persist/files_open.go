@@ -33,6 +33,15 @@ func (s *FileStorage) open(i int, write bool) (*os.File, bool, fs.FileInfo, erro
 	if err := s.prepareDirs(df.path, write); err != nil {
 		return nil, false, nil, err
 	}
+	if write && createNoFollow != 0 {
+		// One call instead of a look first: the open refuses a symlink
+		// and the stat that extends the file anything but a regular file.
+		// Those, and any other failure, take the checked way below, which
+		// follows a link that stays inside dir and words the errors.
+		if f, fi, err := s.createDirect(df); err == nil {
+			return f, true, fi, nil
+		}
+	}
 	if _, err := s.checkFile(df.path); err != nil {
 		return nil, false, nil, err
 	}
@@ -60,6 +69,29 @@ func (s *FileStorage) open(i int, write bool) (*os.File, bool, fs.FileInfo, erro
 		return nil, false, nil, err
 	}
 	return f, true, fi, nil
+}
+
+// createDirect opens (creating it if absent) file df for writing without
+// following a symlink in its last component, extends it and returns it with
+// its stat. It fails on a symlink there.
+// Its directories are safe already (prepareDirs).
+func (s *FileStorage) createDirect(df *diskFile) (*os.File, fs.FileInfo, error) {
+	f, err := s.opener(df.path, os.O_RDWR|os.O_CREATE|createNoFollow, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file (%v): %w", df.path, fi.Mode().Type(), ErrUnsafePath)
+	}
+	if err == nil && fi.Size() < df.length {
+		err = f.Truncate(df.length)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // extend grows a file to its length the first time it is opened for writing,

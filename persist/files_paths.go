@@ -102,7 +102,7 @@ func (s *FileStorage) checkOnDisk(p string, seen map[string]bool) (fs.FileInfo, 
 // checkDir checks one directory below dir whose parent is known to be
 // safe: absent, a directory, or a symlink to a directory inside dir.
 func (s *FileStorage) checkDir(d string) (present bool, err error) {
-	fi, err := os.Lstat(d)
+	fi, err := s.lstat(d)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -123,7 +123,7 @@ func (s *FileStorage) checkDir(d string) (present bool, err error) {
 // checkFile checks a file's own entry: absent (nil stat), a regular file,
 // or a symlink to one inside dir (the stat of what it points at).
 func (s *FileStorage) checkFile(p string) (fs.FileInfo, error) {
-	fi, err := os.Lstat(p)
+	fi, err := s.lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

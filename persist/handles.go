@@ -40,15 +40,22 @@ func (c *handleCache) get(idx int) *handle {
 	return h
 }
 
-// add caches h and returns the handles pushed out to stay within max.
+// add caches h and returns the handles pushed out to stay within max:
+// the least recently used of those no one is using. Handles in use (read,
+// written or pinned now) stay, so the cache may hold more than max while
+// they do.
 func (c *handleCache) add(h *handle) []*handle {
 	h.elem = c.order.PushFront(h)
 	c.byIndex[h.idx] = h
 	var out []*handle
-	for len(c.byIndex) > c.max {
-		oldest := c.order.Back().Value.(*handle)
-		c.remove(oldest)
-		out = append(out, oldest)
+	for e := c.order.Back(); e != nil && len(c.byIndex) > c.max; {
+		old := e.Value.(*handle)
+		e = e.Prev()
+		if old.refs > 0 {
+			continue
+		}
+		c.remove(old)
+		out = append(out, old)
 	}
 	return out
 }

@@ -260,7 +260,7 @@ func validateHeader(r *Record) (*metainfo.Info, error) {
 	if !bytes.Equal(sum, r.InfoHash) {
 		return nil, corrupt("info dictionary hashes to %x, record says %x", sum, r.InfoHash)
 	}
-	info, err := metainfo.ParseInfo(r.Info)
+	info, err := parseRecordInfo(r.Info)
 	if err != nil {
 		return nil, fmt.Errorf("persist: record info: %w: %w", ErrCorruptRecord, err)
 	}
