@@ -15,15 +15,21 @@ func (t *Torrent) SetMaxPeers(n int) bool {
 	}
 	t.maxPeers.Store(int64(n))
 	return t.send(func() {
+		now := t.e.clock.Now()
 		t.book.SetMaxPeers(n)
 		if extra := len(t.peers) - n; extra > 0 {
-			// The newest connections go: they have shown the least.
+			// The newest connections go: they have shown the least. They
+			// leave the book and the table now, not when their readers
+			// notice: until then an incoming peer could evict one of them
+			// and take a place beside the ones kept.
 			ids := slices.Sorted(maps.Keys(t.peers))
 			for _, id := range ids[len(ids)-extra:] {
-				t.peers[id].close()
+				p := t.peers[id]
+				t.dropPeer(p)
+				t.phase.RemovePeer(p, now)
 			}
 		}
-		t.fillPeers(t.e.clock.Now())
+		t.fillPeers(now)
 	})
 }
 
