@@ -30,14 +30,17 @@ function transferOf (v) {
   return []
 }
 
-async function instantiate (url, imports) {
+// compile fetches and compiles the wasm (streaming where the server sends
+// application/wasm); it needs no imports, so it starts before the Go
+// runtime's scripts load.
+async function compile (url) {
   const res = await fetch(url)
   if (!res.ok) throw Object.assign(new Error(`braid: fetch ${url}: HTTP ${res.status}`), { code: 'internal' })
   mark('wasm-response')
-  if (WebAssembly.instantiateStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
-    return (await WebAssembly.instantiateStreaming(res, imports)).instance
+  if (WebAssembly.compileStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(res)
   }
-  return (await WebAssembly.instantiate(await res.arrayBuffer(), imports)).instance
+  return WebAssembly.compile(await res.arrayBuffer())
 }
 
 // warmDB opens Braid's IndexedDB database, if it exists, while the wasm
@@ -69,13 +72,15 @@ async function init ({ execURL, rtcURL, wasmURL, config, testOffline }) {
   if (testOffline) self.BRAID_TEST_OFFLINE = true
   mark('worker-init')
   const warm = warmDB(typeof config?.dbName === 'string' && config.dbName ? config.dbName : 'braid')
+  mark('wasm-fetch')
+  const compiled = compile(wasmURL)
+  compiled.catch(() => {}) // awaited below, after the scripts
   importScripts(execURL, rtcURL)
   onRTC = self.braidInstallRTC((msg, transfer) => post(msg, transfer))
   for (const m of early.splice(0)) onRTC(m)
   const go = new Go()
   const ready = new Promise(resolve => { self.__braidReady = resolve })
-  mark('wasm-fetch')
-  const instance = await instantiate(wasmURL, go.importObject)
+  const instance = await WebAssembly.instantiate(await compiled, go.importObject)
   mark('wasm-instantiated')
   const exited = go.run(instance).then(() => {
     throw Object.assign(new Error('braid: the wasm program exited before it was ready'), { code: 'internal' })
