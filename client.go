@@ -201,6 +201,10 @@ type torrentSource struct {
 	urlList    []string
 	peers      []string
 	selectOnly []int
+	// resume: start only from a resume record (Resume); without one the
+	// start fails with ErrTorrentNotFound. The record is loaded once, after
+	// the claim, so it is the newest one.
+	resume bool
 }
 
 func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOption) (*Torrent, error) {
@@ -237,7 +241,11 @@ func (c *Client) start(ctx context.Context, src torrentSource, opts []DownloadOp
 		}
 	}
 	defer c.unclaim(ih)
-	rec, recStatus := c.loadRecord(ih)
+	rec, err := c.state.Load(ih)
+	if src.resume && err != nil {
+		return nil, fmt.Errorf("resume %s: %w", ih, ErrTorrentNotFound)
+	}
+	rec, recStatus := c.checkRecord(ih, rec, err)
 	timing.Mark("record-loaded")
 	if src.info == nil && rec != nil {
 		// A magnet we met before: its record carries the info dictionary.
@@ -352,10 +360,10 @@ func (c *Client) unclaim(ih InfoHash) {
 	}
 }
 
-// loadRecord returns the torrent's resume record; a torn or corrupt record
-// is reported (logged, and in Torrent.RecordStatus) and ignored.
-func (c *Client) loadRecord(ih InfoHash) (*persist.Record, RecordStatus) {
-	rec, err := c.state.Load(ih)
+// checkRecord returns the torrent's resume record from what the state
+// store's Load returned; a torn or corrupt record is reported (logged, and
+// in Torrent.RecordStatus) and ignored.
+func (c *Client) checkRecord(ih InfoHash, rec *persist.Record, err error) (*persist.Record, RecordStatus) {
 	switch {
 	case err == nil:
 		if key, ok := rec.InfoHashArray(); ok && InfoHash(key) == ih {

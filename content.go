@@ -187,9 +187,7 @@ func (c *Client) Saved() ([]SavedTorrent, error) {
 // Resume starts a torrent from its resume record alone (the record keeps
 // the info dictionary and trackers). Options apply as to Download (a
 // daemon passes WithFiles to keep a file choice).
+// A running torrent is returned as it is.
 func (c *Client) Resume(ctx context.Context, ih InfoHash, opts ...DownloadOption) (*Torrent, error) {
-	if _, err := c.state.Load(ih); err != nil {
-		return nil, fmt.Errorf("resume %s: %w", ih, ErrTorrentNotFound)
-	}
-	return c.Download(ctx, "magnet:?xt=urn:btih:"+ih.String(), opts...)
+	return c.start(ctx, torrentSource{ih: ih, resume: true}, opts)
 }

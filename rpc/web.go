@@ -7,7 +7,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"time"
+
+	"github.com/braid-bt/braid/internal/webfile"
 )
 
 // MarkerPath is where the daemon tells Braid's web page that it talks to
@@ -46,6 +47,7 @@ var webName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 // webRoot "" only the marker and the RPC are served.
 func (s *Server) Handler(webRoot string) http.Handler {
 	marker, _ := json.Marshal(map[string]any{"braid": "daemon", "rpc": Path, "auth": s.cfg.Username != "" || s.cfg.Password != ""})
+	tags := new(webfile.ETags)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == Path || r.URL.Path == Path+"/" {
 			if r.Header.Get(WebClientHeader) != "" {
@@ -79,16 +81,17 @@ func (s *Server) Handler(webRoot string) http.Handler {
 		case webRoot == "":
 			http.Error(w, "404: this daemon serves no web page (braid daemon --web-root DIR)", http.StatusNotFound)
 		case p == "/" || p == "":
-			serveWebFile(w, r, webRoot, "index.html")
+			serveWebFile(w, r, tags, webRoot, "index.html")
 		default:
-			serveWebFile(w, r, webRoot, strings.TrimPrefix(p, "/"))
+			serveWebFile(w, r, tags, webRoot, strings.TrimPrefix(p, "/"))
 		}
 	})
 }
 
 // serveWebFile serves one top-level file of root, opened through an
-// os.Root so that no name (or symbolic link) reaches outside it.
-func serveWebFile(w http.ResponseWriter, r *http.Request, root, name string) {
+// os.Root so that no name (or symbolic link) reaches outside it, with an
+// ETag of its content (tags remembers them per file version).
+func serveWebFile(w http.ResponseWriter, r *http.Request, tags *webfile.ETags, root, name string) {
 	ctype, ok := webTypes[path.Ext(name)]
 	if !ok || !webName.MatchString(name) {
 		http.NotFound(w, r)
@@ -112,8 +115,7 @@ func serveWebFile(w http.ResponseWriter, r *http.Request, root, name string) {
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, name, fi.ModTime().Truncate(time.Second), f)
+	tags.Serve(w, r, name, f, fi)
 }
 
 // misdirected is the answer to a Host header not in the allow-list.

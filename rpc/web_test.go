@@ -230,3 +230,29 @@ func FuzzWebPath(f *testing.F) {
 		}
 	})
 }
+
+// TestWebRevalidatesThePageByETag: the page's files carry an ETag of their
+// content with no-cache, so a reload gets a 304 while braid.wasm is
+// unchanged (the browser keeps its compiled code) and the new bytes after
+// an upgrade.
+func TestWebRevalidatesThePageByETag(t *testing.T) {
+	_, ts, root := webFixture(t, nil)
+	code, h, body := rawGet(t, ts, http.MethodGet, "/braid.wasm", "127.0.0.1", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "\x00asm", body)
+	require.Equal(t, "no-cache", h.Get("Cache-Control"))
+	tag := h.Get("ETag")
+	require.Regexp(t, `^"[0-9a-f]{32}"$`, tag)
+
+	code, h, body = rawGet(t, ts, http.MethodGet, "/braid.wasm", "127.0.0.1", map[string]string{"If-None-Match": tag})
+	require.Equal(t, http.StatusNotModified, code)
+	require.Empty(t, body)
+	require.Equal(t, tag, h.Get("ETag"))
+
+	require.NoError(t, os.WriteFile(filepath.Join(root, "braid.wasm"), []byte("\x00asm\x01"), 0o644))
+	code, h, body = rawGet(t, ts, http.MethodGet, "/braid.wasm", "127.0.0.1", map[string]string{"If-None-Match": tag})
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "\x00asm\x01", body)
+	require.NotEqual(t, tag, h.Get("ETag"))
+	require.Equal(t, "application/wasm", h.Get("Content-Type"))
+}

@@ -128,7 +128,9 @@ async function loadInPage ({ wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', t
   await loadGoRuntime(new URL(execURL, base).href)
   const go = new globalThis.Go()
   const ready = new Promise(resolve => { globalThis.__braidReady = resolve })
+  mark('wasm-fetch')
   const instance = await withTimeout(instantiate(new URL(wasmURL, base).href, go.importObject), timeoutMs, 'loading braid.wasm')
+  mark('wasm-instantiated')
   // go.run resolves only when the Go program exits, which Braid never does
   // while it runs: an early exit is a failure.
   const exited = go.run(instance).then(() => {
@@ -136,6 +138,7 @@ async function loadInPage ({ wasmURL = 'braid.wasm', execURL = 'wasm_exec.js', t
   })
   const api = await withTimeout(Promise.race([ready, exited]), timeoutMs, 'starting the wasm')
   delete globalThis.__braidReady
+  mark('go-ready')
   await api.start(startConfigOf(config))
   return api
 }

@@ -30,26 +30,57 @@ function transferOf (v) {
   return []
 }
 
-async function instantiate (url, imports) {
+// compile fetches and compiles the wasm (streaming where the server sends
+// application/wasm); it needs no imports, so it starts before the Go
+// runtime's scripts load.
+async function compile (url) {
   const res = await fetch(url)
   if (!res.ok) throw Object.assign(new Error(`braid: fetch ${url}: HTTP ${res.status}`), { code: 'internal' })
   mark('wasm-response')
-  if (WebAssembly.instantiateStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
-    return (await WebAssembly.instantiateStreaming(res, imports)).instance
+  if (WebAssembly.compileStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(res)
   }
-  return (await WebAssembly.instantiate(await res.arrayBuffer(), imports)).instance
+  return WebAssembly.compile(await res.arrayBuffer())
+}
+
+// warmDB opens Braid's IndexedDB database, if it exists, while the wasm
+// compiles: Chromium's first open of a database holding a large torrent in
+// small values takes up to a second or more (it opens its backing store),
+// and the wasm's own open then finds it open. No database is created here
+// (an upgrade is aborted: the wasm creates the stores). Resolves with the
+// connection or null; close it once the wasm has opened its own.
+function warmDB (name) {
+  return new Promise(resolve => {
+    let req
+    try {
+      req = self.indexedDB && self.indexedDB.open(name)
+    } catch (e) {
+      req = null
+    }
+    if (!req) { resolve(null); return }
+    req.onupgradeneeded = () => req.transaction.abort()
+    req.onerror = e => { e.preventDefault(); resolve(null) }
+    req.onsuccess = () => {
+      const db = req.result
+      db.onversionchange = () => db.close()
+      resolve(db)
+    }
+  })
 }
 
 async function init ({ execURL, rtcURL, wasmURL, config, testOffline }) {
   if (testOffline) self.BRAID_TEST_OFFLINE = true
   mark('worker-init')
+  const warm = warmDB(typeof config?.dbName === 'string' && config.dbName ? config.dbName : 'braid')
+  mark('wasm-fetch')
+  const compiled = compile(wasmURL)
+  compiled.catch(() => {}) // awaited below, after the scripts
   importScripts(execURL, rtcURL)
   onRTC = self.braidInstallRTC((msg, transfer) => post(msg, transfer))
   for (const m of early.splice(0)) onRTC(m)
   const go = new Go()
   const ready = new Promise(resolve => { self.__braidReady = resolve })
-  mark('wasm-fetch')
-  const instance = await instantiate(wasmURL, go.importObject)
+  const instance = await WebAssembly.instantiate(await compiled, go.importObject)
   mark('wasm-instantiated')
   const exited = go.run(instance).then(() => {
     throw Object.assign(new Error('braid: the wasm program exited before it was ready'), { code: 'internal' })
@@ -57,7 +88,11 @@ async function init ({ execURL, rtcURL, wasmURL, config, testOffline }) {
   const a = await Promise.race([ready, exited])
   delete self.__braidReady
   mark('go-ready')
-  await a.start(config)
+  try {
+    await a.start(config)
+  } finally {
+    warm.then(db => db && db.close())
+  }
   mark('started')
   api = a
   return { version: a.version(), methods: Object.keys(a) }

@@ -130,3 +130,62 @@ func TestWebDoesNotClaimToBeADaemon(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// TestWebRevalidatesThePageByETag: `braid web` serves the page's files
+// with an ETag of their content and no-cache: a 304 while braid.wasm is
+// unchanged (Chromium keeps the code it compiled), its new bytes after a
+// rebuild, and nothing outside the top of the web root.
+func TestWebRevalidatesThePageByETag(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "web")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "e2e"), 0o755))
+	for name, body := range map[string]string{
+		"index.html": "<!doctype html>", "braid.wasm": "\x00asm", "e2e/x.js": "harness", ".dot.js": "dot", "../out.js": "outside",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	require.NoError(t, os.Symlink(filepath.Join(parent, "out.js"), filepath.Join(dir, "link.js")))
+	srv := httptest.NewServer(webHandler(dir, webConfig{}, nil))
+	defer srv.Close()
+	get := func(p, inm string) (int, http.Header, string) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+		require.NoError(t, err)
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	code, h, body := get("/braid.wasm", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "\x00asm", body)
+	require.Equal(t, "application/wasm", h.Get("Content-Type"))
+	require.Equal(t, "no-cache", h.Get("Cache-Control"))
+	tag := h.Get("ETag")
+	require.Regexp(t, `^"[0-9a-f]{32}"$`, tag)
+
+	code, _, body = get("/braid.wasm", tag)
+	require.Equal(t, http.StatusNotModified, code)
+	require.Empty(t, body)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "braid.wasm"), []byte("\x00asm\x02"), 0o644))
+	code, h, body = get("/braid.wasm", tag)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "\x00asm\x02", body)
+	require.NotEqual(t, tag, h.Get("ETag"))
+
+	code, h, body = get("/", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "<!doctype html>", body)
+	require.NotEmpty(t, h.Get("ETag"))
+	for _, p := range []string{"/e2e/x.js", "/.dot.js", "/link.js", "/missing.js", "/e2e"} {
+		code, _, body = get(p, "")
+		require.Equal(t, http.StatusNotFound, code, p)
+		require.NotContains(t, body, "outside", p)
+		require.NotContains(t, body, "harness", p)
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/braid-bt/braid/internal/webfile"
 )
 
 // webFiles must all exist in the web root: the page and the built wasm.
@@ -105,12 +107,15 @@ type webAdd struct {
 }
 
 // webHandler serves the page, /config.json, and extra in-memory files.
+// The page's files carry an ETag of their content and `no-cache`: each
+// load revalidates (a 304 while unchanged, so Chromium keeps the code it
+// compiled and cached for braid.wasm), and a rebuilt file is never stale.
 func webHandler(dir string, cfg webConfig, extra map[string][]byte) http.Handler {
-	files := http.FileServer(http.Dir(dir))
 	if cfg.Trackers == nil {
 		cfg.Trackers = []string{}
 	}
 	cfgJSON, _ := json.Marshal(cfg)
+	tags := new(webfile.ETags)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -132,8 +137,34 @@ func webHandler(dir string, cfg webConfig, extra map[string][]byte) http.Handler
 		case strings.HasSuffix(r.URL.Path, ".wasm"):
 			w.Header().Set("Content-Type", "application/wasm")
 		}
-		files.ServeHTTP(w, r)
+		serveTopFile(w, r, tags, dir, strings.TrimPrefix(r.URL.Path, "/"))
 	})
+}
+
+// serveTopFile serves the file name at the top of dir ("" is index.html),
+// opened through an os.Root so that no name or link reaches outside it.
+func serveTopFile(w http.ResponseWriter, r *http.Request, tags *webfile.ETags, dir, name string) {
+	if name == "" {
+		name = "index.html"
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		http.Error(w, "500: web root unavailable", http.StatusInternalServerError)
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	tags.Serve(w, r, name, f, fi)
 }
 
 // plainHTTPNote is what `braid web` says when it listens beyond loopback:
