@@ -3,7 +3,6 @@ package rpc
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"path"
 	"regexp"
 	"strings"
@@ -97,25 +96,8 @@ func serveWebFile(w http.ResponseWriter, r *http.Request, tags *webfile.ETags, r
 		http.NotFound(w, r)
 		return
 	}
-	dir, err := os.OpenRoot(root)
-	if err != nil {
-		http.Error(w, "500: web root unavailable", http.StatusInternalServerError)
-		return
-	}
-	defer dir.Close()
-	f, err := dir.Open(name)
-	if err != nil { // missing, unreadable, or a link out of the root
-		http.NotFound(w, r)
-		return
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		http.NotFound(w, r)
-		return
-	}
 	w.Header().Set("Content-Type", ctype)
-	tags.Serve(w, r, name, f, fi)
+	tags.ServeFrom(w, r, root, name)
 }
 
 // misdirected is the answer to a Host header not in the allow-list.

@@ -147,24 +147,7 @@ func serveTopFile(w http.ResponseWriter, r *http.Request, tags *webfile.ETags, d
 	if name == "" {
 		name = "index.html"
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		http.Error(w, "500: web root unavailable", http.StatusInternalServerError)
-		return
-	}
-	defer root.Close()
-	f, err := root.Open(name)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		http.NotFound(w, r)
-		return
-	}
-	tags.Serve(w, r, name, f, fi)
+	tags.ServeFrom(w, r, dir, name)
 }
 
 // plainHTTPNote is what `braid web` says when it listens beyond loopback:

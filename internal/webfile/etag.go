@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -88,4 +89,29 @@ func (e *ETags) Serve(w http.ResponseWriter, r *http.Request, name string, f io.
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, name, fi.ModTime().Truncate(time.Second), f)
+}
+
+// ServeFrom answers r with the regular file name at the top of dir, as
+// Serve does. The file is opened through an os.Root, so no name or
+// symbolic link reaches outside dir; a missing, unreadable or irregular
+// file is a 404.
+func (e *ETags) ServeFrom(w http.ResponseWriter, r *http.Request, dir, name string) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		http.Error(w, "500: web root unavailable", http.StatusInternalServerError)
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	e.Serve(w, r, name, f, fi)
 }

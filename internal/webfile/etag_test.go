@@ -104,3 +104,32 @@ func TestServeRevalidatesByETag(t *testing.T) {
 	require.Equal(t, "\x00asm new build", body)
 	require.NotEqual(t, tag, resp.Header.Get("ETag"))
 }
+
+// ServeFrom serves regular files at the top of its directory only: a link
+// out of it, a folder and a missing name are 404s.
+func TestServeFromStaysInItsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	require.NoError(t, os.WriteFile(outside, []byte("secret"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "page.js"), []byte("ok"), 0o644))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "link.js")))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+	var e ETags
+	get := func(name string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		e.ServeFrom(w, httptest.NewRequest(http.MethodGet, "/"+name, nil), dir, name)
+		return w
+	}
+	w := get("page.js")
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Equal(t, "ok", w.Body.String())
+	require.NotEmpty(t, w.Header().Get("ETag"))
+	for _, name := range []string{"link.js", "sub", "missing.js", "../" + filepath.Base(filepath.Dir(outside)) + "/secret.txt"} {
+		w := get(name)
+		require.Equal(t, http.StatusNotFound, w.Code, name)
+		require.NotContains(t, w.Body.String(), "secret", name)
+	}
+	w = httptest.NewRecorder()
+	e.ServeFrom(w, httptest.NewRequest(http.MethodGet, "/x", nil), filepath.Join(dir, "none"), "x")
+	require.Equal(t, http.StatusInternalServerError, w.Code, "a missing root")
+}
