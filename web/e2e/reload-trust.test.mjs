@@ -21,7 +21,7 @@ before(async () => {
     name: 'trust',
     layout: { 'trust.bin': SIZE },
     profile: 'braid-trust',
-    seed: { pieceLength: 64 * 1024 }
+    seed: { pieceLength: 64 * 1024, isolated: true } // the page reloads under it
   }))
 }, { timeout: 120000 })
 after(() => cleanup.run(), { timeout: 60000 })
@@ -56,7 +56,7 @@ test('a reload after a finished download hashes no piece', { timeout: 150000 }, 
 
 test('a tab killed mid-download: stored pieces without a mark are checked, data correct', { timeout: 200000 }, async () => {
   const c2 = tempContent(cleanup, 'killed', { 'killed.bin': SIZE })
-  const slow = await webTorrentSeeder(cleanup, c2.dir, tracker.ws, { uploadLimit: 1 * MiB, pieceLength: 64 * 1024 })
+  const slow = await webTorrentSeeder(cleanup, c2.dir, tracker.ws, { uploadLimit: 1 * MiB, pieceLength: 64 * 1024, isolated: true }) // the tab is killed under it
   const p = await openBraidProfile(cleanup, web, 'braid-killed')
   const ctx = p.context()
   const r = await download(p, slow.torrentFile)

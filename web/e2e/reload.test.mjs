@@ -16,7 +16,9 @@ before(async () => {
     name: 'reload',
     layout: multiFileLayout(),
     profile: 'braid-reload',
-    seed: { uploadLimit: 3 * MiB } // slow enough that the reload lands mid-download
+    // slow enough that the reload lands mid-download; in its own process,
+    // which the page's reload cannot take down (wtSeedIsolated)
+    seed: { uploadLimit: 3 * MiB, isolated: true }
   }))
 }, { timeout: 120000 })
 after(() => cleanup.run(), { timeout: 60000 })

@@ -9,7 +9,7 @@ import { makeContent } from './content.mjs'
 import { requirePrereqs } from './env.mjs'
 import { braidCreate, startBraid, startLibtorrent, tempDir } from './native.mjs'
 import { startTracker, startWeb, startWebTorrentPages } from './servers.mjs'
-import { wtSeed } from './webtorrent.mjs'
+import { wtSeed, wtSeedIsolated } from './webtorrent.mjs'
 
 /**
  * Braid's tracker (unless tracker is false) and the server of the Braid
@@ -48,9 +48,14 @@ export function workDir (cleanup, name) {
   return work
 }
 
-/** A WebTorrent seeder in Node of dir (see wtSeed for opts). */
-export async function webTorrentSeeder (cleanup, dir, trackerWs, opts) {
-  const seeder = await wtSeed(dir, trackerWs, opts)
+/**
+ * A WebTorrent seeder in Node of dir (see wtSeed for opts). With isolated
+ * (for tests that reload or kill the browser peer) it runs in a child
+ * process that comes back if Node's WebRTC binding crashes it
+ * (wtSeedIsolated); its object then has no client or torrent.
+ */
+export async function webTorrentSeeder (cleanup, dir, trackerWs, { isolated = false, ...opts } = {}) {
+  const seeder = isolated ? await wtSeedIsolated(dir, trackerWs, opts) : await wtSeed(dir, trackerWs, opts)
   cleanup.add(seeder.stop)
   return seeder
 }

@@ -1,7 +1,12 @@
 // A WebTorrent peer in Node (WebRTC through @roamhq/wrtc), signalling through
 // the test's WebSocket tracker: the reference implementation Braid must
 // interoperate with.
+import { fork } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { log, withTimeout } from './env.mjs'
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'wtseed-child.mjs')
 
 const CLIENT_OPTS = {
   dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: false,
@@ -39,6 +44,56 @@ export async function wtSeed (dir, trackerWs, { uploadLimit, pieceLength = 256 *
     infoHash: torrent.infoHash,
     magnet: torrent.magnetURI,
     stop: () => destroy(client)
+  }
+}
+
+/**
+ * wtSeed in a child process, for tests whose browser peer vanishes
+ * abruptly (a reload, a killed tab): Node's WebRTC binding (@roamhq/wrtc)
+ * can crash its whole process when a remote peer disappears so (a
+ * segfault in native code, not an exception). Such a crash is logged and
+ * the seeder started again on the same files (the same info hash), as a
+ * real seeder would come back; the test then still judges Braid's own
+ * behaviour. Returns {torrentFile, infoHash, magnet, restarts(), stop}.
+ */
+export async function wtSeedIsolated (dir, trackerWs, opts = {}) {
+  let child
+  let stopped = false
+  let restarts = 0
+  let first
+  const start = () => new Promise((resolve, reject) => {
+    const c = fork(CHILD, [dir, trackerWs, JSON.stringify(opts)], { stdio: 'inherit' })
+    child = c
+    let ready = false
+    c.once('message', m => { ready = true; resolve(m) })
+    c.once('exit', (code, signal) => {
+      if (!ready) {
+        reject(new Error(`WebTorrent seeder process exited (${signal || code}) before seeding`))
+        return
+      }
+      if (stopped) return
+      restarts++
+      log(`WebTorrent seeder process died (${signal || 'exit ' + code}); starting it again (restart ${restarts})`)
+      if (restarts > 3) return
+      start().catch(e => log('WebTorrent seeder restart failed:', String(e)))
+    })
+  })
+  first = await withTimeout(start(), 90000, `WebTorrent seeding ${dir} (child process)`)
+  const stop = () => {
+    stopped = true
+    const c = child
+    if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve()
+    return withTimeout(new Promise(resolve => {
+      c.once('exit', resolve)
+      c.send('stop')
+    }), 15000, 'WebTorrent seeder process stop').catch(e => { c.kill('SIGKILL'); log(String(e)) })
+  }
+  return {
+    torrentFile: new Uint8Array(Buffer.from(first.torrentFile, 'base64')),
+    infoHash: first.infoHash,
+    magnet: first.magnet,
+    restarts: () => restarts,
+    stop
   }
 }
 
