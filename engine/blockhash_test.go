@@ -408,7 +408,12 @@ func TestV2BlockCheckFallsBackWithoutAnswers(t *testing.T) {
 	silent := dialFakeV2(t, addr, "127.0.0.5", ih, n) // has everything, never unchokes or answers
 	silent.silent = true
 	silent.serve(mi.Info, stream, false, nil, false)
-	require.Eventually(t, func() bool { return len(tor.Snapshot().Peers) == 1 }, 10*time.Second, 20*time.Millisecond)
+	// Its bitfield must be known before the liar's blocks fail, or the
+	// check has no one but the liar to ask.
+	require.Eventually(t, func() bool {
+		ps := tor.Snapshot().Peers
+		return len(ps) == 1 && ps[0].Seed
+	}, 10*time.Second, 20*time.Millisecond)
 	liar := dialFakeV2(t, addr, "127.0.0.2", ih, n)
 	liar.serve(mi.Info, stream, true, nil, false)
 	liar.send(&wire.Message{Type: wire.Unchoke})
@@ -454,7 +459,12 @@ func TestV2BlockChecksAreBounded(t *testing.T) {
 	silent := dialFakeV2(t, addr, "127.0.0.5", ih, n)
 	silent.silent = true
 	silent.serve(mi.Info, stream, false, nil, false)
-	require.Eventually(t, func() bool { return len(tor.Snapshot().Peers) == 1 }, 10*time.Second, 20*time.Millisecond)
+	// Its bitfield must be known before the liar's blocks fail, or the
+	// check has no one but the liar to ask.
+	require.Eventually(t, func() bool {
+		ps := tor.Snapshot().Peers
+		return len(ps) == 1 && ps[0].Seed
+	}, 10*time.Second, 20*time.Millisecond)
 	liar := dialFakeV2(t, addr, "127.0.0.2", ih, n)
 	liar.silent = true
 	liar.serve(mi.Info, stream, true, nil, false)
