@@ -389,6 +389,22 @@ func TestV2BadBlockNamesItsSender(t *testing.T) {
 	assert.Equal(t, int64(n)*merkle.BlockSize, st.Wasted, "a bad block wastes its 16 KiB, not the piece")
 }
 
+// dialSilentSeed connects a fake peer (127.0.0.5) that has every piece
+// but never unchokes or answers, and waits until tor knows its bitfield:
+// a piece failing before that would have no one but its sender to ask
+// for block hashes.
+func dialSilentSeed(t *testing.T, tor *Torrent, mi *metainfo.MetaInfo, stream []byte, addr string, ih [20]byte) *fakeV2Peer {
+	t.Helper()
+	silent := dialFakeV2(t, addr, "127.0.0.5", ih, mi.Info.NumPieces())
+	silent.silent = true
+	silent.serve(mi.Info, stream, false, nil, false)
+	require.Eventually(t, func() bool {
+		ps := tor.Snapshot().Peers
+		return len(ps) == 1 && ps[0].Seed
+	}, 10*time.Second, 20*time.Millisecond)
+	return silent
+}
+
 func (f *fakeV2Peer) hashRequests() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -405,15 +421,7 @@ func TestV2BlockCheckFallsBackWithoutAnswers(t *testing.T) {
 	tor, mi, stream, _, addr := v2RigClock(t, clock, false, 4*64<<10)
 	ih := mi.ShortInfoHashV2()
 	n := mi.Info.NumPieces()
-	silent := dialFakeV2(t, addr, "127.0.0.5", ih, n) // has everything, never unchokes or answers
-	silent.silent = true
-	silent.serve(mi.Info, stream, false, nil, false)
-	// Its bitfield must be known before the liar's blocks fail, or the
-	// check has no one but the liar to ask.
-	require.Eventually(t, func() bool {
-		ps := tor.Snapshot().Peers
-		return len(ps) == 1 && ps[0].Seed
-	}, 10*time.Second, 20*time.Millisecond)
+	silent := dialSilentSeed(t, tor, mi, stream, addr, ih) // has everything, never unchokes or answers
 	liar := dialFakeV2(t, addr, "127.0.0.2", ih, n)
 	liar.serve(mi.Info, stream, true, nil, false)
 	liar.send(&wire.Message{Type: wire.Unchoke})
@@ -456,15 +464,7 @@ func TestV2BlockChecksAreBounded(t *testing.T) {
 	tor, mi, stream, _, addr := v2RigClock(t, clock, false, pieces*64<<10)
 	ih := mi.ShortInfoHashV2()
 	n := mi.Info.NumPieces()
-	silent := dialFakeV2(t, addr, "127.0.0.5", ih, n)
-	silent.silent = true
-	silent.serve(mi.Info, stream, false, nil, false)
-	// Its bitfield must be known before the liar's blocks fail, or the
-	// check has no one but the liar to ask.
-	require.Eventually(t, func() bool {
-		ps := tor.Snapshot().Peers
-		return len(ps) == 1 && ps[0].Seed
-	}, 10*time.Second, 20*time.Millisecond)
+	dialSilentSeed(t, tor, mi, stream, addr, ih) // stays connected: a peer to ask that never answers
 	liar := dialFakeV2(t, addr, "127.0.0.2", ih, n)
 	liar.silent = true
 	liar.serve(mi.Info, stream, true, nil, false)
