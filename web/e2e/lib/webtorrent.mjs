@@ -60,7 +60,6 @@ export async function wtSeedIsolated (dir, trackerWs, opts = {}) {
   let child
   let stopped = false
   let restarts = 0
-  let first
   const start = () => new Promise((resolve, reject) => {
     const c = fork(CHILD, [dir, trackerWs, JSON.stringify(opts)], { stdio: 'inherit' })
     child = c
@@ -78,7 +77,7 @@ export async function wtSeedIsolated (dir, trackerWs, opts = {}) {
       start().catch(e => log('WebTorrent seeder restart failed:', String(e)))
     })
   })
-  first = await withTimeout(start(), 90000, `WebTorrent seeding ${dir} (child process)`)
+  const first = await withTimeout(start(), 90000, `WebTorrent seeding ${dir} (child process)`)
   const stop = () => {
     stopped = true
     const c = child
